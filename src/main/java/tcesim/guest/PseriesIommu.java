@@ -1,0 +1,102 @@
+package tcesim.guest;
+
+import static tcesim.papr.Hcall.*;
+
+import tcesim.mem.GuestMemory;
+import tcesim.papr.HcallRegs;
+
+/**
+ * A pseries guest's DMA mapping code for one DMA window.
+ *
+ * <p>Models Linux {@code arch/powerpc/kernel/iommu.c} ({@code iommu_map_page}, {@code iommu_unmap_page}:
+ * allocate entries from the window's bitmap allocator, build TCEs, and on unmap clear the TCEs before
+ * releasing the entries, with no deferred flush) and {@code arch/powerpc/platforms/pseries/iommu.c}
+ * (the LPAR TCE builders):
+ * <ul>
+ * <li>map: one page, or no PUT_TCE_IND feature: H_PUT_TCE per page ({@code tce_build_pSeriesLP});
+ *     several pages with the feature: H_PUT_TCE_INDIRECT with up to 512 TCEs per call from the CPU's list
+ *     page ({@code tce_buildmulti_pSeriesLP});
+ * <li>unmap: with STUFF_TCE, H_STUFF_TCE(ioba, 0, n) in chunks of at most 512, even for one page
+ *     ({@code tce_freemulti_pSeriesLP}); else H_PUT_TCE(ioba, 0) per page ({@code tce_free_pSeriesLP}).
+ * </ul>
+ * The guest ignores errors of the clearing calls (the kernel only logs them) and releases the entries
+ * anyway; a failed map releases its entries and reports DMA_MAPPING_ERROR.
+ */
+public final class PseriesIommu {
+    private final Hypervisor hv;
+    private final GuestMemory mem;
+    private final long liobn;
+    private final IommuTableAllocator tbl;
+    private final FirmwareFeatures fw;
+    private final int tceShift;
+    private final long[] cpuListPage;
+
+    /**
+     * @param cpuListPage per CPU, the guest physical address of the 4 KiB page used as the TCE list
+     */
+    public PseriesIommu(Hypervisor hv, GuestMemory mem, long liobn, IommuTableAllocator tbl, FirmwareFeatures fw, long[] cpuListPage) {
+        this.hv = hv;
+        this.mem = mem;
+        this.liobn = liobn;
+        this.tbl = tbl;
+        this.fw = fw;
+        this.tceShift = tbl.pageShift();
+        this.cpuListPage = cpuListPage.clone();
+    }
+
+    public long liobn() { return liobn; }
+    public IommuTableAllocator table() { return tbl; }
+    public int tceShift() { return tceShift; }
+
+    /** Entries covering {@code [gpa, gpa + len)}. */
+    public int pagesFor(long gpa, int len) {
+        long first = gpa >>> tceShift;
+        long last = (gpa + Math.max(len, 1) - 1) >>> tceShift;
+        return (int) (last - first + 1);
+    }
+
+    /**
+     * Starts {@code dma_map_page}. Returns null when the window has no room (DMA_MAPPING_ERROR); else an op
+     * whose {@link DmaOp#dmaAddr()} is the bus address of {@code gpa}.
+     */
+    public DmaOp map(int cpu, long gpa, int len, DmaDirection dir) {
+        int npages = pagesFor(gpa, len);
+        long entry = tbl.alloc(cpu, npages, 0);
+        if (entry == IommuTableAllocator.DMA_MAPPING_ERROR) return null;
+        long ioba = entry << tceShift;
+        long dma = ioba | (gpa & ((1L << tceShift) - 1));
+        long rpn = gpa >>> tceShift;
+        long perm = dir.tcePerm();
+        long listPage = cpuListPage[cpu % cpuListPage.length];
+        DmaOp op = new DmaOp(hv, mem, listPage, dma, null);
+        if (npages == 1 || !fw.putTceIndirect()) {
+            for (int i = 0; i < npages; i++)
+                op.add(new HcallRegs().set(H_PUT_TCE, liobn, ioba + ((long) i << tceShift), ((rpn + i) << tceShift) | perm, 0), null);
+        } else {
+            for (int done = 0; done < npages; done += MAX_INDIRECT_TCES) {
+                int n = Math.min(MAX_INDIRECT_TCES, npages - done);
+                long[] list = new long[n];
+                for (int i = 0; i < n; i++) list[i] = ((rpn + done + i) << tceShift) | perm;
+                op.add(new HcallRegs().set(H_PUT_TCE_INDIRECT, liobn, ioba + ((long) done << tceShift), listPage, n), list);
+            }
+        }
+        return op;
+    }
+
+    /** Starts {@code dma_unmap_page}: clears the TCEs, then releases the entries to the allocator. */
+    public DmaOp unmap(int cpu, long dmaAddr, int len) {
+        long ioba = dmaAddr & ~((1L << tceShift) - 1);
+        int npages = pagesFor(dmaAddr, len);
+        long entry = ioba >>> tceShift;
+        DmaOp op = new DmaOp(hv, mem, 0, dmaAddr, () -> tbl.free(entry, npages));
+        if (fw.stuffTce()) {
+            for (int done = 0; done < npages; done += MAX_INDIRECT_TCES) {
+                int n = Math.min(MAX_INDIRECT_TCES, npages - done);
+                op.add(new HcallRegs().set(H_STUFF_TCE, liobn, ioba + ((long) done << tceShift), 0, n), null);
+            }
+        } else {
+            for (int i = 0; i < npages; i++) op.add(new HcallRegs().set(H_PUT_TCE, liobn, ioba + ((long) i << tceShift), 0, 0), null);
+        }
+        return op;
+    }
+}

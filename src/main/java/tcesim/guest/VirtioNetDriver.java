@@ -1,0 +1,242 @@
+package tcesim.guest;
+
+import java.util.ArrayDeque;
+import java.util.HashMap;
+import java.util.Map;
+import tcesim.mem.GuestMemory;
+import tcesim.virtio.Vring;
+
+/**
+ * The guest's virtio-net driver with VIRTIO_F_ACCESS_PLATFORM, and the rest of the guest kernel that
+ * shares its pages.
+ *
+ * <p>Models the DMA behaviour of Linux {@code drivers/net/virtio_net.c} on a pseries guest: every RX
+ * buffer is a freshly allocated page mapped DMA_FROM_DEVICE (read-write TCE) before it is posted and
+ * unmapped when the device returns it, after which the page goes up the stack and is freed; every TX
+ * buffer is a page the sender filled, mapped DMA_TO_DEVICE (read-only TCE), unmapped and freed on
+ * completion. Freed pages go back to the LIFO page allocator, where the next RX refill, TX send or other
+ * kernel allocation ({@link #kernelAlloc}) picks them up at once: the reuse the seed's crash needs.
+ *
+ * <p>Each operation that makes hypercalls returns its {@link DmaOp}; the vCPU runs it one hypercall per
+ * step and then calls the matching {@code finish} method.
+ */
+public final class VirtioNetDriver {
+    public static final int RX_STREAM = 1;
+    public static final int TX_STREAM = 2;
+
+    /** A buffer the driver has handed to the device. */
+    public record Buffer(int id, long pfn, long dma, int len, DmaDirection dir) {}
+
+    /** A guest-visible failure: the symptoms the real guest shows before (or instead of) crashing. */
+    public record Symptom(String what, long pfn, String detail) {}
+
+    private final GuestMemory mem;
+    private final PageAllocator pages;
+    private final PseriesIommu iommu;
+    private final Vring rx;
+    private final Vring tx;
+    private final int bufLen;
+    private final Map<Integer, Buffer> rxPosted = new HashMap<>();
+    private final Map<Integer, Buffer> txPosted = new HashMap<>();
+    /** pfn -> bus address of its live DMA mapping (map finished, unmap not started). */
+    private final Map<Long, Long> dmaMapped = new HashMap<>();
+    private final Map<Long, DmaDirection> dmaDir = new HashMap<>();
+    private final ArrayDeque<Long> kernelPages = new ArrayDeque<>();
+    private final ArrayDeque<Symptom> symptoms = new ArrayDeque<>();
+    private final byte[] scratch;
+    private int nextId;
+    private long rxExpected;
+    private long rxDelivered;
+    private long rxLost;
+    private long txNext;
+    private long txLimit;
+    private long txCompleted;
+    private long mapFailures;
+
+    public VirtioNetDriver(GuestMemory mem, PageAllocator pages, PseriesIommu iommu, Vring rx, Vring tx, int bufLen, long txPackets) {
+        this.mem = mem;
+        this.pages = pages;
+        this.iommu = iommu;
+        this.rx = rx;
+        this.tx = tx;
+        this.bufLen = bufLen;
+        this.txLimit = txPackets;
+        this.scratch = new byte[Math.max(bufLen, GuestMemory.PAGE_SIZE)];
+    }
+
+    public Vring rx() { return rx; }
+    public Vring tx() { return tx; }
+    public PseriesIommu iommu() { return iommu; }
+    public PageAllocator pages() { return pages; }
+
+    // ---- RX -------------------------------------------------------------------------------------
+
+    public boolean canRefillRx() { return rx.hasRoom(); }
+
+    /** Allocates a page and starts mapping it DMA_FROM_DEVICE; null when no page or no IOVA was free. */
+    public Pending refillRx(int cpu) {
+        long pfn = pages.alloc(PageUse.DMA_BUFFER);
+        if (pfn == PageAllocator.NO_PAGE) return null;
+        long gpa = pfn << GuestMemory.PAGE_SHIFT;
+        DmaOp op = iommu.map(cpu, gpa, bufLen, DmaDirection.FROM_DEVICE);
+        if (op == null) {
+            pages.free(pfn);
+            mapFailures++;
+            return null;
+        }
+        return new Pending(Pending.Kind.RX_REFILL, op, new Buffer(nextId++, pfn, op.dmaAddr(), bufLen, DmaDirection.FROM_DEVICE));
+    }
+
+    public boolean canReapRx() { return rx.hasUsed(); }
+
+    /** Takes one used RX buffer and starts unmapping it. */
+    public Pending reapRx(int cpu) {
+        Vring.Used u = rx.popUsed();
+        Buffer b = rxPosted.remove(u.id());
+        unmapped(b);
+        return new Pending(Pending.Kind.RX_REAP, iommu.unmap(cpu, b.dma(), b.len()), b, u.len());
+    }
+
+    // ---- TX -------------------------------------------------------------------------------------
+
+    public boolean canSendTx() { return txNext < txLimit && tx.hasRoom(); }
+
+    /** Allocates a page, writes the next TX packet into it and starts mapping it DMA_TO_DEVICE. */
+    public Pending sendTx(int cpu) {
+        long pfn = pages.alloc(PageUse.DMA_BUFFER);
+        if (pfn == PageAllocator.NO_PAGE) return null;
+        long gpa = pfn << GuestMemory.PAGE_SHIFT;
+        Payload.fill(scratch, bufLen, TX_STREAM, txNext);
+        mem.write(gpa, scratch, 0, bufLen);
+        DmaOp op = iommu.map(cpu, gpa, bufLen, DmaDirection.TO_DEVICE);
+        if (op == null) {
+            pages.free(pfn);
+            mapFailures++;
+            return null;
+        }
+        txNext++;
+        return new Pending(Pending.Kind.TX_SEND, op, new Buffer(nextId++, pfn, op.dmaAddr(), bufLen, DmaDirection.TO_DEVICE));
+    }
+
+    public boolean canReapTx() { return tx.hasUsed(); }
+
+    public Pending reapTx(int cpu) {
+        Vring.Used u = tx.popUsed();
+        Buffer b = txPosted.remove(u.id());
+        unmapped(b);
+        return new Pending(Pending.Kind.TX_REAP, iommu.unmap(cpu, b.dma(), b.len()), b, u.len());
+    }
+
+    // ---- completion of an operation whose hypercalls are done ----------------------------------
+
+    /** Called once every hypercall of {@code p} has returned. */
+    public void finish(Pending p) {
+        Buffer b = p.buffer();
+        switch (p.kind()) {
+            case RX_REFILL, TX_SEND -> {
+                if (p.op().firstError() != tcesim.papr.Hcall.H_SUCCESS) {
+                    iommu.table().free(b.dma() >>> iommu.tceShift(), iommu.pagesFor(b.dma(), b.len()));
+                    pages.free(b.pfn());
+                    mapFailures++;
+                    if (p.kind() == Pending.Kind.TX_SEND) txNext--;
+                    return;
+                }
+                dmaMapped.put(b.pfn(), b.dma());
+                dmaDir.put(b.pfn(), b.dir());
+                if (p.kind() == Pending.Kind.RX_REFILL) {
+                    rxPosted.put(b.id(), b);
+                    rx.post(new Vring.Desc(b.id(), b.dma(), b.len(), true));
+                } else {
+                    txPosted.put(b.id(), b);
+                    tx.post(new Vring.Desc(b.id(), b.dma(), b.len(), false));
+                }
+            }
+            case RX_REAP -> {
+                deliverRx(b, p.usedLen());
+                pages.free(b.pfn());
+            }
+            case TX_REAP -> {
+                txCompleted++;
+                pages.free(b.pfn());
+            }
+        }
+    }
+
+    private void unmapped(Buffer b) {
+        dmaMapped.remove(b.pfn());
+        dmaDir.remove(b.pfn());
+    }
+
+    /** The network stack reads the packet: it must be the next one of the RX stream. */
+    private void deliverRx(Buffer b, int len) {
+        long gpa = b.pfn() << GuestMemory.PAGE_SHIFT;
+        int n = Math.min(len, b.len());
+        mem.read(gpa, scratch, 0, n);
+        long seq = Payload.check(scratch, n, RX_STREAM);
+        if (seq != rxExpected) {
+            rxLost++;
+            symptoms.add(new Symptom("rx-data", b.pfn(), String.format("RX buffer at page 0x%x holds %s, expected packet %d", gpa,
+                    seq < 0 ? "foreign bytes" : "packet " + seq, rxExpected)));
+            if (seq > rxExpected) rxExpected = seq + 1;
+        } else {
+            rxExpected++;
+        }
+        rxDelivered++;
+    }
+
+    // ---- the rest of the kernel ----------------------------------------------------------------
+
+    /** Another kernel user takes a page (a slab, a page-cache page) and fills it with its data. */
+    public boolean kernelAlloc() {
+        long pfn = pages.alloc(PageUse.KERNEL);
+        if (pfn == PageAllocator.NO_PAGE) return false;
+        int gen = pages.generation(pfn);
+        long gpa = pfn << GuestMemory.PAGE_SHIFT;
+        for (int i = 0; i < GuestMemory.PAGE_SIZE / 8; i++) mem.writeLongBE(gpa + 8L * i, Payload.kernelWord(pfn, gen, i));
+        kernelPages.addLast(pfn);
+        return true;
+    }
+
+    public int kernelPagesHeld() { return kernelPages.size(); }
+
+    /** The oldest kernel page is used one last time (its data checked) and freed. */
+    public void kernelFree() {
+        long pfn = kernelPages.removeFirst();
+        int gen = pages.generation(pfn);
+        long gpa = pfn << GuestMemory.PAGE_SHIFT;
+        for (int i = 0; i < GuestMemory.PAGE_SIZE / 8; i++) {
+            if (mem.readLongBE(gpa + 8L * i) != Payload.kernelWord(pfn, gen, i)) {
+                symptoms.add(new Symptom("kernel-data", pfn, String.format(
+                        "kernel object in page 0x%x overwritten at offset %d: the guest would crash here", gpa, 8 * i)));
+                break;
+            }
+        }
+        pages.free(pfn);
+    }
+
+    // ---- what the oracles and reports read -----------------------------------------------------
+
+    /** The bus address at which the guest has page {@code pfn} mapped for DMA right now, or -1. */
+    public long dmaMappedAt(long pfn) {
+        Long v = dmaMapped.get(pfn);
+        return v == null ? -1 : v;
+    }
+
+    public DmaDirection dmaDirection(long pfn) { return dmaDir.get(pfn); }
+
+    public ArrayDeque<Symptom> symptoms() { return symptoms; }
+    public long rxDelivered() { return rxDelivered; }
+    public long rxLost() { return rxLost; }
+    public long txCompleted() { return txCompleted; }
+    public long txQueued() { return txNext; }
+    public long mapFailures() { return mapFailures; }
+
+    /** An operation of the driver whose hypercalls are being made. */
+    public record Pending(Kind kind, DmaOp op, Buffer buffer, int usedLen) {
+        public enum Kind { RX_REFILL, RX_REAP, TX_SEND, TX_REAP }
+
+        Pending(Kind kind, DmaOp op, Buffer buffer) {
+            this(kind, op, buffer, 0);
+        }
+    }
+}

@@ -1,0 +1,107 @@
+package tcesim.kvm;
+
+import static tcesim.papr.Hcall.*;
+
+import java.util.TreeMap;
+import tcesim.mem.GuestMemory;
+import tcesim.papr.HcallRegs;
+import tcesim.papr.TceTable;
+
+/**
+ * The KVM virtual machine as far as TCE tables go.
+ *
+ * <p>Models {@code struct kvm} with its {@code arch.spapr_tce_tables} list, the VM ioctl
+ * {@code KVM_CREATE_SPAPR_TCE_64} ({@code kvm_vm_ioctl_create_spapr_tce}: {@code -EINVAL} for size 0,
+ * page_shift outside 12..34 or a window past 2^64; {@code -EBUSY} for a LIOBN already present), and the
+ * hypercall path of a vCPU: the real-mode handler (when the host runs them), then the virtual-mode
+ * handler, each handing the call on with H_TOO_HARD, and finally an exit to userspace
+ * ({@code kvmppc_pseries_do_hcall}: {@code if (ret == H_TOO_HARD) return RESUME_HOST}).
+ */
+public final class Kvm {
+    public static final int EINVAL = 22;
+    public static final int EBUSY = 16;
+
+    /** The handler of a hypercall that KVM could not finish: QEMU's {@code spapr_hypercall}. */
+    public interface UserspaceExit {
+        long papr_hcall(HcallRegs regs);
+    }
+
+    private final HostCaps caps;
+    private final GuestMemory mem;
+    private final TreeMap<Long, KvmSpaprTceTable> tables = new TreeMap<>();
+    private final KvmTceHandlers handlers;
+    private UserspaceExit userspace = regs -> H_FUNCTION;
+
+    public Kvm(HostCaps caps, GuestMemory mem, KvmPolicy policy) {
+        this.caps = caps;
+        this.mem = mem;
+        this.handlers = new KvmTceHandlers(tables::get, mem, policy);
+    }
+
+    public HostCaps caps() { return caps; }
+    public GuestMemory memory() { return mem; }
+
+    public void setUserspaceExit(UserspaceExit exit) { this.userspace = exit; }
+
+    /**
+     * {@code KVM_CREATE_SPAPR_TCE_64}. Returns the table (QEMU maps it and sees the same entries), or throws
+     * {@link KvmError} with the errno the ioctl would fail with.
+     */
+    public KvmSpaprTceTable createSpaprTce64(long liobn, int pageShift, long offset, long size) {
+        if (!caps.spaprTce()) throw new KvmError(EINVAL, "KVM_CREATE_SPAPR_TCE_64 without KVM_CAP_SPAPR_TCE_64");
+        String err = TceTable.checkGeometry(pageShift, offset, size);
+        if (err != null) throw new KvmError(EINVAL, err);
+        if (tables.containsKey(liobn)) throw new KvmError(EBUSY, String.format("LIOBN 0x%x exists", liobn));
+        KvmSpaprTceTable stt = new KvmSpaprTceTable(new TceTable(liobn, pageShift, offset, size));
+        tables.put(liobn, stt);
+        return stt;
+    }
+
+    /** Closing the table's fd: the LIOBN is no longer handled in the kernel. */
+    public void releaseSpaprTce(long liobn) {
+        tables.remove(liobn);
+    }
+
+    public KvmSpaprTceTable table(long liobn) { return tables.get(liobn); }
+
+    /**
+     * One hypercall from the guest: the handler chain, with the return code left in {@code regs.r3}
+     * (and r4 for H_GET_TCE). Returns the path that finished it.
+     */
+    public HcallPath hcall(HcallRegs regs) {
+        HcallRegs in = regs.copy();
+        long rc = H_TOO_HARD;
+        if (Kvm.this.caps.realModeHandlers()) {
+            rc = handlers.hcall(KvmTceHandlers.Mode.REAL, regs);
+            if (rc != H_TOO_HARD) return finish(regs, rc, HcallPath.REAL_MODE);
+            restore(regs, in);
+        }
+        rc = handlers.hcall(KvmTceHandlers.Mode.VIRTUAL, regs);
+        if (rc != H_TOO_HARD) return finish(regs, rc, HcallPath.VIRTUAL_MODE);
+        restore(regs, in);
+        rc = userspace.papr_hcall(regs);
+        return finish(regs, rc, HcallPath.QEMU);
+    }
+
+    private static HcallPath finish(HcallRegs regs, long rc, HcallPath path) {
+        regs.r3 = rc;
+        return path;
+    }
+
+    private static void restore(HcallRegs regs, HcallRegs in) {
+        regs.set(in.r3, in.r4, in.r5, in.r6, in.r7);
+    }
+
+    /** An ioctl failure, with its errno. */
+    public static final class KvmError extends RuntimeException {
+        private static final long serialVersionUID = 1L;
+        private final int errno;
+
+        public KvmError(int errno, String message) {
+            super(message);
+            this.errno = errno;
+        }
+
+        public int errno() { return errno; }
+    }
+}
