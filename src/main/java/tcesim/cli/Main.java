@@ -1,2 +1,27 @@
 package tcesim.cli;
-public final class Main { public static void main(String[] a) { System.out.println("tcesim"); } }
+
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+
+/** The {@code tcesim} command line. */
+@Command(name = "tcesim", mixinStandardHelpOptions = true, version = "tcesim 0.1.0",
+        description = {"An executable model of the sPAPR TCE / KVM / QEMU / vhost IOTLB stack:",
+                "reproduces the stale vhost IOTLB crash and judges invalidation designs."},
+        subcommands = {ReproCommand.class, CommandLine.HelpCommand.class})
+public final class Main implements Runnable {
+    @CommandLine.Spec
+    CommandLine.Model.CommandSpec spec;
+
+    @Override
+    public void run() {
+        spec.commandLine().usage(System.out);
+    }
+
+    public static CommandLine commandLine() {
+        return new CommandLine(new Main()).setCaseInsensitiveEnumValuesAllowed(true);
+    }
+
+    public static void main(String[] args) {
+        System.exit(commandLine().execute(args));
+    }
+}

@@ -47,15 +47,25 @@ public final class DmaOp {
 
     /** Issues the next hypercall; after the last, runs the completion (IOVA release for an unmap). Returns the registers after the call. */
     public HcallRegs step() {
-        HcallRegs r = calls.get(next);
+        HcallRegs r = begin();
+        hv.hcall(r);
+        end(r);
+        return r;
+    }
+
+    /** Prepares the next hypercall (fills the TCE list page) and returns its registers, for a caller that issues it itself. */
+    public HcallRegs begin() {
         long[] list = lists.get(next);
         if (list != null) for (int i = 0; i < list.length; i++) mem.writeLongBE(listPage + 8L * i, list[i]);
-        hv.hcall(r);
+        return calls.get(next);
+    }
+
+    /** Records the return of the hypercall {@link #begin()} prepared. */
+    public void end(HcallRegs r) {
         if (r.r3 != Hcall.H_SUCCESS && firstError == Hcall.H_SUCCESS) firstError = r.r3;
         last = r;
         next++;
         if (done() && onDone != null) onDone.run();
-        return r;
     }
 
     /** Runs every remaining hypercall (boot-time work that is not interleaved). */

@@ -30,6 +30,7 @@ public final class PseriesIommu {
     private final FirmwareFeatures fw;
     private final int tceShift;
     private final long[] cpuListPage;
+    private long directOffset = -1;
 
     /**
      * @param cpuListPage per CPU, the guest physical address of the 4 KiB page used as the TCE list
@@ -43,6 +44,14 @@ public final class PseriesIommu {
         this.tceShift = tbl.pageShift();
         this.cpuListPage = cpuListPage.clone();
     }
+
+    /**
+     * Switches to the direct mapping of a 64-bit DDW that covers all RAM ({@code enable_ddw}: the guest maps
+     * its memory once at boot, then {@code dma_map_page} returns {@code bus_offset + gpa} with no hypercall).
+     */
+    public void useDirectWindow(long busOffset) { this.directOffset = busOffset; }
+
+    public boolean direct() { return directOffset >= 0; }
 
     public long liobn() { return liobn; }
     public IommuTableAllocator table() { return tbl; }
@@ -60,6 +69,7 @@ public final class PseriesIommu {
      * whose {@link DmaOp#dmaAddr()} is the bus address of {@code gpa}.
      */
     public DmaOp map(int cpu, long gpa, int len, DmaDirection dir) {
+        if (direct()) return new DmaOp(hv, mem, 0, directOffset + gpa, null);
         int npages = pagesFor(gpa, len);
         long entry = tbl.alloc(cpu, npages, 0);
         if (entry == IommuTableAllocator.DMA_MAPPING_ERROR) return null;
@@ -85,6 +95,7 @@ public final class PseriesIommu {
 
     /** Starts {@code dma_unmap_page}: clears the TCEs, then releases the entries to the allocator. */
     public DmaOp unmap(int cpu, long dmaAddr, int len) {
+        if (direct()) return new DmaOp(hv, mem, 0, dmaAddr, null);
         long ioba = dmaAddr & ~((1L << tceShift) - 1);
         int npages = pagesFor(dmaAddr, len);
         long entry = ioba >>> tceShift;

@@ -69,9 +69,19 @@ public final class Kvm {
      * (and r4 for H_GET_TCE). Returns the path that finished it.
      */
     public HcallPath hcall(HcallRegs regs) {
+        HcallPath p = hcallInKernel(regs);
+        return p != null ? p : completeExit(regs);
+    }
+
+    /**
+     * The in-kernel part of a hypercall: real mode (when the host runs it), then virtual mode. Returns the
+     * path that finished it, or null when the call must exit to userspace; {@code regs} then holds the
+     * call unchanged for {@link #completeExit}.
+     */
+    public HcallPath hcallInKernel(HcallRegs regs) {
         HcallRegs in = regs.copy();
-        long rc = H_TOO_HARD;
-        if (Kvm.this.caps.realModeHandlers()) {
+        long rc;
+        if (caps.realModeHandlers()) {
             rc = handlers.hcall(KvmTceHandlers.Mode.REAL, regs);
             if (rc != H_TOO_HARD) return finish(regs, rc, HcallPath.REAL_MODE);
             restore(regs, in);
@@ -79,8 +89,12 @@ public final class Kvm {
         rc = handlers.hcall(KvmTceHandlers.Mode.VIRTUAL, regs);
         if (rc != H_TOO_HARD) return finish(regs, rc, HcallPath.VIRTUAL_MODE);
         restore(regs, in);
-        rc = userspace.papr_hcall(regs);
-        return finish(regs, rc, HcallPath.QEMU);
+        return null;
+    }
+
+    /** The exit to userspace ({@code KVM_EXIT_PAPR_HCALL}): QEMU handles the call and the vCPU resumes. */
+    public HcallPath completeExit(HcallRegs regs) {
+        return finish(regs, userspace.papr_hcall(regs), HcallPath.QEMU);
     }
 
     private static HcallPath finish(HcallRegs regs, long rc, HcallPath path) {

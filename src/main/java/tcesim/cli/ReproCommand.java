@@ -1,0 +1,77 @@
+package tcesim.cli;
+
+import java.io.PrintStream;
+import java.util.concurrent.Callable;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
+import tcesim.report.TextReport;
+import tcesim.sim.Chooser;
+import tcesim.sim.Simulation;
+import tcesim.sim.Stack;
+import tcesim.sim.StackConfig;
+import tcesim.sim.Trace;
+
+/** {@code tcesim repro}: runs the seed's configuration and explains the first violation. */
+@Command(name = "repro", mixinStandardHelpOptions = true,
+        description = {"Run the seed's configuration (PowerNV host, HV-KVM, guest without DDW, virtio-net on vhost with",
+                "ACCESS_PLATFORM, RX and TX streams) as a seeded simulation and explain the first property broken.",
+                "Exit code: 0 clean, 1 a property was broken (on any seed), 2 bad usage."})
+public final class ReproCommand implements Callable<Integer> {
+    @Mixin
+    StackOptions stack = new StackOptions();
+
+    @Option(names = "--seed", paramLabel = "S", description = "Scheduler seed (default: ${DEFAULT-VALUE}).")
+    long seed = 1;
+
+    @Option(names = "--seeds", paramLabel = "N", description = "Run N seeds from --seed on and report how many break a property.")
+    int seeds = 1;
+
+    @Option(names = "--max-steps", paramLabel = "N", description = "Stop a run after N steps (default: ${DEFAULT-VALUE}).")
+    long maxSteps = 5_000_000;
+
+    @CommandLine.Spec
+    CommandLine.Model.CommandSpec spec;
+
+    @Override
+    public Integer call() {
+        PrintStream out = new PrintStream(spec.commandLine().getOut() == null ? System.out : System.out, true);
+        StackConfig cfg = stack.toConfig();
+        String err = cfg.validate();
+        if (err != null) throw new CommandLine.ParameterException(spec.commandLine(), err);
+        if (seeds < 1) throw new CommandLine.ParameterException(spec.commandLine(), "--seeds must be at least 1");
+        out.printf("tcesim repro: design %s (%s)%n", cfg.design(), cfg.design().summary());
+        if (seeds == 1) return one(out, cfg, seed) ? 1 : 0;
+        int bad = 0;
+        long firstBad = -1;
+        for (long s = seed; s < seed + seeds; s++) {
+            Stack st = new Stack(cfg, Trace.hashOnly());
+            Simulation.Result r = Simulation.run(st, Chooser.seeded(s), maxSteps);
+            String what = r.violation() == null ? "clean (" + r.end().name().toLowerCase() + ")" : r.violation().property().label() + " broken at step " + r.steps();
+            out.printf("  seed %-6d %s%n", s, what);
+            if (r.violation() != null) {
+                bad++;
+                if (firstBad < 0) firstBad = s;
+            }
+        }
+        out.printf("%d of %d seeds break a property (%.1f %%)%n", bad, seeds, 100.0 * bad / seeds);
+        if (firstBad >= 0) out.printf("first failing seed: %d; replay: %s%n", firstBad, replay(firstBad));
+        return bad > 0 ? 1 : 0;
+    }
+
+    private boolean one(PrintStream out, StackConfig cfg, long s) {
+        Stack st = new Stack(cfg, new Trace());
+        out.printf("seed %d; replay: %s%n%n", s, replay(s));
+        Simulation.Result r = Simulation.run(st, Chooser.seeded(s), maxSteps);
+        if (r.violation() != null) TextReport.violation(out, st, r.violation());
+        else out.printf("No property broken: the run ended with %s.%n", r.end().name().toLowerCase().replace('_', ' '));
+        TextReport.symptoms(out, st);
+        TextReport.stats(out, st, r);
+        return r.violation() != null;
+    }
+
+    private String replay(long s) {
+        return "./tcesim repro --seed " + s + stack.asArgs() + " --max-steps " + maxSteps;
+    }
+}

@@ -1,0 +1,68 @@
+package tcesim.cli;
+
+import picocli.CommandLine.Option;
+import tcesim.guest.FirmwareFeatures;
+import tcesim.kvm.HostCaps;
+import tcesim.sim.Design;
+import tcesim.sim.StackConfig;
+
+/** The options that describe the modelled system, shared by every command that runs it. */
+public final class StackOptions {
+    /** Host kinds with the KVM capabilities each reports. */
+    public enum Host {
+        powernv(HostCaps.POWERNV_HV), no_vfio_tce(HostCaps.NO_VFIO_TCE), no_kvm_tce(HostCaps.NO_KVM_TCE);
+
+        final HostCaps caps;
+
+        Host(HostCaps caps) { this.caps = caps; }
+    }
+
+    @Option(names = "--design", paramLabel = "D", description = "Invalidation design: ${COMPLETION-CANDIDATES} (default: ${DEFAULT-VALUE}).")
+    Design design = Design.D0;
+
+    @Option(names = "--host", paramLabel = "KIND", description = "Host: powernv (HV-KVM with KVM_CAP_SPAPR_TCE_VFIO, the seed's), no_vfio_tce (table moves to QEMU when vhost registers), no_kvm_tce (no in-kernel TCE). Default: ${DEFAULT-VALUE}.")
+    Host host = Host.powernv;
+
+    @Option(names = "--max-iotlb-entries", paramLabel = "N", description = "vhost's max_iotlb_entries (default: ${DEFAULT-VALUE}).")
+    int maxIotlbEntries = 2048;
+
+    @Option(names = "--packets", paramLabel = "N", description = "Packets each way, RX and TX (default: ${DEFAULT-VALUE}).")
+    long packets = 5000;
+
+    @Option(names = "--vcpus", paramLabel = "N", description = "Guest vCPUs, 1..8 (default: ${DEFAULT-VALUE}).")
+    int vcpus = 1;
+
+    @Option(names = "--no-stuff-tce", description = "Guest without the STUFF_TCE feature: clears with H_PUT_TCE(0) per page.")
+    boolean noStuff;
+
+    @Option(names = "--no-indirect", description = "Guest without PUT_TCE_IND: maps with H_PUT_TCE per page.")
+    boolean noIndirect;
+
+    @Option(names = "--ddw", description = "Guest with a 64-bit DDW mapping all RAM once (no per-packet mapping).")
+    boolean ddw;
+
+    @Option(names = "--ring-size", paramLabel = "N", description = "Virtqueue size (default: ${DEFAULT-VALUE}).")
+    int ringSize = 256;
+
+    @Option(names = "--no-kernel-churn", description = "The rest of the guest kernel does not allocate pages between packets.")
+    boolean noChurn;
+
+    public StackConfig toConfig() {
+        StackConfig s = StackConfig.seed();
+        return new StackConfig(host.caps, design, new FirmwareFeatures(!noIndirect, !noStuff, ddw), vcpus, s.ramBytes(), s.windowBytes(),
+                maxIotlbEntries, packets, packets, s.packetBytes(), ringSize, !noChurn, StackConfig.Faults.NONE);
+    }
+
+    /** The options as they would be typed, for replay lines. */
+    public String asArgs() {
+        StringBuilder sb = new StringBuilder();
+        sb.append(" --design ").append(design).append(" --host ").append(host).append(" --max-iotlb-entries ").append(maxIotlbEntries)
+                .append(" --packets ").append(packets).append(" --vcpus ").append(vcpus);
+        if (ringSize != 256) sb.append(" --ring-size ").append(ringSize);
+        if (noStuff) sb.append(" --no-stuff-tce");
+        if (noIndirect) sb.append(" --no-indirect");
+        if (ddw) sb.append(" --ddw");
+        if (noChurn) sb.append(" --no-kernel-churn");
+        return sb.toString();
+    }
+}

@@ -1,0 +1,158 @@
+package tcesim.qemu;
+
+import java.util.ArrayList;
+import java.util.List;
+import tcesim.mem.GuestMemory;
+import tcesim.papr.Tce;
+import tcesim.vhost.IotlbMsg;
+import tcesim.vhost.VhostDevice;
+import tcesim.vhost.VhostMsgCodec;
+
+/**
+ * QEMU's half of the vhost device IOTLB: it answers vhost's misses and forwards unmaps.
+ *
+ * <p>Models QEMU {@code hw/virtio/vhost.c} ({@code vhost_iommu_region_add}/{@code _del},
+ * {@code vhost_iommu_unmap_notify}, {@code vhost_device_iotlb_miss}, the used-ring pre-load in
+ * {@code vhost_dev_start}) and {@code hw/virtio/vhost-backend.c} (the fd read handler and
+ * {@code vhost_backend_update_device_iotlb} / {@code _invalidate_device_iotlb}), talking to vhost only
+ * with 72-byte frames on the vhost fd.
+ * <ul>
+ * <li>An UNMAP-only notifier on each IOMMU region of the device's DMA address space; an UNMAP event sends
+ *     INVALIDATE(iova + region offset, addr_mask + 1) synchronously, inside the hypercall that caused it.
+ *     A MAP event (valid to valid overwrite) sends nothing. Removing a region only unregisters the
+ *     notifier: no INVALIDATE.
+ * <li>A MISS is translated through the IOMMU region as the table is at that moment; when there is no
+ *     translation (entry outside the window, or without the permission the access needs, or a target
+ *     outside RAM) nothing is sent and the virtqueue stays stalled. Otherwise UPDATE(iova & ~addr_mask,
+ *     size = IOMMU page, uaddr = QEMU's address of the page, perm = RW): {@code address_space_get_iotlb_entry}
+ *     reports IOMMU_RW whatever the TCE allows, so a read-only TCE is cached read-write by vhost.
+ * <li>The fd handler runs in the main loop under the BQL; reading and translating is one step, writing the
+ *     UPDATE another, and a KVM hypercall on another vCPU may come between them.
+ * </ul>
+ */
+public final class VhostIommu {
+    private final VhostDevice fd;
+    private final Spapr spapr;
+    private final GuestMemory mem;
+    private final int msgVersion;
+    private final List<Long> windows = new ArrayList<>();
+    private final List<IommuNotifier> notifiers = new ArrayList<>();
+    private Listener listener = Listener.NONE;
+    private boolean dropInvalidate;
+    private long invalidatesSent;
+    private long updatesSent;
+    private long missesUnanswered;
+
+    /** What the glue did, for traces. */
+    public interface Listener {
+        Listener NONE = new Listener() {};
+
+        default void invalidate(long iova, long size, long rc) {}
+
+        default void missRead(long iova, int perm) {}
+
+        default void translated(long iova, IotlbMsg update) {}
+
+        default void updateSent(IotlbMsg update, long rc) {}
+    }
+
+    public VhostIommu(VhostDevice fd, Spapr spapr, GuestMemory mem, int msgVersion) {
+        this.fd = fd;
+        this.spapr = spapr;
+        this.mem = mem;
+        this.msgVersion = msgVersion;
+    }
+
+    public void setListener(Listener l) { this.listener = l; }
+
+    /** Fault injection: UNMAP events are ignored (the mutation "remove QEMU's INVALIDATE on UNMAP"). */
+    public void setDropInvalidate(boolean drop) { this.dropInvalidate = drop; }
+
+    /** {@code vhost_iommu_region_add}: listen for UNMAPs on the window {@code liobn}. */
+    public void regionAdd(long liobn) {
+        SpaprTceTable t = spapr.table(liobn);
+        long busOffset = t.busOffset();
+        IommuNotifier n = new IommuNotifier() {
+            @Override
+            public boolean wantsMap() { return false; }
+
+            @Override
+            public void notify(IommuTlbEvent e) {
+                if (e.type() != IommuTlbEvent.Type.UNMAP || dropInvalidate) return;
+                long iova = e.iova() + busOffset;
+                long size = e.addrMask() + 1;
+                long rc = fd.writeFrame(VhostMsgCodec.encode(msgVersion, 0, IotlbMsg.invalidate(iova, size)));
+                invalidatesSent++;
+                listener.invalidate(iova, size, rc);
+            }
+        };
+        windows.add(liobn);
+        notifiers.add(n);
+        spapr.registerNotifier(liobn, n, true);
+    }
+
+    /** {@code vhost_iommu_region_del}: the notifier goes, nothing is sent to vhost. */
+    public void regionDel(long liobn) {
+        int i = windows.indexOf(liobn);
+        if (i < 0) return;
+        spapr.unregisterNotifier(liobn, notifiers.get(i));
+        windows.remove(i);
+        notifiers.remove(i);
+    }
+
+    /** Whether vhost has a MISS for QEMU to read (the fd is readable). */
+    public boolean missPending() { return fd.readable(); }
+
+    /**
+     * Reads one MISS and translates it. Returns the UPDATE to send, or null when there is nothing to send
+     * (no message, or no translation: the virtqueue stays stalled).
+     */
+    public IotlbMsg readAndTranslate() {
+        byte[] frame = fd.readFrame();
+        if (frame == null) return null;
+        VhostMsgCodec.DecodeResult r = VhostMsgCodec.decode(frame);
+        if (!(r instanceof VhostMsgCodec.DecodeResult.Ok ok) || ok.msg().type() != IotlbMsg.MISS) return null;
+        IotlbMsg miss = ok.msg();
+        listener.missRead(miss.iova(), miss.perm());
+        IotlbMsg upd = translate(miss.iova(), miss.perm());
+        if (upd == null) missesUnanswered++;
+        listener.translated(miss.iova(), upd);
+        return upd;
+    }
+
+    /** {@code vhost_device_iotlb_miss}'s translation: the UPDATE for {@code iova}, or null. */
+    public IotlbMsg translate(long iova, int access) {
+        for (long liobn : windows) {
+            SpaprTceTable t = spapr.table(liobn);
+            if (t == null) continue;
+            IommuTlbEvent e = t.translate(iova);
+            if (e == null) continue;
+            if ((e.perm() & access) != access || e.perm() == 0) return null;
+            long gpa = e.translatedAddr();
+            long size = e.addrMask() + 1;
+            if (!mem.contains(gpa, size)) return null;
+            return IotlbMsg.update(iova & ~e.addrMask(), size, mem.gpaToHva(gpa), IotlbMsg.RW);
+        }
+        return null;
+    }
+
+    /** Writes an UPDATE on the vhost fd. */
+    public long sendUpdate(IotlbMsg upd) {
+        long rc = fd.writeFrame(VhostMsgCodec.encode(msgVersion, 0, upd));
+        updatesSent++;
+        listener.updateSent(upd, rc);
+        return rc;
+    }
+
+    /** The used-ring pre-load of {@code vhost_dev_start}: translate and send at once. */
+    public void preload(long iova) {
+        IotlbMsg upd = translate(iova, IotlbMsg.WO);
+        if (upd != null) sendUpdate(upd);
+    }
+
+    public long invalidatesSent() { return invalidatesSent; }
+    public long updatesSent() { return updatesSent; }
+    public long missesUnanswered() { return missesUnanswered; }
+
+    static { assert Tce.READ == IotlbMsg.RO && Tce.WRITE == IotlbMsg.WO; }
+}

@@ -1,0 +1,87 @@
+package tcesim.sim;
+
+import tcesim.guest.DmaDirection;
+import tcesim.guest.VirtioNetDriver;
+import tcesim.mem.GuestMemory;
+import tcesim.papr.Tce;
+import tcesim.qemu.IommuTlbEvent;
+import tcesim.qemu.Spapr;
+import tcesim.qemu.SpaprTceTable;
+import tcesim.vhost.VhostNet;
+
+/**
+ * The safety properties of spec 03, checked at every device access to guest memory.
+ * <ol>
+ * <li>No stale access: the access uses the translation the guest's table holds now for that IOVA, with a
+ *     permitted direction. Hypercalls are atomic steps here, so every table change the access could see
+ *     has returned to the guest.
+ * <li>No corruption: a device write lands only in a page the guest has mapped for DMA from the device at
+ *     that IOVA.
+ * <li>Isolation: no access outside the guest's memory.
+ * </ol>
+ * Progress (4) is judged by {@link Stack} when the run can go no further.
+ */
+public final class Oracles implements VhostNet.AccessListener {
+    private final Stack stack;
+    private Violation first;
+    private long accesses;
+
+    Oracles(Stack stack) {
+        this.stack = stack;
+    }
+
+    public Violation first() { return first; }
+    public long accesses() { return accesses; }
+
+    void report(Violation v) {
+        if (first == null) first = v;
+    }
+
+    @Override
+    public void access(int vq, long iova, long len, long hva, boolean write) {
+        accesses++;
+        GuestMemory mem = stack.memory();
+        String who = "vhost";
+        String acc = String.format("%s vq%d iova 0x%x len %d -> hva 0x%x", write ? "write" : "read", vq, iova, len, hva);
+        long step = stack.trace().step();
+        if (!mem.containsHva(hva, len)) {
+            report(new Violation(Violation.Property.ISOLATION, step, who, acc, "the address is outside the guest's memory", iova, -1));
+            return;
+        }
+        long gpa = mem.hvaToGpa(hva);
+        String expected = expectedTranslation(iova, gpa, write);
+        if (expected != null) {
+            report(new Violation(Violation.Property.STALE_ACCESS, step, who, acc + String.format(" (gpa 0x%x)", gpa), expected, iova, gpa));
+        }
+        if (write) {
+            VirtioNetDriver drv = stack.driver();
+            long pfn = gpa >>> GuestMemory.PAGE_SHIFT;
+            long at = drv.dmaMappedAt(pfn);
+            DmaDirection dir = drv.dmaDirection(pfn);
+            if (at < 0 || (at >>> GuestMemory.PAGE_SHIFT) != (iova >>> GuestMemory.PAGE_SHIFT) || dir == DmaDirection.TO_DEVICE) {
+                String now = at < 0 ? "is not mapped for DMA (" + stack.pageState(pfn) + ")" : String.format("is mapped at iova 0x%x %s", at, dir);
+                report(new Violation(Violation.Property.CORRUPTION, step, who, acc + String.format(" (gpa 0x%x)", gpa),
+                        String.format("guest page 0x%x %s", gpa & ~0xfffL, now), iova, gpa));
+            }
+        }
+    }
+
+    /** Null when the guest's table agrees with the access; else what the table says. */
+    private String expectedTranslation(long iova, long gpa, boolean write) {
+        Spapr spapr = stack.spapr();
+        for (long liobn : stack.liobns()) {
+            SpaprTceTable t = spapr.table(liobn);
+            if (t == null) continue;
+            IommuTlbEvent e = t.translate(iova);
+            if (e == null) continue;
+            long need = write ? Tce.WRITE : Tce.READ;
+            if ((e.perm() & need) == 0) {
+                return e.perm() == 0 ? "the guest's TCE for this IOVA is clear" : String.format("the guest's TCE allows %s only", Tce.permName(e.perm()));
+            }
+            long want = e.translatedAddr() + (iova & e.addrMask());
+            if (want != gpa) return String.format("the guest's TCE maps this IOVA to gpa 0x%x", want);
+            return null;
+        }
+        return "no DMA window covers this IOVA";
+    }
+}

@@ -1,0 +1,53 @@
+package tcesim.sim;
+
+/**
+ * Runs a {@link Stack} step by step: at each point the enabled steps of all actors are collected in a
+ * fixed order and the {@link Chooser} picks one. The run ends at the first violation, when the workload
+ * is done, when nothing can run (a progress violation if work is left), or after {@code maxSteps}.
+ * Same configuration and same choices: the same run, event for event.
+ */
+public final class Simulation {
+    /** How a run ended. */
+    public enum End { VIOLATION, DONE, STEP_LIMIT }
+
+    public record Result(End end, Violation violation, long steps, long traceHash, int[] choices) {}
+
+    private Simulation() {}
+
+    public static Result run(Stack stack, Chooser chooser, long maxSteps) {
+        return run(stack, chooser, maxSteps, false);
+    }
+
+    /** @param recordChoices keep the choice made at each step (for replay and shrinking; costs 4 bytes a step) */
+    public static Result run(Stack stack, Chooser chooser, long maxSteps, boolean recordChoices) {
+        StepList steps = new StepList();
+        Trace trace = stack.trace();
+        Oracles oracles = stack.oracles();
+        int[] choices = recordChoices ? new int[1024] : null;
+        long n = 0;
+        while (true) {
+            if (oracles.first() != null) return new Result(End.VIOLATION, oracles.first(), n, trace.hash(), trim(choices, n));
+            if (stack.workloadDone()) return new Result(End.DONE, null, n, trace.hash(), trim(choices, n));
+            if (n >= maxSteps) return new Result(End.STEP_LIMIT, null, n, trace.hash(), trim(choices, n));
+            stack.enabledSteps(steps);
+            if (steps.size() == 0) {
+                Violation v = stack.checkProgress(n);
+                oracles.report(v);
+                return new Result(v == null ? End.DONE : End.VIOLATION, v, n, trace.hash(), trim(choices, n));
+            }
+            int c = steps.size() == 1 ? 0 : chooser.choose(steps.size());
+            if (choices != null) {
+                if (n == choices.length) choices = java.util.Arrays.copyOf(choices, choices.length * 2);
+                choices[(int) n] = c;
+            }
+            n++;
+            trace.setStep(n);
+            stack.stats().steps++;
+            steps.actor(c).step(steps.kind(c));
+        }
+    }
+
+    private static int[] trim(int[] a, long n) {
+        return a == null ? null : java.util.Arrays.copyOf(a, (int) n);
+    }
+}

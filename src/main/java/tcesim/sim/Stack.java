@@ -1,0 +1,479 @@
+package tcesim.sim;
+
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.List;
+import tcesim.guest.DmaDirection;
+import tcesim.guest.DmaOp;
+import tcesim.guest.FirmwareFeatures;
+import tcesim.guest.IommuTableAllocator;
+import tcesim.guest.PageAllocator;
+import tcesim.guest.Payload;
+import tcesim.guest.PseriesIommu;
+import tcesim.guest.VirtioNetDriver;
+import tcesim.kvm.HcallPath;
+import tcesim.kvm.Kvm;
+import tcesim.mem.GuestMemory;
+import tcesim.papr.Hcall;
+import tcesim.papr.HcallRegs;
+import tcesim.papr.Tce;
+import tcesim.qemu.Spapr;
+import tcesim.qemu.VhostIommu;
+import tcesim.vhost.IotlbMsg;
+import tcesim.vhost.VhostDevice;
+import tcesim.vhost.VhostMsgCodec;
+import tcesim.vhost.VhostNet;
+import tcesim.virtio.Vring;
+
+/**
+ * The whole modelled system, wired as the real one is, with its threads as {@link Actor}s:
+ * <ul>
+ * <li>{@code vcpuN}: the guest kernel on a vCPU; one step is one hypercall (through KVM's handler chain
+ *     and, when KVM hands it on, QEMU's, which needs the BQL), or the guest-internal work around it;
+ * <li>{@code vhost}: the vhost-net worker; one step is one descriptor under its virtqueue mutex;
+ * <li>{@code qemu}: QEMU's main loop serving vhost's fd under the BQL: reading and translating a MISS is
+ *     one step, writing the UPDATE the next (in-kernel hypercalls do not take the BQL and can run between);
+ * <li>{@code net}: the network feeding the tap device.
+ * </ul>
+ * Components are connected only through the real interfaces: hypercalls (guest to KVM), the
+ * userspace exit (KVM to QEMU), the shared table mapping, IOMMU notifiers (QEMU), 72-byte frames on the
+ * vhost fd, the virtqueues in guest memory, and the tap.
+ */
+public final class Stack {
+    public static final long LIOBN = Spapr.pciLiobn(0, 0);
+    public static final long DDW_LIOBN = Spapr.pciLiobn(0, 1);
+    /** Guest pages below this are the kernel image: never handed out by the page allocator. */
+    static final int RESERVED_PAGES = 256;
+    static final int TAP_BACKLOG = 64;
+    static final int KERNEL_PAGES_MAX = 8;
+
+    private final StackConfig cfg;
+    private final Trace trace;
+    private final Stats stats = new Stats();
+    private final GuestMemory mem;
+    private final Kvm kvm;
+    private final Spapr spapr;
+    private final PageAllocator pages;
+    private final VirtioNetDriver driver;
+    private final VhostDevice vhost;
+    private final VhostIommu glue;
+    private final VhostNet net;
+    private final Oracles oracles;
+    private final List<Long> liobns = new ArrayList<>();
+    private final List<Actor> actors = new ArrayList<>();
+    private final FirmwareFeatures fw;
+
+    // Network side.
+    private final ArrayDeque<Long> tapBacklog = new ArrayDeque<>();
+    private long rxInjected;
+    private long txSeen;
+    private final List<VirtioNetDriver.Symptom> wireSymptoms = new ArrayList<>();
+
+    // QEMU main loop.
+    private boolean bqlHeldByMainLoop;
+    private IotlbMsg pendingUpdate;
+
+    public Stack(StackConfig cfg, Trace trace) {
+        String err = cfg.validate();
+        if (err != null) throw new IllegalArgumentException(err);
+        this.cfg = cfg;
+        this.trace = trace;
+        this.mem = new GuestMemory(cfg.ramBytes());
+        this.kvm = new Kvm(cfg.host(), mem, cfg.design().kvmPolicy());
+        this.spapr = new Spapr(kvm, mem, cfg.design().qemuPolicy());
+        this.oracles = new Oracles(this);
+        this.fw = new FirmwareFeatures(cfg.fw().putTceIndirect() && spapr.advertisesMultiTce(),
+                cfg.fw().stuffTce() && spapr.advertisesMultiTce(), cfg.fw().ddw());
+
+        // Firmware: the default window of the PHB (bus 0, 4 KiB TCEs).
+        spapr.createTable(LIOBN, 12, 0, cfg.windowBytes() >>> 12);
+        liobns.add(LIOBN);
+
+        // Guest boot: page allocator, per-CPU TCE list pages, the window's IOVA allocator.
+        long ramPages = cfg.ramBytes() >>> GuestMemory.PAGE_SHIFT;
+        pages = new PageAllocator(RESERVED_PAGES, (int) (ramPages - RESERVED_PAGES));
+        long[] listPages = new long[cfg.vcpus()];
+        for (int i = 0; i < listPages.length; i++) listPages[i] = pages.alloc() << GuestMemory.PAGE_SHIFT;
+        IommuTableAllocator alloc = new IommuTableAllocator(0, cfg.windowBytes() >>> 12, 12);
+        for (int i = 0; i < cfg.vcpus(); i++) actors.add(new VcpuActor(i));
+        PseriesIommu iommu = new PseriesIommu(regs -> hcall((VcpuActor) actors.get(0), regs), mem, LIOBN, alloc, fw, listPages);
+
+        // virtio-net rings: one page each, mapped once (coherent) at driver start.
+        Vring rx = new Vring(cfg.ringSize(), mapRing(iommu));
+        Vring tx = new Vring(cfg.ringSize(), mapRing(iommu));
+        driver = new VirtioNetDriver(mem, pages, iommu, rx, tx, 4096, cfg.txPackets());
+
+        // vhost device start as QEMU does it (vhost_dev_start): features (fresh IOTLB), notifier, rings, used-ring pre-load.
+        vhost = new VhostDevice(2, VhostDevice.Config.current(cfg.maxIotlbEntries()));
+        vhost.setBackendFeatures(VhostDevice.VHOST_NET_BACKEND_FEATURES);
+        vhost.setFeatures(1L << VhostDevice.VIRTIO_F_ACCESS_PLATFORM);
+        glue = new VhostIommu(vhost, spapr, mem, VhostMsgCodec.VHOST_IOTLB_MSG_V2);
+        glue.setDropInvalidate(cfg.faults().dropInvalidate());
+        glue.setListener(new GlueTrace());
+        glue.regionAdd(LIOBN);
+        if (fw.ddw()) enableDdw(iommu);
+        glue.preload(rx.ringIova());
+        glue.preload(tx.ringIova());
+        net = new VhostNet(vhost, rx, tx, new UserMem(), new TapDev(), oracles, 4096, cfg.faults().skipVqLock());
+
+        actors.add(new VhostWorker());
+        actors.add(new QemuMainLoop());
+        actors.add(new Network());
+        trace.emit("qemu", "start", Event.NONE, Event.NONE, String.format("window 0x%x in %s; vhost IOTLB max %d; guest %s%s%s",
+                LIOBN, spapr.table(LIOBN).inKernel() ? "KVM" : "QEMU", cfg.maxIotlbEntries(),
+                fw.stuffTce() ? "STUFF_TCE " : "", fw.putTceIndirect() ? "PUT_TCE_IND " : "", fw.ddw() ? "DDW" : "no-DDW"));
+    }
+
+    private long mapRing(PseriesIommu iommu) {
+        long pfn = pages.alloc();
+        DmaOp op = iommu.map(0, pfn << GuestMemory.PAGE_SHIFT, GuestMemory.PAGE_SIZE, DmaDirection.BIDIRECTIONAL);
+        op.runToEnd();
+        return op.dmaAddr();
+    }
+
+    /** The guest asks for a 64-bit window with 64 KiB pages covering all RAM and maps RAM into it once. */
+    private void enableDdw(PseriesIommu iommu) {
+        int shift = 16;
+        long entries = cfg.ramBytes() >>> shift;
+        spapr.createTable(DDW_LIOBN, shift, Spapr.DDW_BUS_OFFSET, entries);
+        liobns.add(DDW_LIOBN);
+        glue.regionAdd(DDW_LIOBN);
+        long list = pages.alloc() << GuestMemory.PAGE_SHIFT;
+        VcpuActor boot = (VcpuActor) actors.get(0);
+        for (long done = 0; done < entries; done += Hcall.MAX_INDIRECT_TCES) {
+            int n = (int) Math.min(Hcall.MAX_INDIRECT_TCES, entries - done);
+            for (int i = 0; i < n; i++) mem.writeLongBE(list + 8L * i, ((done + i) << shift) | Tce.READ | Tce.WRITE);
+            HcallRegs r = new HcallRegs().set(Hcall.H_PUT_TCE_INDIRECT, DDW_LIOBN, Spapr.DDW_BUS_OFFSET + (done << shift), list, n);
+            hcall(boot, r);
+        }
+        pages.free(list >>> GuestMemory.PAGE_SHIFT);
+        iommu.useDirectWindow(Spapr.DDW_BUS_OFFSET);
+    }
+
+    // ---- accessors for oracles and reports ------------------------------------------------------
+
+    public StackConfig config() { return cfg; }
+    public Trace trace() { return trace; }
+    public Stats stats() { return stats; }
+    public GuestMemory memory() { return mem; }
+    public Spapr spapr() { return spapr; }
+    public Kvm kvm() { return kvm; }
+    public VirtioNetDriver driver() { return driver; }
+    public VhostDevice vhost() { return vhost; }
+    public VhostNet vhostNet() { return net; }
+    public VhostIommu vhostIommu() { return glue; }
+    public Oracles oracles() { return oracles; }
+    public List<Long> liobns() { return liobns; }
+    public List<Actor> actors() { return actors; }
+    public FirmwareFeatures guestFeatures() { return fw; }
+    public List<VirtioNetDriver.Symptom> wireSymptoms() { return wireSymptoms; }
+    public long rxInjected() { return rxInjected; }
+
+    String pageState(long pfn) {
+        if (!pages.isAllocated(pfn)) return "free";
+        return "in use as " + pages.use(pfn) + ", allocation #" + pages.generation(pfn);
+    }
+
+    /** All packets sent both ways have been delivered and every buffer returned. */
+    public boolean workloadDone() {
+        return rxInjected == cfg.rxPackets() && tapBacklog.isEmpty() && driver.rxDelivered() == cfg.rxPackets()
+                && driver.txCompleted() == cfg.txPackets();
+    }
+
+    /** Collects the enabled steps of every actor, in actor order. */
+    public void enabledSteps(StepList out) {
+        out.clear();
+        for (Actor a : actors) a.enabledSteps(out);
+    }
+
+    /** A progress violation when nothing can run but work is left (a virtqueue stalled on a miss nobody answers). */
+    Violation checkProgress(long step) {
+        if (workloadDone()) return null;
+        String why;
+        if (net.isBroken(VhostNet.RX_VQ) || net.isBroken(VhostNet.TX_VQ)) why = "a virtqueue stopped on a translation error (errno " + net.lastErrno() + ")";
+        else if (vhost.isStalled(VhostNet.RX_VQ) || vhost.isStalled(VhostNet.TX_VQ)) why = "a virtqueue waits for an UPDATE that will never come";
+        else why = "no thread can make progress";
+        return new Violation(Violation.Property.PROGRESS, step, "-", String.format("rx %d/%d delivered, tx %d/%d completed",
+                driver.rxDelivered(), cfg.rxPackets(), driver.txCompleted(), cfg.txPackets()), why, -1, -1);
+    }
+
+    // ---- hypercalls -----------------------------------------------------------------------------
+
+    /** A hypercall from vCPU {@code v} run to completion (boot time, or when the BQL is free). */
+    private void hcall(VcpuActor v, HcallRegs regs) {
+        HcallRegs in = regs.copy();
+        HcallPath path = kvm.hcallInKernel(regs);
+        if (path == null) path = kvm.completeExit(regs);
+        traceHcall(v, in, regs, path);
+    }
+
+    private void traceHcall(VcpuActor v, HcallRegs in, HcallRegs out, HcallPath path) {
+        stats.hcall(in.r3, path);
+        if (out.r3 != Hcall.H_SUCCESS) stats.hcallErrors++;
+        if (!trace.enabled()) return;
+        long gpa = in.r3 == Hcall.H_PUT_TCE && Tce.valid(in.r6) ? Tce.gpa(in.r6) : Event.NONE;
+        trace.emit(v.name(), Hcall.opcodeName(in.r3), in.r5, gpa,
+                in.describeCall() + " = " + Hcall.returnName(out.r3) + " [" + path.label() + "]");
+    }
+
+    // ---- actors ---------------------------------------------------------------------------------
+
+    /** A guest vCPU running the virtio-net driver (RX on vCPU 0, TX on the last vCPU) and the rest of the kernel. */
+    final class VcpuActor implements Actor {
+        static final int CONTINUE = 0, RX_REAP = 1, RX_REFILL = 2, TX_SEND = 3, TX_REAP = 4, KALLOC = 5, KFREE = 6, EXIT = 7;
+        private static final String[] NAMES = {"hcall", "rx-reap", "rx-refill", "tx-send", "tx-reap", "kernel-alloc", "kernel-free", "exit-to-qemu"};
+        private final int cpu;
+        private final String name;
+        private VirtioNetDriver.Pending pending;
+        private HcallRegs blocked;
+        private HcallRegs blockedIn;
+
+        VcpuActor(int cpu) {
+            this.cpu = cpu;
+            this.name = "vcpu" + cpu;
+        }
+
+        @Override public String name() { return name; }
+        @Override public String stepName(int kind) { return NAMES[kind]; }
+
+        private boolean rxCpu() { return cpu == 0; }
+        private boolean txCpu() { return cpu == cfg.vcpus() - 1; }
+
+        @Override
+        public void enabledSteps(StepList out) {
+            if (blocked != null) {
+                if (!bqlHeldByMainLoop) out.add(this, EXIT);
+                return;
+            }
+            if (pending != null) {
+                out.add(this, CONTINUE);
+                return;
+            }
+            if (rxCpu() && driver.canReapRx()) out.add(this, RX_REAP);
+            if (rxCpu() && driver.canRefillRx() && rxRefillWanted()) out.add(this, RX_REFILL);
+            if (txCpu() && driver.canSendTx()) out.add(this, TX_SEND);
+            if (txCpu() && driver.canReapTx()) out.add(this, TX_REAP);
+            if (cfg.kernelChurn() && !workloadDone()) {
+                if (driver.kernelPagesHeld() < KERNEL_PAGES_MAX) out.add(this, KALLOC);
+                if (driver.kernelPagesHeld() > 0) out.add(this, KFREE);
+            }
+        }
+
+        private boolean rxRefillWanted() {
+            return driver.rxDelivered() + driver.rx().outstanding() < cfg.rxPackets();
+        }
+
+        @Override
+        public void step(int kind) {
+            switch (kind) {
+                case EXIT -> {
+                    HcallRegs r = blocked;
+                    blocked = null;
+                    kvm.completeExit(r);
+                    traceHcall(this, blockedIn, r, HcallPath.QEMU);
+                    endHcall(r);
+                }
+                case CONTINUE -> issue();
+                case RX_REAP -> start(driver.reapRx(cpu));
+                case RX_REFILL -> start(driver.refillRx(cpu));
+                case TX_SEND -> start(driver.sendTx(cpu));
+                case TX_REAP -> start(driver.reapTx(cpu));
+                case KALLOC -> {
+                    driver.kernelAlloc();
+                    trace.emit(name, "kernel-alloc", Event.NONE, Event.NONE, "a kernel object takes a page");
+                }
+                case KFREE -> driver.kernelFree();
+                default -> throw new IllegalArgumentException("step " + kind);
+            }
+        }
+
+        /** Starts a driver operation and makes its first hypercall in the same step. */
+        private void start(VirtioNetDriver.Pending p) {
+            if (p == null) return;
+            pending = p;
+            if (p.op().done()) finishPending();
+            else issue();
+        }
+
+        private void issue() {
+            DmaOp op = pending.op();
+            HcallRegs r = op.begin();
+            HcallRegs in = r.copy();
+            HcallPath path = kvm.hcallInKernel(r);
+            if (path == null) {
+                if (bqlHeldByMainLoop) {
+                    blocked = r;
+                    blockedIn = in;
+                    trace.emit(name, "wait-bql", in.r5, Event.NONE, in.describeCall() + " exits to QEMU and waits for the BQL");
+                    return;
+                }
+                path = kvm.completeExit(r);
+            }
+            traceHcall(this, in, r, path);
+            endHcall(r);
+        }
+
+        private void endHcall(HcallRegs r) {
+            pending.op().end(r);
+            if (pending.op().done()) finishPending();
+        }
+
+        private void finishPending() {
+            VirtioNetDriver.Pending p = pending;
+            pending = null;
+            driver.finish(p);
+            trace.emit(name, p.kind().name().toLowerCase().replace('_', '-'), p.op().dmaAddr(), p.buffer().pfn() << GuestMemory.PAGE_SHIFT,
+                    String.format("%s page 0x%x at iova 0x%x", switch (p.kind()) {
+                        case RX_REFILL -> "posted RX buffer";
+                        case TX_SEND -> "posted TX buffer";
+                        case RX_REAP -> "received a packet in, then freed,";
+                        case TX_REAP -> "completed and freed TX";
+                    }, p.buffer().pfn() << GuestMemory.PAGE_SHIFT, p.op().dmaAddr()));
+        }
+    }
+
+    /** The vhost-net worker thread. */
+    final class VhostWorker implements Actor {
+        private static final String[] NAMES = {"handle-rx", "handle-tx"};
+
+        @Override public String name() { return "vhost"; }
+        @Override public String stepName(int kind) { return NAMES[kind]; }
+
+        @Override
+        public void enabledSteps(StepList out) {
+            if (net.canRun(VhostNet.RX_VQ)) out.add(this, 0);
+            if (net.canRun(VhostNet.TX_VQ)) out.add(this, 1);
+        }
+
+        @Override
+        public void step(int kind) {
+            int vq = kind == 0 ? VhostNet.RX_VQ : VhostNet.TX_VQ;
+            Vring r = kind == 0 ? driver.rx() : driver.tx();
+            Vring.Desc d = r.peekAvail();
+            boolean held = net.holdsTranslation(vq);
+            VhostNet.Outcome o = kind == 0 ? net.handleRx() : net.handleTx();
+            if (!trace.enabled()) return;
+            switch (o) {
+                case MISS -> trace.emit("vhost", "iotlb-miss", d.iova(), Event.NONE, String.format("vq%d: no translation for iova 0x%x: MISS queued, queue stalled", vq, d.iova()));
+                case ERROR -> trace.emit("vhost", "vq-error", d.iova(), Event.NONE, String.format("vq%d: translation failed with errno %d: queue stopped", vq, net.lastErrno()));
+                case TRANSLATED -> trace.emit("vhost", "translate", d.iova(), Event.NONE, String.format("vq%d: translated iova 0x%x (copy not yet done)", vq, d.iova()));
+                case DONE -> {
+                    var e = vhost.iotlb().lookup(d.iova());
+                    long hva = e == null ? -1 : e.uaddr() + (d.iova() - e.start());
+                    trace.emit("vhost", kind == 0 ? "rx-copy" : "tx-copy", d.iova(), e == null ? Event.NONE : mem.hvaToGpa(hva),
+                            String.format("vq%d: %s iova 0x%x%s", vq, kind == 0 ? "wrote packet to" : "read packet from", d.iova(),
+                                    e == null ? (held ? " through a translation taken before an INVALIDATE" : "") : String.format(" = gpa 0x%x (IOTLB)", mem.hvaToGpa(hva))));
+                }
+                default -> { }
+            }
+        }
+    }
+
+    /** QEMU's main loop, serving the vhost fd. */
+    final class QemuMainLoop implements Actor {
+        private static final String[] NAMES = {"iotlb-miss", "iotlb-update"};
+
+        @Override public String name() { return "qemu"; }
+        @Override public String stepName(int kind) { return NAMES[kind]; }
+
+        @Override
+        public void enabledSteps(StepList out) {
+            if (pendingUpdate != null) out.add(this, 1);
+            else if (!bqlHeldByMainLoop && glue.missPending()) out.add(this, 0);
+        }
+
+        @Override
+        public void step(int kind) {
+            if (kind == 0) {
+                bqlHeldByMainLoop = true;
+                stats.missesRead++;
+                pendingUpdate = glue.readAndTranslate();
+                if (pendingUpdate == null) {
+                    stats.missesUnanswered++;
+                    bqlHeldByMainLoop = false;
+                }
+            } else {
+                IotlbMsg u = pendingUpdate;
+                pendingUpdate = null;
+                glue.sendUpdate(u);
+                stats.updates++;
+                bqlHeldByMainLoop = false;
+            }
+        }
+    }
+
+    /** The network: sends the RX stream into the tap, receives the TX stream from it. */
+    final class Network implements Actor {
+        @Override public String name() { return "net"; }
+        @Override public String stepName(int kind) { return "rx-packet"; }
+
+        @Override
+        public void enabledSteps(StepList out) {
+            if (rxInjected < cfg.rxPackets() && tapBacklog.size() < TAP_BACKLOG) out.add(this, 0);
+        }
+
+        @Override
+        public void step(int kind) {
+            tapBacklog.addLast(rxInjected);
+            trace.emit("net", "rx-packet", Event.NONE, Event.NONE, "packet " + rxInjected + " arrives at the tap");
+            rxInjected++;
+        }
+    }
+
+    /** The tap device as vhost-net sees it. */
+    final class TapDev implements VhostNet.Tap {
+        @Override
+        public int peekRx() { return tapBacklog.isEmpty() ? -1 : cfg.packetBytes(); }
+
+        @Override
+        public void takeRx(byte[] buf) {
+            long seq = tapBacklog.removeFirst();
+            Payload.fill(buf, cfg.packetBytes(), VirtioNetDriver.RX_STREAM, seq);
+            stats.packetsRx++;
+        }
+
+        @Override
+        public void transmit(byte[] buf, int len) {
+            long seq = Payload.check(buf, Math.min(len, cfg.packetBytes()), VirtioNetDriver.TX_STREAM);
+            if (seq != txSeen) {
+                wireSymptoms.add(new VirtioNetDriver.Symptom("tx-data", -1, String.format("the wire got %s, expected TX packet %d",
+                        seq < 0 ? "foreign bytes" : "packet " + seq, txSeen)));
+            }
+            txSeen++;
+            stats.packetsTx++;
+        }
+    }
+
+    /** QEMU's mapping of guest RAM, as vhost's copies reach it. */
+    final class UserMem implements VhostNet.UserMemory {
+        @Override public boolean mapped(long hva, long len) { return mem.containsHva(hva, len); }
+        @Override public void write(long hva, byte[] src, int off, int len) { mem.write(mem.hvaToGpa(hva), src, off, len); }
+        @Override public void read(long hva, byte[] dst, int off, int len) { mem.read(mem.hvaToGpa(hva), dst, off, len); }
+    }
+
+    /** Trace events of QEMU's vhost glue. */
+    final class GlueTrace implements VhostIommu.Listener {
+        @Override
+        public void invalidate(long iova, long size, long rc) {
+            stats.invalidates++;
+            trace.emit("qemu", "invalidate", iova, Event.NONE, String.format("IOMMU UNMAP -> vhost INVALIDATE iova 0x%x size 0x%x (rc %d)", iova, size, rc));
+        }
+
+        @Override
+        public void missRead(long iova, int perm) {
+            trace.emit("qemu", "miss-read", iova, Event.NONE, String.format("read MISS iova 0x%x perm %d", iova, perm));
+        }
+
+        @Override
+        public void translated(long iova, IotlbMsg u) {
+            if (u == null) trace.emit("qemu", "no-translation", iova, Event.NONE, String.format("iova 0x%x has no translation: nothing sent, the queue stays stalled", iova));
+            else trace.emit("qemu", "translate", iova, mem.hvaToGpa(u.uaddr()), String.format("iova 0x%x -> gpa 0x%x (table now)", iova, mem.hvaToGpa(u.uaddr())));
+        }
+
+        @Override
+        public void updateSent(IotlbMsg u, long rc) {
+            trace.emit("qemu", "update", u.iova(), mem.hvaToGpa(u.uaddr()), String.format("vhost UPDATE iova 0x%x size 0x%x -> gpa 0x%x RW (rc %d)",
+                    u.iova(), u.size(), mem.hvaToGpa(u.uaddr()), rc));
+        }
+    }
+}
