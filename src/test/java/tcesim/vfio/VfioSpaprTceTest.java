@@ -1,0 +1,102 @@
+package tcesim.vfio;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static tcesim.papr.Hcall.*;
+
+import org.junit.jupiter.api.Test;
+import tcesim.papr.Tce;
+
+class VfioSpaprTceTest {
+
+    @Test
+    void putTceExchangesOneEntryAndKillsItOnce() {
+        Rig r = new Rig();
+        r.put(5 * Rig.PAGE, 0x20000, Tce.READ | Tce.WRITE);
+        assertThat(r.vfio.exchanges()).isEqualTo(1);
+        assertThat(r.vfio.kills()).isEqualTo(1);
+        assertThat(r.vfio.lastKillIdx()).isEqualTo(5);
+        assertThat(r.vfio.lastKillNpages()).isEqualTo(1);
+        assertThat(r.vfio.exchangesSinceKill()).isZero();
+        assertThat(r.hw.get(5)).isEqualTo(r.hw.toHpa(0x20000) | 3);
+        assertThat(r.cache.kills()).isEqualTo(1);
+    }
+
+    @Test
+    void overwriteReportsTheOldEntry() {
+        Rig r = new Rig();
+        r.put(5 * Rig.PAGE, 0x20000, Tce.READ);
+        r.put(5 * Rig.PAGE, 0x30000, Tce.READ);
+        assertThat(r.vfio.lastOld()).isEqualTo(r.hw.toHpa(0x20000) | Tce.READ);
+    }
+
+    @Test
+    void indirectAndStuffAreKilledOncePerHypercallOverTheirRange() {
+        Rig r = new Rig();
+        long list = 0x100000;
+        for (int i = 0; i < 4; i++) r.mem.writeLongBE(list + 8L * i, Tce.make(0x40000 + i * Rig.PAGE, Tce.READ | Tce.WRITE));
+        assertThat(r.hcall(H_PUT_TCE_INDIRECT, Rig.LIOBN, 16 * Rig.PAGE, list, 4)).isEqualTo(H_SUCCESS);
+        assertThat(r.vfio.exchanges()).isEqualTo(4);
+        assertThat(r.vfio.kills()).isEqualTo(1);
+        assertThat(r.vfio.lastKillIdx()).isEqualTo(16);
+        assertThat(r.vfio.lastKillNpages()).isEqualTo(4);
+        for (int i = 0; i < 4; i++) assertThat(r.hw.get(16 + i)).isEqualTo(r.hw.toHpa(0x40000 + i * Rig.PAGE) | 3);
+
+        r.clear(16 * Rig.PAGE, 4);
+        assertThat(r.vfio.exchanges()).isEqualTo(8);
+        assertThat(r.vfio.kills()).isEqualTo(2);
+        assertThat(r.vfio.lastKillNpages()).isEqualTo(4);
+        for (int i = 0; i < 4; i++) assertThat(r.hw.get(16 + i)).isZero();
+    }
+
+    @Test
+    void exchangeRefusesAddressesOutsidePreregisteredRam() {
+        Rig r = new Rig();
+        long beyond = r.mem.ramBytes();
+        assertThat(r.vfio.exchange(3, beyond, (int) Tce.READ)).isEqualTo(H_TOO_HARD);
+        assertThat(r.vfio.exchange(3, 0x1800, (int) Tce.READ)).isEqualTo(H_PARAMETER);
+        assertThat(r.vfio.exchange(1L << 20, 0x1000, (int) Tce.READ)).isEqualTo(H_PARAMETER);
+        assertThat(r.hw.get(3)).isZero();
+        assertThat(r.vfio.failedExchanges()).isEqualTo(3);
+        assertThat(r.vfio.exchanges()).isZero();
+        // Clearing needs no registration.
+        assertThat(r.vfio.exchange(3, beyond, 0)).isEqualTo(H_SUCCESS);
+    }
+
+    @Test
+    void isRealModeCapable() {
+        assertThat(new Rig().vfio.realModeCapable()).isTrue();
+    }
+
+    @Test
+    void skipKillSwallowsTheInvalidation() {
+        Rig r = new Rig();
+        r.cache.fill(7, r.hw.toHpa(0x5000) | 3);
+        r.vfio.setSkipKill(true);
+        r.vfio.exchange(7, 0, 0);
+        r.vfio.kill(7, 1);
+        assertThat(r.cache.isCached(7)).isTrue();
+        assertThat(r.vfio.kills()).isEqualTo(1);
+        assertThat(r.vfio.skippedKills()).isEqualTo(1);
+        assertThat(r.vfio.exchangesSinceKill()).isEqualTo(1);
+        assertThat(r.cache.kills()).isZero();
+        r.vfio.setSkipKill(false);
+        r.vfio.kill(7, 1);
+        assertThat(r.cache.isCached(7)).isFalse();
+    }
+
+    @Test
+    void digestChangesWithTableCacheAndSwitch() {
+        Rig r = new Rig();
+        long d0 = r.vfio.digest(0);
+        r.put(2 * Rig.PAGE, 0x9000, Tce.READ);
+        long d1 = r.vfio.digest(0);
+        assertThat(d1).isNotEqualTo(d0);
+        r.dev.dmaRead(2 * Rig.PAGE, 8); // fills the cache
+        long d2 = r.vfio.digest(0);
+        assertThat(d2).isNotEqualTo(d1);
+        r.vfio.setSkipKill(true);
+        assertThat(r.vfio.digest(0)).isNotEqualTo(d2);
+        r.vfio.setSkipKill(false);
+        assertThat(r.vfio.digest(0)).isEqualTo(d2);
+    }
+}
