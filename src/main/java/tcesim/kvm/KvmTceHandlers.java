@@ -123,7 +123,9 @@ public final class KvmTceHandlers {
             if (rc != H_SUCCESS) return rc;
         }
         int n = (int) npages;
-        if (!mem.contains(tceList, 8L * n)) return H_TOO_HARD;
+        // kvmppc_tce_to_ua(tce_list): the list's page must be in a memslot, whatever npages (even 0).
+        // The list is 4 KiB aligned and RAM a multiple of 4 KiB, so its first byte decides.
+        if (!mem.contains(tceList, 1)) return H_TOO_HARD;
         for (int i = 0; i < n; i++) {
             rc = tceValidate(mode, t, mem.readLongBE(tceList + 8L * i));
             if (rc != H_SUCCESS) return rc;
