@@ -140,7 +140,11 @@ public final class KvmTceHandlers {
             }
             for (AttachedTable a : stt.attached()) {
                 rc = a.exchange(entry + i, Tce.gpa(tce), Tce.perm(tce));
-                if (rc != H_SUCCESS) break;
+                if (rc != H_SUCCESS) {
+                    // kvmppc_clear_tce(): the failing hardware entry is cleared, as in H_PUT_TCE.
+                    a.exchange(entry + i, 0, 0);
+                    break;
+                }
             }
             if (rc != H_SUCCESS) break;
             t.put(entry + i, tce);
