@@ -25,6 +25,8 @@ import tcesim.papr.TceTable;
  * <li>{@code kvmppc_tce_validate}: a TCE with no permission bit always passes ("allow userspace to
  *     poison TCE table"); otherwise its address must be aligned to the table's page
  *     ({@code iommu_tce_check_gpa}) and lie in a memslot ({@code kvmppc_tce_to_ua}); else H_TOO_HARD.
+ *     Real mode's {@code kvmppc_rm_tce_validate} differs in one point: a misaligned address is
+ *     H_PARAMETER there (returned to the guest, no fallback to virtual mode).
  * <li>H_PUT_TCE: after validation, a valid TCE whose address does not translate: H_PARAMETER.
  * <li>H_PUT_TCE_INDIRECT: {@code npages > 512} then {@code tce_list & 4095} (H_PARAMETER) are checked
  *     before the ioba; a list outside guest memory is H_TOO_HARD; every TCE of the list is validated
@@ -91,7 +93,7 @@ public final class KvmTceHandlers {
             rc = realModeCheck(stt, ioba, 1, tce == 0);
             if (rc != H_SUCCESS) return rc;
         }
-        rc = tceValidate(t, tce);
+        rc = tceValidate(mode, t, tce);
         if (rc != H_SUCCESS) return rc;
         if (Tce.valid(tce) && !translates(tce)) return H_PARAMETER;
         long idx = ioba >>> t.pageShift();
@@ -121,9 +123,11 @@ public final class KvmTceHandlers {
             if (rc != H_SUCCESS) return rc;
         }
         int n = (int) npages;
-        if (!mem.contains(tceList, 8L * n)) return H_TOO_HARD;
+        // kvmppc_tce_to_ua(tce_list): the list's page must be in a memslot, whatever npages (even 0).
+        // The list is 4 KiB aligned and RAM a multiple of 4 KiB, so its first byte decides.
+        if (!mem.contains(tceList, 1)) return H_TOO_HARD;
         for (int i = 0; i < n; i++) {
-            rc = tceValidate(t, mem.readLongBE(tceList + 8L * i));
+            rc = tceValidate(mode, t, mem.readLongBE(tceList + 8L * i));
             if (rc != H_SUCCESS) return rc;
         }
         long entry = ioba >>> t.pageShift();
@@ -136,7 +140,11 @@ public final class KvmTceHandlers {
             }
             for (AttachedTable a : stt.attached()) {
                 rc = a.exchange(entry + i, Tce.gpa(tce), Tce.perm(tce));
-                if (rc != H_SUCCESS) break;
+                if (rc != H_SUCCESS) {
+                    // kvmppc_clear_tce(): the failing hardware entry is cleared, as in H_PUT_TCE.
+                    a.exchange(entry + i, 0, 0);
+                    break;
+                }
             }
             if (rc != H_SUCCESS) break;
             t.put(entry + i, tce);
@@ -183,11 +191,11 @@ public final class KvmTceHandlers {
         return H_SUCCESS;
     }
 
-    /** {@code kvmppc_tce_validate} (virtual mode). */
-    long tceValidate(TceTable t, long tce) {
+    /** {@code kvmppc_tce_validate} (virtual mode) / {@code kvmppc_rm_tce_validate} (real mode). */
+    long tceValidate(Mode mode, TceTable t, long tce) {
         if (!Tce.valid(tce)) return H_SUCCESS;
         long gpa = Tce.gpa(tce);
-        if ((gpa & (t.pageSize() - 1)) != 0) return H_TOO_HARD;
+        if ((gpa & (t.pageSize() - 1)) != 0) return mode == Mode.REAL ? H_PARAMETER : H_TOO_HARD;
         if (!translates(tce)) return H_TOO_HARD;
         return H_SUCCESS;
     }

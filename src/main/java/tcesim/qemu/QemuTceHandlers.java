@@ -20,6 +20,7 @@ import tcesim.papr.TceTable;
  * <li>bounds are checked per entry: {@code index = (ioba - bus_offset) >> page_shift}, an index at or
  *     beyond {@code nb_table} (which includes an ioba below the window, by unsigned wrap) is H_PARAMETER;
  * <li>the TCE is stored as given: no check of its address or permission bits;
+ * <li>H_STUFF_TCE first rejects {@code npages > nb_table} with H_PARAMETER, writing nothing;
  * <li>H_STUFF_TCE and H_PUT_TCE_INDIRECT loop entry by entry and stop at the first error, leaving
  *     earlier entries written; their result starts as H_PARAMETER, so npages = 0 returns H_PARAMETER;
  * <li>H_PUT_TCE_INDIRECT checks {@code npages > 512} and the list's 4 KiB alignment first, then reads
@@ -65,6 +66,7 @@ public final class QemuTceHandlers {
     public long stuffTce(long liobn, long ioba, long tceValue, long npages) {
         SpaprTceTable tcet = tables.apply(liobn);
         if (tcet == null) return H_PARAMETER;
+        if (Long.compareUnsigned(npages, tcet.nbTable()) > 0) return H_PARAMETER;
         TceTable t = tcet.table();
         ioba &= t.pageMask();
         long ret = H_PARAMETER;
