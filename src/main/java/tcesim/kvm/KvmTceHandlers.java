@@ -21,7 +21,12 @@ import tcesim.papr.TceTable;
  * <li>Unknown LIOBN: H_TOO_HARD, so that QEMU may own the table ({@code kvmppc_find_table} fails).
  * <li>{@code kvmppc_ioba_validate}: ioba aligned to the table's page, {@code idx >= offset},
  *     {@code idx - offset + npages <= size}, {@code idx + npages} does not wrap; else H_PARAMETER.
- *     With npages = 0 the one-past-the-end ioba passes (nothing is then written).
+ *     With npages = 0 the one-past-the-end ioba passes (nothing is then written). This is the
+ *     whole-range check of the kernels that had their own {@code kvmppc_ioba_validate}
+ *     (book3s_64_vio_hv.c, about v4.7 to v4.17). Since v4.18 the macro calls
+ *     {@code iommu_tce_check_ioba()} (arch/powerpc/kernel/iommu.c), which checks alignment and the
+ *     first entry only and ignores npages; the model keeps the whole-range rule so that no hypercall can
+ *     reach past the table, and the difference is recorded here rather than reproduced.
  * <li>{@code kvmppc_tce_validate}: a TCE with no permission bit always passes ("allow userspace to
  *     poison TCE table"); otherwise its address must be aligned to the table's page
  *     ({@code iommu_tce_check_gpa}) and lie in a memslot ({@code kvmppc_tce_to_ua}); else H_TOO_HARD.

@@ -11,7 +11,7 @@ import java.util.Arrays;
  * lives in QEMU instead ({@code SpaprTceTable.table}) has the same geometry. IOBA {@code a} maps to
  * entry {@code a >> page_shift}, valid when {@code offset <= idx < offset + size}.
  *
- * <p>Entries are stored in chunks allocated on first write of a valid value, as KVM allocates the
+ * <p>Entries are stored in chunks allocated on the first write of a non-zero value, as KVM allocates the
  * pages behind {@code stt->pages[]} on demand (book3s_64_vio.c, {@code kvmppc_tce_put}: clearing an
  * entry of a page never written does not allocate it). A chunk holds {@link #CHUNK_ENTRIES} entries,
  * KVM's {@code TCES_PER_PAGE} on a 64 KiB-page host (PAGE_SIZE / sizeof(u64)). An 8 TiB window of
