@@ -75,16 +75,7 @@ public final class VirtioNetDriver {
 
     /** Allocates a page and starts mapping it DMA_FROM_DEVICE; null when no page or no IOVA was free. */
     public Pending refillRx(int cpu) {
-        long pfn = pages.alloc(PageUse.DMA_BUFFER);
-        if (pfn == PageAllocator.NO_PAGE) return null;
-        long gpa = pfn << GuestMemory.PAGE_SHIFT;
-        DmaOp op = iommu.map(cpu, gpa, bufLen, DmaDirection.FROM_DEVICE);
-        if (op == null) {
-            pages.free(pfn);
-            mapFailures++;
-            return null;
-        }
-        return new Pending(Pending.Kind.RX_REFILL, op, new Buffer(nextId++, pfn, op.dmaAddr(), bufLen, DmaDirection.FROM_DEVICE));
+        return newBuffer(cpu, Pending.Kind.RX_REFILL, DmaDirection.FROM_DEVICE);
     }
 
     public boolean canReapRx() { return rx.hasUsed(); }
@@ -103,19 +94,27 @@ public final class VirtioNetDriver {
 
     /** Allocates a page, writes the next TX packet into it and starts mapping it DMA_TO_DEVICE. */
     public Pending sendTx(int cpu) {
+        Pending p = newBuffer(cpu, Pending.Kind.TX_SEND, DmaDirection.TO_DEVICE);
+        if (p != null) txNext++;
+        return p;
+    }
+
+    /** A fresh page (filled with the next TX packet for a send) and the start of its mapping; null when no page or IOVA is free. */
+    private Pending newBuffer(int cpu, Pending.Kind kind, DmaDirection dir) {
         long pfn = pages.alloc(PageUse.DMA_BUFFER);
         if (pfn == PageAllocator.NO_PAGE) return null;
         long gpa = pfn << GuestMemory.PAGE_SHIFT;
-        Payload.fill(scratch, bufLen, TX_STREAM, txNext);
-        mem.write(gpa, scratch, 0, bufLen);
-        DmaOp op = iommu.map(cpu, gpa, bufLen, DmaDirection.TO_DEVICE);
+        if (kind == Pending.Kind.TX_SEND) {
+            Payload.fill(scratch, bufLen, TX_STREAM, txNext);
+            mem.write(gpa, scratch, 0, bufLen);
+        }
+        DmaOp op = iommu.map(cpu, gpa, bufLen, dir);
         if (op == null) {
             pages.free(pfn);
             mapFailures++;
             return null;
         }
-        txNext++;
-        return new Pending(Pending.Kind.TX_SEND, op, new Buffer(nextId++, pfn, op.dmaAddr(), bufLen, DmaDirection.TO_DEVICE));
+        return new Pending(kind, op, new Buffer(nextId++, pfn, op.dmaAddr(), bufLen, dir));
     }
 
     public boolean canReapTx() { return tx.hasUsed(); }
