@@ -1,0 +1,112 @@
+package tcesim.cli;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import org.junit.jupiter.api.Disabled;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
+
+class ReproCommandTest {
+
+    @Test
+    void helpExitsZeroAndListsTheOptions() {
+        CliRun r = CliRun.of("repro", "--help");
+        assertThat(r.exit()).isZero();
+        assertThat(r.stdout()).contains("Usage: tcesim repro").contains("--design").contains("--host").contains("--seeds");
+        assertThat(r.err()).isEmpty();
+    }
+
+    @Test
+    void unknownFlagIsAUsageError() {
+        CliRun r = CliRun.of("repro", "--bogus");
+        assertThat(r.exit()).isEqualTo(2);
+        assertThat(r.err()).contains("--bogus").contains("Usage: tcesim repro");
+        assertThat(r.stdout()).isEmpty();
+    }
+
+    @ParameterizedTest(name = "{0} {1}")
+    @CsvSource({
+            "--vcpus, 0, vcpus",
+            "--vcpus, 9, vcpus",
+            "--design, D9, --design",
+            "--packets, abc, --packets",
+            "--host, vax, --host",
+            "--max-iotlb-entries, 0, max-iotlb-entries",
+            "--ring-size, 100, ring-size",
+            "--seeds, 0, --seeds",
+            "--seed, x, --seed",
+    })
+    void badValueIsAUsageErrorNamingTheOptionWithoutAStackTrace(String option, String value, String named) {
+        CliRun r = CliRun.of("repro", option, value, "--max-steps", "1000");
+        assertThat(r.exit()).isEqualTo(2);
+        assertThat(r.err()).contains(named).doesNotContain("Exception").doesNotContain("at tcesim").doesNotContain("at picocli");
+        assertThat(r.stdout()).doesNotContain("VIOLATION").doesNotContain("No property broken");
+    }
+
+    @Test
+    void negativePacketCountIsAUsageError() {
+        CliRun r = CliRun.of("repro", "--packets", "-1");
+        assertThat(r.exit()).isEqualTo(2);
+        assertThat(r.err()).contains("packet").doesNotContain("Exception").doesNotContain("at tcesim");
+    }
+
+    @Test
+    void theCrashExitsOneWithTheViolationAndAReplayLine() {
+        CliRun r = CliRun.of("repro", "--max-iotlb-entries", "32768", "--packets", "5000", "--seed", "1");
+        assertThat(r.exit()).isEqualTo(1);
+        String out = r.stdout();
+        assertThat(out).contains("VIOLATION: no stale access").contains("History of IOVA").contains("H_STUFF_TCE");
+        assertThat(out.lines().filter(l -> l.contains("replay:"))).singleElement()
+                .satisfies(l -> assertThat(l).contains("--seed 1 ").contains("--max-iotlb-entries 32768").contains("--packets 5000"));
+        assertThat(out).contains("trace hash");
+        assertThat(r.err()).isEmpty();
+    }
+
+    @Test
+    void theCleanHostExitsZero() {
+        CliRun r = CliRun.of("repro", "--host", "no_vfio_tce", "--packets", "300");
+        assertThat(r.exit()).isZero();
+        assertThat(r.stdout()).contains("No property broken").contains("300 RX and 300 TX packets").doesNotContain("VIOLATION");
+        assertThat(r.err()).isEmpty();
+    }
+
+    @Test
+    void hostAndDesignAreCaseInsensitive() {
+        CliRun r = CliRun.of("repro", "--host", "NO_VFIO_TCE", "--design", "d2", "--packets", "20");
+        assertThat(r.exit()).isZero();
+        assertThat(r.stdout()).contains("design D2").contains("No property broken");
+    }
+
+    @Test
+    void severalCleanSeedsAreCounted() {
+        CliRun r = CliRun.of("repro", "--seeds", "3", "--packets", "300", "--host", "no_vfio_tce");
+        assertThat(r.exit()).isZero();
+        assertThat(r.stdout()).contains("0 of 3 seeds").contains("seed 1").contains("seed 2").contains("seed 3")
+                .doesNotContain("first failing seed");
+    }
+
+    @Test
+    void severalSeedsWithACrashExitOneAndNameTheFirstFailingSeed() {
+        CliRun r = CliRun.of("repro", "--seeds", "2", "--seed", "2", "--max-iotlb-entries", "32768", "--packets", "5000");
+        assertThat(r.exit()).isEqualTo(1);
+        assertThat(r.stdout()).contains("2 of 2 seeds").contains("first failing seed: 2").contains("--seed 2 ");
+    }
+
+    @Test
+    void sameSeedSameOutput() {
+        CliRun a = CliRun.of("repro", "--packets", "100", "--seed", "4");
+        CliRun b = CliRun.of("repro", "--packets", "100", "--seed", "4");
+        assertThat(a.exit()).isZero();
+        assertThat(b.stdout()).isEqualTo(a.stdout());
+    }
+
+    /** ReproCommand.call builds its PrintStream on System.out whatever picocli's out writer is (see report). */
+    @Test
+    @Disabled("bug in ReproCommand.call: output ignores spec.commandLine().getOut() and goes to System.out")
+    void reproPrintsToPicocliOut() {
+        CliRun r = CliRun.of("repro", "--packets", "10");
+        assertThat(r.out()).contains("No property broken");
+        assertThat(r.systemOut()).isEmpty();
+    }
+}
