@@ -1,6 +1,6 @@
 package tcesim.cli;
 
-import java.io.PrintStream;
+import java.io.PrintWriter;
 import java.util.concurrent.Callable;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
@@ -15,8 +15,9 @@ import tcesim.sim.Trace;
 
 /** {@code tcesim repro}: runs the seed's configuration and explains the first violation. */
 @Command(name = "repro", mixinStandardHelpOptions = true,
-        description = {"Run the seed's configuration (PowerNV host, HV-KVM, guest without DDW, virtio-net on vhost with",
-                "ACCESS_PLATFORM, RX and TX streams) as a seeded simulation and explain the first property broken.",
+        description = {"Reproduce the stale vhost IOTLB crash and explain the first property broken.",
+                "Runs the seed's configuration (PowerNV host, HV-KVM, guest without DDW, virtio-net on vhost with",
+                "ACCESS_PLATFORM, RX and TX streams) as a seeded simulation.",
                 "Exit code: 0 clean, 1 a property was broken (on any seed), 2 bad usage."})
 public final class ReproCommand implements Callable<Integer> {
     @Mixin
@@ -36,13 +37,18 @@ public final class ReproCommand implements Callable<Integer> {
 
     @Override
     public Integer call() {
-        PrintStream out = new PrintStream(spec.commandLine().getOut() == null ? System.out : System.out, true);
+        PrintWriter out = spec.commandLine().getOut();
         StackConfig cfg = stack.toConfig();
         String err = cfg.validate();
         if (err != null) throw new CommandLine.ParameterException(spec.commandLine(), err);
         if (seeds < 1) throw new CommandLine.ParameterException(spec.commandLine(), "--seeds must be at least 1");
+        if (maxSteps < 0) throw new CommandLine.ParameterException(spec.commandLine(), "--max-steps must not be negative");
         out.printf("tcesim repro: design %s (%s)%n", cfg.design(), cfg.design().summary());
-        if (seeds == 1) return one(out, cfg, seed) ? 1 : 0;
+        if (seeds == 1) {
+            boolean bad = one(out, cfg, seed);
+            out.flush();
+            return bad ? 1 : 0;
+        }
         int bad = 0;
         long firstBad = -1;
         for (long s = seed; s < seed + seeds; s++) {
@@ -57,15 +63,17 @@ public final class ReproCommand implements Callable<Integer> {
         }
         out.printf("%d of %d seeds break a property (%.1f %%)%n", bad, seeds, 100.0 * bad / seeds);
         if (firstBad >= 0) out.printf("first failing seed: %d; replay: %s%n", firstBad, replay(firstBad));
+        out.flush();
         return bad > 0 ? 1 : 0;
     }
 
-    private boolean one(PrintStream out, StackConfig cfg, long s) {
+    private boolean one(PrintWriter out, StackConfig cfg, long s) {
         Stack st = new Stack(cfg, new Trace());
         out.printf("seed %d; replay: %s%n%n", s, replay(s));
         Simulation.Result r = Simulation.run(st, Chooser.seeded(s), maxSteps);
         if (r.violation() != null) TextReport.violation(out, st, r.violation());
-        else out.printf("No property broken: the run ended with %s.%n", r.end().name().toLowerCase().replace('_', ' '));
+        else if (r.end() == Simulation.End.STEP_LIMIT) out.printf("No property broken in %d steps, but the workload did not finish: raise --max-steps for a verdict.%n", r.steps());
+        else out.printf("No property broken: the workload finished.%n");
         TextReport.symptoms(out, st);
         TextReport.stats(out, st, r);
         return r.violation() != null;

@@ -1,6 +1,6 @@
 package tcesim.report;
 
-import java.io.PrintStream;
+import java.io.PrintWriter;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.TreeMap;
@@ -16,7 +16,7 @@ import tcesim.sim.Violation;
 public final class TextReport {
     private TextReport() {}
 
-    public static void violation(PrintStream out, Stack stack, Violation v) {
+    public static void violation(PrintWriter out, Stack stack, Violation v) {
         out.printf("VIOLATION: %s at step %d%n", v.property().label(), v.step());
         out.printf("  access: %s %s%n", v.actor(), v.access());
         out.printf("  but:    %s%n", v.why());
@@ -40,7 +40,7 @@ public final class TextReport {
         }
     }
 
-    public static void symptoms(PrintStream out, Stack stack) {
+    public static void symptoms(PrintWriter out, Stack stack) {
         List<VirtioNetDriver.Symptom> all = new ArrayList<>(stack.driver().symptoms());
         all.addAll(stack.wireSymptoms());
         if (all.isEmpty()) return;
@@ -48,7 +48,7 @@ public final class TextReport {
         for (int i = 0; i < Math.min(5, all.size()); i++) out.println("  " + all.get(i).what() + ": " + all.get(i).detail());
     }
 
-    public static void stats(PrintStream out, Stack stack, Simulation.Result r) {
+    public static void stats(PrintWriter out, Stack stack, Simulation.Result r) {
         Stats s = stack.stats();
         out.printf("%nRun: %d steps, %d RX and %d TX packets through vhost, %d hypercalls (%d errors)%n", r.steps(), s.packetsRx, s.packetsTx,
                 s.hcalls(HcallPath.REAL_MODE) + s.hcalls(HcallPath.VIRTUAL_MODE) + s.hcalls(HcallPath.QEMU), s.hcallErrors);

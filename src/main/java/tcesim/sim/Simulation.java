@@ -18,27 +18,34 @@ public final class Simulation {
         return run(stack, chooser, maxSteps, false);
     }
 
-    /** @param recordChoices keep the choice made at each step (for replay and shrinking; costs 4 bytes a step) */
+    /**
+     * @param recordChoices keep the choices the chooser made (steps with one enabled step ask it nothing), so that
+     *     {@link Chooser#scripted} replays the run; 4 bytes a choice
+     */
     public static Result run(Stack stack, Chooser chooser, long maxSteps, boolean recordChoices) {
         StepList steps = new StepList();
         Trace trace = stack.trace();
         Oracles oracles = stack.oracles();
         int[] choices = recordChoices ? new int[1024] : null;
         long n = 0;
+        int made = 0;
         while (true) {
-            if (oracles.first() != null) return new Result(End.VIOLATION, oracles.first(), n, trace.hash(), trim(choices, n));
-            if (stack.workloadDone()) return new Result(End.DONE, null, n, trace.hash(), trim(choices, n));
-            if (n >= maxSteps) return new Result(End.STEP_LIMIT, null, n, trace.hash(), trim(choices, n));
+            if (oracles.first() != null) return new Result(End.VIOLATION, oracles.first(), n, trace.hash(), trim(choices, made));
+            if (stack.workloadDone()) return new Result(End.DONE, null, n, trace.hash(), trim(choices, made));
+            if (n >= maxSteps) return new Result(End.STEP_LIMIT, null, n, trace.hash(), trim(choices, made));
             stack.enabledSteps(steps);
             if (steps.size() == 0) {
                 Violation v = stack.checkProgress(n);
                 oracles.report(v);
-                return new Result(v == null ? End.DONE : End.VIOLATION, v, n, trace.hash(), trim(choices, n));
+                return new Result(v == null ? End.DONE : End.VIOLATION, v, n, trace.hash(), trim(choices, made));
             }
-            int c = steps.size() == 1 ? 0 : chooser.choose(steps.size());
-            if (choices != null) {
-                if (n == choices.length) choices = java.util.Arrays.copyOf(choices, choices.length * 2);
-                choices[(int) n] = c;
+            int c = 0;
+            if (steps.size() > 1) {
+                c = chooser.choose(steps.size());
+                if (choices != null) {
+                    if (made == choices.length) choices = java.util.Arrays.copyOf(choices, choices.length * 2);
+                    choices[made++] = c;
+                }
             }
             n++;
             trace.setStep(n);

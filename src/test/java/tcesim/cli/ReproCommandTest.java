@@ -2,7 +2,6 @@ package tcesim.cli;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import org.junit.jupiter.api.Disabled;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
@@ -103,7 +102,6 @@ class ReproCommandTest {
 
     /** ReproCommand.call builds its PrintStream on System.out whatever picocli's out writer is (see report). */
     @Test
-    @Disabled("bug in ReproCommand.call: output ignores spec.commandLine().getOut() and goes to System.out")
     void reproPrintsToPicocliOut() {
         CliRun r = CliRun.of("repro", "--packets", "10");
         assertThat(r.out()).contains("No property broken");

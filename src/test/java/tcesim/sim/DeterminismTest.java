@@ -2,7 +2,6 @@ package tcesim.sim;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import org.junit.jupiter.api.Disabled;
 import org.junit.jupiter.api.Test;
 
 /** Same configuration and same choices: the same run, whatever the trace keeps; replays reproduce runs. */
@@ -108,7 +107,6 @@ class DeterminismTest {
      * 650 steps, 579 chooser calls) and the replay throws IllegalArgumentException around step 279.
      */
     @Test
-    @Disabled("bug in Simulation.run / Chooser.scripted: forced steps are recorded but not consumed on replay (see report)")
     void recordedChoicesReplayARunWithForcedSteps() {
         StackConfig cfg = Runs.withKernelChurn(StackConfig.seed().withPackets(50, 50), false);
         Simulation.Result r = Simulation.run(new Stack(cfg, new Trace()), Chooser.seeded(1), Runs.MAX_STEPS, true);
