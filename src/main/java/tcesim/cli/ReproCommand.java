@@ -32,6 +32,9 @@ public final class ReproCommand implements Callable<Integer> {
     @Option(names = "--max-steps", paramLabel = "N", description = "Stop a run after N steps (default: ${DEFAULT-VALUE}).")
     long maxSteps = 5_000_000;
 
+    @Option(names = "--until", paramLabel = "PROPERTY", description = "Run past other violations until this property breaks: ${COMPLETION-CANDIDATES} (default: stop at the first of any). CORRUPTION shows the seed's crash: a write into a page the guest reused.")
+    tcesim.sim.Violation.Property until;
+
     @CommandLine.Spec
     CommandLine.Model.CommandSpec spec;
 
@@ -53,6 +56,7 @@ public final class ReproCommand implements Callable<Integer> {
         long firstBad = -1;
         for (long s = seed; s < seed + seeds; s++) {
             Stack st = new Stack(cfg, Trace.hashOnly());
+            st.oracles().stopAt(until);
             Simulation.Result r = Simulation.run(st, Chooser.seeded(s), maxSteps);
             String what = r.violation() == null ? "clean (" + r.end().name().toLowerCase() + ")" : r.violation().property().label() + " broken at step " + r.steps();
             out.printf("  seed %-6d %s%n", s, what);
@@ -69,8 +73,16 @@ public final class ReproCommand implements Callable<Integer> {
 
     private boolean one(PrintWriter out, StackConfig cfg, long s) {
         Stack st = new Stack(cfg, new Trace());
+        st.oracles().stopAt(until);
         out.printf("seed %d; replay: %s%n%n", s, replay(s));
         Simulation.Result r = Simulation.run(st, Chooser.seeded(s), maxSteps);
+        if (until != null && r.violation() != null && r.violation().property() != until) {
+            out.printf("(%s was never broken; the first violation on the way is shown)%n", until.label());
+        }
+        if (until != null && st.oracles().first() != null && st.oracles().first() != r.violation()) {
+            tcesim.sim.Violation f = st.oracles().first();
+            out.printf("First broken on the way: %s at step %d: %s; %s%n%n", f.property().label(), f.step(), f.access(), f.why());
+        }
         if (r.violation() != null) TextReport.violation(out, st, r.violation());
         else if (r.end() == Simulation.End.STEP_LIMIT) out.printf("No property broken in %d steps, but the workload did not finish: raise --max-steps for a verdict.%n", r.steps());
         else out.printf("No property broken: the workload finished.%n");
@@ -80,6 +92,6 @@ public final class ReproCommand implements Callable<Integer> {
     }
 
     private String replay(long s) {
-        return "./tcesim repro --seed " + s + stack.asArgs() + " --max-steps " + maxSteps;
+        return "./tcesim repro --seed " + s + stack.asArgs() + " --max-steps " + maxSteps + (until == null ? "" : " --until " + until);
     }
 }

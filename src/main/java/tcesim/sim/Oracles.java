@@ -24,17 +24,34 @@ import tcesim.vhost.VhostNet;
 public final class Oracles implements VhostNet.AccessListener {
     private final Stack stack;
     private Violation first;
+    private final java.util.EnumMap<Violation.Property, Violation> firstOf = new java.util.EnumMap<>(Violation.Property.class);
+    private Violation.Property stopAt;
     private long accesses;
 
     Oracles(Stack stack) {
         this.stack = stack;
     }
 
+    /** The first violation of any property. */
     public Violation first() { return first; }
+
+    /** The first violation of {@code p}, or null. */
+    public Violation firstOf(Violation.Property p) { return firstOf.get(p); }
+
     public long accesses() { return accesses; }
 
+    /** Keep running past other properties' violations until {@code p} is broken (null: stop at the first of any). */
+    public void stopAt(Violation.Property p) { this.stopAt = p; }
+
+    /** The violation that ends the run, or null while it may go on. */
+    public Violation stopping() {
+        return stopAt == null ? first : firstOf.get(stopAt);
+    }
+
     void report(Violation v) {
+        if (v == null) return;
         if (first == null) first = v;
+        firstOf.putIfAbsent(v.property(), v);
     }
 
     @Override

@@ -30,13 +30,13 @@ public final class Simulation {
         long n = 0;
         int made = 0;
         while (true) {
-            if (oracles.first() != null) return new Result(End.VIOLATION, oracles.first(), n, trace.hash(), trim(choices, made));
-            if (stack.workloadDone()) return new Result(End.DONE, null, n, trace.hash(), trim(choices, made));
-            if (n >= maxSteps) return new Result(End.STEP_LIMIT, null, n, trace.hash(), trim(choices, made));
+            if (oracles.stopping() != null) return new Result(End.VIOLATION, oracles.stopping(), n, trace.hash(), trim(choices, made));
+            if (stack.workloadDone()) return ended(End.DONE, oracles, n, trace, choices, made);
+            if (n >= maxSteps) return ended(End.STEP_LIMIT, oracles, n, trace, choices, made);
             stack.enabledSteps(steps);
             if (steps.size() == 0) {
-                Violation v = stack.checkProgress(n);
-                oracles.report(v);
+                oracles.report(stack.checkProgress(n));
+                Violation v = oracles.first();
                 return new Result(v == null ? End.DONE : End.VIOLATION, v, n, trace.hash(), trim(choices, made));
             }
             int c = 0;
@@ -52,6 +52,12 @@ public final class Simulation {
             stack.stats().steps++;
             steps.actor(c).step(steps.kind(c));
         }
+    }
+
+    /** The end of a run that did not stop at a violation; one seen on the way (when running past them) is still reported. */
+    private static Result ended(End end, Oracles oracles, long n, Trace trace, int[] choices, int made) {
+        Violation v = oracles.first();
+        return new Result(v == null ? end : End.VIOLATION, v, n, trace.hash(), trim(choices, made));
     }
 
     private static int[] trim(int[] a, long n) {

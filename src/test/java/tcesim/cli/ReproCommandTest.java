@@ -107,4 +107,14 @@ class ReproCommandTest {
         assertThat(r.out()).contains("No property broken");
         assertThat(r.systemOut()).isEmpty();
     }
+
+    @Test
+    void untilCorruptionRunsPastTheStaleReadToTheWriteIntoAReusedPage() {
+        CliRun r = CliRun.of("repro", "--max-iotlb-entries", "32768", "--packets", "5000", "--seed", "1", "--until", "corruption");
+        assertThat(r.exit()).isEqualTo(1);
+        assertThat(r.stdout()).contains("First broken on the way: no stale access")
+                .contains("VIOLATION: no corruption")
+                .contains("--until CORRUPTION")
+                .containsPattern("vhost write vq0 iova 0x[0-9a-f]+ len 1500");
+    }
 }
