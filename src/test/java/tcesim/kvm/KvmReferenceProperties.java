@@ -25,12 +25,8 @@ import tcesim.testutil.Property;
  * same H_GET_TCE value and same entries after every call.
  */
 class KvmReferenceProperties {
-    static final long RAM = 64L << 20;
-    static final List<Geo> GEOS = List.of(
-            new Geo(0x80000000L, 12, 0, 1024),
-            new Geo(0x80000001L, 16, (1L << 59) >>> 16, 700),
-            new Geo(0x80000100L, 24, 3, 40),
-            new Geo(0x80000101L, 12, 5000, 2L * TceTable.CHUNK_ENTRIES + 50));
+    static final long RAM = HcallOps.RAM;
+    static final List<Geo> GEOS = HcallOps.GEOS;
 
     /** The rules restated: entries in TreeMaps, chunks that ever held a non-zero value. */
     static final class Reference {

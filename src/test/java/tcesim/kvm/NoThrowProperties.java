@@ -19,8 +19,8 @@ import tcesim.testutil.Property;
 
 /** No register values make either handler set throw (the harness reports the seed of any Throwable). */
 class NoThrowProperties {
-    static final long RAM = 64L << 20;
-    static final List<Geo> GEOS = KvmReferenceProperties.GEOS;
+    static final long RAM = HcallOps.RAM;
+    static final List<Geo> GEOS = HcallOps.GEOS;
     static final long[] EDGES = {0, 1, -1, Long.MIN_VALUE, Long.MAX_VALUE, RAM, RAM - 4096, 4096, 512, 513, 1L << 59};
 
     static long anyLong(SplittableRandom r) {

@@ -19,12 +19,8 @@ import tcesim.testutil.Property;
 
 /** QEMU's handlers against a reference restating spapr_iommu.c: return codes, entries and notifier events. */
 class QemuReferenceProperties {
-    static final long RAM = 64L << 20;
-    static final List<Geo> GEOS = List.of(
-            new Geo(0x80000000L, 12, 0, 1024),
-            new Geo(0x80000001L, 16, (1L << 59) >>> 16, 700),
-            new Geo(0x80000100L, 24, 3, 40),
-            new Geo(0x80000101L, 12, 5000, 2L * TceTable.CHUNK_ENTRIES + 50));
+    static final long RAM = HcallOps.RAM;
+    static final List<Geo> GEOS = HcallOps.GEOS;
 
     static final class Reference {
         final Map<Long, Geo> geos = new HashMap<>();

@@ -36,6 +36,19 @@ public final class HcallOps {
         return b.append(']').toString();
     }
 
+    /** Guest RAM of the property rigs. */
+    public static final long RAM = 64L << 20;
+
+    /**
+     * The windows the properties run against: 4 KiB at bus 0, 64 KiB at the DDW offset 1 << 59, 16 MiB at a
+     * non-zero offset, and a 4 KiB window spanning three table chunks.
+     */
+    public static final List<Geo> GEOS = List.of(
+            new Geo(0x80000000L, 12, 0, 1024),
+            new Geo(0x80000001L, 16, (1L << 59) >>> 16, 700),
+            new Geo(0x80000100L, 24, 3, 40),
+            new Geo(0x80000101L, 12, 5000, 2L * tcesim.papr.TceTable.CHUNK_ENTRIES + 50));
+
     public static final long[] UNKNOWN_LIOBNS = {0, 0x80000005L, 0x80000200L};
     public static final long[] GARBAGE_OPCODES = {0, 0x1D, 0x21, 0x134, 0x13C + 4};
 
