@@ -214,12 +214,12 @@ public final class KvmTceHandlers {
     private static long realModeCheck(KvmSpaprTceTable stt, long ioba, long npages, boolean clearing) {
         if (!stt.realModeCapable()) return H_TOO_HARD;
         if (clearing) return H_SUCCESS;
+        if (npages == 0) return H_SUCCESS;
         TceTable t = stt.table();
-        long first = ioba >>> t.pageShift();
-        for (long idx = first; idx < first + npages; idx += TceTable.CHUNK_ENTRIES - ((idx - t.offset()) & (TceTable.CHUNK_ENTRIES - 1))) {
-            if (!t.isBacked(idx)) return H_TOO_HARD;
+        long rel = (ioba >>> t.pageShift()) - t.offset();
+        for (long c = rel >>> TceTable.CHUNK_SHIFT; c <= (rel + npages - 1) >>> TceTable.CHUNK_SHIFT; c++) {
+            if (!t.isBacked(t.offset() + (c << TceTable.CHUNK_SHIFT))) return H_TOO_HARD;
         }
-        if (npages > 0 && !t.isBacked(first + npages - 1)) return H_TOO_HARD;
         return H_SUCCESS;
     }
 }

@@ -126,10 +126,12 @@ public final class Spapr implements Kvm.UserspaceExit {
         return kvm == null || caps().multiTce();
     }
 
-    /** For a guest without KVM (or a table in QEMU): the whole hypercall in QEMU. */
-    public long hcallWithoutKvm(HcallRegs regs) {
-        long rc = papr_hcall(regs);
-        regs.r3 = rc;
-        return rc;
+    /** The translation of bus address {@code addr} by whichever window covers it, as the table is now; null when none does. */
+    public IommuTlbEvent translate(long addr) {
+        for (SpaprTceTable t : tables.values()) {
+            IommuTlbEvent e = t.translate(addr);
+            if (e != null) return e;
+        }
+        return null;
     }
 }

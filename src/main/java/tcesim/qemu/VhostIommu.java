@@ -3,7 +3,6 @@ package tcesim.qemu;
 import java.util.ArrayList;
 import java.util.List;
 import tcesim.mem.GuestMemory;
-import tcesim.papr.Tce;
 import tcesim.vhost.IotlbMsg;
 import tcesim.vhost.VhostDevice;
 import tcesim.vhost.VhostMsgCodec;
@@ -153,6 +152,4 @@ public final class VhostIommu {
     public long invalidatesSent() { return invalidatesSent; }
     public long updatesSent() { return updatesSent; }
     public long missesUnanswered() { return missesUnanswered; }
-
-    static { assert Tce.READ == IotlbMsg.RO && Tce.WRITE == IotlbMsg.WO; }
 }

@@ -5,8 +5,6 @@ import tcesim.guest.VirtioNetDriver;
 import tcesim.mem.GuestMemory;
 import tcesim.papr.Tce;
 import tcesim.qemu.IommuTlbEvent;
-import tcesim.qemu.Spapr;
-import tcesim.qemu.SpaprTceTable;
 import tcesim.vhost.VhostNet;
 
 /**
@@ -85,20 +83,14 @@ public final class Oracles implements VhostNet.AccessListener {
 
     /** Null when the guest's table agrees with the access; else what the table says. */
     private String expectedTranslation(long iova, long gpa, boolean write) {
-        Spapr spapr = stack.spapr();
-        for (long liobn : stack.liobns()) {
-            SpaprTceTable t = spapr.table(liobn);
-            if (t == null) continue;
-            IommuTlbEvent e = t.translate(iova);
-            if (e == null) continue;
-            long need = write ? Tce.WRITE : Tce.READ;
-            if ((e.perm() & need) == 0) {
-                return e.perm() == 0 ? "the guest's TCE for this IOVA is clear" : String.format("the guest's TCE allows %s only", Tce.permName(e.perm()));
-            }
-            long want = e.translatedAddr() + (iova & e.addrMask());
-            if (want != gpa) return String.format("the guest's TCE maps this IOVA to gpa 0x%x", want);
-            return null;
+        IommuTlbEvent e = stack.spapr().translate(iova);
+        if (e == null) return "no DMA window covers this IOVA";
+        long need = write ? Tce.WRITE : Tce.READ;
+        if ((e.perm() & need) == 0) {
+            return e.perm() == 0 ? "the guest's TCE for this IOVA is clear" : String.format("the guest's TCE allows %s only", Tce.permName(e.perm()));
         }
-        return "no DMA window covers this IOVA";
+        long want = e.translatedAddr() + (iova & e.addrMask());
+        if (want != gpa) return String.format("the guest's TCE maps this IOVA to gpa 0x%x", want);
+        return null;
     }
 }

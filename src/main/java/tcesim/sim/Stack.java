@@ -59,7 +59,6 @@ public final class Stack {
     private final VhostIommu glue;
     private final VhostNet net;
     private final Oracles oracles;
-    private final List<Long> liobns = new ArrayList<>();
     private final List<Actor> actors = new ArrayList<>();
     private final FirmwareFeatures fw;
 
@@ -87,7 +86,6 @@ public final class Stack {
 
         // Firmware: the default window of the PHB (bus 0, 4 KiB TCEs).
         spapr.createTable(LIOBN, 12, 0, cfg.windowBytes() >>> 12);
-        liobns.add(LIOBN);
 
         // Guest boot: page allocator, per-CPU TCE list pages, the window's IOVA allocator.
         long ramPages = cfg.ramBytes() >>> GuestMemory.PAGE_SHIFT;
@@ -136,7 +134,6 @@ public final class Stack {
         int shift = 16;
         long entries = cfg.ramBytes() >>> shift;
         spapr.createTable(DDW_LIOBN, shift, Spapr.DDW_BUS_OFFSET, entries);
-        liobns.add(DDW_LIOBN);
         glue.regionAdd(DDW_LIOBN);
         long list = pages.alloc() << GuestMemory.PAGE_SHIFT;
         VcpuActor boot = (VcpuActor) actors.get(0);
@@ -163,7 +160,6 @@ public final class Stack {
     public VhostNet vhostNet() { return net; }
     public VhostIommu vhostIommu() { return glue; }
     public Oracles oracles() { return oracles; }
-    public List<Long> liobns() { return liobns; }
     public List<Actor> actors() { return actors; }
     public FirmwareFeatures guestFeatures() { return fw; }
     public List<VirtioNetDriver.Symptom> wireSymptoms() { return wireSymptoms; }

@@ -85,7 +85,7 @@ class DesignsTest {
         Stats s = st.stats();
         long bootHcalls = s.hcalls(HcallPath.REAL_MODE) + s.hcalls(HcallPath.VIRTUAL_MODE) + s.hcalls(HcallPath.QEMU);
         assertThat(bootHcalls).isPositive();
-        assertThat(st.liobns()).contains(Stack.DDW_LIOBN);
+        assertThat(st.spapr().table(Stack.DDW_LIOBN)).isNotNull();
 
         Simulation.Result r = Simulation.run(st, Chooser.seeded(1), Runs.MAX_STEPS);
 
