@@ -44,13 +44,16 @@ public final class StackOptions {
     @Option(names = "--ring-size", paramLabel = "N", description = "Virtqueue size (default: ${DEFAULT-VALUE}).")
     int ringSize = 256;
 
+    @Option(names = "--rx-revokes", paramLabel = "N", description = "A misbehaving guest takes back N posted RX buffers (unmaps and frees them while the device owns them). Default: ${DEFAULT-VALUE}.")
+    int rxRevokes;
+
     @Option(names = "--no-kernel-churn", description = "The rest of the guest kernel does not allocate pages between packets.")
     boolean noChurn;
 
     public StackConfig toConfig() {
-        StackConfig s = StackConfig.seed();
-        return new StackConfig(host.caps, design, new FirmwareFeatures(!noIndirect, !noStuff, ddw), vcpus, s.ramBytes(), s.windowBytes(),
-                maxIotlbEntries, packets, packets, s.packetBytes(), ringSize, !noChurn, StackConfig.Faults.NONE);
+        return StackConfig.seed().toBuilder().host(host.caps).design(design).fw(new FirmwareFeatures(!noIndirect, !noStuff, ddw))
+                .vcpus(vcpus).maxIotlbEntries(maxIotlbEntries).rxPackets(packets).txPackets(packets).ringSize(ringSize)
+                .kernelChurn(!noChurn).rxRevokes(rxRevokes).build();
     }
 
     /** The options as they would be typed, for replay lines. */
@@ -63,6 +66,7 @@ public final class StackOptions {
         if (noIndirect) sb.append(" --no-indirect");
         if (ddw) sb.append(" --ddw");
         if (noChurn) sb.append(" --no-kernel-churn");
+        if (rxRevokes != 0) sb.append(" --rx-revokes ").append(rxRevokes);
         return sb.toString();
     }
 }

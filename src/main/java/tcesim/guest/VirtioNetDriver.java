@@ -2,6 +2,7 @@ package tcesim.guest;
 
 import java.util.ArrayDeque;
 import java.util.HashMap;
+import java.util.LinkedHashMap;
 import java.util.Map;
 import tcesim.mem.GuestMemory;
 import tcesim.virtio.Vring;
@@ -36,9 +37,10 @@ public final class VirtioNetDriver {
     private final Vring rx;
     private final Vring tx;
     private final int bufLen;
-    private final Map<Integer, Buffer> rxPosted = new HashMap<>();
+    /** Posted RX buffers in posting order (the guest knows which are outstanding, not which the device took). */
+    private final LinkedHashMap<Integer, Buffer> rxPosted = new LinkedHashMap<>();
     private final Map<Integer, Buffer> txPosted = new HashMap<>();
-    /** pfn -> bus address of its live DMA mapping (map finished, unmap not started). */
+    /** pfn -> bus address of its live DMA mapping: from the return of the map to the return of the unmap. */
     private final Map<Long, Long> dmaMapped = new HashMap<>();
     private final Map<Long, DmaDirection> dmaDir = new HashMap<>();
     private final ArrayDeque<Long> kernelPages = new ArrayDeque<>();
@@ -48,6 +50,8 @@ public final class VirtioNetDriver {
     private long rxExpected;
     private long rxDelivered;
     private long rxLost;
+    private long rxDropped;
+    private long rxRevoked;
     private long txNext;
     private long txLimit;
     private long txCompleted;
@@ -80,12 +84,38 @@ public final class VirtioNetDriver {
 
     public boolean canReapRx() { return rx.hasUsed(); }
 
-    /** Takes one used RX buffer and starts unmapping it. */
+    /**
+     * Takes one used RX buffer and starts unmapping it. A used element for a buffer the guest took back
+     * ({@link #revokeRx}) has nothing behind it: its packet is dropped and null returned.
+     */
     public Pending reapRx(int cpu) {
         Vring.Used u = rx.popUsed();
         Buffer b = rxPosted.remove(u.id());
-        unmapped(b);
+        if (b == null) {
+            rxDropped++;
+            return null;
+        }
         return new Pending(Pending.Kind.RX_REAP, iommu.unmap(cpu, b.dma(), b.len()), b, u.len());
+    }
+
+    public boolean canRevokeRx() { return revokeCandidate() != null; }
+
+    /** The oldest posted RX buffer the device has not returned yet. */
+    private Buffer revokeCandidate() {
+        for (Buffer b : rxPosted.values()) if (!rx.returned(b.id())) return b;
+        return null;
+    }
+
+    /**
+     * A misbehaving (or hostile) guest takes back its oldest RX buffer the device has not returned, while it may
+     * still own it: unmaps it and, once the unmap returns, frees the page, without telling the device.
+     * The descriptor stays in the ring. The guest is untrusted, so the properties must hold anyway.
+     */
+    public Pending revokeRx(int cpu) {
+        Buffer b = revokeCandidate();
+        rxPosted.remove(b.id());
+        rxRevoked++;
+        return new Pending(Pending.Kind.RX_REVOKE, iommu.unmap(cpu, b.dma(), b.len()), b, 0);
     }
 
     // ---- TX -------------------------------------------------------------------------------------
@@ -122,7 +152,6 @@ public final class VirtioNetDriver {
     public Pending reapTx(int cpu) {
         Vring.Used u = tx.popUsed();
         Buffer b = txPosted.remove(u.id());
-        unmapped(b);
         return new Pending(Pending.Kind.TX_REAP, iommu.unmap(cpu, b.dma(), b.len()), b, u.len());
     }
 
@@ -151,11 +180,17 @@ public final class VirtioNetDriver {
                 }
             }
             case RX_REAP -> {
+                unmapped(b);
                 deliverRx(b, p.usedLen());
                 pages.free(b.pfn());
             }
             case TX_REAP -> {
+                unmapped(b);
                 txCompleted++;
+                pages.free(b.pfn());
+            }
+            case RX_REVOKE -> {
+                unmapped(b);
                 pages.free(b.pfn());
             }
         }
@@ -226,13 +261,16 @@ public final class VirtioNetDriver {
     public ArrayDeque<Symptom> symptoms() { return symptoms; }
     public long rxDelivered() { return rxDelivered; }
     public long rxLost() { return rxLost; }
+    /** Packets the device put into buffers the guest had taken back. */
+    public long rxDropped() { return rxDropped; }
+    public long rxRevoked() { return rxRevoked; }
     public long txCompleted() { return txCompleted; }
     public long txQueued() { return txNext; }
     public long mapFailures() { return mapFailures; }
 
     /** An operation of the driver whose hypercalls are being made. */
     public record Pending(Kind kind, DmaOp op, Buffer buffer, int usedLen) {
-        public enum Kind { RX_REFILL, RX_REAP, TX_SEND, TX_REAP }
+        public enum Kind { RX_REFILL, RX_REAP, TX_SEND, TX_REAP, RX_REVOKE }
 
         Pending(Kind kind, DmaOp op, Buffer buffer) {
             this(kind, op, buffer, 0);

@@ -172,14 +172,24 @@ public final class Stack {
 
     /** All packets sent both ways have been delivered and every buffer returned. */
     public boolean workloadDone() {
-        return rxInjected == cfg.rxPackets() && tapBacklog.isEmpty() && driver.rxDelivered() == cfg.rxPackets()
+        return rxInjected == cfg.rxPackets() && tapBacklog.isEmpty() && driver.rxDelivered() + driver.rxDropped() == cfg.rxPackets()
                 && driver.txCompleted() == cfg.txPackets();
     }
 
-    /** Collects the enabled steps of every actor, in actor order. */
+    /**
+     * Collects the enabled steps of every actor, in actor order. The rest of the guest kernel's page churn
+     * runs only alongside packet work: when nothing else can run, it is left out, so that a stalled queue
+     * ends the run (and is judged) instead of letting the churn spin forever.
+     */
     public void enabledSteps(StepList out) {
         out.clear();
         for (Actor a : actors) a.enabledSteps(out);
+        for (int i = 0; i < out.size(); i++) if (!isChurn(out, i)) return;
+        out.clear();
+    }
+
+    private static boolean isChurn(StepList l, int i) {
+        return l.actor(i) instanceof VcpuActor && (l.kind(i) == VcpuActor.KALLOC || l.kind(i) == VcpuActor.KFREE);
     }
 
     /** A progress violation when nothing can run but work is left (a virtqueue stalled on a miss nobody answers). */
@@ -216,8 +226,8 @@ public final class Stack {
 
     /** A guest vCPU running the virtio-net driver (RX on vCPU 0, TX on the last vCPU) and the rest of the kernel. */
     final class VcpuActor implements Actor {
-        static final int CONTINUE = 0, RX_REAP = 1, RX_REFILL = 2, TX_SEND = 3, TX_REAP = 4, KALLOC = 5, KFREE = 6, EXIT = 7;
-        private static final String[] NAMES = {"hcall", "rx-reap", "rx-refill", "tx-send", "tx-reap", "kernel-alloc", "kernel-free", "exit-to-qemu"};
+        static final int CONTINUE = 0, RX_REAP = 1, RX_REFILL = 2, TX_SEND = 3, TX_REAP = 4, KALLOC = 5, KFREE = 6, EXIT = 7, RX_REVOKE = 8;
+        private static final String[] NAMES = {"hcall", "rx-reap", "rx-refill", "tx-send", "tx-reap", "kernel-alloc", "kernel-free", "exit-to-qemu", "rx-revoke"};
         private final int cpu;
         private final String name;
         private VirtioNetDriver.Pending pending;
@@ -247,6 +257,7 @@ public final class Stack {
             }
             if (rxCpu() && driver.canReapRx()) out.add(this, RX_REAP);
             if (rxCpu() && driver.canRefillRx() && rxRefillWanted()) out.add(this, RX_REFILL);
+            if (rxCpu() && revokeDue() && driver.canRevokeRx()) out.add(this, RX_REVOKE);
             if (txCpu() && driver.canSendTx()) out.add(this, TX_SEND);
             if (txCpu() && driver.canReapTx()) out.add(this, TX_REAP);
             if (cfg.kernelChurn() && !workloadDone()) {
@@ -255,8 +266,14 @@ public final class Stack {
             }
         }
 
+        /** The guest's revocations are spread over the RX stream: the k-th once k/(n+1) of it has been delivered. */
+        private boolean revokeDue() {
+            long k = driver.rxRevoked();
+            return k < cfg.rxRevokes() && driver.rxDelivered() * (cfg.rxRevokes() + 1) >= (k + 1) * cfg.rxPackets();
+        }
+
         private boolean rxRefillWanted() {
-            return driver.rxDelivered() + driver.rx().outstanding() < cfg.rxPackets();
+            return driver.rxDelivered() + driver.rxDropped() + driver.rx().outstanding() < cfg.rxPackets();
         }
 
         @Override
@@ -272,6 +289,7 @@ public final class Stack {
                 case CONTINUE -> issue();
                 case RX_REAP -> start(driver.reapRx(cpu));
                 case RX_REFILL -> start(driver.refillRx(cpu));
+                case RX_REVOKE -> start(driver.revokeRx(cpu));
                 case TX_SEND -> start(driver.sendTx(cpu));
                 case TX_REAP -> start(driver.reapTx(cpu));
                 case KALLOC -> {
@@ -324,6 +342,7 @@ public final class Stack {
                         case TX_SEND -> "posted TX buffer";
                         case RX_REAP -> "received a packet in, then freed,";
                         case TX_REAP -> "completed and freed TX";
+                        case RX_REVOKE -> "took back (unmapped, then freed) the still posted RX buffer";
                     }, p.buffer().pfn() << GuestMemory.PAGE_SHIFT, p.op().dmaAddr()));
         }
     }

@@ -4,9 +4,9 @@ import tcesim.guest.FirmwareFeatures;
 import tcesim.kvm.HostCaps;
 
 /**
- * Everything that defines one run of the stack. The defaults are the seed's configuration: a PowerNV
- * host with HV-KVM, a guest without DDW on the default 1 GiB window of 4 KiB TCEs, virtio-net on vhost
- * with ACCESS_PLATFORM, netperf-like RX and TX.
+ * Everything that defines one run of the stack. The defaults ({@link #seed()}) are the seed's
+ * configuration: a PowerNV host with HV-KVM, a guest without DDW on the default 1 GiB window of 4 KiB
+ * TCEs, virtio-net on vhost with ACCESS_PLATFORM, netperf-like RX and TX.
  *
  * @param host host kernel capabilities
  * @param design the invalidation design
@@ -20,11 +20,13 @@ import tcesim.kvm.HostCaps;
  * @param packetBytes bytes per packet (at most one 4 KiB page)
  * @param ringSize virtqueue size
  * @param kernelChurn whether the rest of the guest kernel allocates and frees pages between packets
+ * @param rxRevokes how many times a misbehaving guest takes back an RX buffer the device still owns (unmaps
+ *     and frees it while it is posted); 0 for a well-behaved guest
  * @param faults fault injection (mutations), none by default
  */
 public record StackConfig(HostCaps host, Design design, FirmwareFeatures fw, int vcpus, long ramBytes, long windowBytes,
                           int maxIotlbEntries, long rxPackets, long txPackets, int packetBytes, int ringSize,
-                          boolean kernelChurn, Faults faults) {
+                          boolean kernelChurn, int rxRevokes, Faults faults) {
 
     /** Mutations the oracles must catch. */
     public record Faults(boolean dropInvalidate, boolean skipVqLock) {
@@ -33,7 +35,7 @@ public record StackConfig(HostCaps host, Design design, FirmwareFeatures fw, int
 
     public static StackConfig seed() {
         return new StackConfig(HostCaps.POWERNV_HV, Design.D0, FirmwareFeatures.MULTI_TCE, 1, 256L << 20, 1L << 30,
-                2048, 5000, 5000, 1500, 256, true, Faults.NONE);
+                2048, 5000, 5000, 1500, 256, true, 0, Faults.NONE);
     }
 
     /** Checks ranges; returns null or a message naming the field. */
@@ -45,16 +47,74 @@ public record StackConfig(HostCaps host, Design design, FirmwareFeatures fw, int
         if (rxPackets < 0 || txPackets < 0) return "packet counts must not be negative";
         if (packetBytes < 64 || packetBytes > 4096) return "packet-bytes must be 64..4096, got " + packetBytes;
         if (ringSize < 2 || ringSize > 4096 || Integer.bitCount(ringSize) != 1) return "ring-size must be a power of two 2..4096, got " + ringSize;
+        if (rxRevokes < 0) return "rx-revokes must not be negative, got " + rxRevokes;
         return null;
     }
 
-    public StackConfig withDesign(Design d) { return new StackConfig(host, d, fw, vcpus, ramBytes, windowBytes, maxIotlbEntries, rxPackets, txPackets, packetBytes, ringSize, kernelChurn, faults); }
-    public StackConfig withHost(HostCaps h) { return new StackConfig(h, design, fw, vcpus, ramBytes, windowBytes, maxIotlbEntries, rxPackets, txPackets, packetBytes, ringSize, kernelChurn, faults); }
-    public StackConfig withFw(FirmwareFeatures f) { return new StackConfig(host, design, f, vcpus, ramBytes, windowBytes, maxIotlbEntries, rxPackets, txPackets, packetBytes, ringSize, kernelChurn, faults); }
-    public StackConfig withVcpus(int v) { return new StackConfig(host, design, fw, v, ramBytes, windowBytes, maxIotlbEntries, rxPackets, txPackets, packetBytes, ringSize, kernelChurn, faults); }
-    public StackConfig withMaxIotlbEntries(int n) { return new StackConfig(host, design, fw, vcpus, ramBytes, windowBytes, n, rxPackets, txPackets, packetBytes, ringSize, kernelChurn, faults); }
-    public StackConfig withPackets(long rx, long tx) { return new StackConfig(host, design, fw, vcpus, ramBytes, windowBytes, maxIotlbEntries, rx, tx, packetBytes, ringSize, kernelChurn, faults); }
-    public StackConfig withWindow(long bytes) { return new StackConfig(host, design, fw, vcpus, ramBytes, bytes, maxIotlbEntries, rxPackets, txPackets, packetBytes, ringSize, kernelChurn, faults); }
-    public StackConfig withRing(int n) { return new StackConfig(host, design, fw, vcpus, ramBytes, windowBytes, maxIotlbEntries, rxPackets, txPackets, packetBytes, n, kernelChurn, faults); }
-    public StackConfig withFaults(Faults f) { return new StackConfig(host, design, fw, vcpus, ramBytes, windowBytes, maxIotlbEntries, rxPackets, txPackets, packetBytes, ringSize, kernelChurn, f); }
+    public Builder toBuilder() { return new Builder(this); }
+
+    public StackConfig withDesign(Design d) { return toBuilder().design(d).build(); }
+    public StackConfig withHost(HostCaps h) { return toBuilder().host(h).build(); }
+    public StackConfig withFw(FirmwareFeatures f) { return toBuilder().fw(f).build(); }
+    public StackConfig withVcpus(int v) { return toBuilder().vcpus(v).build(); }
+    public StackConfig withMaxIotlbEntries(int n) { return toBuilder().maxIotlbEntries(n).build(); }
+    public StackConfig withPackets(long rx, long tx) { return toBuilder().rxPackets(rx).txPackets(tx).build(); }
+    public StackConfig withWindow(long bytes) { return toBuilder().windowBytes(bytes).build(); }
+    public StackConfig withRing(int n) { return toBuilder().ringSize(n).build(); }
+    public StackConfig withFaults(Faults f) { return toBuilder().faults(f).build(); }
+
+    /** A mutable copy of a configuration, one setter per field. */
+    public static final class Builder {
+        private HostCaps host;
+        private Design design;
+        private FirmwareFeatures fw;
+        private int vcpus;
+        private long ramBytes;
+        private long windowBytes;
+        private int maxIotlbEntries;
+        private long rxPackets;
+        private long txPackets;
+        private int packetBytes;
+        private int ringSize;
+        private boolean kernelChurn;
+        private int rxRevokes;
+        private Faults faults;
+
+        private Builder(StackConfig c) {
+            host = c.host;
+            design = c.design;
+            fw = c.fw;
+            vcpus = c.vcpus;
+            ramBytes = c.ramBytes;
+            windowBytes = c.windowBytes;
+            maxIotlbEntries = c.maxIotlbEntries;
+            rxPackets = c.rxPackets;
+            txPackets = c.txPackets;
+            packetBytes = c.packetBytes;
+            ringSize = c.ringSize;
+            kernelChurn = c.kernelChurn;
+            rxRevokes = c.rxRevokes;
+            faults = c.faults;
+        }
+
+        public Builder host(HostCaps v) { host = v; return this; }
+        public Builder design(Design v) { design = v; return this; }
+        public Builder fw(FirmwareFeatures v) { fw = v; return this; }
+        public Builder vcpus(int v) { vcpus = v; return this; }
+        public Builder ramBytes(long v) { ramBytes = v; return this; }
+        public Builder windowBytes(long v) { windowBytes = v; return this; }
+        public Builder maxIotlbEntries(int v) { maxIotlbEntries = v; return this; }
+        public Builder rxPackets(long v) { rxPackets = v; return this; }
+        public Builder txPackets(long v) { txPackets = v; return this; }
+        public Builder packetBytes(int v) { packetBytes = v; return this; }
+        public Builder ringSize(int v) { ringSize = v; return this; }
+        public Builder kernelChurn(boolean v) { kernelChurn = v; return this; }
+        public Builder rxRevokes(int v) { rxRevokes = v; return this; }
+        public Builder faults(Faults v) { faults = v; return this; }
+
+        public StackConfig build() {
+            return new StackConfig(host, design, fw, vcpus, ramBytes, windowBytes, maxIotlbEntries, rxPackets, txPackets,
+                    packetBytes, ringSize, kernelChurn, rxRevokes, faults);
+        }
+    }
 }

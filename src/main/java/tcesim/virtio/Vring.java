@@ -65,6 +65,12 @@ public final class Vring {
     /** The driver reaps a used element ({@code virtqueue_get_buf}). */
     public Used popUsed() { return used.removeFirst(); }
 
+    /** Whether the device has returned descriptor {@code id} in the used ring (the driver can read it there before reaping). */
+    public boolean returned(int id) {
+        for (Used u : used) if (u.id() == id) return true;
+        return false;
+    }
+
     public int availCount() { return avail.size(); }
     public int usedCount() { return used.size(); }
 

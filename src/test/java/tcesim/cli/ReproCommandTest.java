@@ -117,4 +117,18 @@ class ReproCommandTest {
                 .contains("--until CORRUPTION")
                 .containsPattern("vhost write vq0 iova 0x[0-9a-f]+ len 1500");
     }
+
+    @Test
+    void aGuestThatTakesBackABufferStallsTheQueueAndTheReplayLineKeepsTheOption() {
+        CliRun r = CliRun.of("repro", "--host", "no_vfio_tce", "--rx-revokes", "1", "--packets", "400", "--no-kernel-churn", "--seed", "2");
+        assertThat(r.exit()).isEqualTo(1);
+        assertThat(r.stdout()).contains("VIOLATION: progress").contains("--rx-revokes 1");
+    }
+
+    @Test
+    void aNegativeRevokeCountIsAUsageError() {
+        CliRun r = CliRun.of("repro", "--rx-revokes", "-1");
+        assertThat(r.exit()).isEqualTo(2);
+        assertThat(r.err()).contains("rx-revokes").doesNotContain("Exception");
+    }
 }

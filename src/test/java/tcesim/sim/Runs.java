@@ -24,9 +24,8 @@ final class Runs {
         return new Run(st, Simulation.run(st, Chooser.seeded(seed), maxSteps));
     }
 
-    /** The same configuration with the kernel-churn switch changed (StackConfig has no wither for it). */
+    /** The same configuration with the kernel-churn switch changed. */
     static StackConfig withKernelChurn(StackConfig c, boolean churn) {
-        return new StackConfig(c.host(), c.design(), c.fw(), c.vcpus(), c.ramBytes(), c.windowBytes(), c.maxIotlbEntries(),
-                c.rxPackets(), c.txPackets(), c.packetBytes(), c.ringSize(), churn, c.faults());
+        return c.toBuilder().kernelChurn(churn).build();
     }
 }
