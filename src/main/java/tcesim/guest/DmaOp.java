@@ -2,6 +2,7 @@ package tcesim.guest;
 
 import java.util.ArrayList;
 import java.util.List;
+import java.util.function.Consumer;
 import tcesim.papr.Hcall;
 import tcesim.papr.HcallRegs;
 
@@ -17,12 +18,12 @@ public final class DmaOp {
     private final List<long[]> lists = new ArrayList<>();
     private final long listPage;
     private final long dmaAddr;
-    private final Runnable onDone;
+    private final Consumer<DmaOp> onDone;
     private int next;
     private long firstError = Hcall.H_SUCCESS;
     private HcallRegs last;
 
-    DmaOp(Hypervisor hv, tcesim.mem.GuestMemory mem, long listPage, long dmaAddr, Runnable onDone) {
+    DmaOp(Hypervisor hv, tcesim.mem.GuestMemory mem, long listPage, long dmaAddr, Consumer<DmaOp> onDone) {
         this.hv = hv;
         this.mem = mem;
         this.listPage = listPage;
@@ -65,13 +66,12 @@ public final class DmaOp {
         if (r.r3 != Hcall.H_SUCCESS && firstError == Hcall.H_SUCCESS) firstError = r.r3;
         last = r;
         next++;
-        if (done() && onDone != null) onDone.run();
+        if (done() && onDone != null) onDone.accept(this);
     }
 
     /** Runs every remaining hypercall (boot-time work that is not interleaved). */
     public DmaOp runToEnd() {
         while (!done()) step();
-        if (calls.isEmpty() && onDone != null) onDone.run();
         return this;
     }
 

@@ -2,6 +2,8 @@ package tcesim.guest;
 
 import static tcesim.papr.Hcall.*;
 
+import java.util.HashMap;
+import java.util.Map;
 import tcesim.mem.GuestMemory;
 import tcesim.papr.HcallRegs;
 
@@ -21,6 +23,10 @@ import tcesim.papr.HcallRegs;
  * </ul>
  * The guest ignores errors of the clearing calls (the kernel only logs them) and releases the entries
  * anyway; a failed map releases its entries and reports DMA_MAPPING_ERROR.
+ *
+ * <p>It also keeps what the guest has mapped for DMA right now, page by page, from the return of the
+ * map's last hypercall to the return of the unmap's: the guest's intent that the corruption oracle
+ * judges device writes against.
  */
 public final class PseriesIommu {
     private final Hypervisor hv;
@@ -31,6 +37,11 @@ public final class PseriesIommu {
     private final int tceShift;
     private final long[] cpuListPage;
     private long directOffset = -1;
+    /** Guest page frame -> bus address of its page in a live mapping, and the mapping's direction. */
+    private final Map<Long, Long> liveDma = new HashMap<>();
+    private final Map<Long, DmaDirection> liveDir = new HashMap<>();
+    /** Bus page -> guest page frame, to find a mapping from the address dma_unmap_page is given. */
+    private final Map<Long, Long> liveByDma = new HashMap<>();
 
     /**
      * @param cpuListPage per CPU, the guest physical address of the 4 KiB page used as the TCE list
@@ -69,7 +80,10 @@ public final class PseriesIommu {
      * whose {@link DmaOp#dmaAddr()} is the bus address of {@code gpa}.
      */
     public DmaOp map(int cpu, long gpa, int len, DmaDirection dir) {
-        if (direct()) return new DmaOp(hv, mem, 0, directOffset + gpa, null);
+        if (direct()) {
+            record(gpa, len, directOffset + gpa, dir);
+            return new DmaOp(hv, mem, 0, directOffset + gpa, null);
+        }
         int npages = pagesFor(gpa, len);
         long entry = tbl.alloc(cpu, npages, 0);
         if (entry == IommuTableAllocator.DMA_MAPPING_ERROR) return null;
@@ -78,7 +92,10 @@ public final class PseriesIommu {
         long rpn = gpa >>> tceShift;
         long perm = dir.tcePerm();
         long listPage = cpuListPage[cpu % cpuListPage.length];
-        DmaOp op = new DmaOp(hv, mem, listPage, dma, null);
+        DmaOp op = new DmaOp(hv, mem, listPage, dma, o -> {
+            if (o.firstError() == H_SUCCESS) record(gpa, len, dma, dir);
+            else tbl.free(entry, npages);
+        });
         if (npages == 1 || !fw.putTceIndirect()) {
             for (int i = 0; i < npages; i++)
                 op.add(new HcallRegs().set(H_PUT_TCE, liobn, ioba + ((long) i << tceShift), ((rpn + i) << tceShift) | perm, 0), null);
@@ -95,11 +112,17 @@ public final class PseriesIommu {
 
     /** Starts {@code dma_unmap_page}: clears the TCEs, then releases the entries to the allocator. */
     public DmaOp unmap(int cpu, long dmaAddr, int len) {
-        if (direct()) return new DmaOp(hv, mem, 0, dmaAddr, null);
+        if (direct()) {
+            forget(dmaAddr, len);
+            return new DmaOp(hv, mem, 0, dmaAddr, null);
+        }
         long ioba = dmaAddr & ~((1L << tceShift) - 1);
         int npages = pagesFor(dmaAddr, len);
         long entry = ioba >>> tceShift;
-        DmaOp op = new DmaOp(hv, mem, 0, dmaAddr, () -> tbl.free(entry, npages));
+        DmaOp op = new DmaOp(hv, mem, 0, dmaAddr, o -> {
+            forget(dmaAddr, len);
+            tbl.free(entry, npages);
+        });
         if (fw.stuffTce()) {
             for (int done = 0; done < npages; done += MAX_INDIRECT_TCES) {
                 int n = Math.min(MAX_INDIRECT_TCES, npages - done);
@@ -110,4 +133,35 @@ public final class PseriesIommu {
         }
         return op;
     }
+
+    private void record(long gpa, int len, long dma, DmaDirection dir) {
+        long pfn = gpa >>> GuestMemory.PAGE_SHIFT;
+        long dmaPage = dma >>> GuestMemory.PAGE_SHIFT;
+        long n = ((gpa + Math.max(len, 1) - 1) >>> GuestMemory.PAGE_SHIFT) - pfn + 1;
+        for (long i = 0; i < n; i++) {
+            liveDma.put(pfn + i, (dmaPage + i) << GuestMemory.PAGE_SHIFT);
+            liveDir.put(pfn + i, dir);
+            liveByDma.put(dmaPage + i, pfn + i);
+        }
+    }
+
+    private void forget(long dma, int len) {
+        long dmaPage = dma >>> GuestMemory.PAGE_SHIFT;
+        long n = ((dma + Math.max(len, 1) - 1) >>> GuestMemory.PAGE_SHIFT) - dmaPage + 1;
+        for (long i = 0; i < n; i++) {
+            Long pfn = liveByDma.remove(dmaPage + i);
+            if (pfn == null) continue;
+            liveDma.remove(pfn);
+            liveDir.remove(pfn);
+        }
+    }
+
+    /** The bus address at which the guest has page {@code pfn} mapped for DMA right now, or -1. */
+    public long mappedAt(long pfn) {
+        Long v = liveDma.get(pfn);
+        return v == null ? -1 : v;
+    }
+
+    /** The direction of the live mapping of page {@code pfn}, or null. */
+    public DmaDirection mappedDirection(long pfn) { return liveDir.get(pfn); }
 }

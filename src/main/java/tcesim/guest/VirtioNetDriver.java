@@ -40,9 +40,6 @@ public final class VirtioNetDriver {
     /** Posted RX buffers in posting order (the guest knows which are outstanding, not which the device took). */
     private final LinkedHashMap<Integer, Buffer> rxPosted = new LinkedHashMap<>();
     private final Map<Integer, Buffer> txPosted = new HashMap<>();
-    /** pfn -> bus address of its live DMA mapping: from the return of the map to the return of the unmap. */
-    private final Map<Long, Long> dmaMapped = new HashMap<>();
-    private final Map<Long, DmaDirection> dmaDir = new HashMap<>();
     private final ArrayDeque<Long> kernelPages = new ArrayDeque<>();
     private final ArrayDeque<Symptom> symptoms = new ArrayDeque<>();
     private final byte[] scratch;
@@ -163,14 +160,11 @@ public final class VirtioNetDriver {
         switch (p.kind()) {
             case RX_REFILL, TX_SEND -> {
                 if (p.op().firstError() != tcesim.papr.Hcall.H_SUCCESS) {
-                    iommu.table().free(b.dma() >>> iommu.tceShift(), iommu.pagesFor(b.dma(), b.len()));
                     pages.free(b.pfn());
                     mapFailures++;
                     if (p.kind() == Pending.Kind.TX_SEND) txNext--;
                     return;
                 }
-                dmaMapped.put(b.pfn(), b.dma());
-                dmaDir.put(b.pfn(), b.dir());
                 if (p.kind() == Pending.Kind.RX_REFILL) {
                     rxPosted.put(b.id(), b);
                     rx.post(new Vring.Desc(b.id(), b.dma(), b.len(), true));
@@ -180,25 +174,15 @@ public final class VirtioNetDriver {
                 }
             }
             case RX_REAP -> {
-                unmapped(b);
                 deliverRx(b, p.usedLen());
                 pages.free(b.pfn());
             }
             case TX_REAP -> {
-                unmapped(b);
                 txCompleted++;
                 pages.free(b.pfn());
             }
-            case RX_REVOKE -> {
-                unmapped(b);
-                pages.free(b.pfn());
-            }
+            case RX_REVOKE -> pages.free(b.pfn());
         }
-    }
-
-    private void unmapped(Buffer b) {
-        dmaMapped.remove(b.pfn());
-        dmaDir.remove(b.pfn());
     }
 
     /** The network stack reads the packet: it must be the next one of the RX stream. */
@@ -249,14 +233,6 @@ public final class VirtioNetDriver {
     }
 
     // ---- what the oracles and reports read -----------------------------------------------------
-
-    /** The bus address at which the guest has page {@code pfn} mapped for DMA right now, or -1. */
-    public long dmaMappedAt(long pfn) {
-        Long v = dmaMapped.get(pfn);
-        return v == null ? -1 : v;
-    }
-
-    public DmaDirection dmaDirection(long pfn) { return dmaDir.get(pfn); }
 
     public ArrayDeque<Symptom> symptoms() { return symptoms; }
     public long rxDelivered() { return rxDelivered; }

@@ -1,7 +1,7 @@
 package tcesim.sim;
 
 import tcesim.guest.DmaDirection;
-import tcesim.guest.VirtioNetDriver;
+import tcesim.guest.PseriesIommu;
 import tcesim.mem.GuestMemory;
 import tcesim.papr.Tce;
 import tcesim.qemu.IommuTlbEvent;
@@ -69,10 +69,10 @@ public final class Oracles implements VhostNet.AccessListener {
             report(new Violation(Violation.Property.STALE_ACCESS, step, who, acc + String.format(" (gpa 0x%x)", gpa), expected, iova, gpa));
         }
         if (write) {
-            VirtioNetDriver drv = stack.driver();
+            PseriesIommu dma = stack.driver().iommu();
             long pfn = gpa >>> GuestMemory.PAGE_SHIFT;
-            long at = drv.dmaMappedAt(pfn);
-            DmaDirection dir = drv.dmaDirection(pfn);
+            long at = dma.mappedAt(pfn);
+            DmaDirection dir = dma.mappedDirection(pfn);
             if (at < 0 || (at >>> GuestMemory.PAGE_SHIFT) != (iova >>> GuestMemory.PAGE_SHIFT) || dir == DmaDirection.TO_DEVICE) {
                 String now = at < 0 ? "is not mapped for DMA (" + stack.pageState(pfn) + ")" : String.format("is mapped at iova 0x%x %s", at, dir);
                 report(new Violation(Violation.Property.CORRUPTION, step, who, acc + String.format(" (gpa 0x%x)", gpa),
