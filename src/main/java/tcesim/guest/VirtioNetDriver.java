@@ -21,12 +21,10 @@ import tcesim.virtio.Vring;
  * <p>Each operation that makes hypercalls returns its {@link DmaOp}; the vCPU runs it one hypercall per
  * step and then calls the matching {@code finish} method.
  */
-public final class VirtioNetDriver {
+public final class VirtioNetDriver implements DriverWork.Owner {
     public static final int RX_STREAM = 1;
     public static final int TX_STREAM = 2;
 
-    /** A buffer the driver has handed to the device. */
-    public record Buffer(int id, long pfn, long dma, int len, DmaDirection dir) {}
 
     /** A guest-visible failure: the symptoms the real guest shows before (or instead of) crashing. */
     public record Symptom(String what, long pfn, String detail) {}
@@ -38,8 +36,8 @@ public final class VirtioNetDriver {
     private final Vring tx;
     private final int bufLen;
     /** Posted RX buffers in posting order (the guest knows which are outstanding, not which the device took). */
-    private final LinkedHashMap<Integer, Buffer> rxPosted = new LinkedHashMap<>();
-    private final Map<Integer, Buffer> txPosted = new HashMap<>();
+    private final LinkedHashMap<Integer, DmaBuffer> rxPosted = new LinkedHashMap<>();
+    private final Map<Integer, DmaBuffer> txPosted = new HashMap<>();
     private final ArrayDeque<Long> kernelPages = new ArrayDeque<>();
     private final ArrayDeque<Symptom> symptoms = new ArrayDeque<>();
     private final byte[] scratch;
@@ -75,8 +73,8 @@ public final class VirtioNetDriver {
     public boolean canRefillRx() { return rx.hasRoom(); }
 
     /** Allocates a page and starts mapping it DMA_FROM_DEVICE; null when no page or no IOVA was free. */
-    public Pending refillRx(int cpu) {
-        return newBuffer(cpu, Pending.Kind.RX_REFILL, DmaDirection.FROM_DEVICE);
+    public DriverWork refillRx(int cpu) {
+        return newBuffer(cpu, DriverWork.Kind.RX_REFILL, DmaDirection.FROM_DEVICE);
     }
 
     public boolean canReapRx() { return rx.hasUsed(); }
@@ -85,21 +83,21 @@ public final class VirtioNetDriver {
      * Takes one used RX buffer and starts unmapping it. A used element for a buffer the guest took back
      * ({@link #revokeRx}) has nothing behind it: its packet is dropped and null returned.
      */
-    public Pending reapRx(int cpu) {
+    public DriverWork reapRx(int cpu) {
         Vring.Used u = rx.popUsed();
-        Buffer b = rxPosted.remove(u.id());
+        DmaBuffer b = rxPosted.remove(u.id());
         if (b == null) {
             rxDropped++;
             return null;
         }
-        return new Pending(Pending.Kind.RX_REAP, iommu.unmap(cpu, b.dma(), b.len()), b, u.len());
+        return new DriverWork(DriverWork.Kind.RX_REAP, iommu.unmap(cpu, b.dma(), b.len()), b, u.len(), this);
     }
 
     public boolean canRevokeRx() { return revokeCandidate() != null; }
 
     /** The oldest posted RX buffer the device has not returned yet. */
-    private Buffer revokeCandidate() {
-        for (Buffer b : rxPosted.values()) if (!rx.returned(b.id())) return b;
+    private DmaBuffer revokeCandidate() {
+        for (DmaBuffer b : rxPosted.values()) if (!rx.returned(b.id())) return b;
         return null;
     }
 
@@ -108,11 +106,11 @@ public final class VirtioNetDriver {
      * still own it: unmaps it and, once the unmap returns, frees the page, without telling the device.
      * The descriptor stays in the ring. The guest is untrusted, so the properties must hold anyway.
      */
-    public Pending revokeRx(int cpu) {
-        Buffer b = revokeCandidate();
+    public DriverWork revokeRx(int cpu) {
+        DmaBuffer b = revokeCandidate();
         rxPosted.remove(b.id());
         rxRevoked++;
-        return new Pending(Pending.Kind.RX_REVOKE, iommu.unmap(cpu, b.dma(), b.len()), b, 0);
+        return new DriverWork(DriverWork.Kind.RX_REVOKE, iommu.unmap(cpu, b.dma(), b.len()), b, 0, this);
     }
 
     // ---- TX -------------------------------------------------------------------------------------
@@ -120,18 +118,18 @@ public final class VirtioNetDriver {
     public boolean canSendTx() { return txNext < txLimit && tx.hasRoom(); }
 
     /** Allocates a page, writes the next TX packet into it and starts mapping it DMA_TO_DEVICE. */
-    public Pending sendTx(int cpu) {
-        Pending p = newBuffer(cpu, Pending.Kind.TX_SEND, DmaDirection.TO_DEVICE);
+    public DriverWork sendTx(int cpu) {
+        DriverWork p = newBuffer(cpu, DriverWork.Kind.TX_SEND, DmaDirection.TO_DEVICE);
         if (p != null) txNext++;
         return p;
     }
 
     /** A fresh page (filled with the next TX packet for a send) and the start of its mapping; null when no page or IOVA is free. */
-    private Pending newBuffer(int cpu, Pending.Kind kind, DmaDirection dir) {
+    private DriverWork newBuffer(int cpu, DriverWork.Kind kind, DmaDirection dir) {
         long pfn = pages.alloc(PageUse.DMA_BUFFER);
         if (pfn == PageAllocator.NO_PAGE) return null;
         long gpa = pfn << GuestMemory.PAGE_SHIFT;
-        if (kind == Pending.Kind.TX_SEND) {
+        if (kind == DriverWork.Kind.TX_SEND) {
             Payload.fill(scratch, bufLen, TX_STREAM, txNext);
             mem.write(gpa, scratch, 0, bufLen);
         }
@@ -141,31 +139,32 @@ public final class VirtioNetDriver {
             mapFailures++;
             return null;
         }
-        return new Pending(kind, op, new Buffer(nextId++, pfn, op.dmaAddr(), bufLen, dir));
+        return new DriverWork(kind, op, new DmaBuffer(nextId++, pfn, op.dmaAddr(), bufLen, dir), 0, this);
     }
 
     public boolean canReapTx() { return tx.hasUsed(); }
 
-    public Pending reapTx(int cpu) {
+    public DriverWork reapTx(int cpu) {
         Vring.Used u = tx.popUsed();
-        Buffer b = txPosted.remove(u.id());
-        return new Pending(Pending.Kind.TX_REAP, iommu.unmap(cpu, b.dma(), b.len()), b, u.len());
+        DmaBuffer b = txPosted.remove(u.id());
+        return new DriverWork(DriverWork.Kind.TX_REAP, iommu.unmap(cpu, b.dma(), b.len()), b, u.len(), this);
     }
 
     // ---- completion of an operation whose hypercalls are done ----------------------------------
 
     /** Called once every hypercall of {@code p} has returned. */
-    public void finish(Pending p) {
-        Buffer b = p.buffer();
+    @Override
+    public void finish(DriverWork p) {
+        DmaBuffer b = p.buffer();
         switch (p.kind()) {
             case RX_REFILL, TX_SEND -> {
                 if (p.op().firstError() != tcesim.papr.Hcall.H_SUCCESS) {
                     pages.free(b.pfn());
                     mapFailures++;
-                    if (p.kind() == Pending.Kind.TX_SEND) txNext--;
+                    if (p.kind() == DriverWork.Kind.TX_SEND) txNext--;
                     return;
                 }
-                if (p.kind() == Pending.Kind.RX_REFILL) {
+                if (p.kind() == DriverWork.Kind.RX_REFILL) {
                     rxPosted.put(b.id(), b);
                     rx.post(new Vring.Desc(b.id(), b.dma(), b.len(), true));
                 } else {
@@ -182,11 +181,12 @@ public final class VirtioNetDriver {
                 pages.free(b.pfn());
             }
             case RX_REVOKE -> pages.free(b.pfn());
+            default -> throw new IllegalStateException("not a virtio-net operation: " + p.kind());
         }
     }
 
     /** The network stack reads the packet: it must be the next one of the RX stream. */
-    private void deliverRx(Buffer b, int len) {
+    private void deliverRx(DmaBuffer b, int len) {
         long gpa = b.pfn() << GuestMemory.PAGE_SHIFT;
         int n = Math.min(len, b.len());
         mem.read(gpa, scratch, 0, n);
@@ -243,13 +243,4 @@ public final class VirtioNetDriver {
     public long txCompleted() { return txCompleted; }
     public long txQueued() { return txNext; }
     public long mapFailures() { return mapFailures; }
-
-    /** An operation of the driver whose hypercalls are being made. */
-    public record Pending(Kind kind, DmaOp op, Buffer buffer, int usedLen) {
-        public enum Kind { RX_REFILL, RX_REAP, TX_SEND, TX_REAP, RX_REVOKE }
-
-        Pending(Kind kind, DmaOp op, Buffer buffer) {
-            this(kind, op, buffer, 0);
-        }
-    }
 }

@@ -5,6 +5,7 @@ import java.util.ArrayList;
 import java.util.List;
 import tcesim.guest.DmaDirection;
 import tcesim.guest.DmaOp;
+import tcesim.guest.DriverWork;
 import tcesim.guest.FirmwareFeatures;
 import tcesim.guest.IommuTableAllocator;
 import tcesim.guest.PageAllocator;
@@ -230,7 +231,7 @@ public final class Stack {
         private static final String[] NAMES = {"hcall", "rx-reap", "rx-refill", "tx-send", "tx-reap", "kernel-alloc", "kernel-free", "exit-to-qemu", "rx-revoke"};
         private final int cpu;
         private final String name;
-        private VirtioNetDriver.Pending pending;
+        private DriverWork pending;
         private HcallRegs blocked;
         private HcallRegs blockedIn;
 
@@ -302,7 +303,7 @@ public final class Stack {
         }
 
         /** Starts a driver operation and makes its first hypercall in the same step. */
-        private void start(VirtioNetDriver.Pending p) {
+        private void start(DriverWork p) {
             if (p == null) return;
             pending = p;
             if (p.op().done()) finishPending();
@@ -333,17 +334,11 @@ public final class Stack {
         }
 
         private void finishPending() {
-            VirtioNetDriver.Pending p = pending;
+            DriverWork p = pending;
             pending = null;
-            driver.finish(p);
+            p.owner().finish(p);
             trace.emit(name, p.kind().name().toLowerCase().replace('_', '-'), p.op().dmaAddr(), p.buffer().pfn() << GuestMemory.PAGE_SHIFT,
-                    String.format("%s page 0x%x at iova 0x%x", switch (p.kind()) {
-                        case RX_REFILL -> "posted RX buffer";
-                        case TX_SEND -> "posted TX buffer";
-                        case RX_REAP -> "received a packet in, then freed,";
-                        case TX_REAP -> "completed and freed TX";
-                        case RX_REVOKE -> "took back (unmapped, then freed) the still posted RX buffer";
-                    }, p.buffer().pfn() << GuestMemory.PAGE_SHIFT, p.op().dmaAddr()));
+                    String.format("%s page 0x%x at iova 0x%x", p.kind().done(), p.buffer().pfn() << GuestMemory.PAGE_SHIFT, p.op().dmaAddr()));
         }
     }
 

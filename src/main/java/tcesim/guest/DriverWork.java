@@ -1,0 +1,30 @@
+package tcesim.guest;
+
+/**
+ * One operation of a guest driver whose hypercalls a vCPU is making, one per step; when the last has
+ * returned, the vCPU hands it back to its {@link #owner()} to finish (post the buffer, deliver the packet,
+ * free the page).
+ */
+public record DriverWork(Kind kind, DmaOp op, DmaBuffer buffer, int usedLen, Owner owner) {
+    public enum Kind {
+        RX_REFILL("posted RX buffer"),
+        RX_REAP("received a packet in, then freed,"),
+        TX_SEND("posted TX buffer"),
+        TX_REAP("completed and freed TX"),
+        RX_REVOKE("took back (unmapped, then freed) the still posted RX buffer"),
+        PT_REFILL("posted passthrough RX buffer"),
+        PT_REAP("received a passthrough packet in, then freed,");
+
+        private final String done;
+
+        Kind(String done) { this.done = done; }
+
+        /** What the finished operation did, for traces: "... page 0x... at iova 0x...". */
+        public String done() { return done; }
+    }
+
+    /** The driver an operation belongs to. */
+    public interface Owner {
+        void finish(DriverWork w);
+    }
+}
