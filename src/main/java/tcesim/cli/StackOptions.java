@@ -47,13 +47,16 @@ public final class StackOptions {
     @Option(names = "--rx-revokes", paramLabel = "N", description = "A misbehaving guest takes back N posted RX buffers (unmaps and frees them while the device owns them). Default: ${DEFAULT-VALUE}.")
     int rxRevokes;
 
+    @Option(names = "--passthrough", paramLabel = "N", description = "Add a NIC passed through with VFIO on the same window, delivering N packets (default: ${DEFAULT-VALUE}: none).")
+    long passthrough;
+
     @Option(names = "--no-kernel-churn", description = "The rest of the guest kernel does not allocate pages between packets.")
     boolean noChurn;
 
     public StackConfig toConfig() {
         return StackConfig.seed().toBuilder().host(host.caps).design(design).fw(new FirmwareFeatures(!noIndirect, !noStuff, ddw))
                 .vcpus(vcpus).maxIotlbEntries(maxIotlbEntries).rxPackets(packets).txPackets(packets).ringSize(ringSize)
-                .kernelChurn(!noChurn).rxRevokes(rxRevokes).build();
+                .kernelChurn(!noChurn).rxRevokes(rxRevokes).passthroughPackets(passthrough).build();
     }
 
     /** The options as they would be typed, for replay lines. */
@@ -67,6 +70,7 @@ public final class StackOptions {
         if (ddw) sb.append(" --ddw");
         if (noChurn) sb.append(" --no-kernel-churn");
         if (rxRevokes != 0) sb.append(" --rx-revokes ").append(rxRevokes);
+        if (passthrough != 0) sb.append(" --passthrough ").append(passthrough);
         return sb.toString();
     }
 }

@@ -89,7 +89,10 @@ public final class Spapr implements Kvm.UserspaceExit {
         if (t == null) throw new IllegalArgumentException(String.format("no window with LIOBN 0x%x", liobn));
         boolean first = t.notifiers().isEmpty();
         t.addNotifier(n);
-        if (first) setNeedVfio(t, true, fromVhost);
+        // QEMU learns of notifiers through notify_flag_changed, which fires only when the region's combined
+        // flags change: a vhost notifier (UNMAP) after VFIO's (MAP|UNMAP) changes nothing. Design D2 must move
+        // the table on any vhost registration all the same, so it hooks the registration itself.
+        if (first || (fromVhost && policy.vhostForcesUserspaceTable())) setNeedVfio(t, true, fromVhost);
     }
 
     public void unregisterNotifier(long liobn, IommuNotifier n) {

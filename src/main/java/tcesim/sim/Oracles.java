@@ -5,6 +5,7 @@ import tcesim.guest.PseriesIommu;
 import tcesim.mem.GuestMemory;
 import tcesim.papr.Tce;
 import tcesim.qemu.IommuTlbEvent;
+import tcesim.vfio.DmaResult;
 import tcesim.vhost.VhostNet;
 
 /**
@@ -17,7 +18,8 @@ import tcesim.vhost.VhostNet;
  *     that IOVA.
  * <li>Isolation: no access outside the guest's memory.
  * </ol>
- * Progress (4) is judged by {@link Stack} when the run can go no further.
+ * Both vhost's copies and a passthrough device's DMA are checked. Progress (4) is judged by
+ * {@link Stack} when the run can go no further.
  */
 public final class Oracles implements VhostNet.AccessListener {
     private final Stack stack;
@@ -54,16 +56,29 @@ public final class Oracles implements VhostNet.AccessListener {
 
     @Override
     public void access(int vq, long iova, long len, long hva, boolean write) {
-        accesses++;
         GuestMemory mem = stack.memory();
-        String who = "vhost";
         String acc = String.format("%s vq%d iova 0x%x len %d -> hva 0x%x", write ? "write" : "read", vq, iova, len, hva);
+        check("vhost", acc, iova, len, mem.containsHva(hva, len) ? mem.hvaToGpa(hva) : -1, write);
+    }
+
+    /** A passthrough device's DMA: every page it reached, through the PHB cache or the hardware table. */
+    public void deviceDma(String actor, DmaResult r) {
+        for (int i = 0; i < r.segments(); i++) {
+            long gpa = r.gpa(i);
+            String acc = String.format("%s iova 0x%x len %d -> hpa 0x%x (%s)", r.isWrite() ? "DMA write" : "DMA read", r.iova(i), r.length(i),
+                    r.hpa(i), r.fromCache(i) ? "PHB TCE cache" : "hardware table");
+            check(actor, acc, r.iova(i), r.length(i), stack.memory().contains(gpa, r.length(i)) ? gpa : -1, r.isWrite());
+        }
+    }
+
+    /** @param gpa where the access landed in guest memory, or -1 when it landed outside */
+    private void check(String who, String acc, long iova, long len, long gpa, boolean write) {
+        accesses++;
         long step = stack.trace().step();
-        if (!mem.containsHva(hva, len)) {
+        if (gpa < 0) {
             report(new Violation(Violation.Property.ISOLATION, step, who, acc, "the address is outside the guest's memory", iova, -1));
             return;
         }
-        long gpa = mem.hvaToGpa(hva);
         String expected = expectedTranslation(iova, gpa, write);
         if (expected != null) {
             report(new Violation(Violation.Property.STALE_ACCESS, step, who, acc + String.format(" (gpa 0x%x)", gpa), expected, iova, gpa));

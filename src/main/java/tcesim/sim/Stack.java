@@ -9,6 +9,7 @@ import tcesim.guest.DriverWork;
 import tcesim.guest.FirmwareFeatures;
 import tcesim.guest.IommuTableAllocator;
 import tcesim.guest.PageAllocator;
+import tcesim.guest.PassthroughNicDriver;
 import tcesim.guest.Payload;
 import tcesim.guest.PseriesIommu;
 import tcesim.guest.VirtioNetDriver;
@@ -19,11 +20,18 @@ import tcesim.papr.Hcall;
 import tcesim.papr.HcallRegs;
 import tcesim.papr.Tce;
 import tcesim.qemu.Spapr;
+import tcesim.qemu.SpaprTceTable;
+import tcesim.qemu.VfioListener;
 import tcesim.qemu.VhostIommu;
 import tcesim.vhost.IotlbMsg;
 import tcesim.vhost.VhostDevice;
 import tcesim.vhost.VhostMsgCodec;
 import tcesim.vhost.VhostNet;
+import tcesim.vfio.DmaResult;
+import tcesim.vfio.HwTceTable;
+import tcesim.vfio.PassthroughDevice;
+import tcesim.vfio.PhbTceCache;
+import tcesim.vfio.VfioSpaprTce;
 import tcesim.virtio.Vring;
 
 /**
@@ -34,7 +42,9 @@ import tcesim.virtio.Vring;
  * <li>{@code vhost}: the vhost-net worker; one step is one descriptor under its virtqueue mutex;
  * <li>{@code qemu}: QEMU's main loop serving vhost's fd under the BQL: reading and translating a MISS is
  *     one step, writing the UPDATE the next (in-kernel hypercalls do not take the BQL and can run between);
- * <li>{@code net}: the network feeding the tap device.
+ * <li>{@code net}: the network feeding the tap device;
+ * <li>{@code vfio-dev}: with a passthrough NIC, its DMA engine writing packets through the PHB's TCE cache
+ *     and the hardware table, which KVM (or QEMU's VFIO listener) keeps in step with the guest's.
  * </ul>
  * Components are connected only through the real interfaces: hypercalls (guest to KVM), the
  * userspace exit (KVM to QEMU), the shared table mapping, IOMMU notifiers (QEMU), 72-byte frames on the
@@ -63,6 +73,12 @@ public final class Stack {
     private final List<Actor> actors = new ArrayList<>();
     private final FirmwareFeatures fw;
 
+    // The passthrough NIC, when configured.
+    private final VfioSpaprTce vfio;
+    private final PassthroughDevice ptDevice;
+    private final PassthroughNicDriver ptDriver;
+    private long ptSent;
+
     // Network side.
     private final ArrayDeque<Long> tapBacklog = new ArrayDeque<>();
     private long rxInjected;
@@ -88,6 +104,22 @@ public final class Stack {
         // Firmware: the default window of the PHB (bus 0, 4 KiB TCEs).
         spapr.createTable(LIOBN, 12, 0, cfg.windowBytes() >>> 12);
 
+        // A NIC passed through with VFIO on the same PHB: QEMU's VFIO listener on the window (which sets
+        // need_vfio) and, with the table in KVM, the group attached to it (KVM_DEV_VFIO_GROUP_SET_SPAPR_TCE).
+        if (cfg.passthroughPackets() > 0) {
+            SpaprTceTable w = spapr.table(LIOBN);
+            HwTceTable hw = HwTceTable.matching(w.table());
+            PhbTceCache cache = new PhbTceCache();
+            vfio = new VfioSpaprTce(hw, cache, mem);
+            vfio.setSkipKill(cfg.faults().skipTceKill());
+            spapr.registerNotifier(LIOBN, new VfioListener(vfio, w), false);
+            if (spapr.table(LIOBN).inKernel()) kvm.table(LIOBN).attach(vfio);
+            ptDevice = new PassthroughDevice(cache, hw, mem);
+        } else {
+            vfio = null;
+            ptDevice = null;
+        }
+
         // Guest boot: page allocator, per-CPU TCE list pages, the window's IOVA allocator.
         long ramPages = cfg.ramBytes() >>> GuestMemory.PAGE_SHIFT;
         pages = new PageAllocator(RESERVED_PAGES, (int) (ramPages - RESERVED_PAGES));
@@ -101,6 +133,8 @@ public final class Stack {
         Vring rx = new Vring(cfg.ringSize(), mapRing(iommu));
         Vring tx = new Vring(cfg.ringSize(), mapRing(iommu));
         driver = new VirtioNetDriver(mem, pages, iommu, rx, tx, 4096, cfg.txPackets());
+        ptDriver = ptDevice == null ? null
+                : new PassthroughNicDriver(mem, pages, iommu, new Vring(cfg.ringSize(), mapRing(iommu)), 4096, cfg.passthroughPackets());
 
         // vhost device start as QEMU does it (vhost_dev_start): features (fresh IOTLB), notifier, rings, used-ring pre-load.
         vhost = new VhostDevice(2, VhostDevice.Config.current(cfg.maxIotlbEntries()));
@@ -118,6 +152,7 @@ public final class Stack {
         actors.add(new VhostWorker());
         actors.add(new QemuMainLoop());
         actors.add(new Network());
+        if (ptDevice != null) actors.add(new PassthroughDma());
         trace.emit("qemu", "start", Event.NONE, Event.NONE, String.format("window 0x%x in %s; vhost IOTLB max %d; guest %s%s%s",
                 LIOBN, spapr.table(LIOBN).inKernel() ? "KVM" : "QEMU", cfg.maxIotlbEntries(),
                 fw.stuffTce() ? "STUFF_TCE " : "", fw.putTceIndirect() ? "PUT_TCE_IND " : "", fw.ddw() ? "DDW" : "no-DDW"));
@@ -165,6 +200,12 @@ public final class Stack {
     public FirmwareFeatures guestFeatures() { return fw; }
     public List<VirtioNetDriver.Symptom> wireSymptoms() { return wireSymptoms; }
     public long rxInjected() { return rxInjected; }
+    /** The passthrough NIC's guest driver, or null. */
+    public PassthroughNicDriver passthroughDriver() { return ptDriver; }
+    /** The passthrough NIC's DMA engine, or null. */
+    public PassthroughDevice passthroughDevice() { return ptDevice; }
+    /** The VFIO group's attachment (hardware table, PHB cache, kills), or null. */
+    public VfioSpaprTce vfio() { return vfio; }
 
     String pageState(long pfn) {
         if (!pages.isAllocated(pfn)) return "free";
@@ -174,7 +215,7 @@ public final class Stack {
     /** All packets sent both ways have been delivered and every buffer returned. */
     public boolean workloadDone() {
         return rxInjected == cfg.rxPackets() && tapBacklog.isEmpty() && driver.rxDelivered() + driver.rxDropped() == cfg.rxPackets()
-                && driver.txCompleted() == cfg.txPackets();
+                && driver.txCompleted() == cfg.txPackets() && (ptDriver == null || ptDriver.delivered() == cfg.passthroughPackets());
     }
 
     /**
@@ -197,7 +238,8 @@ public final class Stack {
     Violation checkProgress(long step) {
         if (workloadDone()) return null;
         String why;
-        if (net.isBroken(VhostNet.RX_VQ) || net.isBroken(VhostNet.TX_VQ)) why = "a virtqueue stopped on a translation error (errno " + net.lastErrno() + ")";
+        if (ptDevice != null && ptDevice.frozen()) why = "the passthrough device is frozen (EEH) after a DMA fault";
+        else if (net.isBroken(VhostNet.RX_VQ) || net.isBroken(VhostNet.TX_VQ)) why = "a virtqueue stopped on a translation error (errno " + net.lastErrno() + ")";
         else if (vhost.isStalled(VhostNet.RX_VQ) || vhost.isStalled(VhostNet.TX_VQ)) why = "a virtqueue waits for an UPDATE that will never come";
         else why = "no thread can make progress";
         return new Violation(Violation.Property.PROGRESS, step, "-", String.format("rx %d/%d delivered, tx %d/%d completed",
@@ -227,8 +269,10 @@ public final class Stack {
 
     /** A guest vCPU running the virtio-net driver (RX on vCPU 0, TX on the last vCPU) and the rest of the kernel. */
     final class VcpuActor implements Actor {
-        static final int CONTINUE = 0, RX_REAP = 1, RX_REFILL = 2, TX_SEND = 3, TX_REAP = 4, KALLOC = 5, KFREE = 6, EXIT = 7, RX_REVOKE = 8;
-        private static final String[] NAMES = {"hcall", "rx-reap", "rx-refill", "tx-send", "tx-reap", "kernel-alloc", "kernel-free", "exit-to-qemu", "rx-revoke"};
+        static final int CONTINUE = 0, RX_REAP = 1, RX_REFILL = 2, TX_SEND = 3, TX_REAP = 4, KALLOC = 5, KFREE = 6, EXIT = 7, RX_REVOKE = 8,
+                PT_REFILL = 9, PT_REAP = 10;
+        private static final String[] NAMES = {"hcall", "rx-reap", "rx-refill", "tx-send", "tx-reap", "kernel-alloc", "kernel-free", "exit-to-qemu",
+                "rx-revoke", "pt-refill", "pt-reap"};
         private final int cpu;
         private final String name;
         private DriverWork pending;
@@ -259,6 +303,8 @@ public final class Stack {
             if (rxCpu() && driver.canReapRx()) out.add(this, RX_REAP);
             if (rxCpu() && driver.canRefillRx() && rxRefillWanted()) out.add(this, RX_REFILL);
             if (rxCpu() && revokeDue() && driver.canRevokeRx()) out.add(this, RX_REVOKE);
+            if (rxCpu() && ptDriver != null && ptDriver.canReap()) out.add(this, PT_REAP);
+            if (rxCpu() && ptDriver != null && ptDriver.canRefill()) out.add(this, PT_REFILL);
             if (txCpu() && driver.canSendTx()) out.add(this, TX_SEND);
             if (txCpu() && driver.canReapTx()) out.add(this, TX_REAP);
             if (cfg.kernelChurn() && !workloadDone()) {
@@ -291,6 +337,8 @@ public final class Stack {
                 case RX_REAP -> start(driver.reapRx(cpu));
                 case RX_REFILL -> start(driver.refillRx(cpu));
                 case RX_REVOKE -> start(driver.revokeRx(cpu));
+                case PT_REFILL -> start(ptDriver.refill(cpu));
+                case PT_REAP -> start(ptDriver.reap(cpu));
                 case TX_SEND -> start(driver.sendTx(cpu));
                 case TX_REAP -> start(driver.reapTx(cpu));
                 case KALLOC -> {
@@ -427,6 +475,36 @@ public final class Stack {
             tapBacklog.addLast(rxInjected);
             trace.emit("net", "rx-packet", Event.NONE, Event.NONE, "packet " + rxInjected + " arrives at the tap");
             rxInjected++;
+        }
+    }
+
+    /** The passthrough NIC's DMA engine: one received packet written into the head buffer per step. */
+    final class PassthroughDma implements Actor {
+        private final byte[] buf = new byte[4096];
+
+        @Override public String name() { return "vfio-dev"; }
+        @Override public String stepName(int kind) { return "dma-write"; }
+
+        @Override
+        public void enabledSteps(StepList out) {
+            if (!ptDevice.frozen() && ptDriver.ring().hasAvail() && ptSent < cfg.passthroughPackets()) out.add(this, 0);
+        }
+
+        @Override
+        public void step(int kind) {
+            Vring ring = ptDriver.ring();
+            Vring.Desc d = ring.popAvail();
+            int len = Math.min(cfg.packetBytes(), d.len());
+            Payload.fill(buf, len, PassthroughNicDriver.STREAM, ptSent++);
+            DmaResult r = ptDevice.dmaWrite(d.iova(), buf, 0, len);
+            oracles.deviceDma("vfio-dev", r);
+            if (r.ok()) {
+                ring.pushUsed(d.id(), len);
+                if (trace.enabled()) trace.emit("vfio-dev", "dma-write", d.iova(), r.gpa(0), String.format("wrote packet to iova 0x%x = gpa 0x%x (%s)",
+                        d.iova(), r.gpa(0), r.fromCache(0) ? "PHB TCE cache" : "hardware table"));
+            } else if (trace.enabled()) {
+                trace.emit("vfio-dev", "dma-fault", d.iova(), Event.NONE, String.format("DMA to iova 0x%x failed (%s): the PE is frozen", d.iova(), r.status()));
+            }
         }
     }
 

@@ -22,20 +22,32 @@ import tcesim.kvm.HostCaps;
  * @param kernelChurn whether the rest of the guest kernel allocates and frees pages between packets
  * @param rxRevokes how many times a misbehaving guest takes back an RX buffer the device still owns (unmaps
  *     and frees it while it is posted); 0 for a well-behaved guest
+ * @param passthroughPackets packets a NIC passed through with VFIO on the same window delivers to the guest (0: no
+ *     such device)
  * @param faults fault injection (mutations), none by default
  */
 public record StackConfig(HostCaps host, Design design, FirmwareFeatures fw, int vcpus, long ramBytes, long windowBytes,
                           int maxIotlbEntries, long rxPackets, long txPackets, int packetBytes, int ringSize,
-                          boolean kernelChurn, int rxRevokes, Faults faults) {
+                          boolean kernelChurn, int rxRevokes, long passthroughPackets, Faults faults) {
 
-    /** Mutations the oracles must catch. */
-    public record Faults(boolean dropInvalidate, boolean skipVqLock) {
-        public static final Faults NONE = new Faults(false, false);
+    /**
+     * Mutations the oracles must catch.
+     *
+     * @param dropInvalidate QEMU does not forward IOMMU UNMAPs to vhost as INVALIDATE
+     * @param skipVqLock vhost translates and copies without holding the virtqueue mutex across both
+     * @param skipTceKill the PHB's TCE cache is not invalidated after a hardware TCE changes
+     */
+    public record Faults(boolean dropInvalidate, boolean skipVqLock, boolean skipTceKill) {
+        public static final Faults NONE = new Faults(false, false, false);
+
+        public Faults(boolean dropInvalidate, boolean skipVqLock) {
+            this(dropInvalidate, skipVqLock, false);
+        }
     }
 
     public static StackConfig seed() {
         return new StackConfig(HostCaps.POWERNV_HV, Design.D0, FirmwareFeatures.MULTI_TCE, 1, 256L << 20, 1L << 30,
-                2048, 5000, 5000, 1500, 256, true, 0, Faults.NONE);
+                2048, 5000, 5000, 1500, 256, true, 0, 0, Faults.NONE);
     }
 
     /** Checks ranges; returns null or a message naming the field. */
@@ -48,6 +60,8 @@ public record StackConfig(HostCaps host, Design design, FirmwareFeatures fw, int
         if (packetBytes < 64 || packetBytes > 4096) return "packet-bytes must be 64..4096, got " + packetBytes;
         if (ringSize < 2 || ringSize > 4096 || Integer.bitCount(ringSize) != 1) return "ring-size must be a power of two 2..4096, got " + ringSize;
         if (rxRevokes < 0) return "rx-revokes must not be negative, got " + rxRevokes;
+        if (passthroughPackets < 0) return "passthrough packets must not be negative, got " + passthroughPackets;
+        if (passthroughPackets > 0 && fw.ddw()) return "a passthrough device with a DDW guest is not modelled (its hardware table covers the default window only)";
         return null;
     }
 
@@ -78,6 +92,7 @@ public record StackConfig(HostCaps host, Design design, FirmwareFeatures fw, int
         private int ringSize;
         private boolean kernelChurn;
         private int rxRevokes;
+        private long passthroughPackets;
         private Faults faults;
 
         private Builder(StackConfig c) {
@@ -94,6 +109,7 @@ public record StackConfig(HostCaps host, Design design, FirmwareFeatures fw, int
             ringSize = c.ringSize;
             kernelChurn = c.kernelChurn;
             rxRevokes = c.rxRevokes;
+            passthroughPackets = c.passthroughPackets;
             faults = c.faults;
         }
 
@@ -110,11 +126,12 @@ public record StackConfig(HostCaps host, Design design, FirmwareFeatures fw, int
         public Builder ringSize(int v) { ringSize = v; return this; }
         public Builder kernelChurn(boolean v) { kernelChurn = v; return this; }
         public Builder rxRevokes(int v) { rxRevokes = v; return this; }
+        public Builder passthroughPackets(long v) { passthroughPackets = v; return this; }
         public Builder faults(Faults v) { faults = v; return this; }
 
         public StackConfig build() {
             return new StackConfig(host, design, fw, vcpus, ramBytes, windowBytes, maxIotlbEntries, rxPackets, txPackets,
-                    packetBytes, ringSize, kernelChurn, rxRevokes, faults);
+                    packetBytes, ringSize, kernelChurn, rxRevokes, passthroughPackets, faults);
         }
     }
 }

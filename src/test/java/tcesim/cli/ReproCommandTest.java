@@ -131,4 +131,18 @@ class ReproCommandTest {
         assertThat(r.exit()).isEqualTo(2);
         assertThat(r.err()).contains("rx-revokes").doesNotContain("Exception");
     }
+
+    @Test
+    void aPassthroughNicRunsBesideVirtioNetAndTheReplayLineKeepsIt() {
+        CliRun r = CliRun.of("repro", "--host", "no_vfio_tce", "--packets", "200", "--passthrough", "200", "--seed", "1");
+        assertThat(r.exit()).isEqualTo(0);
+        assertThat(r.stdout()).contains("No property broken").contains("--passthrough 200");
+    }
+
+    @Test
+    void aPassthroughNicWithADdwGuestIsAUsageError() {
+        CliRun r = CliRun.of("repro", "--ddw", "--passthrough", "10");
+        assertThat(r.exit()).isEqualTo(2);
+        assertThat(r.err()).contains("DDW").doesNotContain("Exception");
+    }
 }

@@ -89,4 +89,23 @@ class SpaprPlacementTest {
         assertThat(machine(HostCaps.POWERNV_HV, QemuPolicy.STOCK).advertisesMultiTce()).isTrue();
         assertThat(machine(new HostCaps(true, true, false, true), QemuPolicy.STOCK).advertisesMultiTce()).isFalse();
     }
+
+    @Test
+    void designD2MovesTheTableWhenVhostRegistersAfterVfio() {
+        Spapr s = machine(HostCaps.POWERNV_HV, new QemuPolicy(true));
+        s.createTable(LIOBN, 12, 0, 1024);
+        s.registerNotifier(LIOBN, unmapOnly(), false);
+        assertThat(s.table(LIOBN).inKernel()).isTrue();
+        s.registerNotifier(LIOBN, unmapOnly(), true);
+        assertThat(s.table(LIOBN).inKernel()).isFalse();
+    }
+
+    @Test
+    void withoutD2ASecondNotifierChangesNothing() {
+        Spapr s = machine(HostCaps.POWERNV_HV, QemuPolicy.STOCK);
+        s.createTable(LIOBN, 12, 0, 1024);
+        s.registerNotifier(LIOBN, unmapOnly(), false);
+        s.registerNotifier(LIOBN, unmapOnly(), true);
+        assertThat(s.table(LIOBN).inKernel()).isTrue();
+    }
 }

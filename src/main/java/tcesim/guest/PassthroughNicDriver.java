@@ -1,0 +1,102 @@
+package tcesim.guest;
+
+import java.util.ArrayDeque;
+import java.util.LinkedHashMap;
+import tcesim.mem.GuestMemory;
+import tcesim.virtio.Vring;
+
+/**
+ * The guest's driver of a NIC passed through with VFIO, sharing the DMA window with virtio-net.
+ *
+ * <p>Models what matters of any Linux NIC driver for DMA on pseries: it keeps a ring of receive buffers,
+ * each a fresh page mapped DMA_FROM_DEVICE through the same {@link PseriesIommu} before it is posted,
+ * unmapped once the device has filled it and freed after the packet is read. The descriptor ring is the
+ * NIC's own; it is modelled with the same ring structure as a virtqueue (post, consume, return).
+ */
+public final class PassthroughNicDriver implements DriverWork.Owner {
+    public static final int STREAM = 3;
+
+    private final GuestMemory mem;
+    private final PageAllocator pages;
+    private final PseriesIommu iommu;
+    private final Vring ring;
+    private final int bufLen;
+    private final long packets;
+    private final LinkedHashMap<Integer, DmaBuffer> posted = new LinkedHashMap<>();
+    private final ArrayDeque<VirtioNetDriver.Symptom> symptoms = new ArrayDeque<>();
+    private final byte[] scratch;
+    private int nextId;
+    private long expected;
+    private long delivered;
+    private long lost;
+
+    public PassthroughNicDriver(GuestMemory mem, PageAllocator pages, PseriesIommu iommu, Vring ring, int bufLen, long packets) {
+        this.mem = mem;
+        this.pages = pages;
+        this.iommu = iommu;
+        this.ring = ring;
+        this.bufLen = bufLen;
+        this.packets = packets;
+        this.scratch = new byte[bufLen];
+    }
+
+    public Vring ring() { return ring; }
+    public long packets() { return packets; }
+    public long delivered() { return delivered; }
+    public long lost() { return lost; }
+    public ArrayDeque<VirtioNetDriver.Symptom> symptoms() { return symptoms; }
+
+    public boolean canRefill() { return ring.hasRoom() && delivered + ring.outstanding() < packets; }
+
+    /** Allocates a page and starts mapping it DMA_FROM_DEVICE; null when no page or IOVA was free. */
+    public DriverWork refill(int cpu) {
+        long pfn = pages.alloc(PageUse.DMA_BUFFER);
+        if (pfn == PageAllocator.NO_PAGE) return null;
+        DmaOp op = iommu.map(cpu, pfn << GuestMemory.PAGE_SHIFT, bufLen, DmaDirection.FROM_DEVICE);
+        if (op == null) {
+            pages.free(pfn);
+            return null;
+        }
+        return new DriverWork(DriverWork.Kind.PT_REFILL, op, new DmaBuffer(nextId++, pfn, op.dmaAddr(), bufLen, DmaDirection.FROM_DEVICE), 0, this);
+    }
+
+    public boolean canReap() { return ring.hasUsed(); }
+
+    public DriverWork reap(int cpu) {
+        Vring.Used u = ring.popUsed();
+        DmaBuffer b = posted.remove(u.id());
+        return new DriverWork(DriverWork.Kind.PT_REAP, iommu.unmap(cpu, b.dma(), b.len()), b, u.len(), this);
+    }
+
+    @Override
+    public void finish(DriverWork w) {
+        DmaBuffer b = w.buffer();
+        switch (w.kind()) {
+            case PT_REFILL -> {
+                if (w.op().firstError() != tcesim.papr.Hcall.H_SUCCESS) {
+                    pages.free(b.pfn());
+                    return;
+                }
+                posted.put(b.id(), b);
+                ring.post(new Vring.Desc(b.id(), b.dma(), b.len(), true));
+            }
+            case PT_REAP -> {
+                int n = Math.min(w.usedLen(), b.len());
+                mem.read(b.pfn() << GuestMemory.PAGE_SHIFT, scratch, 0, n);
+                long seq = Payload.check(scratch, n, STREAM);
+                if (seq != expected) {
+                    lost++;
+                    symptoms.add(new VirtioNetDriver.Symptom("passthrough-rx-data", b.pfn(), String.format(
+                            "passthrough RX buffer at page 0x%x holds %s, expected packet %d", b.pfn() << GuestMemory.PAGE_SHIFT,
+                            seq < 0 ? "foreign bytes" : "packet " + seq, expected)));
+                    if (seq > expected) expected = seq + 1;
+                } else {
+                    expected++;
+                }
+                delivered++;
+                pages.free(b.pfn());
+            }
+            default -> throw new IllegalStateException("not a passthrough operation: " + w.kind());
+        }
+    }
+}
