@@ -54,9 +54,9 @@ public final class StackOptions {
     boolean noChurn;
 
     public StackConfig toConfig() {
-        return StackConfig.seed().toBuilder().host(host.caps).design(design).fw(new FirmwareFeatures(!noIndirect, !noStuff, ddw))
+        return design.applyTo(StackConfig.seed().toBuilder().host(host.caps).fw(new FirmwareFeatures(!noIndirect, !noStuff, ddw))
                 .vcpus(vcpus).maxIotlbEntries(maxIotlbEntries).rxPackets(packets).txPackets(packets).ringSize(ringSize)
-                .kernelChurn(!noChurn).rxRevokes(rxRevokes).passthroughPackets(passthrough).build();
+                .kernelChurn(!noChurn).rxRevokes(rxRevokes).passthroughPackets(passthrough).build());
     }
 
     /** The options as they would be typed, for replay lines. */

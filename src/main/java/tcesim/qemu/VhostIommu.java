@@ -78,11 +78,7 @@ public final class VhostIommu {
             @Override
             public void notify(IommuTlbEvent e) {
                 if (e.type() != IommuTlbEvent.Type.UNMAP || dropInvalidate) return;
-                long iova = e.iova() + busOffset;
-                long size = e.addrMask() + 1;
-                long rc = fd.writeFrame(VhostMsgCodec.encode(msgVersion, 0, IotlbMsg.invalidate(iova, size)));
-                invalidatesSent++;
-                listener.invalidate(iova, size, rc);
+                invalidate(e.iova() + busOffset, e.addrMask() + 1);
             }
         };
         windows.add(liobn);
@@ -97,6 +93,14 @@ public final class VhostIommu {
         spapr.unregisterNotifier(liobn, notifiers.get(i));
         windows.remove(i);
         notifiers.remove(i);
+    }
+
+    /** Writes INVALIDATE(iova, size) on the vhost fd: for an IOMMU UNMAP, or a range KVM reported (designs D3a/D3b). */
+    public long invalidate(long iova, long size) {
+        long rc = fd.writeFrame(VhostMsgCodec.encode(msgVersion, 0, IotlbMsg.invalidate(iova, size)));
+        invalidatesSent++;
+        listener.invalidate(iova, size, rc);
+        return rc;
     }
 
     /** Whether vhost has a MISS for QEMU to read (the fd is readable). */

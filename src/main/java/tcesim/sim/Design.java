@@ -5,24 +5,44 @@ import tcesim.qemu.QemuPolicy;
 
 /**
  * The invalidation designs of spec 03, each a configuration of the one model: a design changes only
- * what the real change would touch.
+ * what the real change would touch (KVM's handlers, QEMU's placement rule, a new KVM-to-QEMU eventfd, a
+ * new KVM-to-vhost link), or, for V, puts a VFIO passthrough device where virtio-net was.
  */
 public enum Design {
-    D0("as in 2019: table in KVM, in-kernel handlers never notify vhost", KvmPolicy.STOCK, QemuPolicy.STOCK),
-    D1("KVM returns H_TOO_HARD from H_STUFF_TCE(0): QEMU clears and invalidates (the Dec 2019 patch)", new KvmPolicy(true), QemuPolicy.STOCK),
-    D2("QEMU keeps the table in userspace while vhost's notifier is registered", KvmPolicy.STOCK, new QemuPolicy(true));
+    D0("as in 2019: table in KVM, in-kernel handlers never notify vhost", KvmPolicy.STOCK, QemuPolicy.STOCK, Link.NONE),
+    D1("KVM returns H_TOO_HARD from H_STUFF_TCE(0): QEMU clears and invalidates (the Dec 2019 patch)", new KvmPolicy(true), QemuPolicy.STOCK, Link.NONE),
+    D2("QEMU keeps the table in userspace while vhost's notifier is registered", KvmPolicy.STOCK, new QemuPolicy(true), Link.NONE),
+    D3a("KVM signals an eventfd per cleared range; QEMU sends INVALIDATE later; the hypercall returns at once", KvmPolicy.STOCK, QemuPolicy.STOCK, Link.EVENTFD_ASYNC),
+    D3b("as D3a, but the vCPU waits until QEMU acknowledges the INVALIDATE", KvmPolicy.STOCK, QemuPolicy.STOCK, Link.EVENTFD_SYNC),
+    D4("KVM invalidates vhost's IOTLB itself through a link set by QEMU, like tce_kill, before returning", KvmPolicy.STOCK, QemuPolicy.STOCK, Link.VHOST_LINK),
+    V("a VFIO passthrough device on the same window: hardware table, PHB TCE cache, tce_kill", KvmPolicy.STOCK, QemuPolicy.STOCK, Link.NONE);
+
+    /** What KVM is connected to besides the guest table. */
+    public enum Link { NONE, EVENTFD_ASYNC, EVENTFD_SYNC, VHOST_LINK }
 
     private final String summary;
     private final KvmPolicy kvm;
     private final QemuPolicy qemu;
+    private final Link link;
 
-    Design(String summary, KvmPolicy kvm, QemuPolicy qemu) {
+    Design(String summary, KvmPolicy kvm, QemuPolicy qemu, Link link) {
         this.summary = summary;
         this.kvm = kvm;
         this.qemu = qemu;
+        this.link = link;
     }
 
     public String summary() { return summary; }
     public KvmPolicy kvmPolicy() { return kvm; }
     public QemuPolicy qemuPolicy() { return qemu; }
+    public Link link() { return link; }
+
+    /** Whether the guest's device traffic goes through a passthrough device instead of vhost. */
+    public boolean passthrough() { return this == V; }
+
+    /** A configuration's workload as this design runs it: V moves the RX packets to the passthrough NIC. */
+    public StackConfig applyTo(StackConfig c) {
+        if (!passthrough() || c.passthroughPackets() > 0) return c.withDesign(this);
+        return c.toBuilder().design(this).passthroughPackets(c.rxPackets()).rxPackets(0).txPackets(0).build();
+    }
 }

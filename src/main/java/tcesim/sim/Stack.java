@@ -14,7 +14,9 @@ import tcesim.guest.Payload;
 import tcesim.guest.PseriesIommu;
 import tcesim.guest.VirtioNetDriver;
 import tcesim.kvm.HcallPath;
+import tcesim.kvm.IotlbEventfd;
 import tcesim.kvm.Kvm;
+import tcesim.kvm.VhostIotlbLink;
 import tcesim.mem.GuestMemory;
 import tcesim.papr.Hcall;
 import tcesim.papr.HcallRegs;
@@ -72,6 +74,9 @@ public final class Stack {
     private final Oracles oracles;
     private final List<Actor> actors = new ArrayList<>();
     private final FirmwareFeatures fw;
+
+    // Designs D3a/D3b: the eventfd KVM signals; null otherwise.
+    private final IotlbEventfd eventfd;
 
     // The passthrough NIC, when configured.
     private final VfioSpaprTce vfio;
@@ -145,6 +150,7 @@ public final class Stack {
         glue.setListener(new GlueTrace());
         glue.regionAdd(LIOBN);
         if (fw.ddw()) enableDdw(iommu);
+        eventfd = linkKvm();
         glue.preload(rx.ringIova());
         glue.preload(tx.ringIova());
         net = new VhostNet(vhost, rx, tx, new UserMem(), new TapDev(), oracles, 4096, cfg.faults().skipVqLock());
@@ -156,6 +162,27 @@ public final class Stack {
         trace.emit("qemu", "start", Event.NONE, Event.NONE, String.format("window 0x%x in %s; vhost IOTLB max %d; guest %s%s%s",
                 LIOBN, spapr.table(LIOBN).inKernel() ? "KVM" : "QEMU", cfg.maxIotlbEntries(),
                 fw.stuffTce() ? "STUFF_TCE " : "", fw.putTceIndirect() ? "PUT_TCE_IND " : "", fw.ddw() ? "DDW" : "no-DDW"));
+    }
+
+    /**
+     * The design's connection from KVM's handlers to vhost, set up by QEMU once vhost runs and only when the
+     * table is in KVM: the D4 link (KVM invalidates vhost's IOTLB itself) or the D3 eventfd.
+     */
+    private IotlbEventfd linkKvm() {
+        Design.Link link = cfg.design().link();
+        if (link == Design.Link.NONE || !spapr.table(LIOBN).inKernel()) return null;
+        int shift = spapr.table(LIOBN).pageShift();
+        if (link == Design.Link.VHOST_LINK) {
+            kvm.table(LIOBN).attach(new VhostIotlbLink(shift, (iova, size) -> {
+                long rc = vhost.writeMsg(IotlbMsg.invalidate(iova, size));
+                stats.invalidates++;
+                trace.emit("kvm", "invalidate", iova, Event.NONE, String.format("KVM invalidates vhost's IOTLB for iova 0x%x size 0x%x (rc %d)", iova, size, rc));
+            }));
+            return null;
+        }
+        IotlbEventfd e = new IotlbEventfd(shift, link == Design.Link.EVENTFD_SYNC);
+        kvm.table(LIOBN).attach(e);
+        return e;
     }
 
     private long mapRing(PseriesIommu iommu) {
@@ -206,6 +233,12 @@ public final class Stack {
     public PassthroughDevice passthroughDevice() { return ptDevice; }
     /** The VFIO group's attachment (hardware table, PHB cache, kills), or null. */
     public VfioSpaprTce vfio() { return vfio; }
+
+    /** Whether a hypercall that changes the entry of {@code iova} is under way: device accesses may still see the old entry. */
+    boolean hypercallInFlight(long iova) {
+        for (Actor a : actors) if (a instanceof VcpuActor v && v.inHypercallOver(iova)) return true;
+        return false;
+    }
 
     String pageState(long pfn) {
         if (!pages.isAllocated(pfn)) return "free";
@@ -270,14 +303,19 @@ public final class Stack {
     /** A guest vCPU running the virtio-net driver (RX on vCPU 0, TX on the last vCPU) and the rest of the kernel. */
     final class VcpuActor implements Actor {
         static final int CONTINUE = 0, RX_REAP = 1, RX_REFILL = 2, TX_SEND = 3, TX_REAP = 4, KALLOC = 5, KFREE = 6, EXIT = 7, RX_REVOKE = 8,
-                PT_REFILL = 9, PT_REAP = 10;
+                PT_REFILL = 9, PT_REAP = 10, RETURN = 11;
         private static final String[] NAMES = {"hcall", "rx-reap", "rx-refill", "tx-send", "tx-reap", "kernel-alloc", "kernel-free", "exit-to-qemu",
-                "rx-revoke", "pt-refill", "pt-reap"};
+                "rx-revoke", "pt-refill", "pt-reap", "hcall-return"};
         private final int cpu;
         private final String name;
         private DriverWork pending;
         private HcallRegs blocked;
         private HcallRegs blockedIn;
+        /** D3b: the hypercall is done in KVM but does not return before QEMU acknowledges range {@code waitAck}. */
+        private HcallRegs waiting;
+        private HcallRegs waitingIn;
+        private HcallPath waitingPath;
+        private long waitAck;
 
         VcpuActor(int cpu) {
             this.cpu = cpu;
@@ -294,6 +332,10 @@ public final class Stack {
         public void enabledSteps(StepList out) {
             if (blocked != null) {
                 if (!bqlHeldByMainLoop) out.add(this, EXIT);
+                return;
+            }
+            if (waiting != null) {
+                if (eventfd.acked() >= waitAck) out.add(this, RETURN);
                 return;
             }
             if (pending != null) {
@@ -334,6 +376,12 @@ public final class Stack {
                     endHcall(r);
                 }
                 case CONTINUE -> issue();
+                case RETURN -> {
+                    HcallRegs r = waiting;
+                    waiting = null;
+                    traceHcall(this, waitingIn, r, waitingPath);
+                    endHcall(r);
+                }
                 case RX_REAP -> start(driver.reapRx(cpu));
                 case RX_REFILL -> start(driver.refillRx(cpu));
                 case RX_REVOKE -> start(driver.revokeRx(cpu));
@@ -372,8 +420,27 @@ public final class Stack {
                 }
                 path = kvm.completeExit(r);
             }
+            if (path != HcallPath.QEMU && eventfd != null && eventfd.synchronous() && eventfd.queued() > eventfd.acked()) {
+                waiting = r;
+                waitingIn = in;
+                waitingPath = path;
+                waitAck = eventfd.queued();
+                trace.emit(name, "wait-ack", in.r5, Event.NONE, in.describeCall() + " done in KVM; waits for QEMU to acknowledge the INVALIDATE");
+                return;
+            }
             traceHcall(this, in, r, path);
             endHcall(r);
+        }
+
+        /** Whether this vCPU is inside a hypercall (not yet returned to the guest) that covers bus address {@code iova}. */
+        boolean inHypercallOver(long iova) {
+            HcallRegs r = waiting != null ? waitingIn : blocked != null ? blockedIn : null;
+            if (r == null) return false;
+            SpaprTceTable t = spapr.table(r.r4);
+            if (t == null) return false;
+            long n = r.r3 == Hcall.H_PUT_TCE ? 1 : r.r7;
+            long first = r.r5 & t.table().pageMask();
+            return Long.compareUnsigned(iova - first, n << t.pageShift()) < 0;
         }
 
         private void endHcall(HcallRegs r) {
@@ -429,15 +496,20 @@ public final class Stack {
 
     /** QEMU's main loop, serving the vhost fd. */
     final class QemuMainLoop implements Actor {
-        private static final String[] NAMES = {"iotlb-miss", "iotlb-update"};
+        private static final String[] NAMES = {"iotlb-miss", "iotlb-update", "eventfd"};
 
         @Override public String name() { return "qemu"; }
         @Override public String stepName(int kind) { return NAMES[kind]; }
 
         @Override
         public void enabledSteps(StepList out) {
-            if (pendingUpdate != null) out.add(this, 1);
-            else if (!bqlHeldByMainLoop && glue.missPending()) out.add(this, 0);
+            if (pendingUpdate != null) {
+                out.add(this, 1);
+                return;
+            }
+            if (bqlHeldByMainLoop) return;
+            if (glue.missPending()) out.add(this, 0);
+            if (eventfd != null && eventfd.signaled()) out.add(this, 2);
         }
 
         @Override
@@ -450,6 +522,11 @@ public final class Stack {
                     stats.missesUnanswered++;
                     bqlHeldByMainLoop = false;
                 }
+            } else if (kind == 2) {
+                // The eventfd handler runs under the BQL and finishes within the step.
+                IotlbEventfd.Range r = eventfd.read();
+                glue.invalidate(r.iova(), r.size());
+                eventfd.ack(r);
             } else {
                 IotlbMsg u = pendingUpdate;
                 pendingUpdate = null;

@@ -1,0 +1,83 @@
+package tcesim.kvm;
+
+import java.util.ArrayDeque;
+
+/**
+ * Designs D3a and D3b: KVM tells QEMU about the entries its handlers cleared through an eventfd, and QEMU
+ * forwards them to vhost as INVALIDATE.
+ *
+ * <p>Modelled as KVM would have to build it: attached to the guest table like a VFIO group (a new
+ * attribute next to {@code KVM_DEV_VFIO_GROUP_SET_SPAPR_TCE}), it collects the cleared entries of each
+ * hypercall ({@link #exchange} with no permission) and, at the end of the hypercall ({@link #kill}),
+ * queues their bus range and signals the eventfd ({@code eventfd_signal}, which may not be called in
+ * real mode here: it hands the call to virtual mode). QEMU's handler reads the queue in its main loop.
+ * Valid-to-valid overwrites are not reported: the design is about clears, as in the thread.
+ *
+ * <p>In D3a the hypercall returns at once; in D3b ({@link #synchronous()}) the vCPU waits until QEMU has
+ * acknowledged every range queued by its hypercall ({@link #acked()} reaches the hypercall's
+ * {@link #queued()}).
+ */
+public final class IotlbEventfd implements AttachedTable {
+    /** One cleared range, in bus addresses. */
+    public record Range(long iova, long size, long seq) {}
+
+    private final int pageShift;
+    private final boolean synchronous;
+    private final ArrayDeque<Range> queue = new ArrayDeque<>();
+    private long first = -1;
+    private long last = -1;
+    private long queued;
+    private long acked;
+
+    public IotlbEventfd(int pageShift, boolean synchronous) {
+        this.pageShift = pageShift;
+        this.synchronous = synchronous;
+    }
+
+    public boolean synchronous() { return synchronous; }
+
+    @Override
+    public boolean realModeCapable() { return false; }
+
+    @Override
+    public long exchange(long idx, long gpa, int perm) {
+        if (perm == 0) {
+            if (first < 0 || idx != last + 1) flush();
+            if (first < 0) first = idx;
+            last = idx;
+        }
+        return tcesim.papr.Hcall.H_SUCCESS;
+    }
+
+    @Override
+    public void kill(long idx, long npages) {
+        flush();
+    }
+
+    private void flush() {
+        if (first < 0) return;
+        queue.addLast(new Range(first << pageShift, (last - first + 1) << pageShift, ++queued));
+        first = -1;
+        last = -1;
+    }
+
+    /** The eventfd is readable: ranges wait for QEMU. */
+    public boolean signaled() { return !queue.isEmpty(); }
+
+    /** QEMU reads the next range. */
+    public Range read() { return queue.pollFirst(); }
+
+    /** QEMU acknowledges a range it has forwarded to vhost (D3b). */
+    public void ack(Range r) { acked = Math.max(acked, r.seq()); }
+
+    /** Ranges queued so far (the sequence number of the last). */
+    public long queued() { return queued; }
+
+    public long acked() { return acked; }
+
+    public long digest(long h) {
+        h = tcesim.papr.Mix.mix(h, queued, acked);
+        for (Range r : queue) h = tcesim.papr.Mix.mix(h, r.iova(), r.size());
+        return h;
+    }
+}

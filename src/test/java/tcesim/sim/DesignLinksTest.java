@@ -1,0 +1,73 @@
+package tcesim.sim;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import org.junit.jupiter.api.Test;
+import tcesim.kvm.HcallPath;
+import tcesim.kvm.IotlbEventfd;
+import tcesim.kvm.VhostIotlbLink;
+import tcesim.papr.Hcall;
+
+/** Designs D3a, D3b, D4 and V wired into the stack: where the hypercalls go and who invalidates vhost. */
+class DesignLinksTest {
+    static StackConfig cfg(Design d) {
+        return d.applyTo(StackConfig.seed().toBuilder().maxIotlbEntries(32768).rxPackets(2000).txPackets(2000).build());
+    }
+
+    static Stack run(Design d, long seed, Trace t) {
+        Stack st = new Stack(cfg(d), t);
+        Simulation.Result r = Simulation.run(st, Chooser.seeded(seed), 5_000_000);
+        assertThat(r.violation()).as("%s seed %d", d, seed).isNull();
+        assertThat(r.end()).isEqualTo(Simulation.End.DONE);
+        return st;
+    }
+
+    @Test
+    void d4AttachesAVhostLinkThatRealModeCannotDriveAndInvalidatesEveryChange() {
+        Stack st = run(Design.D4, 1, Trace.hashOnly());
+        assertThat(st.kvm().table(Stack.LIOBN).attached()).singleElement().isInstanceOf(VhostIotlbLink.class);
+        Stats s = st.stats();
+        assertThat(s.hcalls(Hcall.H_STUFF_TCE, HcallPath.REAL_MODE)).isZero();
+        assertThat(s.hcalls(Hcall.H_STUFF_TCE, HcallPath.VIRTUAL_MODE)).isEqualTo(4000);
+        assertThat(s.exits()).isZero();
+        VhostIotlbLink link = (VhostIotlbLink) st.kvm().table(Stack.LIOBN).attached().get(0);
+        // one invalidation per map and per clear: 2 rings + 2000 RX + 2000 TX buffers, each mapped and cleared
+        assertThat(link.invalidations()).isEqualTo(4000 + 4000);
+    }
+
+    @Test
+    void d3aQueuesEveryClearedRangeAndQemuForwardsThem() {
+        Stack st = run(Design.D3a, 1, Trace.hashOnly());
+        IotlbEventfd e = (IotlbEventfd) st.kvm().table(Stack.LIOBN).attached().get(0);
+        assertThat(e.synchronous()).isFalse();
+        assertThat(e.queued()).isEqualTo(4000);
+        // Asynchronous: the run may end with ranges still queued; every range QEMU read was forwarded.
+        assertThat(e.acked()).isBetween(3990L, 4000L);
+        assertThat(st.stats().invalidates).isEqualTo(e.acked());
+        assertThat(st.stats().exits()).isZero();
+    }
+
+    @Test
+    void d3bMakesTheVcpuWaitForQemusAcknowledgement() {
+        Trace t = new Trace(1 << 20, 4);
+        Stack st = run(Design.D3b, 1, t);
+        assertThat(t.recent()).anySatisfy(ev -> assertThat(ev.action()).isEqualTo("wait-ack"));
+        assertThat(t.recent().stream().filter(ev -> ev.action().equals("wait-ack")).count()).isEqualTo(4000);
+        assertThat(st.stats().invalidates).isEqualTo(4000);
+    }
+
+    @Test
+    void vRunsTheTrafficThroughThePassthroughNic() {
+        Stack st = run(Design.V, 1, Trace.hashOnly());
+        assertThat(st.passthroughDriver().delivered()).isEqualTo(2000);
+        assertThat(st.stats().packetsRx).isZero();
+        assertThat(st.vfio().kills()).isGreaterThanOrEqualTo(4000);
+    }
+
+    @Test
+    void withTheTableInQemuTheLinksAreNotSetUp() {
+        Stack st = new Stack(cfg(Design.D4).withHost(tcesim.kvm.HostCaps.NO_VFIO_TCE), Trace.hashOnly());
+        assertThat(st.spapr().table(Stack.LIOBN).inKernel()).isFalse();
+        assertThat(st.kvm().table(Stack.LIOBN)).isNull();
+    }
+}
