@@ -38,6 +38,9 @@ public final class StackOptions {
     @Option(names = "--no-indirect", description = "Guest without PUT_TCE_IND: maps with H_PUT_TCE per page.")
     boolean noIndirect;
 
+    @Option(names = "--no-clear", description = "Guest that does not clear TCEs on unmap and overwrites valid TCEs later.")
+    boolean noClear;
+
     @Option(names = "--ddw", description = "Guest with a 64-bit DDW mapping all RAM once (no per-packet mapping).")
     boolean ddw;
 
@@ -54,7 +57,7 @@ public final class StackOptions {
     boolean noChurn;
 
     public StackConfig toConfig() {
-        return design.applyTo(StackConfig.seed().toBuilder().host(host.caps).fw(new FirmwareFeatures(!noIndirect, !noStuff, ddw))
+        return design.applyTo(StackConfig.seed().toBuilder().host(host.caps).fw(new FirmwareFeatures(!noIndirect, !noStuff, ddw, !noClear))
                 .vcpus(vcpus).maxIotlbEntries(maxIotlbEntries).rxPackets(packets).txPackets(packets).ringSize(ringSize)
                 .kernelChurn(!noChurn).rxRevokes(rxRevokes).passthroughPackets(passthrough).build());
     }
@@ -68,6 +71,7 @@ public final class StackOptions {
         if (noStuff) sb.append(" --no-stuff-tce");
         if (noIndirect) sb.append(" --no-indirect");
         if (ddw) sb.append(" --ddw");
+        if (noClear) sb.append(" --no-clear");
         if (noChurn) sb.append(" --no-kernel-churn");
         if (rxRevokes != 0) sb.append(" --rx-revokes ").append(rxRevokes);
         if (passthrough != 0) sb.append(" --passthrough ").append(passthrough);

@@ -12,7 +12,13 @@ package tcesim.guest;
  * @param putTceIndirect map several pages with H_PUT_TCE_INDIRECT
  * @param stuffTce clear with H_STUFF_TCE (else H_PUT_TCE(0) per page)
  * @param ddw the guest asks for a 64-bit dynamic DMA window covering all RAM and maps it once
+ * @param clearOnUnmap the guest clears TCEs when it unmaps (Linux does); false models a guest that leaves
+ *     them valid and later overwrites a valid TCE with another, without a clear in between
  */
-public record FirmwareFeatures(boolean putTceIndirect, boolean stuffTce, boolean ddw) {
-    public static final FirmwareFeatures MULTI_TCE = new FirmwareFeatures(true, true, false);
+public record FirmwareFeatures(boolean putTceIndirect, boolean stuffTce, boolean ddw, boolean clearOnUnmap) {
+    public static final FirmwareFeatures MULTI_TCE = new FirmwareFeatures(true, true, false, true);
+
+    public FirmwareFeatures(boolean putTceIndirect, boolean stuffTce, boolean ddw) {
+        this(putTceIndirect, stuffTce, ddw, true);
+    }
 }

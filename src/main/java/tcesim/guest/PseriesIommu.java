@@ -123,6 +123,12 @@ public final class PseriesIommu {
             forget(dmaAddr, len);
             tbl.free(entry, npages);
         });
+        if (!fw.clearOnUnmap()) {
+            // The entries go back to the allocator still valid; the next map of them overwrites them.
+            forget(dmaAddr, len);
+            tbl.free(entry, npages);
+            return new DmaOp(hv, mem, 0, dmaAddr, null);
+        }
         if (fw.stuffTce()) {
             for (int done = 0; done < npages; done += MAX_INDIRECT_TCES) {
                 int n = Math.min(MAX_INDIRECT_TCES, npages - done);

@@ -104,7 +104,7 @@ public final class Stack {
         this.spapr = new Spapr(kvm, mem, cfg.design().qemuPolicy());
         this.oracles = new Oracles(this);
         this.fw = new FirmwareFeatures(cfg.fw().putTceIndirect() && spapr.advertisesMultiTce(),
-                cfg.fw().stuffTce() && spapr.advertisesMultiTce(), cfg.fw().ddw());
+                cfg.fw().stuffTce() && spapr.advertisesMultiTce(), cfg.fw().ddw(), cfg.fw().clearOnUnmap());
 
         // Firmware: the default window of the PHB (bus 0, 4 KiB TCEs).
         spapr.createTable(LIOBN, 12, 0, cfg.windowBytes() >>> 12);
@@ -161,7 +161,8 @@ public final class Stack {
         if (ptDevice != null) actors.add(new PassthroughDma());
         trace.emit("qemu", "start", Event.NONE, Event.NONE, String.format("window 0x%x in %s; vhost IOTLB max %d; guest %s%s%s",
                 LIOBN, spapr.table(LIOBN).inKernel() ? "KVM" : "QEMU", cfg.maxIotlbEntries(),
-                fw.stuffTce() ? "STUFF_TCE " : "", fw.putTceIndirect() ? "PUT_TCE_IND " : "", fw.ddw() ? "DDW" : "no-DDW"));
+                fw.stuffTce() ? "STUFF_TCE " : "", fw.putTceIndirect() ? "PUT_TCE_IND " : "", fw.ddw() ? "DDW" : "no-DDW")
+                        + (fw.clearOnUnmap() ? "" : " (never clears TCEs)"));
     }
 
     /**

@@ -70,4 +70,22 @@ class DesignLinksTest {
         assertThat(st.spapr().table(Stack.LIOBN).inKernel()).isFalse();
         assertThat(st.kvm().table(Stack.LIOBN)).isNull();
     }
+
+    /** A guest that never clears and overwrites valid TCEs: UNMAP-only notifiers never hear of it; only D4's link, which acts on every change, keeps vhost right. */
+    @org.junit.jupiter.params.ParameterizedTest
+    @org.junit.jupiter.params.provider.EnumSource(value = Design.class, names = {"D1", "D2", "D3a", "D3b", "D4"})
+    void overwritingAValidTceWithoutAClearIsSafeOnlyWithD4(Design d) {
+        StackConfig c = d.applyTo(StackConfig.seed().toBuilder().maxIotlbEntries(32768)
+                .fw(new tcesim.guest.FirmwareFeatures(true, true, false, false)).build());
+        Stack st = new Stack(c, Trace.hashOnly());
+        Simulation.Result r = Simulation.run(st, Chooser.seeded(1), 5_000_000);
+        if (d == Design.D4) {
+            assertThat(r.violation()).isNull();
+            assertThat(st.stats().hcalls(Hcall.H_STUFF_TCE, HcallPath.VIRTUAL_MODE)).isZero();
+        } else {
+            assertThat(r.violation()).isNotNull();
+            assertThat(r.violation().property()).isEqualTo(Violation.Property.STALE_ACCESS);
+            assertThat(r.violation().why()).startsWith("the guest's TCE maps this IOVA to gpa");
+        }
+    }
 }
