@@ -32,6 +32,9 @@ public final class ReproCommand implements Callable<Integer> {
     @Option(names = "--max-steps", paramLabel = "N", description = "Stop a run after N steps (default: ${DEFAULT-VALUE}).")
     long maxSteps = 5_000_000;
 
+    @Option(names = "--choices", paramLabel = "C,C,...", split = ",", description = "Replay these scheduler choices (one per point where several steps were enabled, as `check` prints them) instead of a seed.")
+    int[] choices;
+
     @Option(names = "--until", paramLabel = "PROPERTY", description = "Run past other violations until this property breaks: ${COMPLETION-CANDIDATES} (default: stop at the first of any). CORRUPTION shows the seed's crash: a write into a page the guest reused.")
     tcesim.sim.Violation.Property until;
 
@@ -74,8 +77,9 @@ public final class ReproCommand implements Callable<Integer> {
     private boolean one(PrintWriter out, StackConfig cfg, long s) {
         Stack st = new Stack(cfg, new Trace());
         st.oracles().stopAt(until);
-        out.printf("seed %d; replay: %s%n%n", s, replay(s));
-        Simulation.Result r = Simulation.run(st, Chooser.seeded(s), maxSteps);
+        out.printf("%s; replay: %s%n%n", choices != null ? choices.length + " scripted choices" : "seed " + s, replay(s));
+        Simulation.Result r = Simulation.run(st, choices != null ? Chooser.scripted(choices) : Chooser.seeded(s), maxSteps);
+        if (choices != null) TextReport.numberedTrace(out, st.trace().recent());
         if (until != null && r.violation() != null && r.violation().property() != until) {
             out.printf("(%s was never broken; the first violation on the way is shown)%n", until.label());
         }
@@ -92,6 +96,7 @@ public final class ReproCommand implements Callable<Integer> {
     }
 
     private String replay(long s) {
-        return "./tcesim repro --seed " + s + stack.asArgs() + " --max-steps " + maxSteps + (until == null ? "" : " --until " + until);
+        String how = choices != null ? " --choices " + CheckCommand.join(choices) : " --seed " + s;
+        return "./tcesim repro" + how + stack.asArgs() + " --max-steps " + maxSteps + (until == null ? "" : " --until " + until);
     }
 }

@@ -44,6 +44,12 @@ public final class StackOptions {
     @Option(names = "--ddw", description = "Guest with a 64-bit DDW mapping all RAM once (no per-packet mapping).")
     boolean ddw;
 
+    @Option(names = "--ram-mib", paramLabel = "N", description = "Guest RAM in MiB (default: ${DEFAULT-VALUE}).")
+    long ramMib = 256;
+
+    @Option(names = "--window-kib", paramLabel = "N", description = "Size of the default DMA window in KiB, a power of two (default: ${DEFAULT-VALUE}).")
+    long windowKib = 1L << 20;
+
     @Option(names = "--ring-size", paramLabel = "N", description = "Virtqueue size (default: ${DEFAULT-VALUE}).")
     int ringSize = 256;
 
@@ -53,12 +59,25 @@ public final class StackOptions {
     @Option(names = "--passthrough", paramLabel = "N", description = "Add a NIC passed through with VFIO on the same window, delivering N packets (default: ${DEFAULT-VALUE}: none).")
     long passthrough;
 
-    @Option(names = "--no-kernel-churn", description = "The rest of the guest kernel does not allocate pages between packets.")
+    @Option(names = "--no-kernel-churn", negatable = true, description = "The rest of the guest kernel does not allocate pages between packets (--kernel-churn: it does).")
     boolean noChurn;
+
+    /** The small configuration the exhaustive checker explores by default: a 64 KiB window (IOVAs come back at once), 8 IOTLB entries, 2-entry rings, two packets each way, no kernel churn. */
+    public static StackOptions small() {
+        StackOptions o = new StackOptions();
+        o.ramMib = 16;
+        o.windowKib = 64;
+        o.maxIotlbEntries = 8;
+        o.ringSize = 2;
+        o.packets = 2;
+        o.noChurn = true;
+        return o;
+    }
 
     public StackConfig toConfig() {
         return design.applyTo(StackConfig.seed().toBuilder().host(host.caps).fw(new FirmwareFeatures(!noIndirect, !noStuff, ddw, !noClear))
                 .vcpus(vcpus).maxIotlbEntries(maxIotlbEntries).rxPackets(packets).txPackets(packets).ringSize(ringSize)
+                .ramBytes(ramMib << 20).windowBytes(windowKib << 10)
                 .kernelChurn(!noChurn).rxRevokes(rxRevokes).passthroughPackets(passthrough).build());
     }
 
@@ -68,6 +87,8 @@ public final class StackOptions {
         sb.append(" --design ").append(design).append(" --host ").append(host).append(" --max-iotlb-entries ").append(maxIotlbEntries)
                 .append(" --packets ").append(packets).append(" --vcpus ").append(vcpus);
         if (ringSize != 256) sb.append(" --ring-size ").append(ringSize);
+        if (ramMib != 256) sb.append(" --ram-mib ").append(ramMib);
+        if (windowKib != 1L << 20) sb.append(" --window-kib ").append(windowKib);
         if (noStuff) sb.append(" --no-stuff-tce");
         if (noIndirect) sb.append(" --no-indirect");
         if (ddw) sb.append(" --ddw");

@@ -77,4 +77,9 @@ public final class DmaOp {
 
     public long firstError() { return firstError; }
     public HcallRegs last() { return last; }
+
+    /** How far the operation has got: its bus address and the number of hypercalls made. */
+    public long digest(long h) {
+        return tcesim.papr.Mix.mix(h, dmaAddr, next);
+    }
 }

@@ -486,4 +486,11 @@ public final class IommuTableAllocator {
         long ones = n == 64 ? -1L : (1L << n) - 1;
         return ones << from;
     }
+
+    /** 64-bit hash of the allocation state (bitmap and pool hints), for state fingerprints; counters excluded. */
+    public long digest(long h) {
+        for (int i = 0; i < map.length; i++) if (map[i] != 0) h = tcesim.papr.Mix.mix(h, i, map[i]);
+        for (long hint : poolHint) h = tcesim.papr.Mix.mix(h, hint);
+        return h;
+    }
 }

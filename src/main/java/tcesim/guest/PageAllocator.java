@@ -179,4 +179,14 @@ public final class PageAllocator {
             throw new IllegalArgumentException("cannot allocate a page as FREE");
         }
     }
+
+    /**
+     * 64-bit hash of which pages are free and in which order they will be handed out, for state
+     * fingerprints. Owner tags, generations and counters are left out: they feed reports, not behaviour.
+     */
+    public long digest(long h) {
+        h = tcesim.papr.Mix.mix(h, freeTop);
+        for (int i = 0; i < freeTop; i++) h = h * 0x100000001b3L + freeStack[i];
+        return tcesim.papr.Mix.mix(h);
+    }
 }

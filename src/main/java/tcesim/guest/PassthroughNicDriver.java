@@ -99,4 +99,10 @@ public final class PassthroughNicDriver implements DriverWork.Owner {
             default -> throw new IllegalStateException("not a passthrough operation: " + w.kind());
         }
     }
+
+    /** 64-bit hash of the posted buffers, counters and ring, for state fingerprints. */
+    public long digest(long h) {
+        for (DmaBuffer b : posted.values()) h = tcesim.papr.Mix.mix(h, b.id(), b.pfn() ^ (b.dma() << 20));
+        return ring.digest(tcesim.papr.Mix.mix(h, nextId, delivered));
+    }
 }

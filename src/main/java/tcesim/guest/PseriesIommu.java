@@ -170,4 +170,11 @@ public final class PseriesIommu {
 
     /** The direction of the live mapping of page {@code pfn}, or null. */
     public DmaDirection mappedDirection(long pfn) { return liveDir.get(pfn); }
+
+    /** 64-bit hash of the live mappings (order-independent) and the window allocator, for state fingerprints. */
+    public long digest(long h) {
+        long sum = 0;
+        for (Map.Entry<Long, Long> e : liveDma.entrySet()) sum += tcesim.papr.Mix.mix(e.getKey(), e.getValue(), liveDir.get(e.getKey()).ordinal());
+        return tbl.digest(tcesim.papr.Mix.mix(h, sum, liveDma.size()));
+    }
 }

@@ -243,4 +243,17 @@ public final class VirtioNetDriver implements DriverWork.Owner {
     public long txCompleted() { return txCompleted; }
     public long txQueued() { return txNext; }
     public long mapFailures() { return mapFailures; }
+
+    /** 64-bit hash of what decides the driver's next moves (posted buffers, counters, kernel pages), for state fingerprints. */
+    public long digest(long h) {
+        for (DmaBuffer b : rxPosted.values()) h = tcesim.papr.Mix.mix(h, b.id(), b.pfn() ^ (b.dma() << 20));
+        long sum = 0;
+        for (DmaBuffer b : txPosted.values()) sum += tcesim.papr.Mix.mix(b.id(), b.pfn(), b.dma());
+        h = tcesim.papr.Mix.mix(h, sum, txPosted.size());
+        for (long p : kernelPages) h = tcesim.papr.Mix.mix(h, p);
+        h = tcesim.papr.Mix.mix(h, nextId, rxDelivered);
+        h = tcesim.papr.Mix.mix(h, rxDropped, rxRevoked);
+        h = tcesim.papr.Mix.mix(h, txNext, txCompleted);
+        return rx.digest(tx.digest(h));
+    }
 }

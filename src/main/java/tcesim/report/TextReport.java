@@ -63,4 +63,16 @@ public final class TextReport {
                 tlb.size(), tlb.hits(), tlb.misses(), tlb.evictions(), s.updates, s.invalidates, s.missesUnanswered);
         out.printf("  trace hash %016x%n", r.traceHash());
     }
+
+    /** Events as numbered steps: "  12. vcpu0  H_STUFF_TCE  H_STUFF_TCE(...) = H_SUCCESS [real mode]". */
+    public static void numberedTrace(PrintWriter out, List<Event> events) {
+        long lastStep = -1;
+        int n = 0;
+        for (Event e : events) {
+            boolean same = e.step() == lastStep;
+            lastStep = e.step();
+            if (!same) n++;
+            out.printf("  %5s %-9s %-16s %s%n", same ? "" : n + ".", e.actor(), e.action(), e.detail());
+        }
+    }
 }

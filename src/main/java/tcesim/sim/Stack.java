@@ -177,7 +177,7 @@ public final class Stack {
             kvm.table(LIOBN).attach(new VhostIotlbLink(shift, (iova, size) -> {
                 long rc = vhost.writeMsg(IotlbMsg.invalidate(iova, size));
                 stats.invalidates++;
-                trace.emit("kvm", "invalidate", iova, Event.NONE, String.format("KVM invalidates vhost's IOTLB for iova 0x%x size 0x%x (rc %d)", iova, size, rc));
+                if (trace.enabled()) trace.emit("kvm", "invalidate", iova, Event.NONE, String.format("KVM invalidates vhost's IOTLB for iova 0x%x size 0x%x (rc %d)", iova, size, rc));
             }));
             return null;
         }
@@ -235,6 +235,35 @@ public final class Stack {
     /** The VFIO group's attachment (hardware table, PHB cache, kills), or null. */
     public VfioSpaprTce vfio() { return vfio; }
 
+    /**
+     * A 64-bit fingerprint of everything that decides what can happen next: the guest tables and where
+     * they live, KVM's attachments, the guest's allocators, live mappings and drivers, the rings, vhost's
+     * IOTLB and message lists, QEMU's pending work, the network and each vCPU's hypercall in progress.
+     * Left out, because no step or oracle reads them: guest memory contents (they feed the symptom
+     * reports only), counters kept for reports, and the trace. Two states with equal fingerprints have the
+     * same futures (up to hash collisions), which is what the checker relies on.
+     */
+    public long fingerprint() {
+        long h = 0x5eed_7ce5L;
+        for (long liobn : new long[] {LIOBN, DDW_LIOBN}) {
+            SpaprTceTable t = spapr.table(liobn);
+            if (t != null) h = t.table().digest(tcesim.papr.Mix.mix(h, liobn, t.inKernel() ? 1 : 0));
+        }
+        if (eventfd != null) h = eventfd.digest(h);
+        if (vfio != null) h = vfio.digest(ptDevice.digest(tcesim.papr.Mix.mix(h, ptSent)));
+        if (ptDriver != null) h = ptDriver.digest(h);
+        h = pages.digest(h);
+        h = driver.iommu().digest(h);
+        h = driver.digest(h);
+        h = vhost.digest(h);
+        h = net.digest(h);
+        h = tcesim.papr.Mix.mix(h, bqlHeldByMainLoop ? 1 : 0, pendingUpdate == null ? -1 : pendingUpdate.iova() ^ (pendingUpdate.uaddr() << 1));
+        h = tcesim.papr.Mix.mix(h, rxInjected, txSeen);
+        for (long seq : tapBacklog) h = tcesim.papr.Mix.mix(h, seq);
+        for (Actor a : actors) if (a instanceof VcpuActor v) h = v.digest(h);
+        return h;
+    }
+
     /** Whether a hypercall that changes the entry of {@code iova} is under way: device accesses may still see the old entry. */
     boolean hypercallInFlight(long iova) {
         for (Actor a : actors) if (a instanceof VcpuActor v && v.inHypercallOver(iova)) return true;
@@ -266,6 +295,13 @@ public final class Stack {
 
     private static boolean isChurn(StepList l, int i) {
         return l.actor(i) instanceof VcpuActor && (l.kind(i) == VcpuActor.KALLOC || l.kind(i) == VcpuActor.KFREE);
+    }
+
+    /** A progress violation when nothing can run but work is left (a virtqueue stalled on a miss nobody answers); null when the work is done. */
+    public Violation progressViolation(long step) {
+        Violation v = checkProgress(step);
+        oracles.report(v);
+        return v;
     }
 
     /** A progress violation when nothing can run but work is left (a virtqueue stalled on a miss nobody answers). */
@@ -416,7 +452,7 @@ public final class Stack {
                 if (bqlHeldByMainLoop) {
                     blocked = r;
                     blockedIn = in;
-                    trace.emit(name, "wait-bql", in.r5, Event.NONE, in.describeCall() + " exits to QEMU and waits for the BQL");
+                    if (trace.enabled()) trace.emit(name, "wait-bql", in.r5, Event.NONE, in.describeCall() + " exits to QEMU and waits for the BQL");
                     return;
                 }
                 path = kvm.completeExit(r);
@@ -426,11 +462,18 @@ public final class Stack {
                 waitingIn = in;
                 waitingPath = path;
                 waitAck = eventfd.queued();
-                trace.emit(name, "wait-ack", in.r5, Event.NONE, in.describeCall() + " done in KVM; waits for QEMU to acknowledge the INVALIDATE");
+                if (trace.enabled()) trace.emit(name, "wait-ack", in.r5, Event.NONE, in.describeCall() + " done in KVM; waits for QEMU to acknowledge the INVALIDATE");
                 return;
             }
             traceHcall(this, in, r, path);
             endHcall(r);
+        }
+
+        long digest(long h) {
+            if (pending != null) h = pending.op().digest(tcesim.papr.Mix.mix(h, pending.kind().ordinal(), pending.buffer().id()));
+            if (blocked != null) h = tcesim.papr.Mix.mix(h, 1, blocked.r5 ^ blocked.r3);
+            if (waiting != null) h = tcesim.papr.Mix.mix(h, waitAck, waiting.r5 ^ waiting.r3);
+            return tcesim.papr.Mix.mix(h, cpu);
         }
 
         /** Whether this vCPU is inside a hypercall (not yet returned to the guest) that covers bus address {@code iova}. */
@@ -453,7 +496,7 @@ public final class Stack {
             DriverWork p = pending;
             pending = null;
             p.owner().finish(p);
-            trace.emit(name, p.kind().name().toLowerCase().replace('_', '-'), p.op().dmaAddr(), p.buffer().pfn() << GuestMemory.PAGE_SHIFT,
+            if (trace.enabled()) trace.emit(name, p.kind().name().toLowerCase().replace('_', '-'), p.op().dmaAddr(), p.buffer().pfn() << GuestMemory.PAGE_SHIFT,
                     String.format("%s page 0x%x at iova 0x%x", p.kind().done(), p.buffer().pfn() << GuestMemory.PAGE_SHIFT, p.op().dmaAddr()));
         }
     }
@@ -551,7 +594,7 @@ public final class Stack {
         @Override
         public void step(int kind) {
             tapBacklog.addLast(rxInjected);
-            trace.emit("net", "rx-packet", Event.NONE, Event.NONE, "packet " + rxInjected + " arrives at the tap");
+            if (trace.enabled()) trace.emit("net", "rx-packet", Event.NONE, Event.NONE, "packet " + rxInjected + " arrives at the tap");
             rxInjected++;
         }
     }
@@ -622,23 +665,24 @@ public final class Stack {
         @Override
         public void invalidate(long iova, long size, long rc) {
             stats.invalidates++;
-            trace.emit("qemu", "invalidate", iova, Event.NONE, String.format("IOMMU UNMAP -> vhost INVALIDATE iova 0x%x size 0x%x (rc %d)", iova, size, rc));
+            if (trace.enabled()) trace.emit("qemu", "invalidate", iova, Event.NONE, String.format("IOMMU UNMAP -> vhost INVALIDATE iova 0x%x size 0x%x (rc %d)", iova, size, rc));
         }
 
         @Override
         public void missRead(long iova, int perm) {
-            trace.emit("qemu", "miss-read", iova, Event.NONE, String.format("read MISS iova 0x%x perm %d", iova, perm));
+            if (trace.enabled()) trace.emit("qemu", "miss-read", iova, Event.NONE, String.format("read MISS iova 0x%x perm %d", iova, perm));
         }
 
         @Override
         public void translated(long iova, IotlbMsg u) {
+            if (!trace.enabled()) return;
             if (u == null) trace.emit("qemu", "no-translation", iova, Event.NONE, String.format("iova 0x%x has no translation: nothing sent, the queue stays stalled", iova));
             else trace.emit("qemu", "translate", iova, mem.hvaToGpa(u.uaddr()), String.format("iova 0x%x -> gpa 0x%x (table now)", iova, mem.hvaToGpa(u.uaddr())));
         }
 
         @Override
         public void updateSent(IotlbMsg u, long rc) {
-            trace.emit("qemu", "update", u.iova(), mem.hvaToGpa(u.uaddr()), String.format("vhost UPDATE iova 0x%x size 0x%x -> gpa 0x%x RW (rc %d)",
+            if (trace.enabled()) trace.emit("qemu", "update", u.iova(), mem.hvaToGpa(u.uaddr()), String.format("vhost UPDATE iova 0x%x size 0x%x -> gpa 0x%x RW (rc %d)",
                     u.iova(), u.size(), mem.hvaToGpa(u.uaddr()), rc));
         }
     }

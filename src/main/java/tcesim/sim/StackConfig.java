@@ -54,7 +54,7 @@ public record StackConfig(HostCaps host, Design design, FirmwareFeatures fw, int
     public String validate() {
         if (vcpus < 1 || vcpus > 8) return "vcpus must be 1..8, got " + vcpus;
         if (ramBytes < (16L << 20) || ramBytes > (64L << 30) || (ramBytes & 0xfff) != 0) return "ram must be 16 MiB..64 GiB in 4 KiB units, got " + ramBytes;
-        if (windowBytes < (1L << 20) || windowBytes > (1L << 40) || Long.bitCount(windowBytes) != 1) return "window must be a power of two from 1 MiB to 1 TiB, got " + windowBytes;
+        if (windowBytes < (64L << 10) || windowBytes > (1L << 40) || Long.bitCount(windowBytes) != 1) return "window must be a power of two from 64 KiB to 1 TiB, got " + windowBytes;
         if (maxIotlbEntries < 1 || maxIotlbEntries > (1 << 24)) return "max-iotlb-entries must be 1..16777216, got " + maxIotlbEntries;
         if (rxPackets < 0 || txPackets < 0) return "packet counts must not be negative";
         if (packetBytes < 64 || packetBytes > 4096) return "packet-bytes must be 64..4096, got " + packetBytes;

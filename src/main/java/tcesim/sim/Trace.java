@@ -39,9 +39,15 @@ public final class Trace {
         this(4096, 24);
     }
 
-    /** Hash-only mode: no event objects are kept (for campaigns and the checker). */
+    /** Hash-only mode: no event objects are kept (for campaigns). */
     public static Trace hashOnly() {
+        return new Trace(0, 0);
+    }
+
+    /** No events and no hash: components skip building event text (for the checker, which fingerprints states instead). */
+    public static Trace off() {
         Trace t = new Trace(0, 0);
+        t.enabled = false;
         return t;
     }
 

@@ -153,4 +153,13 @@ public final class VhostNet {
         bytes += total;
         return Outcome.DONE;
     }
+
+    /** 64-bit hash of the worker's own state (stopped queues, a translation held across a split step), for state fingerprints. */
+    public long digest(long h) {
+        for (int vq = 0; vq < 2; vq++) {
+            h = tcesim.papr.Mix.mix(h, broken[vq] ? 1 : 0, heldHva[vq] == null ? -1 : heldHva[vq].length);
+            if (heldHva[vq] != null) for (int i = 0; i < heldHva[vq].length; i++) h = tcesim.papr.Mix.mix(h, heldHva[vq][i], heldLen[vq][i]);
+        }
+        return h;
+    }
 }

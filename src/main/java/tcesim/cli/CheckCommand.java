@@ -1,0 +1,192 @@
+package tcesim.cli;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.SerializationFeature;
+import java.io.PrintWriter;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.Callable;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
+import tcesim.explore.Checker;
+import tcesim.guest.FirmwareFeatures;
+import tcesim.report.TextReport;
+import tcesim.sim.Chooser;
+import tcesim.sim.Design;
+import tcesim.sim.Simulation;
+import tcesim.sim.Stack;
+import tcesim.sim.StackConfig;
+import tcesim.sim.Trace;
+import tcesim.sim.Violation;
+
+/** {@code tcesim check}: every interleaving of a small configuration, for one design or all of them. */
+@Command(name = "check", mixinStandardHelpOptions = true,
+        description = {"Explore every interleaving of a small configuration and decide whether a design is safe.",
+                "Breadth-first, so a counterexample has the fewest scheduling choices; states are 64-bit fingerprints.",
+                "Exit code: 0 safe, 1 a property broken, 2 bad usage or configuration, 3 state limit reached."})
+public final class CheckCommand implements Callable<Integer> {
+    @Mixin
+    StackOptions stack = StackOptions.small();
+
+    @Option(names = "--all", description = "Check every design against every guest variant and print one table.")
+    boolean all;
+
+    @Option(names = "--workers", paramLabel = "N", description = "Threads expanding states in parallel (default: ${DEFAULT-VALUE}).")
+    int workers = 1;
+
+    @Option(names = "--max-states", paramLabel = "N", description = "Stop with verdict 'incomplete' after N distinct states (default: ${DEFAULT-VALUE}).")
+    long maxStates = 2_000_000;
+
+    @Option(names = "--no-reduction", description = "Explore without the partial-order reduction (slower; for comparison).")
+    boolean noReduction;
+
+    @Option(names = "--json", description = "Print the result as JSON.")
+    boolean json;
+
+    @CommandLine.Spec
+    CommandLine.Model.CommandSpec spec;
+
+    /** The guest variants that matter for the verdicts. */
+    enum Variant {
+        LINUX("Linux (STUFF+IND)", true, true, false, true),
+        NO_STUFF("no STUFF_TCE", true, false, false, true),
+        NO_INDIRECT("no PUT_TCE_IND", false, true, false, true),
+        NO_CLEAR("overwrites, no clear", true, true, false, false),
+        DDW("DDW", true, true, true, true);
+
+        final String label;
+        final FirmwareFeatures fw;
+
+        Variant(String label, boolean ind, boolean stuff, boolean ddw, boolean clear) {
+            this.label = label;
+            this.fw = new FirmwareFeatures(ind, stuff, ddw, clear);
+        }
+    }
+
+    @Override
+    public Integer call() {
+        PrintWriter out = spec.commandLine().getOut();
+        if (workers < 1 || workers > 64) throw new CommandLine.ParameterException(spec.commandLine(), "--workers must be 1..64");
+        if (maxStates < 1) throw new CommandLine.ParameterException(spec.commandLine(), "--max-states must be at least 1");
+        StackConfig base = stack.toConfig();
+        String err = base.validate();
+        if (err != null) throw new CommandLine.ParameterException(spec.commandLine(), err);
+        return all ? checkAll(out, base) : checkOne(out, base);
+    }
+
+    private Checker.Options options(boolean progress) {
+        return new Checker.Options(maxStates, workers, !noReduction, progress && !json ? spec.commandLine().getErr() : null);
+    }
+
+    private int checkOne(PrintWriter out, StackConfig cfg) {
+        long t0 = System.nanoTime();
+        Checker.Result r = new Checker(cfg, options(true)).run();
+        long ms = (System.nanoTime() - t0) / 1_000_000;
+        if (json) {
+            out.println(toJson(resultMap(cfg.design().name(), null, r, ms)));
+        } else {
+            out.printf("tcesim check: design %s (%s)%n", cfg.design(), cfg.design().summary());
+            if (r.verdict() == Checker.Verdict.UNSAFE) printCounterexample(out, cfg, r);
+            else if (r.verdict() == Checker.Verdict.SAFE) out.println("Model checking completed. No property is broken.");
+            else out.printf("State limit of %d reached: no verdict (raise --max-states).%n", maxStates);
+            out.printf("%d states generated, %d distinct states found, %d end states. The depth of the search is %d choices.%n",
+                    r.generated(), r.distinct(), r.terminals(), r.depth());
+            out.printf("The probability of a fingerprint collision is about %.2g.%n", r.collisionProbability());
+            out.printf("Finished in %d ms (%.0f distinct states/s).%n", ms, ms == 0 ? 0.0 : r.distinct() * 1000.0 / ms);
+        }
+        out.flush();
+        return exitCode(r.verdict());
+    }
+
+    private void printCounterexample(PrintWriter out, StackConfig cfg, Checker.Result r) {
+        Stack st = new Stack(cfg, new Trace(1 << 16, 24));
+        Simulation.Result sim = Simulation.run(st, Chooser.scripted(r.choices()), 10_000_000);
+        Violation v = sim.violation();
+        out.printf("Error: %s is broken. The shortest counterexample has %d scheduling choices and %d steps:%n", r.violation().property().label(),
+                r.choices().length, sim.steps());
+        TextReport.numberedTrace(out, st.trace().recent());
+        out.println();
+        if (v == null || v.property() != r.violation().property()) {
+            out.println("(warning: replaying the counterexample did not reproduce the violation: please report this as a model bug)");
+            TextReport.violation(out, st, r.violation());
+        } else {
+            TextReport.violation(out, st, v);
+        }
+        out.printf("%nreplay: ./tcesim repro --choices %s%s%n%n", join(r.choices()), stack.asArgs());
+    }
+
+    private int checkAll(PrintWriter out, StackConfig base) {
+        List<Map<String, Object>> rows = new ArrayList<>();
+        int worst = 0;
+        if (!json) {
+            out.printf("%-5s %-21s %-9s %-38s %10s %9s%n", "design", "guest", "verdict", "property broken (choices)", "states", "time");
+        }
+        for (Design d : Design.values()) {
+            for (Variant v : Variant.values()) {
+                if (d.passthrough() && v == Variant.DDW) continue;
+                StackConfig cfg = d.applyTo(base.withFw(v.fw));
+                long t0 = System.nanoTime();
+                Checker.Result r = new Checker(cfg, options(false)).run();
+                long ms = (System.nanoTime() - t0) / 1_000_000;
+                worst = Math.max(worst, exitCode(r.verdict()) == 1 ? 1 : exitCode(r.verdict()) == 3 ? 3 : 0);
+                rows.add(resultMap(d.name(), v.label, r, ms));
+                if (!json) {
+                    String what = r.verdict() == Checker.Verdict.UNSAFE
+                            ? r.violation().property().label() + " (" + r.choices().length + ")" : "";
+                    out.printf("%-6s %-21s %-9s %-38s %10d %7d ms%n", d, v.label, r.verdict().name().toLowerCase(), what, r.distinct(), ms);
+                    out.flush();
+                }
+            }
+        }
+        if (json) out.println(toJson(Map.of("results", rows)));
+        out.flush();
+        return worst;
+    }
+
+    private static int exitCode(Checker.Verdict v) {
+        return switch (v) {
+            case SAFE -> 0;
+            case UNSAFE -> 1;
+            case INCOMPLETE -> 3;
+        };
+    }
+
+    private Map<String, Object> resultMap(String design, String variant, Checker.Result r, long ms) {
+        Map<String, Object> m = new LinkedHashMap<>();
+        m.put("design", design);
+        if (variant != null) m.put("guest", variant);
+        m.put("verdict", r.verdict().name().toLowerCase());
+        if (r.violation() != null) {
+            m.put("property", r.violation().property().name().toLowerCase());
+            m.put("why", r.violation().why());
+            m.put("access", r.violation().access());
+            m.put("choices", r.choices());
+            m.put("replay", "./tcesim repro --choices " + join(r.choices()) + stack.asArgs());
+        }
+        m.put("statesGenerated", r.generated());
+        m.put("distinctStates", r.distinct());
+        m.put("depth", r.depth());
+        m.put("endStates", r.terminals());
+        m.put("collisionProbability", r.collisionProbability());
+        m.put("millis", ms);
+        return m;
+    }
+
+    private static String toJson(Object o) {
+        try {
+            return new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT).writeValueAsString(o);
+        } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
+            throw new IllegalStateException("cannot write JSON", e);
+        }
+    }
+
+    static String join(int[] choices) {
+        StringBuilder sb = new StringBuilder();
+        for (int i = 0; i < choices.length; i++) sb.append(i == 0 ? "" : ",").append(choices[i]);
+        return sb.toString();
+    }
+}

@@ -1,0 +1,255 @@
+package tcesim.explore;
+
+import java.io.PrintWriter;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import tcesim.sim.Stack;
+import tcesim.sim.StackConfig;
+import tcesim.sim.StepList;
+import tcesim.sim.Trace;
+import tcesim.sim.Violation;
+
+/**
+ * Exhaustive exploration of every interleaving of a (small) configuration of the stack.
+ *
+ * <p>Breadth-first over the branching points of a run: a state is reached by a list of choices, one per
+ * point where more than one step was enabled (steps with no alternative are taken at once, as
+ * {@link tcesim.sim.Simulation} does, so a counterexample's choices replay with {@code Chooser.scripted}).
+ * States are not copied: a state is rebuilt by replaying its choices from the initial state, and
+ * identified by {@link Stack#fingerprint()} in a primitive {@link FingerprintSet}. Breadth-first order
+ * makes the first violation found one with the fewest choices; ties go to the lowest node and step
+ * index, so results do not depend on the number of workers.
+ *
+ * <p>Reduction (optional, on by default): when the network can deliver a packet to the tap, that step
+ * alone is explored. It touches only the tap backlog, which only vhost's RX step reads, and the two commute
+ * whenever both are enabled (one appends, the other takes the head); no oracle looks at the backlog; and
+ * the state graph is acyclic (packet counters only grow), which discharges the cycle proviso. So the
+ * singleton is an ample set in the sense of partial-order reduction, and verdicts are those of the full
+ * search (a test checks this against the unreduced search).
+ */
+public final class Checker {
+    /** How a check ended. */
+    public enum Verdict { SAFE, UNSAFE, INCOMPLETE }
+
+    /**
+     * @param maxStates stop (INCOMPLETE) after this many distinct states
+     * @param workers threads expanding states of one BFS level in parallel
+     * @param reduce use the partial-order reduction described above
+     * @param progress where a progress line goes every few seconds, or null
+     */
+    public record Options(long maxStates, int workers, boolean reduce, PrintWriter progress) {
+        public static Options defaults() {
+            return new Options(2_000_000, 1, true, null);
+        }
+    }
+
+    /**
+     * @param choices the counterexample's choices (null when safe); {@code Chooser.scripted(choices)} replays it
+     * @param depth BFS levels explored (choices along the longest shortest path)
+     * @param terminals end states where the workload finished
+     */
+    public record Result(Verdict verdict, Violation violation, int[] choices, long generated, long distinct, int depth,
+                         long terminals, double collisionProbability) {}
+
+    private final StackConfig cfg;
+    private final Options opt;
+
+    // Nodes: parent index and the choice that led from it.
+    private int[] parent = new int[1024];
+    private int[] choice = new int[1024];
+    private int nodes;
+
+    public Checker(StackConfig cfg, Options opt) {
+        String err = cfg.validate();
+        if (err != null) throw new IllegalArgumentException(err);
+        this.cfg = cfg;
+        this.opt = opt;
+    }
+
+    /** What one step from a state led to. */
+    private record Outcome(int choice, Violation violation, boolean done, long fingerprint) {}
+
+    public Result run() {
+        long t0 = System.nanoTime();
+        long lastReport = t0;
+        FingerprintSet seen = new FingerprintSet(1 << 16);
+        long generated = 1;
+        long terminals = 0;
+        Stack root = new Stack(cfg, Trace.off());
+        StepList steps = new StepList();
+        Outcome first = settle(root, steps, -1);
+        if (first.violation() != null) return new Result(Verdict.UNSAFE, first.violation(), new int[0], 1, 1, 0, 0, 0);
+        if (first.done()) return new Result(Verdict.SAFE, null, null, 1, 1, 0, 1, 0);
+        seen.add(first.fingerprint());
+        addNode(-1, -1);
+        int[] frontier = {0};
+        int depth = 0;
+        ExecutorService pool = opt.workers() > 1 ? Executors.newFixedThreadPool(opt.workers(), r -> {
+            Thread t = new Thread(r, "tcesim-check");
+            t.setDaemon(true);
+            return t;
+        }) : null;
+        try {
+            while (frontier.length > 0) {
+                List<List<Outcome>> expanded = expandAll(frontier, pool);
+                depth++;
+                int[] next = new int[16];
+                int nNext = 0;
+                for (int k = 0; k < frontier.length; k++) {
+                    for (Outcome o : expanded.get(k)) {
+                        generated++;
+                        if (o.violation() != null) {
+                            int[] path = append(pathOf(frontier[k]), o.choice());
+                            return new Result(Verdict.UNSAFE, o.violation(), path, generated, seen.size(), depth, terminals,
+                                    collision(seen.size(), generated));
+                        }
+                        if (o.done()) {
+                            terminals++;
+                            continue;
+                        }
+                        if (!seen.add(o.fingerprint())) continue;
+                        addNode(frontier[k], o.choice());
+                        if (nNext == next.length) next = Arrays.copyOf(next, nNext * 2);
+                        next[nNext++] = nodes - 1;
+                        if (seen.size() >= opt.maxStates()) {
+                            return new Result(Verdict.INCOMPLETE, null, null, generated, seen.size(), depth, terminals, collision(seen.size(), generated));
+                        }
+                    }
+                }
+                frontier = Arrays.copyOf(next, nNext);
+                long now = System.nanoTime();
+                if (opt.progress() != null && now - lastReport > 3_000_000_000L) {
+                    lastReport = now;
+                    double secs = (now - t0) / 1e9;
+                    opt.progress().printf("Progress: %d states generated, %d distinct, %d on queue, depth %d, %.0f distinct states/s%n",
+                            generated, seen.size(), frontier.length, depth, seen.size() / secs);
+                    opt.progress().flush();
+                }
+            }
+        } finally {
+            if (pool != null) pool.shutdownNow();
+        }
+        return new Result(Verdict.SAFE, null, null, generated, seen.size(), depth, terminals, collision(seen.size(), generated));
+    }
+
+    /** TLC's estimate of the probability that two distinct states shared a fingerprint: n(g - n) / 2^64. */
+    static double collision(long distinct, long generated) {
+        return (double) distinct * (double) Math.max(0, generated - distinct) / 0x1p64;
+    }
+
+    private List<List<Outcome>> expandAll(int[] frontier, ExecutorService pool) {
+        List<List<Outcome>> out = new ArrayList<>(frontier.length);
+        if (pool == null) {
+            StepList steps = new StepList();
+            for (int node : frontier) out.add(expand(pathOf(node), steps));
+            return out;
+        }
+        int chunks = Math.min(frontier.length, opt.workers() * 4);
+        List<Future<List<List<Outcome>>>> futures = new ArrayList<>();
+        for (int c = 0; c < chunks; c++) {
+            int from = (int) ((long) frontier.length * c / chunks);
+            int to = (int) ((long) frontier.length * (c + 1) / chunks);
+            int[][] paths = new int[to - from][];
+            for (int k = from; k < to; k++) paths[k - from] = pathOf(frontier[k]);
+            futures.add(pool.submit(() -> {
+                StepList steps = new StepList();
+                List<List<Outcome>> part = new ArrayList<>(paths.length);
+                for (int[] p : paths) part.add(expand(p, steps));
+                return part;
+            }));
+        }
+        try {
+            for (Future<List<List<Outcome>>> f : futures) out.addAll(f.get());
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException("check interrupted", e);
+        } catch (java.util.concurrent.ExecutionException e) {
+            throw new IllegalStateException("a worker failed: " + e.getCause(), e.getCause());
+        }
+        return out;
+    }
+
+    /** Every successor of the state reached by {@code path}. */
+    private List<Outcome> expand(int[] path, StepList steps) {
+        Stack s = replay(path, steps);
+        s.enabledSteps(steps);
+        int n = steps.size();
+        List<Outcome> out = new ArrayList<>(n);
+        int only = opt.reduce() ? networkStep(steps) : -1;
+        for (int i = 0; i < n; i++) {
+            if (only >= 0 && i != only) continue;
+            boolean last = only >= 0 || i == n - 1;
+            Stack t = last ? s : replay(path, steps);
+            t.enabledSteps(steps);
+            out.add(settle(t, steps, i));
+        }
+        return out;
+    }
+
+    /** The index of the network's step when it is enabled (the ample set of the reduction), else -1. */
+    private static int networkStep(StepList steps) {
+        for (int i = 0; i < steps.size(); i++) if ("net".equals(steps.actor(i).name())) return i;
+        return -1;
+    }
+
+    /**
+     * Takes step {@code choice} of the enabled steps in {@code steps} (none when negative), then every step
+     * that has no alternative, and says where that led.
+     */
+    private static Outcome settle(Stack s, StepList steps, int choice) {
+        if (choice >= 0) steps.actor(choice).step(steps.kind(choice));
+        long stepCount = 0;
+        while (true) {
+            Violation v = s.oracles().first();
+            if (v != null) return new Outcome(choice, v, false, 0);
+            if (s.workloadDone()) return new Outcome(choice, null, true, 0);
+            s.enabledSteps(steps);
+            if (steps.size() == 0) {
+                Violation p = s.progressViolation(stepCount);
+                return new Outcome(choice, p, p == null, 0);
+            }
+            if (steps.size() > 1) return new Outcome(choice, null, false, s.fingerprint());
+            steps.actor(0).step(steps.kind(0));
+            stepCount++;
+        }
+    }
+
+    /** The state reached by {@code path}, rebuilt from the initial state. */
+    private Stack replay(int[] path, StepList steps) {
+        Stack s = new Stack(cfg, Trace.off());
+        settle(s, steps, -1);
+        for (int c : path) {
+            s.enabledSteps(steps);
+            settle(s, steps, c);
+        }
+        return s;
+    }
+
+    private void addNode(int p, int c) {
+        if (nodes == parent.length) {
+            parent = Arrays.copyOf(parent, nodes * 2);
+            choice = Arrays.copyOf(choice, nodes * 2);
+        }
+        parent[nodes] = p;
+        choice[nodes] = c;
+        nodes++;
+    }
+
+    private int[] pathOf(int node) {
+        int len = 0;
+        for (int n = node; parent[n] >= 0; n = parent[n]) len++;
+        int[] path = new int[len];
+        for (int n = node; parent[n] >= 0; n = parent[n]) path[--len] = choice[n];
+        return path;
+    }
+
+    private static int[] append(int[] a, int x) {
+        int[] b = Arrays.copyOf(a, a.length + 1);
+        b[a.length] = x;
+        return b;
+    }
+}
