@@ -84,7 +84,7 @@ public final class CheckCommand implements Callable<Integer> {
 
     private int checkOne(PrintWriter out, StackConfig cfg) {
         long t0 = System.nanoTime();
-        Checker.Result r = new Checker(cfg, options(true)).run();
+        Checker.Result r = new Checker(() -> new Stack(cfg, Trace.off()), options(true)).run();
         long ms = (System.nanoTime() - t0) / 1_000_000;
         if (json) {
             out.println(toJson(resultMap(cfg.design().name(), null, r, ms)));
@@ -130,7 +130,7 @@ public final class CheckCommand implements Callable<Integer> {
                 if (d.passthrough() && v == Variant.DDW) continue;
                 StackConfig cfg = d.applyTo(base.withFw(v.fw));
                 long t0 = System.nanoTime();
-                Checker.Result r = new Checker(cfg, options(false)).run();
+                Checker.Result r = new Checker(() -> new Stack(cfg, Trace.off()), options(false)).run();
                 long ms = (System.nanoTime() - t0) / 1_000_000;
                 worst = Math.max(worst, exitCode(r.verdict()) == 1 ? 1 : exitCode(r.verdict()) == 3 ? 3 : 0);
                 rows.add(resultMap(d.name(), v.label, r, ms));

@@ -7,10 +7,9 @@ import java.util.List;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
-import tcesim.sim.Stack;
-import tcesim.sim.StackConfig;
+import java.util.function.Supplier;
+import tcesim.sim.Model;
 import tcesim.sim.StepList;
-import tcesim.sim.Trace;
 import tcesim.sim.Violation;
 
 /**
@@ -20,16 +19,17 @@ import tcesim.sim.Violation;
  * point where more than one step was enabled (steps with no alternative are taken at once, as
  * {@link tcesim.sim.Simulation} does, so a counterexample's choices replay with {@code Chooser.scripted}).
  * States are not copied: a state is rebuilt by replaying its choices from the initial state, and
- * identified by {@link Stack#fingerprint()} in a primitive {@link FingerprintSet}. Breadth-first order
+ * identified by {@link Model#fingerprint()} in a primitive {@link FingerprintSet}. Breadth-first order
  * makes the first violation found one with the fewest choices; ties go to the lowest node and step
  * index, so results do not depend on the number of workers.
  *
- * <p>Reduction (optional, on by default): when the network can deliver a packet to the tap, that step
- * alone is explored. It touches only the tap backlog, which only vhost's RX step reads, and the two commute
- * whenever both are enabled (one appends, the other takes the head); no oracle looks at the backlog; and
- * the state graph is acyclic (packet counters only grow), which discharges the cycle proviso. So the
- * singleton is an ample set in the sense of partial-order reduction, and verdicts are those of the full
- * search (a test checks this against the unreduced search).
+ * <p>Reduction (optional, on by default): when the model names an independent actor
+ * ({@link Model#independentActor()}) and it has an enabled step, that step alone is explored. For the
+ * stack it is the network: its delivery touches only the tap backlog, which only vhost's RX step reads, and
+ * the two commute whenever both are enabled (one appends, the other takes the head); no oracle looks at the
+ * backlog; and the state graph is acyclic (packet counters only grow), which discharges the cycle proviso.
+ * So the singleton is an ample set in the sense of partial-order reduction, and verdicts are those of the
+ * full search (a test checks this against the unreduced search).
  */
 public final class Checker {
     /** How a check ended. */
@@ -55,7 +55,7 @@ public final class Checker {
     public record Result(Verdict verdict, Violation violation, int[] choices, long generated, long distinct, int depth,
                          long terminals, double collisionProbability) {}
 
-    private final StackConfig cfg;
+    private final Supplier<? extends Model> initial;
     private final Options opt;
 
     // Nodes: parent index and the choice that led from it.
@@ -63,10 +63,9 @@ public final class Checker {
     private int[] choice = new int[1024];
     private int nodes;
 
-    public Checker(StackConfig cfg, Options opt) {
-        String err = cfg.validate();
-        if (err != null) throw new IllegalArgumentException(err);
-        this.cfg = cfg;
+    /** @param initial builds the initial state afresh (called once per replay) */
+    public Checker(Supplier<? extends Model> initial, Options opt) {
+        this.initial = initial;
         this.opt = opt;
     }
 
@@ -79,7 +78,7 @@ public final class Checker {
         FingerprintSet seen = new FingerprintSet(1 << 16);
         long generated = 1;
         long terminals = 0;
-        Stack root = new Stack(cfg, Trace.off());
+        Model root = initial.get();
         StepList steps = new StepList();
         Outcome first = settle(root, steps, -1);
         if (first.violation() != null) return new Result(Verdict.UNSAFE, first.violation(), new int[0], 1, 1, 0, 0, 0);
@@ -175,24 +174,26 @@ public final class Checker {
 
     /** Every successor of the state reached by {@code path}. */
     private List<Outcome> expand(int[] path, StepList steps) {
-        Stack s = replay(path, steps);
+        Model s = replay(path, steps);
         s.enabledSteps(steps);
         int n = steps.size();
         List<Outcome> out = new ArrayList<>(n);
-        int only = opt.reduce() ? networkStep(steps) : -1;
+        int only = opt.reduce() ? independentStep(s, steps) : -1;
         for (int i = 0; i < n; i++) {
             if (only >= 0 && i != only) continue;
             boolean last = only >= 0 || i == n - 1;
-            Stack t = last ? s : replay(path, steps);
+            Model t = last ? s : replay(path, steps);
             t.enabledSteps(steps);
             out.add(settle(t, steps, i));
         }
         return out;
     }
 
-    /** The index of the network's step when it is enabled (the ample set of the reduction), else -1. */
-    private static int networkStep(StepList steps) {
-        for (int i = 0; i < steps.size(); i++) if ("net".equals(steps.actor(i).name())) return i;
+    /** The index of the model's independent actor's step when it is enabled (the ample set of the reduction), else -1. */
+    private static int independentStep(Model m, StepList steps) {
+        String name = m.independentActor();
+        if (name == null) return -1;
+        for (int i = 0; i < steps.size(); i++) if (name.equals(steps.actor(i).name())) return i;
         return -1;
     }
 
@@ -200,27 +201,25 @@ public final class Checker {
      * Takes step {@code choice} of the enabled steps in {@code steps} (none when negative), then every step
      * that has no alternative, and says where that led.
      */
-    private static Outcome settle(Stack s, StepList steps, int choice) {
+    private static Outcome settle(Model s, StepList steps, int choice) {
         if (choice >= 0) steps.actor(choice).step(steps.kind(choice));
-        long stepCount = 0;
         while (true) {
-            Violation v = s.oracles().first();
+            Violation v = s.violation();
             if (v != null) return new Outcome(choice, v, false, 0);
-            if (s.workloadDone()) return new Outcome(choice, null, true, 0);
+            if (s.done()) return new Outcome(choice, null, true, 0);
             s.enabledSteps(steps);
             if (steps.size() == 0) {
-                Violation p = s.progressViolation(stepCount);
+                Violation p = s.stuck();
                 return new Outcome(choice, p, p == null, 0);
             }
             if (steps.size() > 1) return new Outcome(choice, null, false, s.fingerprint());
             steps.actor(0).step(steps.kind(0));
-            stepCount++;
         }
     }
 
     /** The state reached by {@code path}, rebuilt from the initial state. */
-    private Stack replay(int[] path, StepList steps) {
-        Stack s = new Stack(cfg, Trace.off());
+    private Model replay(int[] path, StepList steps) {
+        Model s = initial.get();
         settle(s, steps, -1);
         for (int c : path) {
             s.enabledSteps(steps);

@@ -52,7 +52,7 @@ import tcesim.virtio.Vring;
  * userspace exit (KVM to QEMU), the shared table mapping, IOMMU notifiers (QEMU), 72-byte frames on the
  * vhost fd, the virtqueues in guest memory, and the tap.
  */
-public final class Stack {
+public final class Stack implements Model {
     public static final long LIOBN = Spapr.pciLiobn(0, 0);
     public static final long DDW_LIOBN = Spapr.pciLiobn(0, 1);
     /** Guest pages below this are the kernel image: never handed out by the page allocator. */
@@ -243,6 +243,7 @@ public final class Stack {
      * reports only), counters kept for reports, and the trace. Two states with equal fingerprints have the
      * same futures (up to hash collisions), which is what the checker relies on.
      */
+    @Override
     public long fingerprint() {
         long h = 0x5eed_7ce5L;
         for (long liobn : new long[] {LIOBN, DDW_LIOBN}) {
@@ -286,6 +287,7 @@ public final class Stack {
      * runs only alongside packet work: when nothing else can run, it is left out, so that a stalled queue
      * ends the run (and is judged) instead of letting the churn spin forever.
      */
+    @Override
     public void enabledSteps(StepList out) {
         out.clear();
         for (Actor a : actors) a.enabledSteps(out);
@@ -297,12 +299,25 @@ public final class Stack {
         return l.actor(i) instanceof VcpuActor && (l.kind(i) == VcpuActor.KALLOC || l.kind(i) == VcpuActor.KFREE);
     }
 
-    /** A progress violation when nothing can run but work is left (a virtqueue stalled on a miss nobody answers); null when the work is done. */
-    public Violation progressViolation(long step) {
-        Violation v = checkProgress(step);
+    @Override
+    public Violation violation() { return oracles.first(); }
+
+    @Override
+    public boolean done() { return workloadDone(); }
+
+    @Override
+    public Violation stuck() {
+        Violation v = checkProgress(trace.step());
         oracles.report(v);
         return v;
     }
+
+    /**
+     * The network's delivery to the tap touches only the tap backlog, which only vhost's RX step reads; the
+     * two commute whenever both are enabled, and no oracle reads the backlog: the checker may explore it alone.
+     */
+    @Override
+    public String independentActor() { return "net"; }
 
     /** A progress violation when nothing can run but work is left (a virtqueue stalled on a miss nobody answers). */
     Violation checkProgress(long step) {

@@ -1,0 +1,26 @@
+package tcesim.sim;
+
+/**
+ * A system the engine can step: the modelled stack, or a tiny hand-built model in the checker's tests.
+ * Steps come from {@link Actor}s; the oracles' verdict, the end of the workload and a state fingerprint
+ * are all the checker needs.
+ */
+public interface Model {
+    /** Collects the enabled steps, in a fixed order. */
+    void enabledSteps(StepList out);
+
+    /** The first property broken so far, or null. */
+    Violation violation();
+
+    /** Whether the workload is finished (an end state). */
+    boolean done();
+
+    /** Called when no step is enabled and the workload is not done: the progress violation to report (null if none is claimed). */
+    Violation stuck();
+
+    /** A 64-bit fingerprint of everything that decides the model's futures. */
+    long fingerprint();
+
+    /** The name of the actor whose enabled step may be explored alone (the checker's reduction), or null for none. */
+    default String independentActor() { return null; }
+}
