@@ -44,6 +44,9 @@ public final class CheckCommand implements Callable<Integer> {
     @Option(names = "--no-reduction", description = "Explore without the partial-order reduction (slower; for comparison).")
     boolean noReduction;
 
+    @Option(names = "--properties", paramLabel = "P,P,...", split = ",", description = "Properties to check: ${COMPLETION-CANDIDATES} (default: all).")
+    java.util.EnumSet<Violation.Property> properties = java.util.EnumSet.allOf(Violation.Property.class);
+
     @Option(names = "--json", description = "Print the result as JSON.")
     boolean json;
 
@@ -79,7 +82,7 @@ public final class CheckCommand implements Callable<Integer> {
     }
 
     private Checker.Options options(boolean progress) {
-        return new Checker.Options(maxStates, workers, !noReduction, progress && !json ? spec.commandLine().getErr() : null);
+        return new Checker.Options(maxStates, workers, !noReduction, progress && !json ? spec.commandLine().getErr() : null, properties);
     }
 
     private int checkOne(PrintWriter out, StackConfig cfg) {

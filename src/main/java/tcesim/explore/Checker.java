@@ -3,7 +3,9 @@ package tcesim.explore;
 import java.io.PrintWriter;
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.EnumSet;
 import java.util.List;
+import java.util.Set;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
@@ -40,8 +42,14 @@ public final class Checker {
      * @param workers threads expanding states of one BFS level in parallel
      * @param reduce use the partial-order reduction described above
      * @param progress where a progress line goes every few seconds, or null
+     * @param properties the properties checked; a violation of another one does not stop the search, and a
+     *     state where nothing can run counts as an end state unless progress is checked
      */
-    public record Options(long maxStates, int workers, boolean reduce, PrintWriter progress) {
+    public record Options(long maxStates, int workers, boolean reduce, PrintWriter progress, Set<Violation.Property> properties) {
+        public Options(long maxStates, int workers, boolean reduce, PrintWriter progress) {
+            this(maxStates, workers, reduce, progress, EnumSet.allOf(Violation.Property.class));
+        }
+
         public static Options defaults() {
             return new Options(2_000_000, 1, true, null);
         }
@@ -201,15 +209,16 @@ public final class Checker {
      * Takes step {@code choice} of the enabled steps in {@code steps} (none when negative), then every step
      * that has no alternative, and says where that led.
      */
-    private static Outcome settle(Model s, StepList steps, int choice) {
+    private Outcome settle(Model s, StepList steps, int choice) {
         if (choice >= 0) steps.actor(choice).step(steps.kind(choice));
+        Set<Violation.Property> props = opt.properties();
         while (true) {
-            Violation v = s.violation();
+            Violation v = s.violation(props);
             if (v != null) return new Outcome(choice, v, false, 0);
             if (s.done()) return new Outcome(choice, null, true, 0);
             s.enabledSteps(steps);
             if (steps.size() == 0) {
-                Violation p = s.stuck();
+                Violation p = props.contains(Violation.Property.PROGRESS) ? s.stuck() : null;
                 return new Outcome(choice, p, p == null, 0);
             }
             if (steps.size() > 1) return new Outcome(choice, null, false, s.fingerprint());

@@ -12,6 +12,12 @@ public interface Model {
     /** The first property broken so far, or null. */
     Violation violation();
 
+    /** The first violation of a property in {@code of}, or null (the model may keep running past the others). */
+    default Violation violation(java.util.Set<Violation.Property> of) {
+        Violation v = violation();
+        return v != null && of.contains(v.property()) ? v : null;
+    }
+
     /** Whether the workload is finished (an end state). */
     boolean done();
 

@@ -303,6 +303,16 @@ public final class Stack implements Model {
     public Violation violation() { return oracles.first(); }
 
     @Override
+    public Violation violation(java.util.Set<Violation.Property> of) {
+        Violation best = null;
+        for (Violation.Property p : of) {
+            Violation v = oracles.firstOf(p);
+            if (v != null && (best == null || v.step() < best.step())) best = v;
+        }
+        return best;
+    }
+
+    @Override
     public boolean done() { return workloadDone(); }
 
     @Override

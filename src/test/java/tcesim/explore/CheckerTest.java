@@ -1,0 +1,72 @@
+package tcesim.explore;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
+import tcesim.sim.Violation;
+
+/** The checker on models whose answers are known by hand. */
+class CheckerTest {
+    static Checker.Options opts(int workers) {
+        return new Checker.Options(1_000_000, workers, true, null);
+    }
+
+    @Test
+    void findsThePlantedLostUpdateWithTheFewestChoices() {
+        Checker.Result r = new Checker(TinyModels.LostUpdate::new, opts(1)).run();
+        assertThat(r.verdict()).isEqualTo(Checker.Verdict.UNSAFE);
+        assertThat(r.violation().property()).isEqualTo(Violation.Property.CORRUPTION);
+        // t0 reads, t1 reads, t0 writes; t1's write is then the only step left. Three choices, at the third BFS level.
+        assertThat(r.choices()).containsExactly(0, 1, 0);
+        assertThat(r.depth()).isEqualTo(3);
+    }
+
+    @ParameterizedTest
+    @ValueSource(ints = {1, 3, 7, 20})
+    void exploresASafeGridCompletelyWithTheExactCounts(int n) {
+        Checker.Result r = new Checker(() -> new TinyModels.Grid(n), opts(1)).run();
+        assertThat(r.verdict()).isEqualTo(Checker.Verdict.SAFE);
+        // Branching states are those with both counters below n; once one reaches n the rest is forced.
+        assertThat(r.distinct()).isEqualTo((long) n * n);
+        assertThat(r.generated()).isEqualTo(1 + 2L * n * n);
+        assertThat(r.terminals()).isEqualTo(2L * n);
+        assertThat(r.depth()).isEqualTo(2 * n - 1);
+    }
+
+    @Test
+    void twoWorkersFindTheSameResult() {
+        Checker.Result one = new Checker(() -> new TinyModels.Grid(12), opts(1)).run();
+        Checker.Result two = new Checker(() -> new TinyModels.Grid(12), opts(2)).run();
+        assertThat(two.distinct()).isEqualTo(one.distinct());
+        assertThat(two.generated()).isEqualTo(one.generated());
+        Checker.Result race = new Checker(TinyModels.LostUpdate::new, opts(2)).run();
+        assertThat(race.choices()).containsExactly(0, 1, 0);
+    }
+
+    @Test
+    void aStateLimitGivesNoVerdict() {
+        Checker.Result r = new Checker(() -> new TinyModels.Grid(50), new Checker.Options(100, 1, true, null)).run();
+        assertThat(r.verdict()).isEqualTo(Checker.Verdict.INCOMPLETE);
+        assertThat(r.distinct()).isEqualTo(100);
+    }
+
+    @Test
+    void theCollisionEstimateIsTlcs() {
+        assertThat(Checker.collision(1000, 3000)).isEqualTo(1000.0 * 2000.0 / 0x1p64);
+        assertThat(Checker.collision(10, 5)).isZero();
+    }
+
+    @Test
+    void fingerprintSetAddsOnceGrowsAndTreatsZeroAsAValue() {
+        FingerprintSet s = new FingerprintSet(4);
+        for (long i = 1; i <= 10_000; i++) assertThat(s.add(i * 0x9E3779B97F4A7C15L)).isTrue();
+        for (long i = 1; i <= 10_000; i++) assertThat(s.add(i * 0x9E3779B97F4A7C15L)).isFalse();
+        assertThat(s.size()).isEqualTo(10_000);
+        assertThat(s.contains(12345)).isFalse();
+        assertThat(s.add(0)).isTrue();
+        assertThat(s.contains(0)).isTrue();
+        assertThat(s.add(0)).isFalse();
+    }
+}

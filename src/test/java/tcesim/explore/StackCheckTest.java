@@ -1,0 +1,135 @@
+package tcesim.explore;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.EnumSource;
+import tcesim.guest.FirmwareFeatures;
+import tcesim.sim.Chooser;
+import tcesim.sim.Design;
+import tcesim.sim.Simulation;
+import tcesim.sim.Stack;
+import tcesim.sim.StackConfig;
+import tcesim.sim.Trace;
+import tcesim.sim.Violation;
+
+/**
+ * Every design's verdict on the small configuration, pinned once established: a 64 KiB window (IOVAs come
+ * back at once), 8 vhost IOTLB entries, 2-entry rings, 2 RX and 1 TX packets, one vCPU, no kernel churn.
+ */
+class StackCheckTest {
+    static final FirmwareFeatures LINUX = FirmwareFeatures.MULTI_TCE;
+
+    static StackConfig small(Design d, FirmwareFeatures fw) {
+        return d.applyTo(StackConfig.seed().toBuilder().ramBytes(16L << 20).windowBytes(64L << 10).maxIotlbEntries(8).ringSize(2)
+                .rxPackets(2).txPackets(1).kernelChurn(false).fw(fw).build());
+    }
+
+    static Checker.Result check(StackConfig c, boolean reduce) {
+        return new Checker(() -> new Stack(c, Trace.off()), new Checker.Options(1_000_000, 1, reduce, null)).run();
+    }
+
+    /** design -> choices in the shortest counterexample, or 0 for safe */
+    static final Map<Design, Integer> LINUX_VERDICTS = Map.of(
+            Design.D0, 14, Design.D1, 0, Design.D2, 0, Design.D3a, 16, Design.D3b, 0, Design.D4, 0, Design.V, 0);
+
+    @ParameterizedTest
+    @EnumSource(Design.class)
+    void verdictForTheLinuxGuest(Design d) {
+        Checker.Result r = check(small(d, LINUX), true);
+        int expected = LINUX_VERDICTS.get(d);
+        if (expected == 0) {
+            assertThat(r.verdict()).as("%s", d).isEqualTo(Checker.Verdict.SAFE);
+            assertThat(r.terminals()).isPositive();
+        } else {
+            assertThat(r.verdict()).as("%s", d).isEqualTo(Checker.Verdict.UNSAFE);
+            assertThat(r.violation().property()).isEqualTo(Violation.Property.STALE_ACCESS);
+            assertThat(r.choices()).hasSize(expected);
+        }
+    }
+
+    @Test
+    void d1IsUnsafeForAGuestWithoutStuffTce() {
+        Checker.Result r = check(small(Design.D1, new FirmwareFeatures(true, false, false, true)), true);
+        assertThat(r.verdict()).isEqualTo(Checker.Verdict.UNSAFE);
+        assertThat(r.violation().property()).isEqualTo(Violation.Property.STALE_ACCESS);
+    }
+
+    @ParameterizedTest
+    @EnumSource(value = Design.class, names = {"D1", "D2", "D3b"})
+    void aGuestThatOverwritesWithoutClearingBreaksTheUnmapOnlyDesigns(Design d) {
+        Checker.Result r = check(small(d, new FirmwareFeatures(true, true, false, false)), true);
+        assertThat(r.verdict()).isEqualTo(Checker.Verdict.UNSAFE);
+        assertThat(r.violation().why()).startsWith("the guest's TCE maps this IOVA to gpa");
+    }
+
+    @Test
+    void d4KeepsVhostRightEvenForAGuestThatNeverClears() {
+        assertThat(check(small(Design.D4, new FirmwareFeatures(true, true, false, false)), true).verdict()).isEqualTo(Checker.Verdict.SAFE);
+    }
+
+    @ParameterizedTest
+    @EnumSource(value = Design.class, names = {"D0", "D2", "D3a", "D4"})
+    void theReductionKeepsTheVerdictsOfTheFullSearch(Design d) {
+        Checker.Result reduced = check(small(d, LINUX), true);
+        Checker.Result full = check(small(d, LINUX), false);
+        assertThat(reduced.verdict()).isEqualTo(full.verdict());
+        if (full.violation() != null) assertThat(reduced.violation().property()).isEqualTo(full.violation().property());
+        assertThat(reduced.distinct()).isLessThanOrEqualTo(full.distinct());
+        if (full.verdict() == Checker.Verdict.SAFE) assertThat(reduced.distinct()).isLessThan(full.distinct());
+    }
+
+    @Test
+    void theCounterexampleReplaysAsASimulation() {
+        StackConfig c = small(Design.D0, LINUX);
+        Checker.Result r = check(c, true);
+        Stack st = new Stack(c, new Trace());
+        Simulation.Result sim = Simulation.run(st, Chooser.scripted(r.choices()), 10_000);
+        assertThat(sim.violation()).isNotNull();
+        assertThat(sim.violation().property()).isEqualTo(r.violation().property());
+        assertThat(sim.violation().iova()).isEqualTo(r.violation().iova());
+    }
+
+    @Test
+    void twoWorkersGiveTheSameCounterexample() {
+        StackConfig c = small(Design.D3a, LINUX);
+        Checker.Result one = check(c, true);
+        Checker.Result two = new Checker(() -> new Stack(c, Trace.off()), new Checker.Options(1_000_000, 2, true, null)).run();
+        assertThat(two.choices()).containsExactly(one.choices());
+        assertThat(two.distinct()).isEqualTo(one.distinct());
+    }
+
+    // ---- the mutations of the stack issue, through the checker ----
+
+    @Test
+    void droppingQemusInvalidateIsCaughtUnderD2() {
+        StackConfig c = small(Design.D2, LINUX).withFaults(new StackConfig.Faults(true, false, false));
+        assertThat(check(c, true).verdict()).isEqualTo(Checker.Verdict.UNSAFE);
+    }
+
+    @Test
+    void skippingTheTceKillIsCaughtUnderV() {
+        StackConfig c = small(Design.V, LINUX).toBuilder().passthroughPackets(4).faults(new StackConfig.Faults(false, false, true)).build();
+        Checker.Result r = check(c, true);
+        assertThat(r.verdict()).isEqualTo(Checker.Verdict.UNSAFE);
+        assertThat(r.violation().actor()).isEqualTo("vfio-dev");
+        assertThat(check(c.withFaults(StackConfig.Faults.NONE), true).verdict()).isEqualTo(Checker.Verdict.SAFE);
+    }
+
+    @Test
+    void skippingTheVirtqueueMutexIsCaughtWhenTheGuestTakesABufferBack() {
+        StackConfig c = small(Design.D2, LINUX).toBuilder().rxPackets(2).txPackets(0).rxRevokes(1).build();
+        Checker.Result all = check(c, true);
+        assertThat(all.violation().property()).as("with the mutex the taken-back buffer stalls the queue").isEqualTo(Violation.Property.PROGRESS);
+        java.util.Set<Violation.Property> safety = java.util.EnumSet.of(Violation.Property.STALE_ACCESS, Violation.Property.CORRUPTION, Violation.Property.ISOLATION);
+        Checker.Result locked = new Checker(() -> new Stack(c, Trace.off()), new Checker.Options(1_000_000, 1, true, null, safety)).run();
+        assertThat(locked.verdict()).isEqualTo(Checker.Verdict.SAFE);
+        StackConfig unlockedCfg = c.withFaults(new StackConfig.Faults(false, true, false));
+        Checker.Result unlocked = new Checker(() -> new Stack(unlockedCfg, Trace.off()), new Checker.Options(1_000_000, 1, true, null, safety)).run();
+        assertThat(unlocked.verdict()).isEqualTo(Checker.Verdict.UNSAFE);
+        assertThat(unlocked.violation().property()).isEqualTo(Violation.Property.STALE_ACCESS);
+        assertThat(unlocked.violation().why()).isEqualTo("the guest's TCE for this IOVA is clear");
+    }
+}
