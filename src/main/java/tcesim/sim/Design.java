@@ -40,9 +40,9 @@ public enum Design {
     /** Whether the guest's device traffic goes through a passthrough device instead of vhost. */
     public boolean passthrough() { return this == V; }
 
-    /** A configuration's workload as this design runs it: V moves the RX packets to the passthrough NIC. */
+    /** A configuration's workload as this design runs it: V moves all the packets to the passthrough NIC. */
     public StackConfig applyTo(StackConfig c) {
         if (!passthrough() || c.passthroughPackets() > 0) return c.withDesign(this);
-        return c.toBuilder().design(this).passthroughPackets(c.rxPackets()).rxPackets(0).txPackets(0).build();
+        return c.toBuilder().design(this).passthroughPackets(c.rxPackets() + c.txPackets()).rxPackets(0).txPackets(0).build();
     }
 }
