@@ -1,7 +1,5 @@
 package tcesim.cli;
 
-import com.fasterxml.jackson.databind.ObjectMapper;
-import com.fasterxml.jackson.databind.SerializationFeature;
 import java.io.PrintWriter;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -90,7 +88,7 @@ public final class CheckCommand implements Callable<Integer> {
         Checker.Result r = new Checker(() -> new Stack(cfg, Trace.off()), options(true)).run();
         long ms = (System.nanoTime() - t0) / 1_000_000;
         if (json) {
-            out.println(toJson(resultMap(cfg.design().name(), null, r, ms)));
+            out.println(Json.write(resultMap(cfg.design().name(), null, r, ms)));
         } else {
             out.printf("tcesim check: design %s (%s)%n", cfg.design(), cfg.design().summary());
             if (r.verdict() == Checker.Verdict.UNSAFE) printCounterexample(out, cfg, r);
@@ -145,7 +143,7 @@ public final class CheckCommand implements Callable<Integer> {
                 }
             }
         }
-        if (json) out.println(toJson(Map.of("results", rows)));
+        if (json) out.println(Json.write(Map.of("results", rows)));
         out.flush();
         return worst;
     }
@@ -179,13 +177,6 @@ public final class CheckCommand implements Callable<Integer> {
         return m;
     }
 
-    private static String toJson(Object o) {
-        try {
-            return new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT).writeValueAsString(o);
-        } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
-            throw new IllegalStateException("cannot write JSON", e);
-        }
-    }
 
     static String join(int[] choices) {
         StringBuilder sb = new StringBuilder();

@@ -1,0 +1,131 @@
+package tcesim.cli;
+
+import java.io.PrintWriter;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.concurrent.Callable;
+import java.util.concurrent.atomic.AtomicLong;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
+import tcesim.explore.Campaign;
+import tcesim.sim.StackConfig;
+
+/** {@code tcesim campaign}: many seeded runs of a large configuration. */
+@Command(name = "campaign", mixinStandardHelpOptions = true,
+        description = {"Run one seeded simulation per seed of a range on a large configuration and report how many break a property.",
+                "Exit code: 0 no seed broke a property, 1 some did, 2 bad usage."})
+public final class CampaignCommand implements Callable<Integer> {
+    @Mixin
+    StackOptions stack = new StackOptions();
+
+    @Option(names = "--seeds", paramLabel = "A..B", description = "Seed range, inclusive (default: ${DEFAULT-VALUE}).")
+    String seeds = "1..20";
+
+    @Option(names = "--workers", paramLabel = "N", description = "Seeds run in parallel (default: ${DEFAULT-VALUE}).")
+    int workers = Math.max(1, Runtime.getRuntime().availableProcessors());
+
+    @Option(names = "--max-steps", paramLabel = "N", description = "Stop a run after N steps (default: ${DEFAULT-VALUE}).")
+    long maxSteps = 5_000_000;
+
+    @Option(names = "--json", description = "Print the result as JSON.")
+    boolean json;
+
+    @CommandLine.Spec
+    CommandLine.Model.CommandSpec spec;
+
+    @Override
+    public Integer call() {
+        long[] range = parseRange(seeds);
+        if (range == null) throw new CommandLine.ParameterException(spec.commandLine(), "--seeds takes A..B with 0 <= A <= B, got '" + seeds + "'");
+        if (workers < 1 || workers > 256) throw new CommandLine.ParameterException(spec.commandLine(), "--workers must be 1..256");
+        if (maxSteps < 1) throw new CommandLine.ParameterException(spec.commandLine(), "--max-steps must be at least 1");
+        StackConfig cfg = stack.toConfig();
+        String err = cfg.validate();
+        if (err != null) throw new CommandLine.ParameterException(spec.commandLine(), err);
+        PrintWriter out = spec.commandLine().getOut();
+        long total = range[1] - range[0] + 1;
+        Progress progress = json ? null : new Progress(spec.commandLine().getErr(), total, System.console() != null);
+        Campaign.Result r = Campaign.run(cfg, range[0], range[1], maxSteps, workers, progress == null ? null : s -> progress.tick());
+        if (progress != null) progress.finish();
+        Campaign.Run first = r.firstFailing();
+        String replay = first == null ? null : "./tcesim repro --seed " + first.seed() + stack.asArgs() + " --max-steps " + maxSteps;
+        if (json) {
+            Map<String, Object> m = new LinkedHashMap<>();
+            m.put("design", cfg.design().name());
+            m.put("seeds", total);
+            m.put("failing", r.failing());
+            m.put("fraction", (double) r.failing() / total);
+            if (first != null) {
+                m.put("firstFailingSeed", first.seed());
+                m.put("property", first.violation().property().name().toLowerCase());
+                m.put("replay", replay);
+            }
+            m.put("packets", r.packets());
+            m.put("steps", r.steps());
+            out.println(Json.write(m));
+        } else {
+            out.printf("tcesim campaign: design %s, seeds %d..%d%n", cfg.design(), range[0], range[1]);
+            out.printf("%d of %d seeds break a property (%.1f %%); %d packets and %d steps simulated%n", r.failing(), total,
+                    100.0 * r.failing() / total, r.packets(), r.steps());
+            if (first != null) {
+                out.printf("first failing seed: %d (%s at step %d)%nreplay: %s%n", first.seed(), first.violation().property().label(),
+                        first.violation().step(), replay);
+            }
+        }
+        out.flush();
+        return r.failing() > 0 ? 1 : 0;
+    }
+
+    static long[] parseRange(String s) {
+        String[] p = s.split("\\.\\.", -1);
+        try {
+            long a = Long.parseLong(p[0].trim());
+            long b = p.length == 2 ? Long.parseLong(p[1].trim()) : a;
+            if (p.length > 2 || a < 0 || b < a || b - a >= 10_000_000) return null;
+            return new long[] {a, b};
+        } catch (NumberFormatException e) {
+            return null;
+        }
+    }
+
+    /** A progress bar with ETA on a terminal, a plain line every tenth otherwise. Timing is for display only. */
+    static final class Progress {
+        private final PrintWriter err;
+        private final long total;
+        private final boolean terminal;
+        private final AtomicLong done = new AtomicLong();
+        private final long t0 = System.nanoTime();
+        private long lastTenth = -1;
+
+        Progress(PrintWriter err, long total, boolean terminal) {
+            this.err = err;
+            this.total = total;
+            this.terminal = terminal;
+        }
+
+        synchronized void tick() {
+            long d = done.incrementAndGet();
+            double secs = (System.nanoTime() - t0) / 1e9;
+            long eta = d == 0 ? 0 : Math.round(secs / d * (total - d));
+            if (terminal) {
+                int width = 30;
+                int fill = (int) (width * d / total);
+                err.printf("\r[%s%s] %d/%d seeds, ETA %ds ", "#".repeat(fill), ".".repeat(width - fill), d, total, eta);
+            } else {
+                long tenth = d * 10 / total;
+                if (tenth != lastTenth) {
+                    lastTenth = tenth;
+                    err.printf("%d/%d seeds done, ETA %ds%n", d, total, eta);
+                }
+            }
+            err.flush();
+        }
+
+        void finish() {
+            if (terminal) err.println();
+            err.flush();
+        }
+    }
+}
