@@ -210,6 +210,11 @@ public final class Checker {
      * that has no alternative, and says where that led.
      */
     private Outcome settle(Model s, StepList steps, int choice) {
+        return settle(s, steps, choice, true);
+    }
+
+    /** @param fingerprint compute the fingerprint of a branching state (not needed while replaying) */
+    private Outcome settle(Model s, StepList steps, int choice, boolean fingerprint) {
         if (choice >= 0) steps.actor(choice).step(steps.kind(choice));
         Set<Violation.Property> props = opt.properties();
         while (true) {
@@ -221,7 +226,7 @@ public final class Checker {
                 Violation p = props.contains(Violation.Property.PROGRESS) ? s.stuck() : null;
                 return new Outcome(choice, p, p == null, 0);
             }
-            if (steps.size() > 1) return new Outcome(choice, null, false, s.fingerprint());
+            if (steps.size() > 1) return new Outcome(choice, null, false, fingerprint ? s.fingerprint() : 0);
             steps.actor(0).step(steps.kind(0));
         }
     }
@@ -229,10 +234,10 @@ public final class Checker {
     /** The state reached by {@code path}, rebuilt from the initial state. */
     private Model replay(int[] path, StepList steps) {
         Model s = initial.get();
-        settle(s, steps, -1);
+        settle(s, steps, -1, false);
         for (int c : path) {
             s.enabledSteps(steps);
-            settle(s, steps, c);
+            settle(s, steps, c, false);
         }
         return s;
     }

@@ -14,8 +14,8 @@ import tcesim.papr.HcallRegs;
 public final class DmaOp {
     private final Hypervisor hv;
     private final tcesim.mem.GuestMemory mem;
-    private final List<HcallRegs> calls = new ArrayList<>();
-    private final List<long[]> lists = new ArrayList<>();
+    private final List<HcallRegs> calls = new ArrayList<>(2);
+    private final List<long[]> lists = new ArrayList<>(2);
     private final long listPage;
     private final long dmaAddr;
     private final Consumer<DmaOp> onDone;

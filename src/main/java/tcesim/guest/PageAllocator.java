@@ -34,6 +34,8 @@ public final class PageAllocator {
     /** Stack of free page indices (relative to firstPfn); freeStack[freeTop - 1] is handed out next. */
     private final int[] freeStack;
     private int freeTop;
+    /** prefix[i] is the rolling hash of freeStack[0..i): the stack only changes at its top, so digests cost O(1). */
+    private final long[] prefix;
     /** PageUse ordinal per page; FREE for free pages. */
     private final byte[] use;
     /** Number of times each page has been allocated. */
@@ -53,14 +55,30 @@ public final class PageAllocator {
         }
         this.firstPfn = firstPfn;
         this.capacity = nrPages;
-        this.freeStack = new int[nrPages];
         this.use = new byte[nrPages];
         this.generation = new int[nrPages];
         // Push the highest page first so that the very first allocation returns firstPfn.
-        for (int i = 0; i < nrPages; i++) {
-            freeStack[i] = nrPages - 1 - i;
-        }
+        Initial init = initial(nrPages);
+        this.freeStack = init.stack.clone();
+        this.prefix = init.prefix.clone();
         this.freeTop = nrPages;
+    }
+
+    /** The initial free stack and its prefix hashes, the same for every allocator of a size: built once per size. */
+    private record Initial(int[] stack, long[] prefix) {}
+
+    private static final java.util.concurrent.ConcurrentHashMap<Integer, Initial> INITIAL = new java.util.concurrent.ConcurrentHashMap<>();
+
+    private static Initial initial(int nrPages) {
+        return INITIAL.computeIfAbsent(nrPages, n -> {
+            int[] stack = new int[n];
+            long[] prefix = new long[n + 1];
+            for (int i = 0; i < n; i++) {
+                stack[i] = n - 1 - i;
+                prefix[i + 1] = roll(prefix[i], stack[i]);
+            }
+            return new Initial(stack, prefix);
+        });
     }
 
     /** Allocates a page for {@link PageUse#KERNEL} use. */
@@ -102,6 +120,7 @@ public final class PageAllocator {
             return false;
         }
         use[idx] = (byte) PageUse.FREE.ordinal();
+        prefix[freeTop + 1] = roll(prefix[freeTop], idx);
         freeStack[freeTop++] = idx;
         return true;
     }
@@ -185,8 +204,10 @@ public final class PageAllocator {
      * fingerprints. Owner tags, generations and counters are left out: they feed reports, not behaviour.
      */
     public long digest(long h) {
-        h = tcesim.papr.Mix.mix(h, freeTop);
-        for (int i = 0; i < freeTop; i++) h = h * 0x100000001b3L + freeStack[i];
-        return tcesim.papr.Mix.mix(h);
+        return tcesim.papr.Mix.mix(h, freeTop, prefix[freeTop]);
+    }
+
+    private static long roll(long h, int v) {
+        return h * 0x100000001b3L + v + 1;
     }
 }

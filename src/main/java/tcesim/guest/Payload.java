@@ -28,8 +28,21 @@ public final class Payload {
         return seq;
     }
 
-    /** The pattern a kernel object of page {@code pfn}, allocation {@code generation}, holds. */
+    /** Fills {@code page} (4 KiB) with the big-endian words {@link #kernelWord} of page {@code pfn}, allocation {@code generation}. */
+    public static void fillKernelPage(byte[] page, long pfn, int generation) {
+        long base = kernelBase(pfn, generation);
+        for (int i = 0; i < page.length / 8; i++) {
+            long w = base + i * 0x9E3779B97F4A7C15L;
+            for (int b = 0; b < 8; b++) page[8 * i + b] = (byte) (w >>> (56 - 8 * b));
+        }
+    }
+
+    /** Word {@code i} of the pattern a kernel object of page {@code pfn}, allocation {@code generation}, holds. */
     public static long kernelWord(long pfn, int generation, int i) {
-        return tcesim.papr.Mix.mix(pfn * 0x1_0000_0001L + generation, i);
+        return kernelBase(pfn, generation) + i * 0x9E3779B97F4A7C15L;
+    }
+
+    private static long kernelBase(long pfn, int generation) {
+        return tcesim.papr.Mix.mix(pfn * 0x1_0000_0001L + generation);
     }
 }

@@ -41,6 +41,7 @@ public final class VirtioNetDriver implements DriverWork.Owner {
     private final ArrayDeque<Long> kernelPages = new ArrayDeque<>();
     private final ArrayDeque<Symptom> symptoms = new ArrayDeque<>();
     private final byte[] scratch;
+    private final byte[] kernelPage = new byte[GuestMemory.PAGE_SIZE];
     private int nextId;
     private long rxExpected;
     private long rxDelivered;
@@ -209,8 +210,8 @@ public final class VirtioNetDriver implements DriverWork.Owner {
         long pfn = pages.alloc(PageUse.KERNEL);
         if (pfn == PageAllocator.NO_PAGE) return false;
         int gen = pages.generation(pfn);
-        long gpa = pfn << GuestMemory.PAGE_SHIFT;
-        for (int i = 0; i < GuestMemory.PAGE_SIZE / 8; i++) mem.writeLongBE(gpa + 8L * i, Payload.kernelWord(pfn, gen, i));
+        Payload.fillKernelPage(kernelPage, pfn, gen);
+        mem.write(pfn << GuestMemory.PAGE_SHIFT, kernelPage, 0, GuestMemory.PAGE_SIZE);
         kernelPages.addLast(pfn);
         return true;
     }
@@ -222,12 +223,12 @@ public final class VirtioNetDriver implements DriverWork.Owner {
         long pfn = kernelPages.removeFirst();
         int gen = pages.generation(pfn);
         long gpa = pfn << GuestMemory.PAGE_SHIFT;
-        for (int i = 0; i < GuestMemory.PAGE_SIZE / 8; i++) {
-            if (mem.readLongBE(gpa + 8L * i) != Payload.kernelWord(pfn, gen, i)) {
-                symptoms.add(new Symptom("kernel-data", pfn, String.format(
-                        "kernel object in page 0x%x overwritten at offset %d: the guest would crash here", gpa, 8 * i)));
-                break;
-            }
+        Payload.fillKernelPage(kernelPage, pfn, gen);
+        mem.read(gpa, scratch, 0, GuestMemory.PAGE_SIZE);
+        int off = java.util.Arrays.mismatch(kernelPage, 0, GuestMemory.PAGE_SIZE, scratch, 0, GuestMemory.PAGE_SIZE);
+        if (off >= 0) {
+            symptoms.add(new Symptom("kernel-data", pfn, String.format(
+                    "kernel object in page 0x%x overwritten at offset %d: the guest would crash here", gpa, off & ~7)));
         }
         pages.free(pfn);
     }

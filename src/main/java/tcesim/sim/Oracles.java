@@ -1,5 +1,6 @@
 package tcesim.sim;
 
+import java.util.function.Supplier;
 import tcesim.guest.DmaDirection;
 import tcesim.guest.PseriesIommu;
 import tcesim.mem.GuestMemory;
@@ -57,7 +58,7 @@ public final class Oracles implements VhostNet.AccessListener {
     @Override
     public void access(int vq, long iova, long len, long hva, boolean write) {
         GuestMemory mem = stack.memory();
-        String acc = String.format("%s vq%d iova 0x%x len %d -> hva 0x%x", write ? "write" : "read", vq, iova, len, hva);
+        Supplier<String> acc = () -> String.format("%s vq%d iova 0x%x len %d -> hva 0x%x", write ? "write" : "read", vq, iova, len, hva);
         check("vhost", acc, iova, len, mem.containsHva(hva, len) ? mem.hvaToGpa(hva) : -1, write);
     }
 
@@ -65,23 +66,24 @@ public final class Oracles implements VhostNet.AccessListener {
     public void deviceDma(String actor, DmaResult r) {
         for (int i = 0; i < r.segments(); i++) {
             long gpa = r.gpa(i);
-            String acc = String.format("%s iova 0x%x len %d -> hpa 0x%x (%s)", r.isWrite() ? "DMA write" : "DMA read", r.iova(i), r.length(i),
-                    r.hpa(i), r.fromCache(i) ? "PHB TCE cache" : "hardware table");
+            int k = i;
+            Supplier<String> acc = () -> String.format("%s iova 0x%x len %d -> hpa 0x%x (%s)", r.isWrite() ? "DMA write" : "DMA read", r.iova(k),
+                    r.length(k), r.hpa(k), r.fromCache(k) ? "PHB TCE cache" : "hardware table");
             check(actor, acc, r.iova(i), r.length(i), stack.memory().contains(gpa, r.length(i)) ? gpa : -1, r.isWrite());
         }
     }
 
     /** @param gpa where the access landed in guest memory, or -1 when it landed outside */
-    private void check(String who, String acc, long iova, long len, long gpa, boolean write) {
+    private void check(String who, Supplier<String> acc, long iova, long len, long gpa, boolean write) {
         accesses++;
         long step = stack.trace().step();
         if (gpa < 0) {
-            report(new Violation(Violation.Property.ISOLATION, step, who, acc, "the address is outside the guest's memory", iova, -1));
+            report(new Violation(Violation.Property.ISOLATION, step, who, acc.get(), "the address is outside the guest's memory", iova, -1));
             return;
         }
         String expected = stack.hypercallInFlight(iova) ? null : expectedTranslation(iova, gpa, write);
         if (expected != null) {
-            report(new Violation(Violation.Property.STALE_ACCESS, step, who, acc + String.format(" (gpa 0x%x)", gpa), expected, iova, gpa));
+            report(new Violation(Violation.Property.STALE_ACCESS, step, who, acc.get() + String.format(" (gpa 0x%x)", gpa), expected, iova, gpa));
         }
         if (write) {
             PseriesIommu dma = stack.driver().iommu();
@@ -90,7 +92,7 @@ public final class Oracles implements VhostNet.AccessListener {
             DmaDirection dir = dma.mappedDirection(pfn);
             if (at < 0 || (at >>> GuestMemory.PAGE_SHIFT) != (iova >>> GuestMemory.PAGE_SHIFT) || dir == DmaDirection.TO_DEVICE) {
                 String now = at < 0 ? "is not mapped for DMA (" + stack.pageState(pfn) + ")" : String.format("is mapped at iova 0x%x %s", at, dir);
-                report(new Violation(Violation.Property.CORRUPTION, step, who, acc + String.format(" (gpa 0x%x)", gpa),
+                report(new Violation(Violation.Property.CORRUPTION, step, who, acc.get() + String.format(" (gpa 0x%x)", gpa),
                         String.format("guest page 0x%x %s", gpa & ~0xfffL, now), iova, gpa));
             }
         }
