@@ -64,15 +64,16 @@ public final class TextReport {
         out.printf("  trace hash %016x%n", r.traceHash());
     }
 
-    /** Events as numbered steps: "  12. vcpu0  H_STUFF_TCE  H_STUFF_TCE(...) = H_SUCCESS [real mode]". */
+    /** Events as numbered steps ("  12. vcpu0  H_STUFF_TCE  H_STUFF_TCE(...) = H_SUCCESS [real mode]"), boot-time events first under "boot". */
     public static void numberedTrace(PrintWriter out, List<Event> events) {
         long lastStep = -1;
         int n = 0;
         for (Event e : events) {
             boolean same = e.step() == lastStep;
             lastStep = e.step();
-            if (!same) n++;
-            out.printf("  %5s %-9s %-16s %s%n", same ? "" : n + ".", e.actor(), e.action(), e.detail());
+            if (!same && e.step() > 0) n++;
+            String label = e.step() == 0 ? (same ? "" : "boot") : same ? "" : n + ".";
+            out.printf("  %5s %-9s %-16s %s%n", label, e.actor(), e.action(), e.detail());
         }
     }
 }

@@ -132,4 +132,23 @@ class StackCheckTest {
         assertThat(unlocked.violation().property()).isEqualTo(Violation.Property.STALE_ACCESS);
         assertThat(unlocked.violation().why()).isEqualTo("the guest's TCE for this IOVA is clear");
     }
+
+    /** A guest that takes a posted RX buffer back breaks the vhost designs, each in its own way (safety properties only). */
+    @Test
+    void aGuestThatTakesABufferBackBreaksD4ThroughTheMissRaceAndD2ThroughAnRwEntryForAnRoTce() {
+        java.util.Set<Violation.Property> safety = java.util.EnumSet.of(Violation.Property.STALE_ACCESS, Violation.Property.CORRUPTION, Violation.Property.ISOLATION);
+        StackConfig d4 = small(Design.D4, LINUX).toBuilder().txPackets(2).rxRevokes(1).build();
+        Checker.Result r4 = new Checker(() -> new Stack(d4, Trace.off()), new Checker.Options(1_000_000, 1, true, null, safety)).run();
+        assertThat(r4.violation().why()).isEqualTo("the guest's TCE for this IOVA is clear");
+        Stack st = new Stack(d4, new Trace());
+        Simulation.run(st, Chooser.scripted(r4.choices()), 10_000);
+        java.util.List<String> actions = st.trace().historyOfIova(r4.violation().iova()).stream().map(tcesim.sim.Event::action).toList();
+        // QEMU translated before KVM cleared the entry, and its UPDATE came after.
+        assertThat(actions.lastIndexOf("translate")).isLessThan(actions.lastIndexOf("H_STUFF_TCE"));
+        assertThat(actions.lastIndexOf("H_STUFF_TCE")).isLessThan(actions.lastIndexOf("update"));
+
+        StackConfig d2 = small(Design.D2, LINUX).toBuilder().txPackets(2).rxRevokes(1).build();
+        Checker.Result r2 = new Checker(() -> new Stack(d2, Trace.off()), new Checker.Options(1_000_000, 1, true, null, safety)).run();
+        assertThat(r2.violation().why()).isEqualTo("the guest's TCE allows R- only");
+    }
 }
