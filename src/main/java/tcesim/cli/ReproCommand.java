@@ -1,6 +1,7 @@
 package tcesim.cli;
 
 import java.io.PrintWriter;
+import java.util.List;
 import java.util.concurrent.Callable;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
@@ -34,6 +35,9 @@ public final class ReproCommand implements Callable<Integer> {
 
     @Option(names = "--choices", paramLabel = "C,C,...", split = ",", description = "Replay these scheduler choices (one per point where several steps were enabled, as `check` prints them) instead of a seed.")
     int[] choices;
+
+    @Option(names = "--html", paramLabel = "DIR", description = "Also write DIR/repro.html: a swimlane timeline of the last events before the violation.")
+    java.nio.file.Path html;
 
     @Option(names = "--until", paramLabel = "PROPERTY", description = "Run past other violations until this property breaks: ${COMPLETION-CANDIDATES} (default: stop at the first of any). CORRUPTION shows the seed's crash: a write into a page the guest reused.")
     tcesim.sim.Violation.Property until;
@@ -92,7 +96,26 @@ public final class ReproCommand implements Callable<Integer> {
         else out.printf("No property broken: the workload finished.%n");
         TextReport.symptoms(out, st);
         TextReport.stats(out, st, r);
+        if (html != null) writeHtml(out, st, r.violation(), s);
         return r.violation() != null;
+    }
+
+    /** The causal story for the picture: the history of the violating IOVA and page, plus the last events, in order. */
+    private void writeHtml(PrintWriter out, Stack st, tcesim.sim.Violation v, long s) {
+        java.util.TreeMap<Long, tcesim.sim.Event> picked = new java.util.TreeMap<>();
+        List<tcesim.sim.Event> recent = st.trace().recent();
+        for (tcesim.sim.Event e : recent.subList(Math.max(0, recent.size() - 30), recent.size())) picked.put(e.seq(), e);
+        if (v != null && v.iova() >= 0) for (tcesim.sim.Event e : st.trace().historyOfIova(v.iova())) picked.put(e.seq(), e);
+        if (v != null && v.gpa() >= 0) for (tcesim.sim.Event e : st.trace().historyOfGpa(v.gpa())) picked.put(e.seq(), e);
+        String title = v == null ? "tcesim repro: no property broken" : "tcesim repro: " + v.property().label() + " broken at step " + v.step();
+        try {
+            java.nio.file.Files.createDirectories(html);
+            java.nio.file.Path file = html.resolve("repro.html");
+            java.nio.file.Files.writeString(file, tcesim.report.HtmlReport.repro(title, v, new java.util.ArrayList<>(picked.values()), replay(s)));
+            out.println("timeline written to " + file);
+        } catch (java.io.IOException e) {
+            throw new CommandLine.ExecutionException(spec.commandLine(), "cannot write " + html + ": " + e.getMessage());
+        }
     }
 
     private String replay(long s) {

@@ -83,8 +83,13 @@ public final class StackOptions {
 
     /** The options as they would be typed, for replay lines. */
     public String asArgs() {
+        return " --design " + design + asArgsWithoutDesign();
+    }
+
+    /** The options but the design, for commands that go over several designs. */
+    public String asArgsWithoutDesign() {
         StringBuilder sb = new StringBuilder();
-        sb.append(" --design ").append(design).append(" --host ").append(host).append(" --max-iotlb-entries ").append(maxIotlbEntries)
+        sb.append(" --host ").append(host).append(" --max-iotlb-entries ").append(maxIotlbEntries)
                 .append(" --packets ").append(packets).append(" --vcpus ").append(vcpus);
         if (ringSize != 256) sb.append(" --ring-size ").append(ringSize);
         if (ramMib != 256) sb.append(" --ram-mib ").append(ramMib);

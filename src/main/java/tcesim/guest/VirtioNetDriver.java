@@ -35,6 +35,7 @@ public final class VirtioNetDriver implements DriverWork.Owner {
     private final Vring rx;
     private final Vring tx;
     private final int bufLen;
+    private final int txBytes;
     /** Posted RX buffers in posting order (the guest knows which are outstanding, not which the device took). */
     private final LinkedHashMap<Integer, DmaBuffer> rxPosted = new LinkedHashMap<>();
     private final Map<Integer, DmaBuffer> txPosted = new HashMap<>();
@@ -53,13 +54,18 @@ public final class VirtioNetDriver implements DriverWork.Owner {
     private long txCompleted;
     private long mapFailures;
 
-    public VirtioNetDriver(GuestMemory mem, PageAllocator pages, PseriesIommu iommu, Vring rx, Vring tx, int bufLen, long txPackets) {
+    /**
+     * @param bufLen bytes of an RX buffer
+     * @param txBytes bytes of a TX packet (its buffer and descriptor length)
+     */
+    public VirtioNetDriver(GuestMemory mem, PageAllocator pages, PseriesIommu iommu, Vring rx, Vring tx, int bufLen, int txBytes, long txPackets) {
         this.mem = mem;
         this.pages = pages;
         this.iommu = iommu;
         this.rx = rx;
         this.tx = tx;
         this.bufLen = bufLen;
+        this.txBytes = txBytes;
         this.txLimit = txPackets;
         this.scratch = new byte[Math.max(bufLen, GuestMemory.PAGE_SIZE)];
     }
@@ -130,17 +136,18 @@ public final class VirtioNetDriver implements DriverWork.Owner {
         long pfn = pages.alloc(PageUse.DMA_BUFFER);
         if (pfn == PageAllocator.NO_PAGE) return null;
         long gpa = pfn << GuestMemory.PAGE_SHIFT;
+        int len = kind == DriverWork.Kind.TX_SEND ? txBytes : bufLen;
         if (kind == DriverWork.Kind.TX_SEND) {
-            Payload.fill(scratch, bufLen, TX_STREAM, txNext);
-            mem.write(gpa, scratch, 0, bufLen);
+            Payload.fill(scratch, len, TX_STREAM, txNext);
+            mem.write(gpa, scratch, 0, len);
         }
-        DmaOp op = iommu.map(cpu, gpa, bufLen, dir);
+        DmaOp op = iommu.map(cpu, gpa, len, dir);
         if (op == null) {
             pages.free(pfn);
             mapFailures++;
             return null;
         }
-        return new DriverWork(kind, op, new DmaBuffer(nextId++, pfn, op.dmaAddr(), bufLen, dir), 0, this);
+        return new DriverWork(kind, op, new DmaBuffer(nextId++, pfn, op.dmaAddr(), len, dir), 0, this);
     }
 
     public boolean canReapTx() { return tx.hasUsed(); }

@@ -27,6 +27,7 @@ public final class Oracles implements VhostNet.AccessListener {
     private Violation first;
     private final java.util.EnumMap<Violation.Property, Violation> firstOf = new java.util.EnumMap<>(Violation.Property.class);
     private Violation.Property stopAt;
+    private boolean runThrough;
     private long accesses;
 
     Oracles(Stack stack) {
@@ -44,8 +45,12 @@ public final class Oracles implements VhostNet.AccessListener {
     /** Keep running past other properties' violations until {@code p} is broken (null: stop at the first of any). */
     public void stopAt(Violation.Property p) { this.stopAt = p; }
 
+    /** Record violations but never end the run for them (cost runs of unsafe designs go to the end of the workload). */
+    public void runThrough() { this.runThrough = true; }
+
     /** The violation that ends the run, or null while it may go on. */
     public Violation stopping() {
+        if (runThrough) return null;
         return stopAt == null ? first : firstOf.get(stopAt);
     }
 

@@ -50,7 +50,9 @@ public final class Simulation {
             n++;
             trace.setStep(n);
             stack.stats().steps++;
+            stack.ledger().beginStep();
             steps.actor(c).step(steps.kind(c));
+            stack.ledger().endStep();
         }
     }
 

@@ -62,6 +62,11 @@ public final class Stack implements Model {
 
     private final StackConfig cfg;
     private final Trace trace;
+    private final CostModel costModel;
+    private CostLedger ledger;
+    /** The lane of the actor whose step is running, for costs charged from shared code. */
+    private CostLedger.Lane lane = CostLedger.Lane.VCPU;
+    private long killsCharged;
     private final Stats stats = new Stats();
     private final GuestMemory mem;
     private final Kvm kvm;
@@ -95,10 +100,16 @@ public final class Stack implements Model {
     private IotlbMsg pendingUpdate;
 
     public Stack(StackConfig cfg, Trace trace) {
+        this(cfg, trace, CostModel.defaults());
+    }
+
+    public Stack(StackConfig cfg, Trace trace, CostModel costs) {
         String err = cfg.validate();
         if (err != null) throw new IllegalArgumentException(err);
         this.cfg = cfg;
         this.trace = trace;
+        this.costModel = costs;
+        this.ledger = new CostLedger(costs);
         this.mem = new GuestMemory(cfg.ramBytes());
         this.kvm = new Kvm(cfg.host(), mem, cfg.design().kvmPolicy());
         this.spapr = new Spapr(kvm, mem, cfg.design().qemuPolicy());
@@ -137,7 +148,7 @@ public final class Stack implements Model {
         // virtio-net rings: one page each, mapped once (coherent) at driver start.
         Vring rx = new Vring(cfg.ringSize(), mapRing(iommu));
         Vring tx = new Vring(cfg.ringSize(), mapRing(iommu));
-        driver = new VirtioNetDriver(mem, pages, iommu, rx, tx, 4096, cfg.txPackets());
+        driver = new VirtioNetDriver(mem, pages, iommu, rx, tx, 4096, cfg.packetBytes(), cfg.txPackets());
         ptDriver = ptDevice == null ? null
                 : new PassthroughNicDriver(mem, pages, iommu, new Vring(cfg.ringSize(), mapRing(iommu)), 4096, cfg.passthroughPackets());
 
@@ -159,6 +170,9 @@ public final class Stack implements Model {
         actors.add(new QemuMainLoop());
         actors.add(new Network());
         if (ptDevice != null) actors.add(new PassthroughDma());
+        // Boot is not part of the workload's cost.
+        ledger = new CostLedger(costModel);
+        killsCharged = vfio == null ? 0 : vfio.kills();
         trace.emit("qemu", "start", Event.NONE, Event.NONE, String.format("window 0x%x in %s; vhost IOTLB max %d; guest %s%s%s",
                 LIOBN, spapr.table(LIOBN).inKernel() ? "KVM" : "QEMU", cfg.maxIotlbEntries(),
                 fw.stuffTce() ? "STUFF_TCE " : "", fw.putTceIndirect() ? "PUT_TCE_IND " : "", fw.ddw() ? "DDW" : "no-DDW")
@@ -177,6 +191,7 @@ public final class Stack implements Model {
             kvm.table(LIOBN).attach(new VhostIotlbLink(shift, (iova, size) -> {
                 long rc = vhost.writeMsg(IotlbMsg.invalidate(iova, size));
                 stats.invalidates++;
+                ledger.charge(CostLedger.Lane.VCPU, CostLedger.Kind.INVALIDATE, 1);
                 if (trace.enabled()) trace.emit("kvm", "invalidate", iova, Event.NONE, String.format("KVM invalidates vhost's IOTLB for iova 0x%x size 0x%x (rc %d)", iova, size, rc));
             }));
             return null;
@@ -215,6 +230,8 @@ public final class Stack implements Model {
 
     public StackConfig config() { return cfg; }
     public Trace trace() { return trace; }
+    /** What the run has cost so far (boot excluded). */
+    public CostLedger ledger() { return ledger; }
     public Stats stats() { return stats; }
     public GuestMemory memory() { return mem; }
     public Spapr spapr() { return spapr; }
@@ -353,6 +370,13 @@ public final class Stack implements Model {
 
     private void traceHcall(VcpuActor v, HcallRegs in, HcallRegs out, HcallPath path) {
         stats.hcall(in.r3, path);
+        if (cfg.host().realModeHandlers()) ledger.charge(CostLedger.Lane.VCPU, CostLedger.Kind.HCALL_REAL, 1);
+        if (path != HcallPath.REAL_MODE) ledger.charge(CostLedger.Lane.VCPU, CostLedger.Kind.HCALL_VIRTUAL, 1);
+        if (path == HcallPath.QEMU) ledger.charge(CostLedger.Lane.VCPU, CostLedger.Kind.EXIT_QEMU, 1);
+        if (vfio != null) {
+            ledger.charge(CostLedger.Lane.VCPU, CostLedger.Kind.TCE_KILL, vfio.kills() - killsCharged);
+            killsCharged = vfio.kills();
+        }
         if (out.r3 != Hcall.H_SUCCESS) stats.hcallErrors++;
         if (!trace.enabled()) return;
         long gpa = in.r3 == Hcall.H_PUT_TCE && Tce.valid(in.r6) ? Tce.gpa(in.r6) : Event.NONE;
@@ -429,6 +453,7 @@ public final class Stack implements Model {
 
         @Override
         public void step(int kind) {
+            lane = CostLedger.Lane.VCPU;
             switch (kind) {
                 case EXIT -> {
                     HcallRegs r = blocked;
@@ -521,6 +546,9 @@ public final class Stack implements Model {
             DriverWork p = pending;
             pending = null;
             p.owner().finish(p);
+            if (p.kind() == DriverWork.Kind.RX_REAP || p.kind() == DriverWork.Kind.TX_SEND || p.kind() == DriverWork.Kind.PT_REAP) {
+                ledger.charge(CostLedger.Lane.VCPU, CostLedger.Kind.GUEST_PACKET, 1);
+            }
             if (trace.enabled()) trace.emit(name, p.kind().name().toLowerCase().replace('_', '-'), p.op().dmaAddr(), p.buffer().pfn() << GuestMemory.PAGE_SHIFT,
                     String.format("%s page 0x%x at iova 0x%x", p.kind().done(), p.buffer().pfn() << GuestMemory.PAGE_SHIFT, p.op().dmaAddr()));
         }
@@ -541,11 +569,18 @@ public final class Stack implements Model {
 
         @Override
         public void step(int kind) {
+            lane = CostLedger.Lane.VHOST;
             int vq = kind == 0 ? VhostNet.RX_VQ : VhostNet.TX_VQ;
             Vring r = kind == 0 ? driver.rx() : driver.tx();
             Vring.Desc d = r.peekAvail();
             boolean held = net.holdsTranslation(vq);
+            long bytesBefore = net.bytes();
             VhostNet.Outcome o = kind == 0 ? net.handleRx() : net.handleTx();
+            if (o == VhostNet.Outcome.MISS) ledger.charge(CostLedger.Lane.VHOST, CostLedger.Kind.IOTLB_MISS, 1);
+            if (o == VhostNet.Outcome.DONE) {
+                ledger.charge(CostLedger.Lane.VHOST, CostLedger.Kind.VHOST_PACKET, 1);
+                ledger.charge(CostLedger.Lane.VHOST, CostLedger.Kind.COPY, net.bytes() - bytesBefore);
+            }
             if (!trace.enabled()) return;
             switch (o) {
                 case MISS -> trace.emit("vhost", "iotlb-miss", d.iova(), Event.NONE, String.format("vq%d: no translation for iova 0x%x: MISS queued, queue stalled", vq, d.iova()));
@@ -583,6 +618,7 @@ public final class Stack implements Model {
 
         @Override
         public void step(int kind) {
+            lane = CostLedger.Lane.QEMU;
             if (kind == 0) {
                 bqlHeldByMainLoop = true;
                 stats.missesRead++;
@@ -593,6 +629,7 @@ public final class Stack implements Model {
                 }
             } else if (kind == 2) {
                 // The eventfd handler runs under the BQL and finishes within the step.
+                ledger.charge(CostLedger.Lane.QEMU, CostLedger.Kind.EVENTFD, 1);
                 IotlbEventfd.Range r = eventfd.read();
                 glue.invalidate(r.iova(), r.size());
                 eventfd.ack(r);
@@ -643,6 +680,7 @@ public final class Stack implements Model {
             int len = Math.min(cfg.packetBytes(), d.len());
             Payload.fill(buf, len, PassthroughNicDriver.STREAM, ptSent++);
             DmaResult r = ptDevice.dmaWrite(d.iova(), buf, 0, len);
+            if (r.ok()) ledger.charge(CostLedger.Lane.DEVICE, CostLedger.Kind.COPY, len);
             oracles.deviceDma("vfio-dev", r);
             if (r.ok()) {
                 ring.pushUsed(d.id(), len);
@@ -690,6 +728,7 @@ public final class Stack implements Model {
         @Override
         public void invalidate(long iova, long size, long rc) {
             stats.invalidates++;
+            ledger.charge(lane, CostLedger.Kind.INVALIDATE, 1);
             if (trace.enabled()) trace.emit("qemu", "invalidate", iova, Event.NONE, String.format("IOMMU UNMAP -> vhost INVALIDATE iova 0x%x size 0x%x (rc %d)", iova, size, rc));
         }
 

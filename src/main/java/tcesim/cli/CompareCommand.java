@@ -1,0 +1,171 @@
+package tcesim.cli;
+
+import java.io.IOException;
+import java.io.PrintWriter;
+import java.io.Reader;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Properties;
+import java.util.TreeSet;
+import java.util.concurrent.Callable;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
+import tcesim.explore.Checker;
+import tcesim.report.CostSummary;
+import tcesim.report.HtmlReport;
+import tcesim.sim.Chooser;
+import tcesim.sim.CostModel;
+import tcesim.sim.Design;
+import tcesim.sim.Simulation;
+import tcesim.sim.Stack;
+import tcesim.sim.StackConfig;
+import tcesim.sim.Trace;
+
+/** {@code tcesim compare}: every design's safety verdict next to its cost. */
+@Command(name = "compare", mixinStandardHelpOptions = true,
+        description = {"Compare the designs: the exhaustive checker's verdict (small configuration, Linux guest) next to the cost",
+                "of netperf-like workloads on the full-size configuration, from the cost model (--cost/--costs override it)."})
+public final class CompareCommand implements Callable<Integer> {
+    @Mixin
+    StackOptions stack = new StackOptions();
+
+    @Option(names = "--designs", paramLabel = "D,D,...", split = ",", description = "Designs to compare (default: all).")
+    List<Design> designs = List.of(Design.values());
+
+    @Option(names = "--seed", paramLabel = "S", description = "Scheduler seed of the cost runs (default: ${DEFAULT-VALUE}).")
+    long seed = 1;
+
+    @Option(names = "--cost", paramLabel = "NAME=NS", description = "Override one cost parameter (repeatable); names: see the cost table of --html or --help-costs.")
+    Map<String, String> costs = new LinkedHashMap<>();
+
+    @Option(names = "--costs", paramLabel = "FILE", description = "Read cost overrides from a properties file (name = nanoseconds per line).")
+    Path costsFile;
+
+    @Option(names = "--help-costs", description = "List the cost parameters, their defaults and sources, and exit.")
+    boolean helpCosts;
+
+    @Option(names = "--json", description = "Print the results as JSON.")
+    boolean json;
+
+    @Option(names = "--csv", description = "Print the results as CSV.")
+    boolean csv;
+
+    @Option(names = "--html", paramLabel = "DIR", description = "Also write DIR/report.html: the table, bar charts and a swimlane timeline of each unsafe design's counterexample.")
+    Path html;
+
+    @CommandLine.Spec
+    CommandLine.Model.CommandSpec spec;
+
+    @Override
+    public Integer call() throws IOException {
+        PrintWriter out = spec.commandLine().getOut();
+        if (helpCosts) {
+            CostModel.PARAMS.forEach((k, p) -> out.printf("%-18s %10s %-20s %s%n", k, p.defaultNs(), p.unit(), p.source()));
+            out.flush();
+            return 0;
+        }
+        if (json && csv) throw new CommandLine.ParameterException(spec.commandLine(), "--json and --csv exclude each other");
+        CostModel model = costModel();
+        StackConfig base = stack.toConfig();
+        String err = base.validate();
+        if (err != null) throw new CommandLine.ParameterException(spec.commandLine(), err);
+        StackConfig small = StackOptions.small().toConfig();
+        List<HtmlReport.Row> rows = new ArrayList<>();
+        List<HtmlReport.Counterexample> unsafe = new ArrayList<>();
+        for (Design d : new TreeSet<>(designs)) {
+            StackConfig checked = d.applyTo(small);
+            Checker.Result v = new Checker(() -> new Stack(checked, Trace.off()), Checker.Options.defaults()).run();
+            String property = v.violation() == null ? null : v.violation().property().label();
+            if (v.verdict() == Checker.Verdict.UNSAFE) unsafe.add(counterexample(d, checked, v));
+            CostSummary stream = CostSummary.measure(CostSummary.Workload.TCP_STREAM.apply(base, d), "TCP_STREAM", model, seed);
+            CostSummary rr = CostSummary.measure(CostSummary.Workload.TCP_RR.apply(base, d), "TCP_RR", model, seed);
+            rows.add(new HtmlReport.Row(d.name(), d.summary(), v.verdict().name().toLowerCase(Locale.ROOT), property, stream, rr));
+        }
+        if (json) out.println(Json.write(Map.of("designs", rows.stream().map(CompareCommand::asMap).toList(), "costs", model.values())));
+        else if (csv) printCsv(out, rows);
+        else printTable(out, rows);
+        if (html != null) {
+            Files.createDirectories(html);
+            Path file = html.resolve("report.html");
+            Files.writeString(file, HtmlReport.compare(rows, model, unsafe, "./tcesim compare" + stack.asArgsWithoutDesign()), StandardCharsets.UTF_8);
+            if (!json && !csv) out.println("report written to " + file);
+        }
+        out.flush();
+        return 0;
+    }
+
+    private HtmlReport.Counterexample counterexample(Design d, StackConfig cfg, Checker.Result r) {
+        Stack st = new Stack(cfg, new Trace(1 << 16, 24));
+        Simulation.run(st, Chooser.scripted(r.choices()), 10_000_000);
+        List<tcesim.sim.Event> events = st.trace().recent().stream().filter(e -> e.step() > 0).toList();
+        return new HtmlReport.Counterexample(d.name(), st.oracles().first() != null ? st.oracles().first() : r.violation(), events,
+                "./tcesim repro --choices " + CheckCommand.join(r.choices()) + " --design " + d + " --max-iotlb-entries " + cfg.maxIotlbEntries()
+                        + " --packets 2 --ring-size 2 --ram-mib 16 --window-kib 64 --no-kernel-churn");
+    }
+
+    private CostModel costModel() throws IOException {
+        CostModel m = CostModel.defaults();
+        Map<String, String> all = new LinkedHashMap<>();
+        if (costsFile != null) {
+            if (!Files.isReadable(costsFile)) throw new CommandLine.ParameterException(spec.commandLine(), "--costs: cannot read " + costsFile);
+            Properties p = new Properties();
+            try (Reader r = Files.newBufferedReader(costsFile, StandardCharsets.UTF_8)) {
+                p.load(r);
+            }
+            new TreeSet<>(p.stringPropertyNames()).forEach(k -> all.put(k, p.getProperty(k)));
+        }
+        all.putAll(costs);
+        for (Map.Entry<String, String> e : all.entrySet()) {
+            try {
+                m = m.with(e.getKey().trim(), Double.parseDouble(e.getValue().trim()));
+            } catch (NumberFormatException ex) {
+                throw new CommandLine.ParameterException(spec.commandLine(), "cost parameter '" + e.getKey() + "': '" + e.getValue() + "' is not a number");
+            } catch (IllegalArgumentException ex) {
+                throw new CommandLine.ParameterException(spec.commandLine(), ex.getMessage());
+            }
+        }
+        return m;
+    }
+
+    private static void printTable(PrintWriter out, List<HtmlReport.Row> rows) {
+        out.printf("%-5s %-22s %9s %9s %8s %22s %9s %7s %10s %10s%n", "design", "verdict", "STREAM", "exits/pk", "IOTLB", "hcalls real/virt/QEMU",
+                "invalid.", "kills", "ns/pkt", "RR ns/pkt");
+        for (HtmlReport.Row r : rows) {
+            CostSummary s = r.stream();
+            String verdict = r.verdict() + (r.property() == null ? "" : " (" + r.property().replace("no ", "") + ")");
+            out.printf(Locale.ROOT, "%-6s %-22s %6.2f Gb %9.3f %8d %22s %9d %7d %10.0f %10.0f%n", r.design(), verdict, s.gbps(), s.exitsPerPacket(),
+                    s.iotlbMisses(), s.hcallsReal() + "/" + s.hcallsVirtual() + "/" + s.hcallsQemu(), s.invalidations(), s.tceKills(), s.nsPerPacket(),
+                    r.rr().nsPerPacket());
+        }
+    }
+
+    private static void printCsv(PrintWriter out, List<HtmlReport.Row> rows) {
+        out.println("design,verdict,property,workload,packets,gbps,ns_per_packet,exits_per_packet,hcalls_real,hcalls_virtual,hcalls_qemu,iotlb_hits,iotlb_misses,iotlb_evictions,invalidations,tce_kills");
+        for (HtmlReport.Row r : rows) {
+            for (CostSummary s : List.of(r.stream(), r.rr())) {
+                out.printf(Locale.ROOT, "%s,%s,%s,%s,%d,%.4f,%.1f,%.4f,%d,%d,%d,%d,%d,%d,%d,%d%n", r.design(), r.verdict(), r.property() == null ? "" : r.property(),
+                        s.workload(), s.packets(), s.gbps(), s.nsPerPacket(), s.exitsPerPacket(), s.hcallsReal(), s.hcallsVirtual(), s.hcallsQemu(),
+                        s.iotlbHits(), s.iotlbMisses(), s.iotlbEvictions(), s.invalidations(), s.tceKills());
+            }
+        }
+    }
+
+    private static Map<String, Object> asMap(HtmlReport.Row r) {
+        Map<String, Object> m = new LinkedHashMap<>();
+        m.put("design", r.design());
+        m.put("summary", r.summary());
+        m.put("verdict", r.verdict());
+        if (r.property() != null) m.put("property", r.property());
+        m.put("tcpStream", r.stream());
+        m.put("tcpRr", r.rr());
+        return m;
+    }
+}

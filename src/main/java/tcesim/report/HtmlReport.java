@@ -1,0 +1,100 @@
+package tcesim.report;
+
+import java.util.List;
+import java.util.Locale;
+import tcesim.sim.CostModel;
+import tcesim.sim.Event;
+import tcesim.sim.Violation;
+
+/** Self-contained HTML pages (inline CSS and SVG, nothing fetched) for people to look at. */
+public final class HtmlReport {
+    private HtmlReport() {}
+
+    /** One design's line of the comparison. */
+    public record Row(String design, String summary, String verdict, String property, CostSummary stream, CostSummary rr) {}
+
+    /** A counterexample to draw. */
+    public record Counterexample(String design, Violation violation, List<Event> events, String replay) {}
+
+    public static String compare(List<Row> rows, CostModel model, List<Counterexample> unsafe, String command) {
+        StringBuilder sb = head("tcesim: invalidation designs compared");
+        sb.append("<h1>Invalidation designs: safety and cost</h1>\n");
+        sb.append("<p class=\"cmd\">").append(Timeline.esc(command)).append("</p>\n");
+        sb.append("<section id=\"verdicts\"><h2>Verdict and cost</h2>\n<table>\n<tr><th>design</th><th>what it changes</th><th>verdict (exhaustive check)</th>"
+                + "<th>TCP_STREAM Gbit/s</th><th>exits / packet</th><th>hypercalls real / virtual / QEMU</th><th>IOTLB hits / misses / evictions</th>"
+                + "<th>invalidations</th><th>tce_kills</th><th>ns / packet (STREAM)</th><th>TCP_RR ns / packet</th></tr>\n");
+        for (Row r : rows) {
+            CostSummary s = r.stream();
+            sb.append(String.format(Locale.ROOT, "<tr><td>%s</td><td>%s</td><td class=\"%s\">%s</td><td>%.2f</td><td>%.3f</td><td>%d / %d / %d</td><td>%d / %d / %d</td><td>%d</td><td>%d</td><td>%.0f</td><td>%.0f</td></tr>%n",
+                    r.design(), Timeline.esc(r.summary()), r.verdict().equals("safe") ? "safe" : "unsafe",
+                    Timeline.esc(r.verdict() + (r.property() == null ? "" : ": " + r.property())), s.gbps(), s.exitsPerPacket(),
+                    s.hcallsReal(), s.hcallsVirtual(), s.hcallsQemu(), s.iotlbHits(), s.iotlbMisses(), s.iotlbEvictions(), s.invalidations(), s.tceKills(),
+                    s.nsPerPacket(), r.rr().nsPerPacket()));
+        }
+        sb.append("</table></section>\n");
+        sb.append("<section id=\"charts\"><h2>Throughput and exits</h2>\n");
+        String[] labels = rows.stream().map(Row::design).toArray(String[]::new);
+        sb.append(bars("Simulated TCP_STREAM throughput (Gbit/s)", labels, rows.stream().mapToDouble(r -> r.stream().gbps()).toArray(), "%.2f"));
+        sb.append(bars("Exits to QEMU per packet (TCP_STREAM)", labels, rows.stream().mapToDouble(r -> r.stream().exitsPerPacket()).toArray(), "%.3f"));
+        sb.append("</section>\n");
+        sb.append("<section id=\"timelines\"><h2>Counterexamples</h2>\n");
+        if (unsafe.isEmpty()) sb.append("<p>No design is unsafe on the checked configuration.</p>\n");
+        for (Counterexample c : unsafe) {
+            sb.append("<h3>").append(c.design()).append(": ").append(Timeline.esc(c.violation().property().label())).append(" broken</h3>\n");
+            sb.append("<p>").append(Timeline.esc(c.violation().actor() + " " + c.violation().access() + ", but " + c.violation().why())).append("</p>\n");
+            sb.append("<div class=\"scroll\">").append(Timeline.svg(c.events(), c.violation())).append("</div>\n");
+            sb.append("<p class=\"cmd\">").append(Timeline.esc(c.replay())).append("</p>\n");
+        }
+        sb.append("</section>\n");
+        sb.append(costTable(model));
+        return sb.append("</body></html>\n").toString();
+    }
+
+    public static String repro(String title, Violation v, List<Event> events, String replay) {
+        StringBuilder sb = head("tcesim: " + title);
+        sb.append("<h1>").append(Timeline.esc(title)).append("</h1>\n");
+        sb.append("<section id=\"timelines\">\n");
+        if (v != null) sb.append("<p>").append(Timeline.esc(v.actor() + " " + v.access() + ", but " + v.why())).append("</p>\n");
+        else sb.append("<p>No property broken.</p>\n");
+        sb.append("<div class=\"scroll\">").append(Timeline.svg(events, v)).append("</div>\n");
+        sb.append("<p class=\"cmd\">").append(Timeline.esc(replay)).append("</p>\n</section>\n");
+        return sb.append("</body></html>\n").toString();
+    }
+
+    static String costTable(CostModel model) {
+        StringBuilder sb = new StringBuilder("<section id=\"costs\"><h2>Cost model</h2>\n<table>\n<tr><th>parameter</th><th>value</th><th>unit</th><th>source</th></tr>\n");
+        CostModel.PARAMS.forEach((k, p) -> sb.append(String.format(Locale.ROOT, "<tr><td>%s</td><td>%s</td><td>%s</td><td>%s</td></tr>%n",
+                k, trim(model.get(k)), Timeline.esc(p.unit()), Timeline.esc(p.source()))));
+        return sb.append("</table></section>\n").toString();
+    }
+
+    private static String trim(double v) {
+        return v == Math.rint(v) ? String.valueOf((long) v) : String.valueOf(v);
+    }
+
+    static String bars(String title, String[] labels, double[] values, String fmt) {
+        int w = 640, barH = 22, left = 70;
+        int h = 30 + labels.length * (barH + 6);
+        double max = 0;
+        for (double v : values) max = Math.max(max, v);
+        StringBuilder sb = new StringBuilder(String.format(Locale.ROOT,
+                "<svg xmlns=\"http://www.w3.org/2000/svg\" class=\"bars\" width=\"%d\" height=\"%d\"><text x=\"0\" y=\"16\" style=\"font:bold 13px sans-serif\">%s</text>%n",
+                w, h, Timeline.esc(title)));
+        for (int i = 0; i < labels.length; i++) {
+            int y = 26 + i * (barH + 6);
+            int len = max == 0 ? 0 : (int) Math.round((w - left - 90) * values[i] / max);
+            sb.append(String.format(Locale.ROOT, "<text x=\"0\" y=\"%d\" style=\"font:12px sans-serif\">%s</text><rect class=\"bar\" x=\"%d\" y=\"%d\" width=\"%d\" height=\"%d\" fill=\"#4c78a8\"/>"
+                    + "<text x=\"%d\" y=\"%d\" style=\"font:12px sans-serif\">%s</text>%n",
+                    y + 15, Timeline.esc(labels[i]), left, y, Math.max(1, len), barH, left + len + 6, y + 15, String.format(Locale.ROOT, fmt, values[i])));
+        }
+        return sb.append("</svg>\n").toString();
+    }
+
+    private static StringBuilder head(String title) {
+        return new StringBuilder("<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"/><title>").append(Timeline.esc(title))
+                .append("</title>\n<style>body{font:14px sans-serif;margin:24px;color:#222}table{border-collapse:collapse;margin:8px 0}"
+                        + "td,th{border:1px solid #ccc;padding:4px 8px;text-align:left;vertical-align:top}th{background:#eee}"
+                        + ".safe{color:#2a7d2a;font-weight:bold}.unsafe{color:#d62728;font-weight:bold}.cmd{font:12px monospace;color:#555}"
+                        + ".scroll{overflow-x:auto;border:1px solid #ddd}</style></head><body>\n");
+    }
+}

@@ -1,0 +1,86 @@
+package tcesim.cli;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+class CompareCommandTest {
+    static final String[] SMALL = {"compare", "--designs", "D0,D2", "--packets", "300"};
+
+    static CliRun compare(String... more) {
+        String[] all = new String[SMALL.length + more.length];
+        System.arraycopy(SMALL, 0, all, 0, SMALL.length);
+        System.arraycopy(more, 0, all, SMALL.length, more.length);
+        return CliRun.of(all);
+    }
+
+    @Test
+    void theTableShowsVerdictsAndCosts() {
+        CliRun r = compare();
+        assertThat(r.exit()).isZero();
+        assertThat(r.stdout()).contains("D0     unsafe (stale access)").contains("D2     safe").contains("exits/pk");
+    }
+
+    @Test
+    void jsonCarriesBothWorkloadsAndTheCosts() throws Exception {
+        JsonNode n = new ObjectMapper().readTree(compare("--json").stdout());
+        assertThat(n.get("designs")).hasSize(2);
+        JsonNode d2 = n.get("designs").get(1);
+        assertThat(d2.get("verdict").asText()).isEqualTo("safe");
+        assertThat(d2.get("tcpStream").get("hcallsQemu").asLong()).isEqualTo(1200);
+        assertThat(d2.get("tcpRr").get("packets").asLong()).isPositive();
+        assertThat(n.get("costs").get("tce.kill").asDouble()).isEqualTo(6100);
+    }
+
+    @Test
+    void csvHasOneLinePerDesignAndWorkload() {
+        String out = compare("--csv").stdout();
+        assertThat(out.lines()).hasSize(1 + 4);
+        assertThat(out).startsWith("design,verdict,property,workload,");
+    }
+
+    @Test
+    void overridesFromFlagsAndFilesChangeTheResult(@TempDir Path dir) throws Exception {
+        double base = nsPerPacket(compare("--json"));
+        double flag = nsPerPacket(compare("--json", "--cost", "exit.qemu=80000"));
+        Path f = dir.resolve("costs.properties");
+        Files.writeString(f, "# slower exits\nexit.qemu = 80000\n");
+        double file = nsPerPacket(compare("--json", "--costs", f.toString()));
+        assertThat(flag).isGreaterThan(base);
+        assertThat(file).isEqualTo(flag);
+    }
+
+    static double nsPerPacket(CliRun r) throws Exception {
+        return new ObjectMapper().readTree(r.stdout()).get("designs").get(1).get("tcpStream").get("nsPerPacket").asDouble();
+    }
+
+    @Test
+    void htmlIsWritten(@TempDir Path dir) throws Exception {
+        CliRun r = compare("--html", dir.toString());
+        assertThat(r.exit()).isZero();
+        String html = Files.readString(dir.resolve("report.html"));
+        assertThat(html).contains("<svg").contains("id=\"timelines\"").contains("D0: no stale access broken");
+    }
+
+    @Test
+    void badCostsAreUsageErrors(@TempDir Path dir) {
+        for (String[] bad : new String[][] {{"--cost", "nope=1"}, {"--cost", "eventfd=fast"}, {"--cost", "eventfd=-5"},
+                {"--costs", dir.resolve("missing").toString()}, {"--json", "--csv"}}) {
+            CliRun r = compare(bad);
+            assertThat(r.exit()).as(String.join(" ", bad)).isEqualTo(2);
+            assertThat(r.err()).doesNotContain("Exception");
+        }
+    }
+
+    @Test
+    void helpCostsListsEveryParameterWithItsSource() {
+        CliRun r = CliRun.of("compare", "--help-costs");
+        assertThat(r.exit()).isZero();
+        assertThat(r.stdout()).contains("tce.kill").contains("iotlb.miss").contains("estimate:");
+    }
+}
