@@ -54,6 +54,7 @@ public final class ReproCommand implements Callable<Integer> {
         if (seeds < 1) throw new CommandLine.ParameterException(spec.commandLine(), "--seeds must be at least 1");
         if (maxSteps < 0) throw new CommandLine.ParameterException(spec.commandLine(), "--max-steps must not be negative");
         out.printf("tcesim repro: design %s (%s)%n", cfg.design(), cfg.design().summary());
+        if (stack.scenarioSeed() != null && !stack.matched("--seed")) seed = stack.scenarioSeed();
         if (seeds == 1) {
             boolean bad = one(out, cfg, seed);
             out.flush();

@@ -1,5 +1,6 @@
 package tcesim.cli;
 
+import picocli.CommandLine;
 import picocli.CommandLine.Option;
 import tcesim.guest.FirmwareFeatures;
 import tcesim.kvm.HostCaps;
@@ -28,6 +29,12 @@ public final class StackOptions {
 
     @Option(names = "--packets", paramLabel = "N", description = "Packets each way, RX and TX (default: ${DEFAULT-VALUE}).")
     long packets = 5000;
+
+    @Option(names = "--tx-packets", paramLabel = "N", description = "TX packets, when they differ from --packets.")
+    Long txPackets;
+
+    @Option(names = "--packet-bytes", paramLabel = "N", description = "Bytes per packet, 64..4096 (default: ${DEFAULT-VALUE}).")
+    int packetBytes = 1500;
 
     @Option(names = "--vcpus", paramLabel = "N", description = "Guest vCPUs, 1..8 (default: ${DEFAULT-VALUE}).")
     int vcpus = 1;
@@ -74,33 +81,95 @@ public final class StackOptions {
         return o;
     }
 
+    @Option(names = "--scenario", paramLabel = "FILE", description = "Read the configuration from a YAML/JSON scenario file (see README); options given on the command line override it.")
+    java.nio.file.Path scenario;
+
+    @CommandLine.Spec(CommandLine.Spec.Target.MIXEE)
+    CommandLine.Model.CommandSpec mixee;
+
+    private Scenario.Loaded loaded;
+
     public StackConfig toConfig() {
-        return design.applyTo(StackConfig.seed().toBuilder().host(host.caps).fw(new FirmwareFeatures(!noIndirect, !noStuff, ddw, !noClear))
-                .vcpus(vcpus).maxIotlbEntries(maxIotlbEntries).rxPackets(packets).txPackets(packets).ringSize(ringSize)
-                .ramBytes(ramMib << 20).windowBytes(windowKib << 10)
-                .kernelChurn(!noChurn).rxRevokes(rxRevokes).passthroughPackets(passthrough).build());
+        FirmwareFeatures flagsFw = new FirmwareFeatures(!noIndirect, !noStuff, ddw, !noClear);
+        if (scenario == null) {
+            return design.applyTo(StackConfig.seed().toBuilder().host(host.caps).fw(flagsFw)
+                    .vcpus(vcpus).maxIotlbEntries(maxIotlbEntries).rxPackets(packets).txPackets(txPackets == null ? packets : txPackets)
+                    .ringSize(ringSize).packetBytes(packetBytes).ramBytes(ramMib << 20).windowBytes(windowKib << 10)
+                    .kernelChurn(!noChurn).rxRevokes(rxRevokes).passthroughPackets(passthrough).build());
+        }
+        StackConfig.Builder b = loadScenario().config().toBuilder();
+        StackConfig sc = b.build();
+        if (matched("--host")) b.host(host.caps);
+        if (matched("--vcpus")) b.vcpus(vcpus);
+        if (matched("--max-iotlb-entries")) b.maxIotlbEntries(maxIotlbEntries);
+        if (matched("--packets")) b.rxPackets(packets).txPackets(packets);
+        if (matched("--tx-packets")) b.txPackets(txPackets);
+        if (matched("--packet-bytes")) b.packetBytes(packetBytes);
+        if (matched("--ring-size")) b.ringSize(ringSize);
+        if (matched("--ram-mib")) b.ramBytes(ramMib << 20);
+        if (matched("--window-kib")) b.windowBytes(windowKib << 10);
+        if (matched("--no-kernel-churn")) b.kernelChurn(!noChurn);
+        if (matched("--rx-revokes")) b.rxRevokes(rxRevokes);
+        if (matched("--passthrough")) b.passthroughPackets(passthrough);
+        FirmwareFeatures f = sc.fw();
+        b.fw(new FirmwareFeatures(matched("--no-indirect") ? !noIndirect : f.putTceIndirect(), matched("--no-stuff-tce") ? !noStuff : f.stuffTce(),
+                matched("--ddw") ? ddw : f.ddw(), matched("--no-clear") ? !noClear : f.clearOnUnmap()));
+        Design d = matched("--design") ? design : sc.design();
+        design = d;
+        return d.applyTo(b.build());
     }
 
-    /** The options as they would be typed, for replay lines. */
+    /** The seed a scenario file gives, or null. */
+    public Long scenarioSeed() {
+        return scenario == null ? null : loadScenario().seed();
+    }
+
+    private Scenario.Loaded loadScenario() {
+        if (loaded == null) {
+            try {
+                loaded = Scenario.load(scenario);
+            } catch (Scenario.Invalid e) {
+                throw new CommandLine.ParameterException(mixee.commandLine(), e.getMessage());
+            }
+        }
+        return loaded;
+    }
+
+    boolean matched(String option) {
+        if (mixee == null || mixee.commandLine() == null) return false;
+        CommandLine.ParseResult pr = mixee.commandLine().getParseResult();
+        return pr != null && pr.hasMatchedOption(option);
+    }
+
+    /** The options as they would be typed, for replay lines: every setting of the effective configuration. */
     public String asArgs() {
-        return " --design " + design + asArgsWithoutDesign();
+        StackConfig c = toConfig();
+        return " --design " + c.design() + argsOf(c);
     }
 
     /** The options but the design, for commands that go over several designs. */
     public String asArgsWithoutDesign() {
+        return argsOf(toConfig());
+    }
+
+    /** Flags that rebuild {@code c} (design aside) from the defaults of {@code repro}. */
+    static String argsOf(StackConfig c) {
         StringBuilder sb = new StringBuilder();
-        sb.append(" --host ").append(host).append(" --max-iotlb-entries ").append(maxIotlbEntries)
-                .append(" --packets ").append(packets).append(" --vcpus ").append(vcpus);
-        if (ringSize != 256) sb.append(" --ring-size ").append(ringSize);
-        if (ramMib != 256) sb.append(" --ram-mib ").append(ramMib);
-        if (windowKib != 1L << 20) sb.append(" --window-kib ").append(windowKib);
-        if (noStuff) sb.append(" --no-stuff-tce");
-        if (noIndirect) sb.append(" --no-indirect");
-        if (ddw) sb.append(" --ddw");
-        if (noClear) sb.append(" --no-clear");
-        if (noChurn) sb.append(" --no-kernel-churn");
-        if (rxRevokes != 0) sb.append(" --rx-revokes ").append(rxRevokes);
-        if (passthrough != 0) sb.append(" --passthrough ").append(passthrough);
+        for (Host h : Host.values()) if (h.caps.equals(c.host())) sb.append(" --host ").append(h);
+        sb.append(" --max-iotlb-entries ").append(c.maxIotlbEntries()).append(" --packets ").append(c.rxPackets());
+        if (c.txPackets() != c.rxPackets()) sb.append(" --tx-packets ").append(c.txPackets());
+        sb.append(" --vcpus ").append(c.vcpus());
+        if (c.ringSize() != 256) sb.append(" --ring-size ").append(c.ringSize());
+        if (c.ramBytes() != 256L << 20) sb.append(" --ram-mib ").append(c.ramBytes() >> 20);
+        if (c.windowBytes() != 1L << 30) sb.append(" --window-kib ").append(c.windowBytes() >> 10);
+        if (c.packetBytes() != 1500) sb.append(" --packet-bytes ").append(c.packetBytes());
+        if (!c.fw().stuffTce()) sb.append(" --no-stuff-tce");
+        if (!c.fw().putTceIndirect()) sb.append(" --no-indirect");
+        if (c.fw().ddw()) sb.append(" --ddw");
+        if (!c.fw().clearOnUnmap()) sb.append(" --no-clear");
+        if (!c.kernelChurn()) sb.append(" --no-kernel-churn");
+        if (c.rxRevokes() != 0) sb.append(" --rx-revokes ").append(c.rxRevokes());
+        if (c.passthroughPackets() != 0) sb.append(" --passthrough ").append(c.passthroughPackets());
         return sb.toString();
     }
 }

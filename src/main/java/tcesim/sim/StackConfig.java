@@ -50,18 +50,28 @@ public record StackConfig(HostCaps host, Design design, FirmwareFeatures fw, int
                 2048, 5000, 5000, 1500, 256, true, 0, 0, Faults.NONE);
     }
 
+    /** A field out of range: which one (the record component's name) and why. */
+    public record Problem(String field, String message) {}
+
     /** Checks ranges; returns null or a message naming the field. */
     public String validate() {
-        if (vcpus < 1 || vcpus > 8) return "vcpus must be 1..8, got " + vcpus;
-        if (ramBytes < (16L << 20) || ramBytes > (64L << 30) || (ramBytes & 0xfff) != 0) return "ram must be 16 MiB..64 GiB in 4 KiB units, got " + ramBytes;
-        if (windowBytes < (64L << 10) || windowBytes > (1L << 40) || Long.bitCount(windowBytes) != 1) return "window must be a power of two from 64 KiB to 1 TiB, got " + windowBytes;
-        if (maxIotlbEntries < 1 || maxIotlbEntries > (1 << 24)) return "max-iotlb-entries must be 1..16777216, got " + maxIotlbEntries;
-        if (rxPackets < 0 || txPackets < 0) return "packet counts must not be negative";
-        if (packetBytes < 64 || packetBytes > 4096) return "packet-bytes must be 64..4096, got " + packetBytes;
-        if (ringSize < 2 || ringSize > 4096 || Integer.bitCount(ringSize) != 1) return "ring-size must be a power of two 2..4096, got " + ringSize;
-        if (rxRevokes < 0) return "rx-revokes must not be negative, got " + rxRevokes;
-        if (passthroughPackets < 0) return "passthrough packets must not be negative, got " + passthroughPackets;
-        if (passthroughPackets > 0 && fw.ddw()) return "a passthrough device with a DDW guest is not modelled (its hardware table covers the default window only)";
+        Problem p = problem();
+        return p == null ? null : p.message();
+    }
+
+    /** Checks ranges; returns null or the first field out of range. */
+    public Problem problem() {
+        if (vcpus < 1 || vcpus > 8) return new Problem("vcpus", "vcpus must be 1..8, got " + vcpus);
+        if (ramBytes < (16L << 20) || ramBytes > (64L << 30) || (ramBytes & 0xfff) != 0) return new Problem("ramBytes", "ram must be 16 MiB..64 GiB in 4 KiB units, got " + ramBytes + " bytes");
+        if (windowBytes < (64L << 10) || windowBytes > (1L << 40) || Long.bitCount(windowBytes) != 1) return new Problem("windowBytes", "window must be a power of two from 64 KiB to 1 TiB, got " + windowBytes + " bytes");
+        if (maxIotlbEntries < 1 || maxIotlbEntries > (1 << 24)) return new Problem("maxIotlbEntries", "max-iotlb-entries must be 1..16777216, got " + maxIotlbEntries);
+        if (rxPackets < 0) return new Problem("rxPackets", "packet counts must not be negative, got " + rxPackets);
+        if (txPackets < 0) return new Problem("txPackets", "packet counts must not be negative, got " + txPackets);
+        if (packetBytes < 64 || packetBytes > 4096) return new Problem("packetBytes", "packet-bytes must be 64..4096, got " + packetBytes);
+        if (ringSize < 2 || ringSize > 4096 || Integer.bitCount(ringSize) != 1) return new Problem("ringSize", "ring-size must be a power of two 2..4096, got " + ringSize);
+        if (rxRevokes < 0) return new Problem("rxRevokes", "rx-revokes must not be negative, got " + rxRevokes);
+        if (passthroughPackets < 0) return new Problem("passthroughPackets", "passthrough packets must not be negative, got " + passthroughPackets);
+        if (passthroughPackets > 0 && fw.ddw()) return new Problem("passthroughPackets", "a passthrough device with a DDW guest is not modelled (its hardware table covers the default window only)");
         return null;
     }
 

@@ -1,0 +1,255 @@
+package tcesim.cli;
+
+import com.fasterxml.jackson.core.JsonFactory;
+import com.fasterxml.jackson.core.JsonParser;
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.core.JsonToken;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayDeque;
+import java.util.Deque;
+import java.util.HashMap;
+import java.util.Iterator;
+import java.util.LinkedHashMap;
+import java.util.Locale;
+import java.util.Map;
+import tcesim.guest.FirmwareFeatures;
+import tcesim.sim.Design;
+import tcesim.sim.StackConfig;
+
+/**
+ * A scenario file: a whole configuration in YAML (or JSON, which is YAML too), every field checked, any
+ * unknown key rejected, each problem reported with its file, line and dotted field name.
+ *
+ * <pre>
+ * design: D0                 # D0 D1 D2 D3a D3b D4 V
+ * host: powernv              # powernv no_vfio_tce no_kvm_tce
+ * seed: 1
+ * window_kib: 1048576        # default DMA window, a power of two, 64 KiB .. 1 TiB
+ * guest:
+ *   vcpus: 1
+ *   ram_mib: 256
+ *   stuff_tce: true
+ *   put_tce_indirect: true
+ *   ddw: false
+ *   clear_on_unmap: true
+ *   kernel_churn: true
+ *   rx_revokes: 0
+ * vhost:
+ *   max_iotlb_entries: 32768
+ * workload:
+ *   rx_packets: 5000
+ *   tx_packets: 5000
+ *   packet_bytes: 1500
+ *   ring_size: 256
+ *   passthrough_packets: 0
+ * </pre>
+ */
+public final class Scenario {
+    /** A scenario that cannot be used; the message names the file, line and field. */
+    public static final class Invalid extends Exception {
+        private static final long serialVersionUID = 1L;
+
+        Invalid(String message) { super(message); }
+    }
+
+    /** The config and the seed a scenario gives. */
+    public record Loaded(StackConfig config, Long seed) {}
+
+    private enum Type { INT, BOOL, STRING }
+
+    /** Every key, its type, and for numbers the allowed range. */
+    private static final Map<String, Object[]> KEYS = new LinkedHashMap<>();
+
+    private static void key(String path, Type t, long min, long max) {
+        KEYS.put(path, new Object[] {t, min, max});
+    }
+
+    static {
+        key("design", Type.STRING, 0, 0);
+        key("host", Type.STRING, 0, 0);
+        key("seed", Type.INT, 0, Long.MAX_VALUE);
+        key("window_kib", Type.INT, 64, 1L << 30);
+        key("guest", null, 0, 0);
+        key("guest.vcpus", Type.INT, 1, 8);
+        key("guest.ram_mib", Type.INT, 16, 64 * 1024);
+        key("guest.stuff_tce", Type.BOOL, 0, 0);
+        key("guest.put_tce_indirect", Type.BOOL, 0, 0);
+        key("guest.ddw", Type.BOOL, 0, 0);
+        key("guest.clear_on_unmap", Type.BOOL, 0, 0);
+        key("guest.kernel_churn", Type.BOOL, 0, 0);
+        key("guest.rx_revokes", Type.INT, 0, 1_000_000);
+        key("vhost", null, 0, 0);
+        key("vhost.max_iotlb_entries", Type.INT, 1, 1 << 24);
+        key("workload", null, 0, 0);
+        key("workload.rx_packets", Type.INT, 0, 1L << 40);
+        key("workload.tx_packets", Type.INT, 0, 1L << 40);
+        key("workload.packet_bytes", Type.INT, 64, 4096);
+        key("workload.ring_size", Type.INT, 2, 4096);
+        key("workload.passthrough_packets", Type.INT, 0, 1L << 40);
+    }
+
+    /** Where StackConfig's own range checks land in a scenario file. */
+    private static final Map<String, String> FIELD_OF = Map.of("vcpus", "guest.vcpus", "ramBytes", "guest.ram_mib", "windowBytes", "window_kib",
+            "maxIotlbEntries", "vhost.max_iotlb_entries", "rxPackets", "workload.rx_packets", "txPackets", "workload.tx_packets",
+            "packetBytes", "workload.packet_bytes", "ringSize", "workload.ring_size", "rxRevokes", "guest.rx_revokes",
+            "passthroughPackets", "workload.passthrough_packets");
+
+    private Scenario() {}
+
+    public static Loaded load(Path file) throws Invalid {
+        String text;
+        try {
+            text = Files.readString(file, StandardCharsets.UTF_8);
+        } catch (IOException e) {
+            throw new Invalid(file + ": cannot read: " + e.getMessage());
+        }
+        return parse(file.toString(), text);
+    }
+
+    public static Loaded parse(String name, String text) throws Invalid {
+        Map<String, Integer> lines = new HashMap<>();
+        JsonNode root;
+        try {
+            JsonFactory f = new YAMLFactory();
+            collectLines(f, text, lines);
+            root = new ObjectMapper(f).readTree(text);
+        } catch (JsonProcessingException e) {
+            int line = e.getLocation() == null ? 0 : e.getLocation().getLineNr();
+            throw new Invalid(String.format("%s:%d: not valid YAML: %s", name, line, e.getOriginalMessage()));
+        } catch (IOException e) {
+            throw new Invalid(name + ": " + e.getMessage());
+        }
+        if (root == null || root.isMissingNode() || root.isNull()) throw new Invalid(name + ":1: the file is empty");
+        if (!root.isObject()) throw new Invalid(name + ":1: a scenario is a mapping of keys to values");
+        Map<String, JsonNode> values = new LinkedHashMap<>();
+        walk(name, "", root, lines, values);
+
+        StackConfig.Builder b = StackConfig.seed().toBuilder();
+        FirmwareFeatures fw = StackConfig.seed().fw();
+        boolean ind = fw.putTceIndirect(), stuff = fw.stuffTce(), ddw = fw.ddw(), clear = fw.clearOnUnmap();
+        Long seed = null;
+        Design design = null;
+        for (Map.Entry<String, JsonNode> e : values.entrySet()) {
+            String k = e.getKey();
+            JsonNode v = e.getValue();
+            switch (k) {
+                case "design" -> design = enumValue(name, lines, k, v.asText(), Design.class);
+                case "host" -> b.host(enumValue(name, lines, k, v.asText(), StackOptions.Host.class).caps);
+                case "seed" -> seed = v.asLong();
+                case "window_kib" -> b.windowBytes(v.asLong() << 10);
+                case "guest.vcpus" -> b.vcpus(v.asInt());
+                case "guest.ram_mib" -> b.ramBytes(v.asLong() << 20);
+                case "guest.stuff_tce" -> stuff = v.asBoolean();
+                case "guest.put_tce_indirect" -> ind = v.asBoolean();
+                case "guest.ddw" -> ddw = v.asBoolean();
+                case "guest.clear_on_unmap" -> clear = v.asBoolean();
+                case "guest.kernel_churn" -> b.kernelChurn(v.asBoolean());
+                case "guest.rx_revokes" -> b.rxRevokes(v.asInt());
+                case "vhost.max_iotlb_entries" -> b.maxIotlbEntries(v.asInt());
+                case "workload.rx_packets" -> b.rxPackets(v.asLong());
+                case "workload.tx_packets" -> b.txPackets(v.asLong());
+                case "workload.packet_bytes" -> b.packetBytes(v.asInt());
+                case "workload.ring_size" -> b.ringSize(v.asInt());
+                case "workload.passthrough_packets" -> b.passthroughPackets(v.asLong());
+                default -> throw new IllegalStateException(k);
+            }
+        }
+        b.fw(new FirmwareFeatures(ind, stuff, ddw, clear));
+        StackConfig c = b.build();
+        if (design != null) c = design.applyTo(c);
+        StackConfig.Problem p = c.problem();
+        if (p != null) {
+            String field = FIELD_OF.getOrDefault(p.field(), p.field());
+            throw new Invalid(String.format("%s:%d: %s: %s", name, lines.getOrDefault(field, 1), field, p.message()));
+        }
+        return new Loaded(c, seed);
+    }
+
+    private static void walk(String name, String prefix, JsonNode node, Map<String, Integer> lines, Map<String, JsonNode> out) throws Invalid {
+        Iterator<Map.Entry<String, JsonNode>> it = node.fields();
+        while (it.hasNext()) {
+            Map.Entry<String, JsonNode> e = it.next();
+            String path = prefix.isEmpty() ? e.getKey() : prefix + "." + e.getKey();
+            int line = lines.getOrDefault(path, 1);
+            Object[] spec = KEYS.get(path);
+            if (spec == null) {
+                throw new Invalid(String.format("%s:%d: %s: unknown key (known here: %s)", name, line, path, knownUnder(prefix)));
+            }
+            JsonNode v = e.getValue();
+            if (spec[0] == null) {
+                if (!v.isObject()) throw new Invalid(String.format("%s:%d: %s: must be a mapping of keys", name, line, path));
+                walk(name, path, v, lines, out);
+                continue;
+            }
+            Type t = (Type) spec[0];
+            switch (t) {
+                case INT -> {
+                    if (!v.isIntegralNumber() || !v.canConvertToLong()) throw new Invalid(String.format("%s:%d: %s: must be a whole number, got %s", name, line, path, v));
+                    long min = (long) spec[1], max = (long) spec[2];
+                    if (v.asLong() < min || v.asLong() > max) throw new Invalid(String.format("%s:%d: %s: must be %d..%d, got %d", name, line, path, min, max, v.asLong()));
+                }
+                case BOOL -> {
+                    if (!v.isBoolean()) throw new Invalid(String.format("%s:%d: %s: must be true or false, got %s", name, line, path, v));
+                }
+                case STRING -> {
+                    if (!v.isTextual()) throw new Invalid(String.format("%s:%d: %s: must be a name, got %s", name, line, path, v));
+                }
+            }
+            out.put(path, v);
+        }
+    }
+
+    private static String knownUnder(String prefix) {
+        StringBuilder sb = new StringBuilder();
+        for (String k : KEYS.keySet()) {
+            String rest = prefix.isEmpty() ? k : k.startsWith(prefix + ".") ? k.substring(prefix.length() + 1) : null;
+            if (rest == null || rest.contains(".")) continue;
+            sb.append(sb.length() == 0 ? "" : ", ").append(rest);
+        }
+        return sb.toString();
+    }
+
+    private static <E extends Enum<E>> E enumValue(String name, Map<String, Integer> lines, String key, String text, Class<E> type) throws Invalid {
+        for (E e : type.getEnumConstants()) if (e.name().equalsIgnoreCase(text)) return e;
+        StringBuilder known = new StringBuilder();
+        for (E e : type.getEnumConstants()) known.append(known.length() == 0 ? "" : ", ").append(e.name());
+        throw new Invalid(String.format(Locale.ROOT, "%s:%d: %s: unknown value '%s' (one of %s)", name, lines.getOrDefault(key, 1), key, text, known));
+    }
+
+    /** The line of every key, by dotted path, from the token stream (the tree keeps no locations). */
+    private static void collectLines(JsonFactory f, String text, Map<String, Integer> lines) throws IOException {
+        try (JsonParser p = f.createParser(text)) {
+            Deque<String> path = new ArrayDeque<>();
+            String pending = null;
+            JsonToken t;
+            while ((t = p.nextToken()) != null) {
+                switch (t) {
+                    case FIELD_NAME -> {
+                        String full = path.isEmpty() ? p.currentName() : path.peekLast() + "." + p.currentName();
+                        lines.putIfAbsent(full, p.currentLocation().getLineNr());
+                        pending = full;
+                    }
+                    case START_OBJECT -> {
+                        if (pending != null) path.addLast(pending);
+                        else if (!path.isEmpty()) path.addLast(path.peekLast());
+                        pending = null;
+                    }
+                    case END_OBJECT -> {
+                        if (!path.isEmpty()) path.removeLast();
+                    }
+                    case START_ARRAY -> {
+                        p.skipChildren();
+                        pending = null;
+                    }
+                    default -> pending = null;
+                }
+            }
+        }
+    }
+}
