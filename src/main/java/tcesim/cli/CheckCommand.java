@@ -33,6 +33,9 @@ public final class CheckCommand implements Callable<Integer> {
     @Option(names = "--all", description = "Check every design against every guest variant and print one table.")
     boolean all;
 
+    @Option(names = "--hazards", description = "Check every design against every hazard (see --hazard) and print one table.")
+    boolean hazards;
+
     @Option(names = "--workers", paramLabel = "N", description = "Threads expanding states in parallel (default: ${DEFAULT-VALUE}).")
     int workers = 1;
 
@@ -76,6 +79,8 @@ public final class CheckCommand implements Callable<Integer> {
         StackConfig base = stack.toConfig();
         String err = base.validate();
         if (err != null) throw new CommandLine.ParameterException(spec.commandLine(), err);
+        if (stack.hazard != null && !stack.matched("--properties")) properties = java.util.EnumSet.copyOf(stack.hazard.properties());
+        if (hazards) return checkHazards(out, base);
         return all ? checkAll(out, base) : checkOne(out, base);
     }
 
@@ -144,6 +149,32 @@ public final class CheckCommand implements Callable<Integer> {
             }
         }
         if (json) out.println(Json.write(Map.of("results", rows)));
+        out.flush();
+        return worst;
+    }
+
+    private int checkHazards(PrintWriter out, StackConfig base) {
+        List<Map<String, Object>> rows = new ArrayList<>();
+        int worst = 0;
+        if (!json) out.printf("%-24s %-5s %-9s %-60s %8s%n", "hazard", "design", "verdict", "property broken: why", "states");
+        for (tcesim.sim.Hazard h : tcesim.sim.Hazard.values()) {
+            for (Design d : Design.values()) {
+                if (d.passthrough()) continue;
+                StackConfig cfg = h.apply(d.applyTo(base));
+                Checker.Result r = new Checker(() -> new Stack(cfg, Trace.off()),
+                        new Checker.Options(maxStates, workers, !noReduction, null, h.properties())).run();
+                worst = Math.max(worst, exitCode(r.verdict()) == 1 ? 1 : exitCode(r.verdict()) == 3 ? 3 : 0);
+                Map<String, Object> m = resultMap(d.name(), null, r, 0);
+                m.put("hazard", h.label());
+                rows.add(m);
+                if (!json) {
+                    String what = r.violation() == null ? "" : r.violation().property().label() + ": " + r.violation().why();
+                    out.printf("%-24s %-5s %-9s %-60s %8d%n", h.label(), d, r.verdict().name().toLowerCase(), what.length() > 60 ? what.substring(0, 60) : what, r.distinct());
+                    out.flush();
+                }
+            }
+        }
+        if (json) out.println(Json.write(Map.of("hazards", rows)));
         out.flush();
         return worst;
     }

@@ -30,6 +30,7 @@ import tcesim.sim.StackConfig;
  * design: D0                 # D0 D1 D2 D3a D3b D4 V
  * host: powernv              # powernv no_vfio_tce no_kvm_tce
  * seed: 1
+ * hazard: window-removal     # optional: one of the hazards next to the seed's bug
  * window_kib: 1048576        # default DMA window, a power of two, 64 KiB .. 1 TiB
  * guest:
  *   vcpus: 1
@@ -74,6 +75,7 @@ public final class Scenario {
         key("design", Type.STRING, 0, 0);
         key("host", Type.STRING, 0, 0);
         key("seed", Type.INT, 0, Long.MAX_VALUE);
+        key("hazard", Type.STRING, 0, 0);
         key("window_kib", Type.INT, 64, 1L << 30);
         key("guest", null, 0, 0);
         key("guest.vcpus", Type.INT, 1, 8);
@@ -135,6 +137,7 @@ public final class Scenario {
         boolean ind = fw.putTceIndirect(), stuff = fw.stuffTce(), ddw = fw.ddw(), clear = fw.clearOnUnmap();
         Long seed = null;
         Design design = null;
+        tcesim.sim.Hazard hazard = null;
         for (Map.Entry<String, JsonNode> e : values.entrySet()) {
             String k = e.getKey();
             JsonNode v = e.getValue();
@@ -142,6 +145,14 @@ public final class Scenario {
                 case "design" -> design = enumValue(name, lines, k, v.asText(), Design.class);
                 case "host" -> b.host(enumValue(name, lines, k, v.asText(), StackOptions.Host.class).caps);
                 case "seed" -> seed = v.asLong();
+                case "hazard" -> {
+                    hazard = tcesim.sim.Hazard.byLabel(v.asText());
+                    if (hazard == null) {
+                        StringBuilder known = new StringBuilder();
+                        for (tcesim.sim.Hazard h : tcesim.sim.Hazard.values()) known.append(known.length() == 0 ? "" : ", ").append(h.label());
+                        throw new Invalid(String.format("%s:%d: hazard: unknown value '%s' (one of %s)", name, lines.getOrDefault(k, 1), v.asText(), known));
+                    }
+                }
                 case "window_kib" -> b.windowBytes(v.asLong() << 10);
                 case "guest.vcpus" -> b.vcpus(v.asInt());
                 case "guest.ram_mib" -> b.ramBytes(v.asLong() << 20);
@@ -163,6 +174,7 @@ public final class Scenario {
         b.fw(new FirmwareFeatures(ind, stuff, ddw, clear));
         StackConfig c = b.build();
         if (design != null) c = design.applyTo(c);
+        if (hazard != null) c = hazard.apply(c);
         StackConfig.Problem p = c.problem();
         if (p != null) {
             String field = FIELD_OF.getOrDefault(p.field(), p.field());

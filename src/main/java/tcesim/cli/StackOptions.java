@@ -81,6 +81,20 @@ public final class StackOptions {
         return o;
     }
 
+    @Option(names = "--hazard", paramLabel = "NAME", converter = HazardConverter.class,
+            description = "Put one of the hazards next to the seed's bug in the run: overwrite-without-clear, ro-cached-rw, window-removal, miss-on-cleared, update-size-0.")
+    tcesim.sim.Hazard hazard;
+
+    /** Hazard names as users type them. */
+    static final class HazardConverter implements CommandLine.ITypeConverter<tcesim.sim.Hazard> {
+        @Override
+        public tcesim.sim.Hazard convert(String value) {
+            tcesim.sim.Hazard h = tcesim.sim.Hazard.byLabel(value);
+            if (h == null) throw new CommandLine.TypeConversionException("unknown hazard '" + value + "'");
+            return h;
+        }
+    }
+
     @Option(names = "--scenario", paramLabel = "FILE", description = "Read the configuration from a YAML/JSON scenario file (see README); options given on the command line override it.")
     java.nio.file.Path scenario;
 
@@ -90,6 +104,11 @@ public final class StackOptions {
     private Scenario.Loaded loaded;
 
     public StackConfig toConfig() {
+        StackConfig c = baseConfig();
+        return hazard == null ? c : hazard.apply(c);
+    }
+
+    private StackConfig baseConfig() {
         FirmwareFeatures flagsFw = new FirmwareFeatures(!noIndirect, !noStuff, ddw, !noClear);
         if (scenario == null) {
             return design.applyTo(StackConfig.seed().toBuilder().host(host.caps).fw(flagsFw)
@@ -170,6 +189,8 @@ public final class StackOptions {
         if (!c.kernelChurn()) sb.append(" --no-kernel-churn");
         if (c.rxRevokes() != 0) sb.append(" --rx-revokes ").append(c.rxRevokes());
         if (c.passthroughPackets() != 0) sb.append(" --passthrough ").append(c.passthroughPackets());
+        if (c.removeDdw()) sb.append(" --hazard window-removal");
+        if (c.faults().zeroSizeUpdate()) sb.append(" --hazard update-size-0");
         return sb.toString();
     }
 }

@@ -64,6 +64,9 @@ public final class PseriesIommu {
 
     public boolean direct() { return directOffset >= 0; }
 
+    /** After {@code ibm,remove-pe-dma-window}: new mappings go through the default window's TCEs again. */
+    public void stopDirectWindow() { this.directOffset = -1; }
+
     public long liobn() { return liobn; }
     public IommuTableAllocator table() { return tbl; }
     public int tceShift() { return tceShift; }

@@ -38,6 +38,7 @@ public final class VhostIommu {
     private final List<IommuNotifier> notifiers = new ArrayList<>();
     private Listener listener = Listener.NONE;
     private boolean dropInvalidate;
+    private boolean zeroSizeUpdate;
     private long invalidatesSent;
     private long updatesSent;
     private long missesUnanswered;
@@ -63,6 +64,9 @@ public final class VhostIommu {
     }
 
     public void setListener(Listener l) { this.listener = l; }
+
+    /** Fault injection: UPDATEs go out with size 0 (a userspace bug; kernels since 2022 reject them, older ones hung). */
+    public void setZeroSizeUpdate(boolean on) { this.zeroSizeUpdate = on; }
 
     /** Fault injection: UNMAP events are ignored (the mutation "remove QEMU's INVALIDATE on UNMAP"). */
     public void setDropInvalidate(boolean drop) { this.dropInvalidate = drop; }
@@ -141,6 +145,7 @@ public final class VhostIommu {
 
     /** Writes an UPDATE on the vhost fd. */
     public long sendUpdate(IotlbMsg upd) {
+        if (zeroSizeUpdate) upd = IotlbMsg.update(upd.iova(), 0, upd.uaddr(), upd.perm());
         long rc = fd.writeFrame(VhostMsgCodec.encode(msgVersion, 0, upd));
         updatesSent++;
         listener.updateSent(upd, rc);

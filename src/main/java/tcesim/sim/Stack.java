@@ -158,6 +158,7 @@ public final class Stack implements Model {
         vhost.setFeatures(1L << VhostDevice.VIRTIO_F_ACCESS_PLATFORM);
         glue = new VhostIommu(vhost, spapr, mem, VhostMsgCodec.VHOST_IOTLB_MSG_V2);
         glue.setDropInvalidate(cfg.faults().dropInvalidate());
+        glue.setZeroSizeUpdate(cfg.faults().zeroSizeUpdate());
         glue.setListener(new GlueTrace());
         glue.regionAdd(LIOBN);
         if (fw.ddw()) enableDdw(iommu);
@@ -389,9 +390,9 @@ public final class Stack implements Model {
     /** A guest vCPU running the virtio-net driver (RX on vCPU 0, TX on the last vCPU) and the rest of the kernel. */
     final class VcpuActor implements Actor {
         static final int CONTINUE = 0, RX_REAP = 1, RX_REFILL = 2, TX_SEND = 3, TX_REAP = 4, KALLOC = 5, KFREE = 6, EXIT = 7, RX_REVOKE = 8,
-                PT_REFILL = 9, PT_REAP = 10, RETURN = 11;
+                PT_REFILL = 9, PT_REAP = 10, RETURN = 11, REMOVE_DDW = 12;
         private static final String[] NAMES = {"hcall", "rx-reap", "rx-refill", "tx-send", "tx-reap", "kernel-alloc", "kernel-free", "exit-to-qemu",
-                "rx-revoke", "pt-refill", "pt-reap", "hcall-return"};
+                "rx-revoke", "pt-refill", "pt-reap", "hcall-return", "remove-ddw"};
         private final int cpu;
         private final String name;
         private DriverWork pending;
@@ -431,6 +432,7 @@ public final class Stack implements Model {
             if (rxCpu() && driver.canReapRx()) out.add(this, RX_REAP);
             if (rxCpu() && driver.canRefillRx() && rxRefillWanted()) out.add(this, RX_REFILL);
             if (rxCpu() && revokeDue() && driver.canRevokeRx()) out.add(this, RX_REVOKE);
+            if (rxCpu() && cfg.removeDdw() && driver.iommu().direct() && driver.rxDelivered() * 2 >= cfg.rxPackets()) out.add(this, REMOVE_DDW);
             if (rxCpu() && ptDriver != null && ptDriver.canReap()) out.add(this, PT_REAP);
             if (rxCpu() && ptDriver != null && ptDriver.canRefill()) out.add(this, PT_REFILL);
             if (txCpu() && driver.canSendTx()) out.add(this, TX_SEND);
@@ -472,6 +474,14 @@ public final class Stack implements Model {
                 case RX_REAP -> start(driver.reapRx(cpu));
                 case RX_REFILL -> start(driver.refillRx(cpu));
                 case RX_REVOKE -> start(driver.revokeRx(cpu));
+                case REMOVE_DDW -> {
+                    // ibm,remove-pe-dma-window: QEMU deletes the window's IOMMU region (vhost_iommu_region_del
+                    // unregisters the notifier and sends nothing) and the table; the guest maps through TCEs again.
+                    glue.regionDel(DDW_LIOBN);
+                    spapr.removeTable(DDW_LIOBN);
+                    driver.iommu().stopDirectWindow();
+                    if (trace.enabled()) trace.emit(name, "remove-ddw", Event.NONE, Event.NONE, "ibm,remove-pe-dma-window: the 64-bit window is gone; vhost was told nothing");
+                }
                 case PT_REFILL -> start(ptDriver.refill(cpu));
                 case PT_REAP -> start(ptDriver.reap(cpu));
                 case TX_SEND -> start(driver.sendTx(cpu));

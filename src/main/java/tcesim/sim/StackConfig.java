@@ -24,11 +24,13 @@ import tcesim.kvm.HostCaps;
  *     and frees it while it is posted); 0 for a well-behaved guest
  * @param passthroughPackets packets a NIC passed through with VFIO on the same window delivers to the guest (0: no
  *     such device)
+ * @param removeDdw a DDW guest removes its 64-bit window half-way through the RX stream, with buffers still posted
+ *     through it ({@code ibm,remove-pe-dma-window}), and maps through the default window afterwards
  * @param faults fault injection (mutations), none by default
  */
 public record StackConfig(HostCaps host, Design design, FirmwareFeatures fw, int vcpus, long ramBytes, long windowBytes,
                           int maxIotlbEntries, long rxPackets, long txPackets, int packetBytes, int ringSize,
-                          boolean kernelChurn, int rxRevokes, long passthroughPackets, Faults faults) {
+                          boolean kernelChurn, int rxRevokes, long passthroughPackets, boolean removeDdw, Faults faults) {
 
     /**
      * Mutations the oracles must catch.
@@ -36,18 +38,23 @@ public record StackConfig(HostCaps host, Design design, FirmwareFeatures fw, int
      * @param dropInvalidate QEMU does not forward IOMMU UNMAPs to vhost as INVALIDATE
      * @param skipVqLock vhost translates and copies without holding the virtqueue mutex across both
      * @param skipTceKill the PHB's TCE cache is not invalidated after a hardware TCE changes
+     * @param zeroSizeUpdate QEMU answers a MISS with an UPDATE of size 0 (a userspace bug vhost must survive)
      */
-    public record Faults(boolean dropInvalidate, boolean skipVqLock, boolean skipTceKill) {
-        public static final Faults NONE = new Faults(false, false, false);
+    public record Faults(boolean dropInvalidate, boolean skipVqLock, boolean skipTceKill, boolean zeroSizeUpdate) {
+        public static final Faults NONE = new Faults(false, false, false, false);
 
         public Faults(boolean dropInvalidate, boolean skipVqLock) {
-            this(dropInvalidate, skipVqLock, false);
+            this(dropInvalidate, skipVqLock, false, false);
+        }
+
+        public Faults(boolean dropInvalidate, boolean skipVqLock, boolean skipTceKill) {
+            this(dropInvalidate, skipVqLock, skipTceKill, false);
         }
     }
 
     public static StackConfig seed() {
         return new StackConfig(HostCaps.POWERNV_HV, Design.D0, FirmwareFeatures.MULTI_TCE, 1, 256L << 20, 1L << 30,
-                2048, 5000, 5000, 1500, 256, true, 0, 0, Faults.NONE);
+                2048, 5000, 5000, 1500, 256, true, 0, 0, false, Faults.NONE);
     }
 
     /** A field out of range: which one (the record component's name) and why. */
@@ -103,6 +110,7 @@ public record StackConfig(HostCaps host, Design design, FirmwareFeatures fw, int
         private boolean kernelChurn;
         private int rxRevokes;
         private long passthroughPackets;
+        private boolean removeDdw;
         private Faults faults;
 
         private Builder(StackConfig c) {
@@ -120,6 +128,7 @@ public record StackConfig(HostCaps host, Design design, FirmwareFeatures fw, int
             kernelChurn = c.kernelChurn;
             rxRevokes = c.rxRevokes;
             passthroughPackets = c.passthroughPackets;
+            removeDdw = c.removeDdw;
             faults = c.faults;
         }
 
@@ -137,11 +146,12 @@ public record StackConfig(HostCaps host, Design design, FirmwareFeatures fw, int
         public Builder kernelChurn(boolean v) { kernelChurn = v; return this; }
         public Builder rxRevokes(int v) { rxRevokes = v; return this; }
         public Builder passthroughPackets(long v) { passthroughPackets = v; return this; }
+        public Builder removeDdw(boolean v) { removeDdw = v; return this; }
         public Builder faults(Faults v) { faults = v; return this; }
 
         public StackConfig build() {
             return new StackConfig(host, design, fw, vcpus, ramBytes, windowBytes, maxIotlbEntries, rxPackets, txPackets,
-                    packetBytes, ringSize, kernelChurn, rxRevokes, passthroughPackets, faults);
+                    packetBytes, ringSize, kernelChurn, rxRevokes, passthroughPackets, removeDdw, faults);
         }
     }
 }

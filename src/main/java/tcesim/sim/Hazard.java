@@ -1,0 +1,62 @@
+package tcesim.sim;
+
+import java.util.EnumSet;
+import java.util.Set;
+import tcesim.guest.FirmwareFeatures;
+
+/**
+ * The hazards next to the seed's bug (spec 03, last paragraph), each a named scenario: a change of the
+ * guest, of userspace or of the kernel version applied to any configuration, and the properties to judge
+ * it by. The checker and {@code repro} run them under every design.
+ */
+public enum Hazard {
+    OVERWRITE_WITHOUT_CLEAR("valid->valid overwrite without a clear: the guest never clears and maps over valid TCEs; vhost's UNMAP-only notifier hears nothing",
+            Props.SAFETY),
+    RO_CACHED_RW("read-only TCE cached RW: QEMU answers every MISS with an RW entry, so a device read miss lets later writes through a read-only TCE"
+            + " (reached when the guest takes a posted RX buffer back and its IOVA returns as a TX buffer)", Props.SAFETY),
+    WINDOW_REMOVAL("DMA window removal without INVALIDATE: a DDW guest removes its 64-bit window while buffers are posted through it;"
+            + " QEMU drops the IOMMU region and vhost keeps its translations", Props.SAFETY),
+    MISS_ON_CLEARED("a miss on a cleared TCE stalls the queue: the guest takes a posted buffer back, vhost misses on it, QEMU finds no"
+            + " translation and sends nothing", Props.ALL),
+    UPDATE_SIZE_0("UPDATE of size 0: a buggy userspace answers misses with size-0 UPDATEs; vhost rejects them since 2022 (before, the worker could hang)",
+            Props.ALL);
+
+    private static final class Props {
+        static final Set<Violation.Property> SAFETY = EnumSet.of(Violation.Property.STALE_ACCESS, Violation.Property.CORRUPTION, Violation.Property.ISOLATION);
+        static final Set<Violation.Property> ALL = EnumSet.allOf(Violation.Property.class);
+    }
+
+    private final String description;
+    private final Set<Violation.Property> properties;
+
+    Hazard(String description, Set<Violation.Property> properties) {
+        this.description = description;
+        this.properties = properties;
+    }
+
+    public String description() { return description; }
+
+    /** The properties the hazard is judged by: for hazards built on a misbehaving guest, the queue stall it causes is expected and only safety counts. */
+    public Set<Violation.Property> properties() { return EnumSet.copyOf(properties); }
+
+    public String label() { return name().toLowerCase().replace('_', '-'); }
+
+    /** The configuration with the hazard in it. */
+    public StackConfig apply(StackConfig c) {
+        FirmwareFeatures f = c.fw();
+        StackConfig.Builder b = c.toBuilder();
+        switch (this) {
+            case OVERWRITE_WITHOUT_CLEAR -> b.fw(new FirmwareFeatures(f.putTceIndirect(), f.stuffTce(), f.ddw(), false));
+            case RO_CACHED_RW, MISS_ON_CLEARED -> b.rxRevokes(Math.max(1, c.rxRevokes())).txPackets(Math.max(2, c.txPackets()));
+            case WINDOW_REMOVAL -> b.fw(new FirmwareFeatures(f.putTceIndirect(), f.stuffTce(), true, f.clearOnUnmap())).removeDdw(true)
+                    .rxPackets(Math.max(2, c.rxPackets()));
+            case UPDATE_SIZE_0 -> b.faults(new StackConfig.Faults(c.faults().dropInvalidate(), c.faults().skipVqLock(), c.faults().skipTceKill(), true));
+        }
+        return b.build();
+    }
+
+    public static Hazard byLabel(String s) {
+        for (Hazard h : values()) if (h.label().equalsIgnoreCase(s) || h.name().equalsIgnoreCase(s)) return h;
+        return null;
+    }
+}
