@@ -47,7 +47,22 @@ public final class CampaignCommand implements Callable<Integer> {
         PrintWriter out = spec.commandLine().getOut();
         long total = range[1] - range[0] + 1;
         Progress progress = json ? null : new Progress(spec.commandLine().getErr(), total, System.console() != null);
-        Campaign.Result r = Campaign.run(cfg, range[0], range[1], maxSteps, workers, progress == null ? null : s -> progress.tick());
+        java.util.concurrent.atomic.AtomicLong done = new java.util.concurrent.atomic.AtomicLong();
+        java.util.concurrent.ConcurrentSkipListMap<Long, Campaign.Run> failing = new java.util.concurrent.ConcurrentSkipListMap<>();
+        Campaign.Result r;
+        try (Interrupt i = new Interrupt(() -> {
+            Map.Entry<Long, Campaign.Run> f = failing.firstEntry();
+            PrintWriter stderr = spec.commandLine().getErr();
+            stderr.printf("%ninterrupted: %d of %d seeds done, %d break a property%s%n", done.get(), total, failing.size(),
+                    f == null ? "" : "; first failing seed so far: " + f.getKey() + " (" + f.getValue().violation().property().label() + ")");
+            stderr.flush();
+        })) {
+            r = Campaign.run(cfg, range[0], range[1], maxSteps, workers, run -> {
+                done.incrementAndGet();
+                if (run.violation() != null) failing.put(run.seed(), run);
+                if (progress != null) progress.tick();
+            });
+        }
         if (progress != null) progress.finish();
         Campaign.Run first = r.firstFailing();
         String replay = first == null ? null : "./tcesim repro --seed " + first.seed() + stack.asArgs() + " --max-steps " + maxSteps;

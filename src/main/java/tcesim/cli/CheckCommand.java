@@ -25,7 +25,7 @@ import tcesim.sim.Violation;
 @Command(name = "check", mixinStandardHelpOptions = true,
         description = {"Explore every interleaving of a small configuration and decide whether a design is safe.",
                 "Breadth-first, so a counterexample has the fewest scheduling choices; states are 64-bit fingerprints.",
-                "Exit code: 0 safe, 1 a property broken, 2 bad usage or configuration, 3 state limit reached."})
+                "Exit code: 0 safe, 1 a property broken, 2 bad usage or configuration, 3 no verdict (state or memory limit, or interrupted)."})
 public final class CheckCommand implements Callable<Integer> {
     @Mixin
     StackOptions stack = StackOptions.small();
@@ -47,6 +47,15 @@ public final class CheckCommand implements Callable<Integer> {
 
     @Option(names = "--properties", paramLabel = "P,P,...", split = ",", description = "Properties to check: ${COMPLETION-CANDIDATES} (default: all).")
     java.util.EnumSet<Violation.Property> properties = java.util.EnumSet.allOf(Violation.Property.class);
+
+    @Option(names = "--max-memory", paramLabel = "SIZE", description = "Stop with no verdict (exit 3) before the search holds more than SIZE (e.g. 512m, 4g; default: 3/4 of the JVM's heap).")
+    String maxMemory;
+
+    @Option(names = "--checkpoint", paramLabel = "FILE", description = "Write the search state to FILE every minute and when stopped (Ctrl-C, limits), to --resume it later.")
+    java.nio.file.Path checkpoint;
+
+    @Option(names = "--resume", paramLabel = "FILE", description = "Go on from a checkpoint written for the same configuration.")
+    java.nio.file.Path resume;
 
     @Option(names = "--json", description = "Print the result as JSON.")
     boolean json;
@@ -85,12 +94,45 @@ public final class CheckCommand implements Callable<Integer> {
     }
 
     private Checker.Options options(boolean progress) {
-        return new Checker.Options(maxStates, workers, !noReduction, progress && !json ? spec.commandLine().getErr() : null, properties);
+        return new Checker.Options(maxStates, workers, !noReduction, progress && !json ? spec.commandLine().getErr() : null, properties,
+                maxBytes(), null, null);
+    }
+
+    /** --max-memory, or 3/4 of the heap: the search stops with a clear message instead of running out of memory. */
+    private long maxBytes() {
+        if (maxMemory == null) return Runtime.getRuntime().maxMemory() / 4 * 3;
+        java.util.regex.Matcher m = java.util.regex.Pattern.compile("(\\d+)([kKmMgG]?)").matcher(maxMemory.trim());
+        if (!m.matches()) throw new CommandLine.ParameterException(spec.commandLine(), "--max-memory takes a size like 512m or 4g, got '" + maxMemory + "'");
+        long n = Long.parseLong(m.group(1));
+        int shift = switch (m.group(2).toLowerCase(java.util.Locale.ROOT)) {
+            case "k" -> 10;
+            case "m" -> 20;
+            case "g" -> 30;
+            default -> 0;
+        };
+        if (n <= 0 || n > (Long.MAX_VALUE >> shift)) throw new CommandLine.ParameterException(spec.commandLine(), "--max-memory out of range: " + maxMemory);
+        return n << shift;
+    }
+
+    /** Identifies the checked configuration in a checkpoint. */
+    private long signature() {
+        String s = stack.asArgs() + properties + noReduction;
+        long h = 1125899906842597L;
+        for (int i = 0; i < s.length(); i++) h = 31 * h + s.charAt(i);
+        return h;
     }
 
     private int checkOne(PrintWriter out, StackConfig cfg) {
         long t0 = System.nanoTime();
-        Checker.Result r = new Checker(() -> new Stack(cfg, Trace.off()), options(true)).run();
+        Checker.Options base = options(true);
+        Checker checker = new Checker(() -> new Stack(cfg, Trace.off()), new Checker.Options(base.maxStates(), base.workers(), base.reduce(),
+                base.progress(), base.properties(), base.maxBytes(), checkpoint, resume), signature());
+        Checker.Result r;
+        try (Interrupt i = new Interrupt(checker::stop)) {
+            r = checker.run();
+        } catch (IllegalArgumentException | java.io.UncheckedIOException e) {
+            throw new CommandLine.ParameterException(spec.commandLine(), e.getMessage());
+        }
         long ms = (System.nanoTime() - t0) / 1_000_000;
         if (json) {
             out.println(Json.write(resultMap(cfg.design().name(), null, r, ms)));
@@ -98,7 +140,11 @@ public final class CheckCommand implements Callable<Integer> {
             out.printf("tcesim check: design %s (%s)%n", cfg.design(), cfg.design().summary());
             if (r.verdict() == Checker.Verdict.UNSAFE) printCounterexample(out, cfg, r);
             else if (r.verdict() == Checker.Verdict.SAFE) out.println("Model checking completed. No property is broken.");
-            else out.printf("State limit of %d reached: no verdict (raise --max-states).%n", maxStates);
+            else {
+                out.printf("Stopped: %s. No verdict yet.%n", r.stopped());
+                if (checkpoint != null) out.printf("The search state is in %s: go on with --resume %s%n", checkpoint, checkpoint);
+                else if (r.stopped().startsWith("state limit")) out.println("Raise --max-states for a verdict.");
+            }
             out.printf("%d states generated, %d distinct states found, %d end states. The depth of the search is %d choices.%n",
                     r.generated(), r.distinct(), r.terminals(), r.depth());
             out.printf("The probability of a fingerprint collision is about %.2g.%n", r.collisionProbability());

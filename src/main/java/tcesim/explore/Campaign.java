@@ -5,7 +5,6 @@ import java.util.List;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
-import java.util.function.LongConsumer;
 import tcesim.sim.Chooser;
 import tcesim.sim.Simulation;
 import tcesim.sim.Stack;
@@ -36,9 +35,9 @@ public final class Campaign {
     private Campaign() {}
 
     /**
-     * @param onDone called with each finished seed (from worker threads), e.g. for a progress bar
+     * @param onDone called with each finished run (from worker threads), e.g. for a progress bar
      */
-    public static Result run(StackConfig cfg, long fromSeed, long toSeed, long maxSteps, int workers, LongConsumer onDone) {
+    public static Result run(StackConfig cfg, long fromSeed, long toSeed, long maxSteps, int workers, java.util.function.Consumer<Run> onDone) {
         String err = cfg.validate();
         if (err != null) throw new IllegalArgumentException(err);
         ExecutorService pool = Executors.newFixedThreadPool(Math.max(1, workers), r -> {
@@ -52,7 +51,7 @@ public final class Campaign {
                 long seed = s;
                 futures.add(pool.submit(() -> {
                     Run r = one(cfg, seed, maxSteps);
-                    if (onDone != null) onDone.accept(seed);
+                    if (onDone != null) onDone.accept(r);
                     return r;
                 }));
             }

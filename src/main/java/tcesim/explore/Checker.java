@@ -45,9 +45,14 @@ public final class Checker {
      * @param properties the properties checked; a violation of another one does not stop the search, and a
      *     state where nothing can run counts as an end state unless progress is checked
      */
-    public record Options(long maxStates, int workers, boolean reduce, PrintWriter progress, Set<Violation.Property> properties) {
+    public record Options(long maxStates, int workers, boolean reduce, PrintWriter progress, Set<Violation.Property> properties,
+                          long maxBytes, java.nio.file.Path checkpoint, java.nio.file.Path resume) {
         public Options(long maxStates, int workers, boolean reduce, PrintWriter progress) {
             this(maxStates, workers, reduce, progress, EnumSet.allOf(Violation.Property.class));
+        }
+
+        public Options(long maxStates, int workers, boolean reduce, PrintWriter progress, Set<Violation.Property> properties) {
+            this(maxStates, workers, reduce, progress, properties, Long.MAX_VALUE, null, null);
         }
 
         public static Options defaults() {
@@ -59,9 +64,21 @@ public final class Checker {
      * @param choices the counterexample's choices (null when safe); {@code Chooser.scripted(choices)} replays it
      * @param depth BFS levels explored (choices along the longest shortest path)
      * @param terminals end states where the workload finished
+     * @param stopped why an INCOMPLETE search stopped (state limit, memory bound, interrupted), else null
      */
     public record Result(Verdict verdict, Violation violation, int[] choices, long generated, long distinct, int depth,
-                         long terminals, double collisionProbability) {}
+                         long terminals, double collisionProbability, String stopped) {
+        Result(Verdict verdict, Violation violation, int[] choices, long generated, long distinct, int depth, long terminals, double collisionProbability) {
+            this(verdict, violation, choices, generated, distinct, depth, terminals, collisionProbability, null);
+        }
+    }
+
+    /** What the search has done so far, readable from another thread (e.g. on Ctrl-C). */
+    public record Progress(long generated, long distinct, int depth, long queued) {}
+
+    private volatile Progress progress = new Progress(0, 0, 0, 0);
+    private volatile boolean stopRequested;
+    private final long signature;
 
     private final Supplier<? extends Model> initial;
     private final Options opt;
@@ -73,9 +90,22 @@ public final class Checker {
 
     /** @param initial builds the initial state afresh (called once per replay) */
     public Checker(Supplier<? extends Model> initial, Options opt) {
+        this(initial, opt, 0);
+    }
+
+    /**
+     * @param signature identifies the configuration, so that a checkpoint is only resumed for the same one
+     */
+    public Checker(Supplier<? extends Model> initial, Options opt, long signature) {
         this.initial = initial;
         this.opt = opt;
+        this.signature = signature;
     }
+
+    /** Asks the search to stop at the end of the current level (it then writes its checkpoint, if one is configured). */
+    public void stop() { stopRequested = true; }
+
+    public Progress progress() { return progress; }
 
     /** What one step from a state led to. */
     private record Outcome(int choice, Violation violation, boolean done, long fingerprint) {}
@@ -83,18 +113,33 @@ public final class Checker {
     public Result run() {
         long t0 = System.nanoTime();
         long lastReport = t0;
-        FingerprintSet seen = new FingerprintSet(1 << 16);
-        long generated = 1;
-        long terminals = 0;
-        Model root = initial.get();
+        long lastCheckpoint = t0;
+        FingerprintSet seen;
+        long generated;
+        long terminals;
+        int depth;
+        int[] frontier;
         StepList steps = new StepList();
-        Outcome first = settle(root, steps, -1);
-        if (first.violation() != null) return new Result(Verdict.UNSAFE, first.violation(), new int[0], 1, 1, 0, 0, 0);
-        if (first.done()) return new Result(Verdict.SAFE, null, null, 1, 1, 0, 1, 0);
-        seen.add(first.fingerprint());
-        addNode(-1, -1);
-        int[] frontier = {0};
-        int depth = 0;
+        if (opt.resume() != null) {
+            Resumed r = readCheckpoint(opt.resume());
+            seen = r.seen();
+            generated = r.generated();
+            terminals = r.terminals();
+            depth = r.depth();
+            frontier = r.frontier();
+        } else {
+            seen = new FingerprintSet(1 << 16);
+            generated = 1;
+            terminals = 0;
+            depth = 0;
+            Model root = initial.get();
+            Outcome first = settle(root, steps, -1);
+            if (first.violation() != null) return new Result(Verdict.UNSAFE, first.violation(), new int[0], 1, 1, 0, 0, 0);
+            if (first.done()) return new Result(Verdict.SAFE, null, null, 1, 1, 0, 1, 0);
+            seen.add(first.fingerprint());
+            addNode(-1, -1);
+            frontier = new int[] {0};
+        }
         ExecutorService pool = opt.workers() > 1 ? Executors.newFixedThreadPool(opt.workers(), r -> {
             Thread t = new Thread(r, "tcesim-check");
             t.setDaemon(true);
@@ -102,6 +147,12 @@ public final class Checker {
         }) : null;
         try {
             while (frontier.length > 0) {
+                String stop = stopRequested ? "interrupted" : memoryBytes(seen, frontier.length) > opt.maxBytes()
+                        ? String.format("memory bound of %d MiB reached", opt.maxBytes() >> 20) : null;
+                if (stop != null) {
+                    if (opt.checkpoint() != null) writeCheckpoint(opt.checkpoint(), seen, frontier, generated, terminals, depth);
+                    return new Result(Verdict.INCOMPLETE, null, null, generated, seen.size(), depth, terminals, collision(seen.size(), generated), stop);
+                }
                 List<List<Outcome>> expanded = expandAll(frontier, pool);
                 depth++;
                 int[] next = new int[16];
@@ -123,11 +174,13 @@ public final class Checker {
                         if (nNext == next.length) next = Arrays.copyOf(next, nNext * 2);
                         next[nNext++] = nodes - 1;
                         if (seen.size() >= opt.maxStates()) {
-                            return new Result(Verdict.INCOMPLETE, null, null, generated, seen.size(), depth, terminals, collision(seen.size(), generated));
+                            return new Result(Verdict.INCOMPLETE, null, null, generated, seen.size(), depth, terminals, collision(seen.size(), generated),
+                                    "state limit of " + opt.maxStates() + " reached");
                         }
                     }
                 }
                 frontier = Arrays.copyOf(next, nNext);
+                progress = new Progress(generated, seen.size(), depth, frontier.length);
                 long now = System.nanoTime();
                 if (opt.progress() != null && now - lastReport > 3_000_000_000L) {
                     lastReport = now;
@@ -136,11 +189,83 @@ public final class Checker {
                             generated, seen.size(), frontier.length, depth, seen.size() / secs);
                     opt.progress().flush();
                 }
+                if (opt.checkpoint() != null && now - lastCheckpoint > 60_000_000_000L) {
+                    lastCheckpoint = now;
+                    writeCheckpoint(opt.checkpoint(), seen, frontier, generated, terminals, depth);
+                }
             }
         } finally {
             if (pool != null) pool.shutdownNow();
         }
         return new Result(Verdict.SAFE, null, null, generated, seen.size(), depth, terminals, collision(seen.size(), generated));
+    }
+
+    /** What the search holds: the seen set, the nodes (parent and choice), the frontier. */
+    private long memoryBytes(FingerprintSet seen, int frontierLength) {
+        return seen.bytes() + 8L * parent.length + 4L * frontierLength;
+    }
+
+    private static final int MAGIC = 0x7ce5c4b7;
+
+    private void writeCheckpoint(java.nio.file.Path file, FingerprintSet seen, int[] frontier, long generated, long terminals, int depth) {
+        java.nio.file.Path tmp = file.resolveSibling(file.getFileName() + ".tmp");
+        try (java.io.DataOutputStream out = new java.io.DataOutputStream(new java.io.BufferedOutputStream(java.nio.file.Files.newOutputStream(tmp)))) {
+            out.writeInt(MAGIC);
+            out.writeLong(signature);
+            out.writeLong(generated);
+            out.writeLong(terminals);
+            out.writeInt(depth);
+            out.writeInt(nodes);
+            for (int i = 0; i < nodes; i++) {
+                out.writeInt(parent[i]);
+                out.writeInt(choice[i]);
+            }
+            out.writeInt(frontier.length);
+            for (int f : frontier) out.writeInt(f);
+            long[] fps = seen.toArray();
+            out.writeInt(fps.length);
+            for (long fp : fps) out.writeLong(fp);
+        } catch (java.io.IOException e) {
+            throw new java.io.UncheckedIOException("cannot write checkpoint " + file + ": " + e.getMessage(), e);
+        }
+        try {
+            java.nio.file.Files.move(tmp, file, java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+        } catch (java.io.IOException e) {
+            throw new java.io.UncheckedIOException("cannot write checkpoint " + file + ": " + e.getMessage(), e);
+        }
+    }
+
+    private record Resumed(FingerprintSet seen, int[] frontier, long generated, long terminals, int depth) {}
+
+    /** Reads a checkpoint; a file of another configuration, or not a checkpoint, is refused with a clear message. */
+    private Resumed readCheckpoint(java.nio.file.Path file) {
+        try (java.io.DataInputStream in = new java.io.DataInputStream(new java.io.BufferedInputStream(java.nio.file.Files.newInputStream(file)))) {
+            if (in.readInt() != MAGIC) throw new IllegalArgumentException(file + " is not a tcesim checkpoint");
+            if (in.readLong() != signature) throw new IllegalArgumentException(file + " was written for another configuration");
+            long generated = in.readLong();
+            long terminals = in.readLong();
+            int depth = in.readInt();
+            int n = in.readInt();
+            if (n < 1 || n > 1 << 28) throw new IllegalArgumentException(file + " is corrupt");
+            nodes = 0;
+            for (int i = 0; i < n; i++) addNode(in.readInt(), in.readInt());
+            int fl = in.readInt();
+            if (fl < 0 || fl > n) throw new IllegalArgumentException(file + " is corrupt");
+            int[] frontier = new int[fl];
+            for (int i = 0; i < frontier.length; i++) {
+                frontier[i] = in.readInt();
+                if (frontier[i] < 0 || frontier[i] >= n) throw new IllegalArgumentException(file + " is corrupt");
+            }
+            int m = in.readInt();
+            if (m < 1) throw new IllegalArgumentException(file + " is corrupt");
+            FingerprintSet seen = new FingerprintSet(Math.max(16, m));
+            for (int i = 0; i < m; i++) seen.add(in.readLong());
+            return new Resumed(seen, frontier, generated, terminals, depth);
+        } catch (java.io.EOFException e) {
+            throw new IllegalArgumentException(file + " is truncated");
+        } catch (java.io.IOException e) {
+            throw new IllegalArgumentException("cannot read checkpoint " + file + ": " + e.getMessage());
+        }
     }
 
     /** TLC's estimate of the probability that two distinct states shared a fingerprint: n(g - n) / 2^64. */

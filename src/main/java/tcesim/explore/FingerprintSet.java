@@ -61,4 +61,12 @@ public final class FingerprintSet {
         size = 0;
         for (long s : old) if (s != 0) add(s);
     }
+
+    /** The fingerprints, in table order (for checkpoints). */
+    public long[] toArray() {
+        long[] out = new long[size];
+        int k = 0;
+        for (long s : slots) if (s != 0) out[k++] = s;
+        return out;
+    }
 }

@@ -56,7 +56,7 @@ class CheckCommandTest {
     void aStateLimitExitsThree() {
         CliRun r = check("--design", "D2", "--max-states", "5");
         assertThat(r.exit()).isEqualTo(3);
-        assertThat(r.stdout()).contains("State limit of 5 reached");
+        assertThat(r.stdout()).contains("Stopped: state limit of 5 reached").contains("Raise --max-states");
     }
 
     @Test
@@ -66,5 +66,27 @@ class CheckCommandTest {
             assertThat(r.exit()).as(String.join(" ", bad)).isEqualTo(2);
             assertThat(r.err()).doesNotContain("Exception");
         }
+    }
+
+    @Test
+    void aMemoryBoundAndACheckpointGiveExitThreeAndAResumeLine(@org.junit.jupiter.api.io.TempDir java.nio.file.Path dir) {
+        java.nio.file.Path ck = dir.resolve("c.ck");
+        CliRun r = check("--design", "D2", "--max-memory", "1m", "--checkpoint", ck.toString());
+        assertThat(r.exit()).isEqualTo(3);
+        assertThat(r.stdout()).contains("Stopped: memory bound of 1 MiB reached").contains("--resume " + ck);
+        CliRun resumed = check("--design", "D2", "--packets", "1", "--resume", ck.toString());
+        assertThat(resumed.exit()).as("another configuration").isEqualTo(2);
+        assertThat(resumed.err()).contains("written for another configuration");
+        CliRun bad = check("--max-memory", "lots");
+        assertThat(bad.exit()).isEqualTo(2);
+        assertThat(bad.err()).contains("--max-memory takes a size");
+    }
+
+    @Test
+    void theHazardTableNamesEachHazardUnderEachDesign() {
+        CliRun r = check("--hazards", "--workers", "2");
+        assertThat(r.exit()).isEqualTo(1);
+        assertThat(r.stdout()).contains("window-removal").contains("no DMA window covers this IOVA").contains("update-size-0")
+                .contains("overwrite-without-clear  D4    safe");
     }
 }
