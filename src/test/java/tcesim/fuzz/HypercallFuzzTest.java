@@ -193,9 +193,11 @@ class HypercallFuzzTest {
         final List<PassthroughDevice> devices = new ArrayList<>();
         final SplittableRandom probe;
         long calls, probes;
+        final long[] cov;
 
-        Rig(Case c, boolean viaKvm) {
+        Rig(Case c, boolean viaKvm, long[] cov) {
             this.c = c;
+            this.cov = cov;
             this.probe = new SplittableRandom(c.checkSeed());
             mem = new GuestMemory(c.ram());
             HostCaps caps = HOSTS[c.host()];
@@ -247,6 +249,8 @@ class HypercallFuzzTest {
                 rc = qemu.hcall(regs);
             }
             calls++;
+            cov[C_CALLS]++;
+            if (rc == H_SUCCESS && isTceHcall(op.opcode()) && op.opcode() != H_GET_TCE) cov[C_SUCCESS_WRITE]++;
             if (rc != H_SUCCESS && rc != H_PARAMETER && rc != H_HARDWARE && rc != H_FUNCTION)
                 throw new AssertionError(op + " returned " + returnName(rc) + " to the guest via " + path);
             if (!isTceHcall(op.opcode()) && rc != H_FUNCTION)
@@ -295,6 +299,7 @@ class HypercallFuzzTest {
             for (int access = 1; access <= 3; access++) {
                 IotlbMsg u = glue.translate(iova, access);
                 if (u == null) continue;
+                cov[C_QEMU_TRANSLATED]++;
                 if (u.type() != IotlbMsg.UPDATE || u.size() <= 0 || !mem.containsHva(u.uaddr(), u.size()))
                     throw new AssertionError("after " + op + ": QEMU translates iova 0x" + Long.toHexString(iova)
                             + " (access " + access + ") to " + u + ", outside guest RAM's mapping [0x"
@@ -307,6 +312,7 @@ class HypercallFuzzTest {
                 VhostDevice.TranslateResult tr = vhost.translate(probe.nextInt(2), iova, len, access);
                 drainMisses(op);
                 if (tr instanceof VhostDevice.TranslateResult.Mapped m) {
+                    cov[C_VHOST_MAPPED]++;
                     for (VhostDevice.Segment s : m.segments())
                         if (s.len() <= 0 || !mem.containsHva(s.hva(), s.len()))
                             throw new AssertionError("after " + op + ": vhost translates [0x" + Long.toHexString(iova) + ", +"
@@ -333,6 +339,7 @@ class HypercallFuzzTest {
             if (d.status() == DmaResult.Status.OUTSIDE_GUEST_RAM)
                 throw new AssertionError("after " + op + ": passthrough DMA left guest RAM: " + d);
             if (d.ok()) {
+                cov[C_DMA_OK]++;
                 for (int i = 0; i < d.segments(); i++)
                     if (!mem.contains(d.gpa(i), d.length(i)))
                         throw new AssertionError("after " + op + ": DMA OK at gpa 0x" + Long.toHexString(d.gpa(i)) + " outside RAM: " + d);
@@ -346,6 +353,7 @@ class HypercallFuzzTest {
         void checkHwEntry(HwTceTable hw, long idx, String when) {
             long e = hw.get(idx);
             if (!Tce.valid(e)) return;
+            cov[C_HW_VALID]++;
             long gpa = hw.toGpa(Tce.gpa(e));
             if (!mem.contains(gpa, hw.pageSize()))
                 throw new AssertionError("after " + when + ": hardware TCE[" + idx + "] = 0x" + Long.toHexString(e)
@@ -355,25 +363,36 @@ class HypercallFuzzTest {
 
     // ------------------------------------------------------------------ properties
 
-    static long totalCalls, totalProbes;
+    static final int C_CALLS = 0, C_SUCCESS_WRITE = 1, C_QEMU_TRANSLATED = 2, C_VHOST_MAPPED = 3, C_DMA_OK = 4, C_HW_VALID = 5;
+    static final String[] C_NAMES = {"hypercalls", "successful TCE writes", "QEMU translations for vhost",
+            "vhost translations", "passthrough DMAs OK", "valid hardware TCEs checked"};
+
+    /**
+     * The properties must not hold vacuously: with a real budget, every check must have seen its positive
+     * case (translations that exist, DMAs that succeed, hardware entries that are valid).
+     */
+    static void assertCovered(String name, int cases, long[] cov, int... needed) {
+        StringBuilder b = new StringBuilder(name + " (" + cases + " sequences):");
+        for (int i = 0; i < cov.length; i++) b.append(' ').append(C_NAMES[i]).append('=').append(cov[i]);
+        System.out.println(b);
+        if (cases < 1000 || System.getProperty(Property.SEED_PROPERTY) != null) return;
+        for (int i : needed)
+            if (cov[i] == 0) throw new AssertionError("vacuous fuzz run, no " + C_NAMES[i] + ": " + b);
+    }
 
     @Test
     void hostileHypercallsThroughKvmKeepIsolation() {
-        Property.forAll("fuzz-hcall-kvm", FuzzBudget.share(0.60), cases(true), shrinker(), c -> {
-            Rig rig = new Rig(c, true);
-            rig.run();
-            totalCalls += rig.calls;
-            totalProbes += rig.probes;
-        });
+        long[] cov = new long[C_NAMES.length];
+        int n = FuzzBudget.share(0.60);
+        Property.forAll("fuzz-hcall-kvm", n, cases(true), shrinker(), c -> new Rig(c, true, cov).run());
+        assertCovered("fuzz-hcall-kvm", n, cov, C_CALLS, C_SUCCESS_WRITE, C_QEMU_TRANSLATED, C_VHOST_MAPPED, C_DMA_OK, C_HW_VALID);
     }
 
     @Test
     void hostileHypercallsToQemuAloneKeepIsolation() {
-        Property.forAll("fuzz-hcall-qemu", FuzzBudget.share(0.25), cases(false), shrinker(), c -> {
-            Rig rig = new Rig(c, false);
-            rig.run();
-            totalCalls += rig.calls;
-            totalProbes += rig.probes;
-        });
+        long[] cov = new long[C_NAMES.length];
+        int n = FuzzBudget.share(0.25);
+        Property.forAll("fuzz-hcall-qemu", n, cases(false), shrinker(), c -> new Rig(c, false, cov).run());
+        assertCovered("fuzz-hcall-qemu", n, cov, C_CALLS, C_SUCCESS_WRITE, C_QEMU_TRANSLATED, C_VHOST_MAPPED);
     }
 }
