@@ -73,7 +73,8 @@ public final class SpaprTceTable {
     public IommuTlbEvent translate(long addr) {
         long rel = addr - table.busOffset();
         long idx = rel >>> table.pageShift();
-        if (addr < table.busOffset() || idx >= table.size()) return null;
+        // Unsigned, as bus addresses are: a window above 2^63 must translate too.
+        if (Long.compareUnsigned(addr, table.busOffset()) < 0 || Long.compareUnsigned(idx, table.size()) >= 0) return null;
         long tce = table.get(table.offset() + idx);
         long pageMask = table.pageMask();
         return new IommuTlbEvent(IommuTlbEvent.Type.MAP, rel & pageMask, tce & pageMask, ~pageMask, Tce.perm(tce));

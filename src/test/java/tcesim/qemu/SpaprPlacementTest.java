@@ -108,4 +108,17 @@ class SpaprPlacementTest {
         s.registerNotifier(LIOBN, unmapOnly(), true);
         assertThat(s.table(LIOBN).inKernel()).isTrue();
     }
+
+    @Test
+    void aWindowAboveTwoToTheSixtyThreeTranslatesWithUnsignedBusAddresses() {
+        GuestMemory mem = new GuestMemory(64L << 20);
+        Spapr s = new Spapr(null, mem, QemuPolicy.STOCK);
+        long bus = 0x9000_0000_0000_0000L;
+        SpaprTceTable t = s.createTable(LIOBN, 16, bus, 16);
+        t.table().put((bus >>> 16) + 3, 0x50003);
+        assertThat(t.translate(bus + (3L << 16) + 5)).isNotNull();
+        assertThat(t.translate(bus + (3L << 16) + 5).translatedAddr()).isEqualTo(0x50000);
+        assertThat(t.translate(bus - 1)).isNull();
+        assertThat(t.translate(bus + (16L << 16))).isNull();
+    }
 }
