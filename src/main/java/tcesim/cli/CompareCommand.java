@@ -91,15 +91,29 @@ public final class CompareCommand implements Callable<Integer> {
         }
         if (json) out.println(Json.write(Map.of("designs", rows.stream().map(CompareCommand::asMap).toList(), "costs", model.values())));
         else if (csv) printCsv(out, rows);
-        else printTable(out, rows);
+        else {
+            out.printf("cost runs: seed %d; replay: %s%n", seed, replayLine());
+            printTable(out, rows);
+        }
         if (html != null) {
             Files.createDirectories(html);
             Path file = html.resolve("report.html");
-            Files.writeString(file, HtmlReport.compare(rows, model, unsafe, "./tcesim compare" + stack.asArgsWithoutDesign()), StandardCharsets.UTF_8);
+            Files.writeString(file, HtmlReport.compare(rows, model, unsafe, replayLine()), StandardCharsets.UTF_8);
             if (!json && !csv) out.println("report written to " + file);
         }
         out.flush();
         return 0;
+    }
+
+    private String replayLine() {
+        StringBuilder sb = new StringBuilder("./tcesim compare --seed ").append(seed);
+        if (designs.size() != Design.values().length) {
+            sb.append(" --designs ").append(String.join(",", new TreeSet<>(designs).stream().map(Design::name).toList()));
+        }
+        sb.append(stack.asArgsWithoutDesign());
+        if (costsFile != null) sb.append(" --costs ").append(costsFile);
+        costs.forEach((k, v) -> sb.append(" --cost ").append(k).append('=').append(v));
+        return sb.toString();
     }
 
     private HtmlReport.Counterexample counterexample(Design d, StackConfig cfg, Checker.Result r) {
