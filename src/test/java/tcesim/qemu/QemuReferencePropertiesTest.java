@@ -18,7 +18,7 @@ import tcesim.testutil.HcallOps.Op;
 import tcesim.testutil.Property;
 
 /** QEMU's handlers against a reference restating spapr_iommu.c: return codes, entries and notifier events. */
-class QemuReferenceProperties {
+class QemuReferencePropertiesTest {
     static final long RAM = HcallOps.RAM;
     static final List<Geo> GEOS = HcallOps.GEOS;
 
@@ -148,6 +148,6 @@ class QemuReferenceProperties {
     @Test
     void qemuAgreesWithTheReference() {
         Property.forAll("qemu-vs-reference", Property.cases(), HcallOps.sequences(GEOS, RAM, 30), HcallOps.shrinker(),
-                QemuReferenceProperties::run);
+                QemuReferencePropertiesTest::run);
     }
 }

@@ -24,7 +24,7 @@ import tcesim.testutil.Property;
  * KVM's handlers against a reference written from the rules (a TreeMap per window): same return code,
  * same H_GET_TCE value and same entries after every call.
  */
-class KvmReferenceProperties {
+class KvmReferencePropertiesTest {
     static final long RAM = HcallOps.RAM;
     static final List<Geo> GEOS = HcallOps.GEOS;
 

@@ -18,7 +18,7 @@ import tcesim.testutil.HcallOps.Op;
 import tcesim.testutil.Property;
 
 /** No register values make either handler set throw (the harness reports the seed of any Throwable). */
-class NoThrowProperties {
+class NoThrowPropertiesTest {
     static final long RAM = HcallOps.RAM;
     static final List<Geo> GEOS = HcallOps.GEOS;
     static final long[] EDGES = {0, 1, -1, Long.MIN_VALUE, Long.MAX_VALUE, RAM, RAM - 4096, 4096, 512, 513, 1L << 59};
@@ -70,6 +70,6 @@ class NoThrowProperties {
                     for (int i = 0; i < n; i++) l.add(wild(r));
                     return l;
                 },
-                HcallOps.shrinker(), NoThrowProperties::run);
+                HcallOps.shrinker(), NoThrowPropertiesTest::run);
     }
 }
