@@ -17,13 +17,14 @@ import tcesim.sim.Violation;
 /**
  * Exhaustive exploration of every interleaving of a (small) configuration of the stack.
  *
- * <p>Breadth-first over the branching points of a run: a state is reached by a list of choices, one per
- * point where more than one step was enabled (steps with no alternative are taken at once, as
- * {@link tcesim.sim.Simulation} does, so a counterexample's choices replay with {@code Chooser.scripted}).
- * States are not copied: a state is rebuilt by replaying its choices from the initial state, and
- * identified by {@link Model#fingerprint()} in a primitive {@link FingerprintSet}. Breadth-first order
- * makes the first violation found one with the fewest choices; ties go to the lowest node and step
- * index, so results do not depend on the number of workers.
+ * <p>Breadth-first over the branching points of a run: a state is one where more than one step is enabled
+ * (steps with no alternative are taken at once, as {@link tcesim.sim.Simulation} does, so a counterexample's
+ * choices, one per branching point, replay with {@code Chooser.scripted}). Each state of the frontier is kept as
+ * the words its model {@linkplain Model#save saves}; a worker {@linkplain Model#restore restores} them into its
+ * own model, takes one step, runs on to the next branching point and saves the result, whose hash is the
+ * fingerprint kept in a primitive {@link FingerprintSet}. Breadth-first order makes the first violation found one
+ * with the fewest choices; ties go to the lowest state and step index, so results do not depend on the number of
+ * workers. Each state remembers its parent and the choice that led to it, for the counterexample.
  *
  * <p>Reduction (optional, on by default): when the model names an independent actor
  * ({@link Model#independentActor()}) and it has an enabled step, that step alone is explored. For the
@@ -88,7 +89,7 @@ public final class Checker {
     private int[] choice = new int[1024];
     private int nodes;
 
-    /** @param initial builds the initial state afresh (called once per replay) */
+    /** @param initial builds the initial state afresh (once per worker: states are restored into it) */
     public Checker(Supplier<? extends Model> initial, Options opt) {
         this(initial, opt, 0);
     }
@@ -107,8 +108,93 @@ public final class Checker {
 
     public Progress progress() { return progress; }
 
-    /** What one step from a state led to. */
-    private record Outcome(int choice, Violation violation, boolean done, long fingerprint) {}
+    /** The states of one breadth-first level: their node numbers and saved words, back to back. */
+    private static final class Level {
+        int[] node = new int[16];
+        int[] off = new int[17];
+        long[] words = new long[1024];
+        int count;
+
+        void add(int nodeId, long[] w, int from, int n) {
+            if (count == node.length) {
+                node = Arrays.copyOf(node, count * 2);
+                off = Arrays.copyOf(off, count * 2 + 1);
+            }
+            int at = off[count];
+            if (at + n > words.length) words = Arrays.copyOf(words, Math.max(words.length * 2, at + n));
+            System.arraycopy(w, from, words, at, n);
+            node[count++] = nodeId;
+            off[count] = at + n;
+        }
+
+        long bytes() { return 8L * words.length + 8L * node.length; }
+
+        /** Empties the level for reuse (its arrays are kept: the next level is about as large). */
+        Level clear() {
+            count = 0;
+            return this;
+        }
+    }
+
+    /**
+     * What the successors of a run of frontier states led to, in order: per successor its state's index in
+     * the run, the choice, how it ended, and for a new branching state its fingerprint and words.
+     */
+    private static final class Successors {
+        static final byte BRANCH = 0, END = 1, VIOLATION = 2;
+        /** The first frontier state of the run. */
+        int start;
+        int n;
+        int[] from = new int[64];
+        int[] choice = new int[64];
+        byte[] kind = new byte[64];
+        long[] fp = new long[64];
+        int[] off = new int[65];
+        /** The saved words of the branching successors, back to back (the model saves straight into it). */
+        final tcesim.state.StateWriter words = new tcesim.state.StateWriter();
+        final List<Violation> violations = new ArrayList<>();
+
+        long bytes() { return 8L * words.words().length + 25L * from.length; }
+
+        /** Empties the record for the run starting at frontier state {@code first} (its arrays are kept). */
+        Successors reset(int first) {
+            start = first;
+            n = 0;
+            words.reset();
+            violations.clear();
+            return this;
+        }
+
+        /** Records a successor; a branching one's words are those written to {@link #words} since {@code mark}. */
+        void add(int state, int c, byte k, long f) {
+            if (n == from.length) {
+                int cap = n * 2;
+                from = Arrays.copyOf(from, cap);
+                choice = Arrays.copyOf(choice, cap);
+                kind = Arrays.copyOf(kind, cap);
+                fp = Arrays.copyOf(fp, cap);
+                off = Arrays.copyOf(off, cap + 1);
+            }
+            from[n] = state;
+            choice[n] = c;
+            kind[n] = k;
+            fp[n] = f;
+            n++;
+            off[n] = words.size();
+        }
+    }
+
+    /** A model and its buffers, used by one thread at a time. */
+    private final class Worker {
+        final Model model = initial.get();
+        final StepList enabled = new StepList();
+        final StepList steps = new StepList();
+        final tcesim.state.StateWriter out = new tcesim.state.StateWriter();
+        final tcesim.state.StateReader in = new tcesim.state.StateReader();
+    }
+
+    /** Successor records handed back after each level, so that their buffers are reused. */
+    private final java.util.concurrent.ConcurrentLinkedQueue<Successors> spareSuccessors = new java.util.concurrent.ConcurrentLinkedQueue<>();
 
     public Result run() {
         long t0 = System.nanoTime();
@@ -118,8 +204,11 @@ public final class Checker {
         long generated;
         long terminals;
         int depth;
-        int[] frontier;
-        StepList steps = new StepList();
+        Level frontier;
+        Level spare = new Level();
+        java.util.concurrent.BlockingQueue<Worker> workers = new java.util.concurrent.LinkedBlockingQueue<>();
+        Worker main = new Worker();
+        workers.add(main);
         if (opt.resume() != null) {
             Resumed r = readCheckpoint(opt.resume());
             seen = r.seen();
@@ -132,61 +221,78 @@ public final class Checker {
             generated = 1;
             terminals = 0;
             depth = 0;
-            Model root = initial.get();
-            Outcome first = settle(root, steps, -1);
-            if (first.violation() != null) return new Result(Verdict.UNSAFE, first.violation(), new int[0], 1, 1, 0, 0, 0);
-            if (first.done()) return new Result(Verdict.SAFE, null, null, 1, 1, 0, 1, 0);
-            seen.add(first.fingerprint());
+            Model root = main.model;
+            byte end = settle(root, main.steps, opt.properties());
+            if (end == Successors.VIOLATION) return new Result(Verdict.UNSAFE, root.violation(opt.properties()) != null ? root.violation(opt.properties())
+                    : root.stuck(), new int[0], 1, 1, 0, 0, 0);
+            if (end == Successors.END) return new Result(Verdict.SAFE, null, null, 1, 1, 0, 1, 0);
+            root.save(main.out.reset());
+            seen.add(main.out.hash());
             addNode(-1, -1);
-            frontier = new int[] {0};
+            frontier = new Level();
+            frontier.add(0, main.out.words(), 0, main.out.size());
         }
+        for (int w = 1; w < opt.workers(); w++) workers.add(new Worker());
         ExecutorService pool = opt.workers() > 1 ? Executors.newFixedThreadPool(opt.workers(), r -> {
             Thread t = new Thread(r, "tcesim-check");
             t.setDaemon(true);
             return t;
         }) : null;
+        this.t0 = t0;
+        abort = null;
         try {
-            while (frontier.length > 0) {
-                String stop = stopRequested ? "interrupted" : memoryBytes(seen, frontier.length) > opt.maxBytes()
-                        ? String.format("memory bound of %d MiB reached", opt.maxBytes() >> 20) : null;
+            while (frontier.count > 0) {
+                String stop = stopRequested ? "interrupted" : memoryBytes(seen, frontier) > opt.maxBytes() ? memoryStop() : null;
                 if (stop != null) {
                     if (opt.checkpoint() != null) writeCheckpoint(opt.checkpoint(), seen, frontier, generated, terminals, depth);
                     return new Result(Verdict.INCOMPLETE, null, null, generated, seen.size(), depth, terminals, collision(seen.size(), generated), stop);
                 }
-                List<List<Outcome>> expanded = expandAll(frontier, pool);
+                levelBase = memoryBytes(seen, frontier) + spare.bytes();
+                for (Successors s : spareSuccessors) levelBase += s.bytes();
+                levelWords.set(0);
+                List<Successors> expanded = expandAll(frontier, pool, workers);
+                if (abort != null) {
+                    // The level was left half done: the frontier before it is still whole, so that is what a resume starts from.
+                    spareSuccessors.addAll(expanded);
+                    if (opt.checkpoint() != null) writeCheckpoint(opt.checkpoint(), seen, frontier, generated, terminals, depth);
+                    return new Result(Verdict.INCOMPLETE, null, null, generated, seen.size(), depth, terminals, collision(seen.size(), generated), abort);
+                }
                 depth++;
-                int[] next = new int[16];
-                int nNext = 0;
-                for (int k = 0; k < frontier.length; k++) {
-                    for (Outcome o : expanded.get(k)) {
+                Level next = spare.clear();
+                for (Successors part : expanded) {
+                    int base = part.start;
+                    int v = 0;
+                    for (int k = 0; k < part.n; k++) {
                         generated++;
-                        if (o.violation() != null) {
-                            int[] path = append(pathOf(frontier[k]), o.choice());
-                            return new Result(Verdict.UNSAFE, o.violation(), path, generated, seen.size(), depth, terminals,
+                        int state = base + part.from[k];
+                        if (part.kind[k] == Successors.VIOLATION) {
+                            int[] path = append(pathOf(frontier.node[state]), part.choice[k]);
+                            return new Result(Verdict.UNSAFE, part.violations.get(v), path, generated, seen.size(), depth, terminals,
                                     collision(seen.size(), generated));
                         }
-                        if (o.done()) {
+                        if (part.kind[k] == Successors.END) {
                             terminals++;
                             continue;
                         }
-                        if (!seen.add(o.fingerprint())) continue;
-                        addNode(frontier[k], o.choice());
-                        if (nNext == next.length) next = Arrays.copyOf(next, nNext * 2);
-                        next[nNext++] = nodes - 1;
+                        if (!seen.add(part.fp[k])) continue;
+                        addNode(frontier.node[state], part.choice[k]);
+                        next.add(nodes - 1, part.words.words(), part.off[k], part.off[k + 1] - part.off[k]);
                         if (seen.size() >= opt.maxStates()) {
                             return new Result(Verdict.INCOMPLETE, null, null, generated, seen.size(), depth, terminals, collision(seen.size(), generated),
                                     "state limit of " + opt.maxStates() + " reached");
                         }
                     }
                 }
-                frontier = Arrays.copyOf(next, nNext);
-                progress = new Progress(generated, seen.size(), depth, frontier.length);
+                spareSuccessors.addAll(expanded);
+                spare = frontier;
+                frontier = next;
+                progress = new Progress(generated, seen.size(), depth, frontier.count);
                 long now = System.nanoTime();
                 if (opt.progress() != null && now - lastReport > 3_000_000_000L) {
                     lastReport = now;
                     double secs = (now - t0) / 1e9;
                     opt.progress().printf("Progress: %d states generated, %d distinct, %d on queue, depth %d, %.0f distinct states/s%n",
-                            generated, seen.size(), frontier.length, depth, seen.size() / secs);
+                            generated, seen.size(), frontier.count, depth, seen.size() / secs);
                     opt.progress().flush();
                 }
                 if (opt.checkpoint() != null && now - lastCheckpoint > 60_000_000_000L) {
@@ -200,14 +306,42 @@ public final class Checker {
         return new Result(Verdict.SAFE, null, null, generated, seen.size(), depth, terminals, collision(seen.size(), generated));
     }
 
-    /** What the search holds: the seen set, the nodes (parent and choice), the frontier. */
-    private long memoryBytes(FingerprintSet seen, int frontierLength) {
-        return seen.bytes() + 8L * parent.length + 4L * frontierLength;
+    private String memoryStop() {
+        return String.format("memory bound of %s reached", opt.maxBytes() >= 1 << 20 ? (opt.maxBytes() >> 20) + " MiB" : opt.maxBytes() + " bytes");
+    }
+
+    // Within a level: why the workers stopped early, what the search held when it began, words saved since.
+    private volatile String abort;
+    private long levelBase;
+    private final java.util.concurrent.atomic.AtomicLong levelWords = new java.util.concurrent.atomic.AtomicLong();
+    private long t0;
+    private long lastInLevelReport;
+
+    /** Checked by the workers every few hundred states: Ctrl-C and the memory bound act within a long level too. */
+    private boolean shouldAbort(long words, long states, long distinctSoFar) {
+        if (stopRequested) abort = "interrupted";
+        else if (levelBase + 8 * levelWords.addAndGet(words) > opt.maxBytes()) abort = memoryStop();
+        reportInLevel(states, distinctSoFar);
+        return abort != null;
+    }
+
+    private synchronized void reportInLevel(long states, long distinct) {
+        long now = System.nanoTime();
+        if (opt.progress() == null || now - Math.max(lastInLevelReport, t0) < 3_000_000_000L) return;
+        lastInLevelReport = now;
+        opt.progress().printf("Progress: %d states of the level expanded, %d distinct before it, %.0f distinct states/s%n", states, distinct,
+                distinct / ((now - t0) / 1e9));
+        opt.progress().flush();
+    }
+
+    /** What the search holds: the seen set, the nodes (parent and choice), the frontier's words. */
+    private long memoryBytes(FingerprintSet seen, Level frontier) {
+        return seen.bytes() + 8L * parent.length + frontier.bytes();
     }
 
     private static final int MAGIC = 0x7ce5c4b7;
 
-    private void writeCheckpoint(java.nio.file.Path file, FingerprintSet seen, int[] frontier, long generated, long terminals, int depth) {
+    private void writeCheckpoint(java.nio.file.Path file, FingerprintSet seen, Level frontier, long generated, long terminals, int depth) {
         java.nio.file.Path tmp = file.resolveSibling(file.getFileName() + ".tmp");
         try (java.io.DataOutputStream out = new java.io.DataOutputStream(new java.io.BufferedOutputStream(java.nio.file.Files.newOutputStream(tmp)))) {
             out.writeInt(MAGIC);
@@ -220,8 +354,13 @@ public final class Checker {
                 out.writeInt(parent[i]);
                 out.writeInt(choice[i]);
             }
-            out.writeInt(frontier.length);
-            for (int f : frontier) out.writeInt(f);
+            out.writeInt(frontier.count);
+            for (int k = 0; k < frontier.count; k++) {
+                out.writeInt(frontier.node[k]);
+                int len = frontier.off[k + 1] - frontier.off[k];
+                out.writeInt(len);
+                for (int i = frontier.off[k]; i < frontier.off[k + 1]; i++) out.writeLong(frontier.words[i]);
+            }
             long[] fps = seen.toArray();
             out.writeInt(fps.length);
             for (long fp : fps) out.writeLong(fp);
@@ -235,7 +374,7 @@ public final class Checker {
         }
     }
 
-    private record Resumed(FingerprintSet seen, int[] frontier, long generated, long terminals, int depth) {}
+    private record Resumed(FingerprintSet seen, Level frontier, long generated, long terminals, int depth) {}
 
     /** Reads a checkpoint; a file of another configuration, or not a checkpoint, is refused with a clear message. */
     private Resumed readCheckpoint(java.nio.file.Path file) {
@@ -251,10 +390,15 @@ public final class Checker {
             for (int i = 0; i < n; i++) addNode(in.readInt(), in.readInt());
             int fl = in.readInt();
             if (fl < 0 || fl > n) throw new IllegalArgumentException(file + " is corrupt");
-            int[] frontier = new int[fl];
-            for (int i = 0; i < frontier.length; i++) {
-                frontier[i] = in.readInt();
-                if (frontier[i] < 0 || frontier[i] >= n) throw new IllegalArgumentException(file + " is corrupt");
+            Level frontier = new Level();
+            long[] w = new long[64];
+            for (int k = 0; k < fl; k++) {
+                int node = in.readInt();
+                int len = in.readInt();
+                if (node < 0 || node >= n || len < 0 || len > 1 << 24) throw new IllegalArgumentException(file + " is corrupt");
+                if (w.length < len) w = new long[len];
+                for (int i = 0; i < len; i++) w[i] = in.readLong();
+                frontier.add(node, w, 0, len);
             }
             int m = in.readInt();
             if (m < 1) throw new IllegalArgumentException(file + " is corrupt");
@@ -273,29 +417,26 @@ public final class Checker {
         return (double) distinct * (double) Math.max(0, generated - distinct) / 0x1p64;
     }
 
-    private List<List<Outcome>> expandAll(int[] frontier, ExecutorService pool) {
-        List<List<Outcome>> out = new ArrayList<>(frontier.length);
-        if (pool == null) {
-            StepList steps = new StepList();
-            for (int node : frontier) out.add(expand(pathOf(node), steps));
-            return out;
-        }
-        int chunks = Math.min(frontier.length, opt.workers() * 4);
-        List<Future<List<List<Outcome>>>> futures = new ArrayList<>();
+    /** The successors of every frontier state, in frontier order, computed in runs by the workers. */
+    private List<Successors> expandAll(Level frontier, ExecutorService pool, java.util.concurrent.BlockingQueue<Worker> workers) {
+        if (pool == null) return List.of(expand(frontier, 0, frontier.count, workers.peek()));
+        int chunks = Math.min(frontier.count, opt.workers() * 4);
+        List<Future<Successors>> futures = new ArrayList<>();
         for (int c = 0; c < chunks; c++) {
-            int from = (int) ((long) frontier.length * c / chunks);
-            int to = (int) ((long) frontier.length * (c + 1) / chunks);
-            int[][] paths = new int[to - from][];
-            for (int k = from; k < to; k++) paths[k - from] = pathOf(frontier[k]);
+            int from = (int) ((long) frontier.count * c / chunks);
+            int to = (int) ((long) frontier.count * (c + 1) / chunks);
             futures.add(pool.submit(() -> {
-                StepList steps = new StepList();
-                List<List<Outcome>> part = new ArrayList<>(paths.length);
-                for (int[] p : paths) part.add(expand(p, steps));
-                return part;
+                Worker w = workers.take();
+                try {
+                    return expand(frontier, from, to, w);
+                } finally {
+                    workers.add(w);
+                }
             }));
         }
+        List<Successors> out = new ArrayList<>(chunks);
         try {
-            for (Future<List<List<Outcome>>> f : futures) out.addAll(f.get());
+            for (Future<Successors> f : futures) out.add(f.get());
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             throw new IllegalStateException("check interrupted", e);
@@ -305,19 +446,45 @@ public final class Checker {
         return out;
     }
 
-    /** Every successor of the state reached by {@code path}. */
-    private List<Outcome> expand(int[] path, StepList steps) {
-        Model s = replay(path, steps);
-        s.enabledSteps(steps);
-        int n = steps.size();
-        List<Outcome> out = new ArrayList<>(n);
-        int only = opt.reduce() ? independentStep(s, steps) : -1;
-        for (int i = 0; i < n; i++) {
-            if (only >= 0 && i != only) continue;
-            boolean last = only >= 0 || i == n - 1;
-            Model t = last ? s : replay(path, steps);
-            t.enabledSteps(steps);
-            out.add(settle(t, steps, i));
+    /** Every successor of frontier states {@code [from, to)}, restored one by one into the worker's model. */
+    private Successors expand(Level frontier, int from, int to, Worker w) {
+        Successors out = spareSuccessors.poll();
+        out = out == null ? new Successors().reset(from) : out.reset(from);
+        Model m = w.model;
+        Set<Violation.Property> props = opt.properties();
+        long reported = 0;
+        for (int k = from; k < to; k++) {
+            if (((k - from) & 255) == 255) {
+                long words = out.words.size();
+                if (shouldAbort(words - reported, k - from, progress.distinct())) return out;
+                reported = words;
+            }
+            int at = frontier.off[k];
+            int len = frontier.off[k + 1] - at;
+            m.restore(w.in.reset(frontier.words, at, len));
+            m.enabledSteps(w.enabled);
+            int n = w.enabled.size();
+            int only = opt.reduce() ? independentStep(m, w.enabled) : -1;
+            boolean fresh = true;
+            for (int i = 0; i < n; i++) {
+                if (only >= 0 && i != only) continue;
+                // The enabled list stays valid across restores: they bring back the same actors in the same state.
+                if (!fresh) m.restore(w.in.reset(frontier.words, at, len));
+                fresh = false;
+                w.enabled.actor(i).step(w.enabled.kind(i));
+                byte end = settle(m, w.steps, props);
+                if (end == Successors.VIOLATION) {
+                    Violation v = m.violation(props);
+                    out.violations.add(v != null ? v : m.stuck());
+                    out.add(k - from, i, end, 0);
+                } else if (end == Successors.END) {
+                    out.add(k - from, i, end, 0);
+                } else {
+                    int mark = out.words.size();
+                    m.save(out.words);
+                    out.add(k - from, i, end, tcesim.state.StateWriter.hash(out.words.words(), mark, out.words.size() - mark));
+                }
+            }
         }
         return out;
     }
@@ -331,40 +498,20 @@ public final class Checker {
     }
 
     /**
-     * Takes step {@code choice} of the enabled steps in {@code steps} (none when negative), then every step
-     * that has no alternative, and says where that led.
+     * Takes every step that has no alternative and says where that led: a violation of a checked property, an
+     * end state (the workload done, or nothing enabled when progress is not checked), or a branching state.
      */
-    private Outcome settle(Model s, StepList steps, int choice) {
-        return settle(s, steps, choice, true);
-    }
-
-    /** @param fingerprint compute the fingerprint of a branching state (not needed while replaying) */
-    private Outcome settle(Model s, StepList steps, int choice, boolean fingerprint) {
-        if (choice >= 0) steps.actor(choice).step(steps.kind(choice));
-        Set<Violation.Property> props = opt.properties();
+    private static byte settle(Model s, StepList steps, Set<Violation.Property> props) {
         while (true) {
-            Violation v = s.violation(props);
-            if (v != null) return new Outcome(choice, v, false, 0);
-            if (s.done()) return new Outcome(choice, null, true, 0);
+            if (s.violation(props) != null) return Successors.VIOLATION;
+            if (s.done()) return Successors.END;
             s.enabledSteps(steps);
             if (steps.size() == 0) {
-                Violation p = props.contains(Violation.Property.PROGRESS) ? s.stuck() : null;
-                return new Outcome(choice, p, p == null, 0);
+                return props.contains(Violation.Property.PROGRESS) && s.stuck() != null ? Successors.VIOLATION : Successors.END;
             }
-            if (steps.size() > 1) return new Outcome(choice, null, false, fingerprint ? s.fingerprint() : 0);
+            if (steps.size() > 1) return Successors.BRANCH;
             steps.actor(0).step(steps.kind(0));
         }
-    }
-
-    /** The state reached by {@code path}, rebuilt from the initial state. */
-    private Model replay(int[] path, StepList steps) {
-        Model s = initial.get();
-        settle(s, steps, -1, false);
-        for (int c : path) {
-            s.enabledSteps(steps);
-            settle(s, steps, c, false);
-        }
-        return s;
     }
 
     private void addNode(int p, int c) {

@@ -1,72 +1,134 @@
 package tcesim.guest;
 
-import java.util.ArrayList;
-import java.util.List;
-import java.util.function.Consumer;
-import tcesim.papr.Hcall;
+import static tcesim.papr.Hcall.*;
+
+import tcesim.mem.GuestMemory;
 import tcesim.papr.HcallRegs;
 
 /**
  * One DMA API call in progress: the hypercalls it still has to make, made one at a time so that each is
- * one atomic step of the vCPU. A TCE list for H_PUT_TCE_INDIRECT is written into the CPU's list page just
- * before its hypercall, as {@code tce_buildmulti_pSeriesLP} fills its per-CPU {@code tce_page}.
+ * one atomic step of the vCPU.
+ *
+ * <p>An operation is plain data (what to map or unmap, and how far it has got), from which each hypercall is
+ * built when it is issued, so that it can be saved with the guest's state and rebuilt. What the builders of
+ * Linux {@code arch/powerpc/platforms/pseries/iommu.c} do with the hypervisor's answers (read in the 2019
+ * source):
+ * <ul>
+ * <li>{@code tce_build_pSeriesLP} (one page, or no multi-TCE): H_PUT_TCE per page; an error is logged
+ *     ({@code printk}) and the loop goes on; only H_NOT_ENOUGH_RESOURCES stops it and fails the mapping.
+ * <li>{@code tce_buildmulti_pSeriesLP}: H_PUT_TCE_INDIRECT per chunk of at most 512 TCEs, written into the
+ *     CPU's {@code tce_page} just before the call; {@code do { ... } while (npages > 0 && !rc)} stops at the
+ *     first error; H_NOT_ENOUGH_RESOURCES fails the mapping, any other error is logged and the mapping is
+ *     returned as made ({@code ret} stays 0), with the rest of its TCEs never written.
+ * <li>{@code tce_free_pSeriesLP} / {@code tce_freemulti_pSeriesLP}: H_PUT_TCE(0) per page, or H_STUFF_TCE(0)
+ *     per chunk of at most 512 (one call for the whole range before the 2023 chunking; equal for the ranges
+ *     modelled here); errors are logged and ignored.
+ * </ul>
+ * So a mapping fails ({@code iommu_alloc} returns DMA_MAPPING_ERROR after {@code __iommu_free}) only on
+ * H_NOT_ENOUGH_RESOURCES, which none of the modelled hypervisors returns for TCE hypercalls; the clearing
+ * {@code __iommu_free} would do then is not modelled, the entries are released.
  */
 public final class DmaOp {
-    private final Hypervisor hv;
-    private final tcesim.mem.GuestMemory mem;
-    private final List<HcallRegs> calls = new ArrayList<>(2);
-    private final List<long[]> lists = new ArrayList<>(2);
-    private final long listPage;
+    /** What the operation tells the hypervisor. */
+    public enum Kind {
+        /** Build TCEs for a new mapping. */
+        MAP,
+        /** Clear the TCEs of a mapping. */
+        UNMAP,
+        /** No hypercall: a direct-window mapping, or a guest that does not clear on unmap. */
+        NONE
+    }
+
+    private final PseriesIommu iommu;
+    private final Kind kind;
+    private final long gpa;
+    private final int len;
+    private final DmaDirection dir;
     private final long dmaAddr;
-    private final Consumer<DmaOp> onDone;
+    private final long entry;
+    private final int npages;
+    /** MAP: H_PUT_TCE_INDIRECT chunks; UNMAP: H_STUFF_TCE chunks; else one H_PUT_TCE per page. */
+    private final boolean multi;
+    private final long listPage;
     private int next;
-    private long firstError = Hcall.H_SUCCESS;
-    private HcallRegs last;
+    private boolean failed;
 
-    DmaOp(Hypervisor hv, tcesim.mem.GuestMemory mem, long listPage, long dmaAddr, Consumer<DmaOp> onDone) {
-        this.hv = hv;
-        this.mem = mem;
-        this.listPage = listPage;
+    DmaOp(PseriesIommu iommu, Kind kind, long gpa, int len, DmaDirection dir, long dmaAddr, long entry, int npages, boolean multi, long listPage) {
+        this.iommu = iommu;
+        this.kind = kind;
+        this.gpa = gpa;
+        this.len = len;
+        this.dir = dir;
         this.dmaAddr = dmaAddr;
-        this.onDone = onDone;
+        this.entry = entry;
+        this.npages = npages;
+        this.multi = multi;
+        this.listPage = listPage;
     }
 
-    void add(HcallRegs call, long[] list) {
-        calls.add(call);
-        lists.add(list);
-    }
-
+    public Kind kind() { return kind; }
     /** The bus address of the mapping (for a map), or of the range being unmapped. */
     public long dmaAddr() { return dmaAddr; }
+    long gpa() { return gpa; }
+    int len() { return len; }
+    DmaDirection dir() { return dir; }
+    long entry() { return entry; }
+    int npages() { return npages; }
 
-    public boolean done() { return next >= calls.size(); }
+    /** Hypercalls the operation makes when none stops it early. */
+    public int hcalls() {
+        if (kind == Kind.NONE) return 0;
+        return multi ? (npages + MAX_INDIRECT_TCES - 1) / MAX_INDIRECT_TCES : npages;
+    }
 
-    public int hcalls() { return calls.size(); }
+    public boolean done() { return next >= hcalls(); }
 
-    /** The next hypercall, as it will be issued. */
-    public HcallRegs peek() { return calls.get(next); }
+    /** Whether the mapping failed (DMA_MAPPING_ERROR): the buffer must not be posted. */
+    public boolean mappingFailed() { return failed; }
 
-    /** Issues the next hypercall; after the last, runs the completion (IOVA release for an unmap). Returns the registers after the call. */
+    /**
+     * Prepares the next hypercall and returns its registers: for H_PUT_TCE_INDIRECT, the chunk's TCEs are
+     * written big-endian into the CPU's list page first, as {@code tce_buildmulti_pSeriesLP} fills its
+     * {@code tce_page}. Calling it again before {@link #end} rebuilds the same call (and rewrites the list).
+     */
+    public HcallRegs begin() {
+        int shift = iommu.tceShift();
+        long ioba = entry << shift;
+        HcallRegs r = new HcallRegs();
+        if (!multi) {
+            long tce = kind == Kind.MAP ? (((gpa >>> shift) + next) << shift) | dir.tcePerm() : 0;
+            return r.set(H_PUT_TCE, iommu.liobn(), ioba + ((long) next << shift), tce, 0);
+        }
+        int done = next * MAX_INDIRECT_TCES;
+        int n = Math.min(MAX_INDIRECT_TCES, npages - done);
+        long chunk = ioba + ((long) done << shift);
+        if (kind == Kind.UNMAP) return r.set(H_STUFF_TCE, iommu.liobn(), chunk, 0, n);
+        GuestMemory mem = iommu.memory();
+        long rpn = (gpa >>> shift) + done;
+        for (int i = 0; i < n; i++) mem.writeLongBE(listPage + 8L * i, ((rpn + i) << shift) | dir.tcePerm());
+        return r.set(H_PUT_TCE_INDIRECT, iommu.liobn(), chunk, listPage, n);
+    }
+
+    /** Records the return of the hypercall {@link #begin()} prepared; after the last, the mapping layer completes the operation. */
+    public void end(HcallRegs r) {
+        long rc = r.r3;
+        if (kind == Kind.MAP && rc == H_NOT_ENOUGH_RESOURCES) {
+            failed = true;
+            next = hcalls();
+        } else if (kind == Kind.MAP && multi && rc != H_SUCCESS) {
+            next = hcalls(); // do { } while (npages > 0 && !rc)
+        } else {
+            next++;
+        }
+        if (done()) iommu.complete(this);
+    }
+
+    /** Issues the next hypercall through the guest's hypervisor interface and records its return. */
     public HcallRegs step() {
         HcallRegs r = begin();
-        hv.hcall(r);
+        iommu.hypervisor().hcall(r);
         end(r);
         return r;
-    }
-
-    /** Prepares the next hypercall (fills the TCE list page) and returns its registers, for a caller that issues it itself. */
-    public HcallRegs begin() {
-        long[] list = lists.get(next);
-        if (list != null) for (int i = 0; i < list.length; i++) mem.writeLongBE(listPage + 8L * i, list[i]);
-        return calls.get(next);
-    }
-
-    /** Records the return of the hypercall {@link #begin()} prepared. */
-    public void end(HcallRegs r) {
-        if (r.r3 != Hcall.H_SUCCESS && firstError == Hcall.H_SUCCESS) firstError = r.r3;
-        last = r;
-        next++;
-        if (done() && onDone != null) onDone.accept(this);
     }
 
     /** Runs every remaining hypercall (boot-time work that is not interleaved). */
@@ -75,11 +137,25 @@ public final class DmaOp {
         return this;
     }
 
-    public long firstError() { return firstError; }
-    public HcallRegs last() { return last; }
+    /** The operation as data: enough for {@link PseriesIommu#restoreOp} to rebuild it. */
+    void save(tcesim.state.StateWriter out) {
+        out.put(kind.ordinal() | (dir.ordinal() << 2) | (multi ? 16 : 0) | (failed ? 32 : 0) | ((long) next << 8), gpa);
+        out.put(len, dmaAddr);
+        out.put(entry, npages);
+        out.put(listPage);
+    }
 
-    /** How far the operation has got: its bus address and the number of hypercalls made. */
-    public long digest(long h) {
-        return tcesim.papr.Mix.mix(h, dmaAddr, next);
+    static DmaOp restore(PseriesIommu iommu, tcesim.state.StateReader in) {
+        long h = in.next();
+        long gpa = in.next();
+        int len = in.nextInt();
+        long dma = in.next();
+        long entry = in.next();
+        int npages = in.nextInt();
+        DmaOp op = new DmaOp(iommu, Kind.values()[(int) (h & 3)], gpa, len, DmaDirection.values()[(int) ((h >>> 2) & 3)], dma, entry, npages,
+                (h & 16) != 0, in.next());
+        op.failed = (h & 32) != 0;
+        op.next = (int) (h >>> 8);
+        return op;
     }
 }

@@ -27,4 +27,19 @@ public record DriverWork(Kind kind, DmaOp op, DmaBuffer buffer, int usedLen, Own
     public interface Owner {
         void finish(DriverWork w);
     }
+
+    /** The work as data; its owner is the caller's to record. */
+    public void save(tcesim.state.StateWriter out) {
+        out.put(kind.ordinal(), usedLen);
+        op.save(out);
+        buffer.save(out);
+    }
+
+    /** Rebuilds work saved by {@link #save} for {@code owner}, whose DMA layer is {@code iommu}. */
+    public static DriverWork restore(tcesim.state.StateReader in, PseriesIommu iommu, Owner owner) {
+        Kind kind = Kind.values()[in.nextInt()];
+        int usedLen = in.nextInt();
+        DmaOp op = iommu.restoreOp(in);
+        return new DriverWork(kind, op, DmaBuffer.restore(in), usedLen, owner);
+    }
 }

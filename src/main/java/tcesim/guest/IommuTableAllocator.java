@@ -57,7 +57,7 @@ package tcesim.guest;
  * allocated or is reserved (the kernel would silently clear it), returning {@code false} with
  * nothing changed, counted in {@link #badFrees()}.
  */
-public final class IommuTableAllocator {
+public final class IommuTableAllocator implements tcesim.state.Snapshot {
 
     /** Returned by {@link #alloc} when no range fits (the kernel's DMA_MAPPING_ERROR). */
     public static final long DMA_MAPPING_ERROR = -1L;
@@ -487,10 +487,20 @@ public final class IommuTableAllocator {
         return ones << from;
     }
 
-    /** 64-bit hash of the allocation state (bitmap and pool hints), for state fingerprints; counters excluded. */
-    public long digest(long h) {
-        for (int i = 0; i < map.length; i++) if (map[i] != 0) h = tcesim.papr.Mix.mix(h, i, map[i]);
-        for (long hint : poolHint) h = tcesim.papr.Mix.mix(h, hint);
-        return h;
+    /** The allocation state: the bitmap's non-zero words and the pool hints (the entry count follows from the bitmap). */
+    @Override
+    public void save(tcesim.state.StateWriter out) {
+        for (int i = 0; i < map.length; i++) if (map[i] != 0) out.put(i, map[i]);
+        out.put(-1);
+        for (long hint : poolHint) out.put(hint);
+        out.put(allocated);
+    }
+
+    @Override
+    public void restore(tcesim.state.StateReader in) {
+        java.util.Arrays.fill(map, 0);
+        for (long i = in.next(); i >= 0; i = in.next()) map[(int) i] = in.next();
+        for (int p = 0; p < poolHint.length; p++) poolHint[p] = in.next();
+        allocated = in.next();
     }
 }

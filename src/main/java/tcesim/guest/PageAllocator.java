@@ -24,7 +24,7 @@ import java.util.Objects;
  * allocation, so the corruption oracle can tell an access meant for an earlier incarnation of the
  * page (stale) from one meant for the current one. Storage: primitive arrays, no object per page.
  */
-public final class PageAllocator {
+public final class PageAllocator implements tcesim.state.Snapshot {
 
     /** Returned by {@link #alloc()} when no page is free (the guest's out-of-memory). */
     public static final long NO_PAGE = -1L;
@@ -34,8 +34,14 @@ public final class PageAllocator {
     /** Stack of free page indices (relative to firstPfn); freeStack[freeTop - 1] is handed out next. */
     private final int[] freeStack;
     private int freeTop;
-    /** prefix[i] is the rolling hash of freeStack[0..i): the stack only changes at its top, so digests cost O(1). */
-    private final long[] prefix;
+    /** The free stack as it was at boot (shared by allocators of a size). */
+    private final int[] initialStack;
+    /**
+     * freeStack[0..pristine) equals initialStack[0..pristine): the pages below have never been handed out or have
+     * come back in boot order. Only the rest of the stack, and the tags of pages outside the pristine part, make
+     * up the saved state: O(pages in play), not O(guest RAM).
+     */
+    private int pristine;
     /** PageUse ordinal per page; FREE for free pages. */
     private final byte[] use;
     /** Number of times each page has been allocated. */
@@ -58,26 +64,20 @@ public final class PageAllocator {
         this.use = new byte[nrPages];
         this.generation = new int[nrPages];
         // Push the highest page first so that the very first allocation returns firstPfn.
-        Initial init = initial(nrPages);
-        this.freeStack = init.stack.clone();
-        this.prefix = init.prefix.clone();
+        this.initialStack = initial(nrPages);
+        this.freeStack = initialStack.clone();
         this.freeTop = nrPages;
+        this.pristine = nrPages;
     }
 
-    /** The initial free stack and its prefix hashes, the same for every allocator of a size: built once per size. */
-    private record Initial(int[] stack, long[] prefix) {}
+    private static final java.util.concurrent.ConcurrentHashMap<Integer, int[]> INITIAL = new java.util.concurrent.ConcurrentHashMap<>();
 
-    private static final java.util.concurrent.ConcurrentHashMap<Integer, Initial> INITIAL = new java.util.concurrent.ConcurrentHashMap<>();
-
-    private static Initial initial(int nrPages) {
+    /** The boot-time free stack (highest page at the bottom, page 0 on top), built once per size; never modified. */
+    private static int[] initial(int nrPages) {
         return INITIAL.computeIfAbsent(nrPages, n -> {
             int[] stack = new int[n];
-            long[] prefix = new long[n + 1];
-            for (int i = 0; i < n; i++) {
-                stack[i] = n - 1 - i;
-                prefix[i + 1] = roll(prefix[i], stack[i]);
-            }
-            return new Initial(stack, prefix);
+            for (int i = 0; i < n; i++) stack[i] = n - 1 - i;
+            return stack;
         });
     }
 
@@ -98,6 +98,7 @@ public final class PageAllocator {
             return NO_PAGE;
         }
         int idx = freeStack[--freeTop];
+        if (freeTop < pristine) pristine = freeTop;
         use[idx] = (byte) tag.ordinal();
         generation[idx]++;
         return firstPfn + idx;
@@ -120,7 +121,7 @@ public final class PageAllocator {
             return false;
         }
         use[idx] = (byte) PageUse.FREE.ordinal();
-        prefix[freeTop + 1] = roll(prefix[freeTop], idx);
+        if (freeTop == pristine && initialStack[freeTop] == idx) pristine++;
         freeStack[freeTop++] = idx;
         return true;
     }
@@ -200,14 +201,28 @@ public final class PageAllocator {
     }
 
     /**
-     * 64-bit hash of which pages are free and in which order they will be handed out, for state
-     * fingerprints. Owner tags, generations and counters are left out: they feed reports, not behaviour.
+     * Which pages are free and in which order they will be handed out, and the tags of the pages in use.
+     * Generations and counters are left out: they feed reports, not behaviour.
      */
-    public long digest(long h) {
-        return tcesim.papr.Mix.mix(h, freeTop, prefix[freeTop]);
+    @Override
+    public void save(tcesim.state.StateWriter out) {
+        out.put(freeTop, pristine);
+        for (int i = pristine; i < freeTop; i++) out.put(freeStack[i]);
+        int dirty = capacity - pristine;
+        for (int idx = 0; idx < dirty; idx++) if (use[idx] != PageUse.FREE.ordinal()) out.put(((long) idx << 8) | use[idx]);
+        out.put(-1);
     }
 
-    private static long roll(long h, int v) {
-        return h * 0x100000001b3L + v + 1;
+    @Override
+    public void restore(tcesim.state.StateReader in) {
+        int oldPristine = pristine;
+        freeTop = in.nextInt();
+        pristine = in.nextInt();
+        // Below both pristine marks the stack already equals the boot stack.
+        if (oldPristine < pristine) System.arraycopy(initialStack, oldPristine, freeStack, oldPristine, pristine - oldPristine);
+        int dirty = capacity - Math.min(oldPristine, pristine);
+        for (int i = pristine; i < freeTop; i++) freeStack[i] = in.nextInt();
+        java.util.Arrays.fill(use, 0, dirty, (byte) PageUse.FREE.ordinal());
+        for (long w = in.next(); w >= 0; w = in.next()) use[(int) (w >>> 8)] = (byte) (w & 0xff);
     }
 }

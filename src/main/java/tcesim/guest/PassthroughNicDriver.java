@@ -13,7 +13,7 @@ import tcesim.virtio.Vring;
  * unmapped once the device has filled it and freed after the packet is read. The descriptor ring is the
  * NIC's own; it is modelled with the same ring structure as a virtqueue (post, consume, return).
  */
-public final class PassthroughNicDriver implements DriverWork.Owner {
+public final class PassthroughNicDriver implements DriverWork.Owner, tcesim.state.Snapshot {
     public static final int STREAM = 3;
 
     private final GuestMemory mem;
@@ -22,15 +22,18 @@ public final class PassthroughNicDriver implements DriverWork.Owner {
     private final Vring ring;
     private final int bufLen;
     private final long packets;
-    private final LinkedHashMap<Integer, DmaBuffer> posted = new LinkedHashMap<>();
+    private final PostedBuffers posted = new PostedBuffers();
     private final ArrayDeque<VirtioNetDriver.Symptom> symptoms = new ArrayDeque<>();
     private final byte[] scratch;
     private int nextId;
     private long expected;
     private long delivered;
     private long lost;
+    /** Whether received bytes are checked (for symptom reports; off in the checker). */
+    private final boolean data;
 
-    public PassthroughNicDriver(GuestMemory mem, PageAllocator pages, PseriesIommu iommu, Vring ring, int bufLen, long packets) {
+    public PassthroughNicDriver(GuestMemory mem, PageAllocator pages, PseriesIommu iommu, Vring ring, int bufLen, long packets, boolean data) {
+        this.data = data;
         this.mem = mem;
         this.pages = pages;
         this.iommu = iommu;
@@ -73,14 +76,19 @@ public final class PassthroughNicDriver implements DriverWork.Owner {
         DmaBuffer b = w.buffer();
         switch (w.kind()) {
             case PT_REFILL -> {
-                if (w.op().firstError() != tcesim.papr.Hcall.H_SUCCESS) {
+                if (w.op().mappingFailed()) {
                     pages.free(b.pfn());
                     return;
                 }
-                posted.put(b.id(), b);
+                posted.add(b);
                 ring.post(new Vring.Desc(b.id(), b.dma(), b.len(), true));
             }
             case PT_REAP -> {
+                if (!data) {
+                    delivered++;
+                    pages.free(b.pfn());
+                    return;
+                }
                 int n = Math.min(w.usedLen(), b.len());
                 mem.read(b.pfn() << GuestMemory.PAGE_SHIFT, scratch, 0, n);
                 long seq = Payload.check(scratch, n, STREAM);
@@ -100,9 +108,19 @@ public final class PassthroughNicDriver implements DriverWork.Owner {
         }
     }
 
-    /** 64-bit hash of the posted buffers, counters and ring, for state fingerprints. */
-    public long digest(long h) {
-        for (DmaBuffer b : posted.values()) h = tcesim.papr.Mix.mix(h, b.id(), b.pfn() ^ (b.dma() << 20));
-        return ring.digest(tcesim.papr.Mix.mix(h, nextId, delivered));
+    /** Posted buffers in posting order, counters and the ring; the stream position follows received bytes (reports only). */
+    @Override
+    public void save(tcesim.state.StateWriter out) {
+        posted.save(out);
+        out.put(nextId, delivered);
+        ring.save(out);
+    }
+
+    @Override
+    public void restore(tcesim.state.StateReader in) {
+        posted.restore(in);
+        nextId = in.nextInt();
+        delivered = in.next();
+        ring.restore(in);
     }
 }

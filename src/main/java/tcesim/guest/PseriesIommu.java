@@ -2,8 +2,7 @@ package tcesim.guest;
 
 import static tcesim.papr.Hcall.*;
 
-import java.util.HashMap;
-import java.util.Map;
+import com.carrotsearch.hppc.LongLongHashMap;
 import tcesim.mem.GuestMemory;
 import tcesim.papr.HcallRegs;
 
@@ -21,14 +20,14 @@ import tcesim.papr.HcallRegs;
  * <li>unmap: with STUFF_TCE, H_STUFF_TCE(ioba, 0, n) in chunks of at most 512, even for one page
  *     ({@code tce_freemulti_pSeriesLP}); else H_PUT_TCE(ioba, 0) per page ({@code tce_free_pSeriesLP}).
  * </ul>
- * The guest ignores errors of the clearing calls (the kernel only logs them) and releases the entries
- * anyway; a failed map releases its entries and reports DMA_MAPPING_ERROR.
+ * What the builders do with errors is described at {@link DmaOp}: in short, a mapping fails only on
+ * H_NOT_ENOUGH_RESOURCES, and clearing errors are ignored.
  *
  * <p>It also keeps what the guest has mapped for DMA right now, page by page, from the return of the
  * map's last hypercall to the return of the unmap's: the guest's intent that the corruption oracle
  * judges device writes against.
  */
-public final class PseriesIommu {
+public final class PseriesIommu implements tcesim.state.Snapshot {
     private final Hypervisor hv;
     private final GuestMemory mem;
     private final long liobn;
@@ -37,11 +36,11 @@ public final class PseriesIommu {
     private final int tceShift;
     private final long[] cpuListPage;
     private long directOffset = -1;
-    /** Guest page frame -> bus address of its page in a live mapping, and the mapping's direction. */
-    private final Map<Long, Long> liveDma = new HashMap<>();
-    private final Map<Long, DmaDirection> liveDir = new HashMap<>();
+    /** Guest page frame -> bus address of its page in a live mapping, with the mapping's direction in the low bits. */
+    private final LongLongHashMap liveDma = new LongLongHashMap();
     /** Bus page -> guest page frame, to find a mapping from the address dma_unmap_page is given. */
-    private final Map<Long, Long> liveByDma = new HashMap<>();
+    private final LongLongHashMap liveByDma = new LongLongHashMap();
+    private static final DmaDirection[] DIRS = DmaDirection.values();
 
     /**
      * @param cpuListPage per CPU, the guest physical address of the 4 KiB page used as the TCE list
@@ -85,62 +84,50 @@ public final class PseriesIommu {
     public DmaOp map(int cpu, long gpa, int len, DmaDirection dir) {
         if (direct()) {
             record(gpa, len, directOffset + gpa, dir);
-            return new DmaOp(hv, mem, 0, directOffset + gpa, null);
+            return new DmaOp(this, DmaOp.Kind.NONE, gpa, len, dir, directOffset + gpa, -1, 0, false, 0);
         }
         int npages = pagesFor(gpa, len);
         long entry = tbl.alloc(cpu, npages, 0);
         if (entry == IommuTableAllocator.DMA_MAPPING_ERROR) return null;
-        long ioba = entry << tceShift;
-        long dma = ioba | (gpa & ((1L << tceShift) - 1));
-        long rpn = gpa >>> tceShift;
-        long perm = dir.tcePerm();
-        long listPage = cpuListPage[cpu % cpuListPage.length];
-        DmaOp op = new DmaOp(hv, mem, listPage, dma, o -> {
-            if (o.firstError() == H_SUCCESS) record(gpa, len, dma, dir);
-            else tbl.free(entry, npages);
-        });
-        if (npages == 1 || !fw.putTceIndirect()) {
-            for (int i = 0; i < npages; i++)
-                op.add(new HcallRegs().set(H_PUT_TCE, liobn, ioba + ((long) i << tceShift), ((rpn + i) << tceShift) | perm, 0), null);
-        } else {
-            for (int done = 0; done < npages; done += MAX_INDIRECT_TCES) {
-                int n = Math.min(MAX_INDIRECT_TCES, npages - done);
-                long[] list = new long[n];
-                for (int i = 0; i < n; i++) list[i] = ((rpn + done + i) << tceShift) | perm;
-                op.add(new HcallRegs().set(H_PUT_TCE_INDIRECT, liobn, ioba + ((long) done << tceShift), listPage, n), list);
-            }
-        }
-        return op;
+        long dma = (entry << tceShift) | (gpa & ((1L << tceShift) - 1));
+        boolean indirect = npages > 1 && fw.putTceIndirect();
+        return new DmaOp(this, DmaOp.Kind.MAP, gpa, len, dir, dma, entry, npages, indirect, cpuListPage[cpu % cpuListPage.length]);
     }
 
     /** Starts {@code dma_unmap_page}: clears the TCEs, then releases the entries to the allocator. */
     public DmaOp unmap(int cpu, long dmaAddr, int len) {
-        if (direct()) {
+        if (direct() || !fw.clearOnUnmap()) {
+            // A direct window has nothing to clear; a guest that does not clear hands the entries back still
+            // valid, and the next map of them overwrites them.
             forget(dmaAddr, len);
-            return new DmaOp(hv, mem, 0, dmaAddr, null);
+            if (!direct()) tbl.free(dmaAddr >>> tceShift, pagesFor(dmaAddr, len));
+            return new DmaOp(this, DmaOp.Kind.NONE, -1, len, DmaDirection.BIDIRECTIONAL, dmaAddr, -1, 0, false, 0);
         }
-        long ioba = dmaAddr & ~((1L << tceShift) - 1);
-        int npages = pagesFor(dmaAddr, len);
-        long entry = ioba >>> tceShift;
-        DmaOp op = new DmaOp(hv, mem, 0, dmaAddr, o -> {
-            forget(dmaAddr, len);
-            tbl.free(entry, npages);
-        });
-        if (!fw.clearOnUnmap()) {
-            // The entries go back to the allocator still valid; the next map of them overwrites them.
-            forget(dmaAddr, len);
-            tbl.free(entry, npages);
-            return new DmaOp(hv, mem, 0, dmaAddr, null);
-        }
-        if (fw.stuffTce()) {
-            for (int done = 0; done < npages; done += MAX_INDIRECT_TCES) {
-                int n = Math.min(MAX_INDIRECT_TCES, npages - done);
-                op.add(new HcallRegs().set(H_STUFF_TCE, liobn, ioba + ((long) done << tceShift), 0, n), null);
+        return new DmaOp(this, DmaOp.Kind.UNMAP, -1, len, DmaDirection.BIDIRECTIONAL, dmaAddr, dmaAddr >>> tceShift, pagesFor(dmaAddr, len),
+                fw.stuffTce(), 0);
+    }
+
+    /** The last hypercall of {@code op} has returned: record the mapping or release its entries. */
+    void complete(DmaOp op) {
+        switch (op.kind()) {
+            case MAP -> {
+                if (!op.mappingFailed()) record(op.gpa(), op.len(), op.dmaAddr(), op.dir());
+                else tbl.free(op.entry(), op.npages());
             }
-        } else {
-            for (int i = 0; i < npages; i++) op.add(new HcallRegs().set(H_PUT_TCE, liobn, ioba + ((long) i << tceShift), 0, 0), null);
+            case UNMAP -> {
+                forget(op.dmaAddr(), op.len());
+                tbl.free(op.entry(), op.npages());
+            }
+            case NONE -> { }
         }
-        return op;
+    }
+
+    Hypervisor hypervisor() { return hv; }
+    GuestMemory memory() { return mem; }
+
+    /** Rebuilds an operation saved with {@code DmaOp.save} (part of a driver's saved state). */
+    public DmaOp restoreOp(tcesim.state.StateReader in) {
+        return DmaOp.restore(this, in);
     }
 
     private void record(long gpa, int len, long dma, DmaDirection dir) {
@@ -148,8 +135,7 @@ public final class PseriesIommu {
         long dmaPage = dma >>> GuestMemory.PAGE_SHIFT;
         long n = ((gpa + Math.max(len, 1) - 1) >>> GuestMemory.PAGE_SHIFT) - pfn + 1;
         for (long i = 0; i < n; i++) {
-            liveDma.put(pfn + i, (dmaPage + i) << GuestMemory.PAGE_SHIFT);
-            liveDir.put(pfn + i, dir);
+            liveDma.put(pfn + i, ((dmaPage + i) << GuestMemory.PAGE_SHIFT) | dir.ordinal());
             liveByDma.put(dmaPage + i, pfn + i);
         }
     }
@@ -158,26 +144,47 @@ public final class PseriesIommu {
         long dmaPage = dma >>> GuestMemory.PAGE_SHIFT;
         long n = ((dma + Math.max(len, 1) - 1) >>> GuestMemory.PAGE_SHIFT) - dmaPage + 1;
         for (long i = 0; i < n; i++) {
-            Long pfn = liveByDma.remove(dmaPage + i);
-            if (pfn == null) continue;
-            liveDma.remove(pfn);
-            liveDir.remove(pfn);
+            int at = liveByDma.indexOf(dmaPage + i);
+            if (!liveByDma.indexExists(at)) continue;
+            liveDma.remove(liveByDma.indexGet(at));
+            liveByDma.indexRemove(at);
         }
     }
 
     /** The bus address at which the guest has page {@code pfn} mapped for DMA right now, or -1. */
     public long mappedAt(long pfn) {
-        Long v = liveDma.get(pfn);
-        return v == null ? -1 : v;
+        int at = liveDma.indexOf(pfn);
+        return liveDma.indexExists(at) ? liveDma.indexGet(at) & ~(long) (GuestMemory.PAGE_SIZE - 1) : -1;
     }
 
     /** The direction of the live mapping of page {@code pfn}, or null. */
-    public DmaDirection mappedDirection(long pfn) { return liveDir.get(pfn); }
+    public DmaDirection mappedDirection(long pfn) {
+        int at = liveDma.indexOf(pfn);
+        return liveDma.indexExists(at) ? DIRS[(int) (liveDma.indexGet(at) & 3)] : null;
+    }
 
-    /** 64-bit hash of the live mappings (order-independent) and the window allocator, for state fingerprints. */
-    public long digest(long h) {
-        long sum = 0;
-        for (Map.Entry<Long, Long> e : liveDma.entrySet()) sum += tcesim.papr.Mix.mix(e.getKey(), e.getValue(), liveDir.get(e.getKey()).ordinal());
-        return tbl.digest(tcesim.papr.Mix.mix(h, sum, liveDma.size()));
+    /** The direct window, the live mappings by guest page, and the window's allocator. */
+    @Override
+    public void save(tcesim.state.StateWriter out) {
+        out.put(directOffset);
+        long[] pfns = liveDma.keys().toArray();
+        java.util.Arrays.sort(pfns);
+        out.put(pfns.length);
+        for (long pfn : pfns) out.put(pfn, liveDma.get(pfn));
+        tbl.save(out);
+    }
+
+    @Override
+    public void restore(tcesim.state.StateReader in) {
+        directOffset = in.next();
+        liveDma.clear();
+        liveByDma.clear();
+        for (int n = in.nextInt(); n > 0; n--) {
+            long pfn = in.next();
+            long w = in.next();
+            liveDma.put(pfn, w);
+            liveByDma.put(w >>> GuestMemory.PAGE_SHIFT, pfn);
+        }
+        tbl.restore(in);
     }
 }

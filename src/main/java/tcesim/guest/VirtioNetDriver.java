@@ -21,7 +21,7 @@ import tcesim.virtio.Vring;
  * <p>Each operation that makes hypercalls returns its {@link DmaOp}; the vCPU runs it one hypercall per
  * step and then calls the matching {@code finish} method.
  */
-public final class VirtioNetDriver implements DriverWork.Owner {
+public final class VirtioNetDriver implements DriverWork.Owner, tcesim.state.Snapshot {
     public static final int RX_STREAM = 1;
     public static final int TX_STREAM = 2;
 
@@ -37,8 +37,8 @@ public final class VirtioNetDriver implements DriverWork.Owner {
     private final int bufLen;
     private final int txBytes;
     /** Posted RX buffers in posting order (the guest knows which are outstanding, not which the device took). */
-    private final LinkedHashMap<Integer, DmaBuffer> rxPosted = new LinkedHashMap<>();
-    private final Map<Integer, DmaBuffer> txPosted = new HashMap<>();
+    private final PostedBuffers rxPosted = new PostedBuffers();
+    private final PostedBuffers txPosted = new PostedBuffers();
     private final ArrayDeque<Long> kernelPages = new ArrayDeque<>();
     private final ArrayDeque<Symptom> symptoms = new ArrayDeque<>();
     private final byte[] scratch;
@@ -53,12 +53,18 @@ public final class VirtioNetDriver implements DriverWork.Owner {
     private long txLimit;
     private long txCompleted;
     private long mapFailures;
+    /** Whether packet and kernel-object bytes are written and checked (for symptom reports; off in the checker). */
+    private final boolean data;
 
     /**
      * @param bufLen bytes of an RX buffer
      * @param txBytes bytes of a TX packet (its buffer and descriptor length)
+     * @param data write the bytes of TX packets and kernel objects and check what comes back (the symptoms); without
+     *     it the driver behaves the same but moves no bytes
      */
-    public VirtioNetDriver(GuestMemory mem, PageAllocator pages, PseriesIommu iommu, Vring rx, Vring tx, int bufLen, int txBytes, long txPackets) {
+    public VirtioNetDriver(GuestMemory mem, PageAllocator pages, PseriesIommu iommu, Vring rx, Vring tx, int bufLen, int txBytes, long txPackets,
+                           boolean data) {
+        this.data = data;
         this.mem = mem;
         this.pages = pages;
         this.iommu = iommu;
@@ -104,7 +110,7 @@ public final class VirtioNetDriver implements DriverWork.Owner {
 
     /** The oldest posted RX buffer the device has not returned yet. */
     private DmaBuffer revokeCandidate() {
-        for (DmaBuffer b : rxPosted.values()) if (!rx.returned(b.id())) return b;
+        for (DmaBuffer b : rxPosted.inOrder()) if (!rx.returned(b.id())) return b;
         return null;
     }
 
@@ -137,7 +143,7 @@ public final class VirtioNetDriver implements DriverWork.Owner {
         if (pfn == PageAllocator.NO_PAGE) return null;
         long gpa = pfn << GuestMemory.PAGE_SHIFT;
         int len = kind == DriverWork.Kind.TX_SEND ? txBytes : bufLen;
-        if (kind == DriverWork.Kind.TX_SEND) {
+        if (kind == DriverWork.Kind.TX_SEND && data) {
             Payload.fill(scratch, len, TX_STREAM, txNext);
             mem.write(gpa, scratch, 0, len);
         }
@@ -166,17 +172,17 @@ public final class VirtioNetDriver implements DriverWork.Owner {
         DmaBuffer b = p.buffer();
         switch (p.kind()) {
             case RX_REFILL, TX_SEND -> {
-                if (p.op().firstError() != tcesim.papr.Hcall.H_SUCCESS) {
+                if (p.op().mappingFailed()) {
                     pages.free(b.pfn());
                     mapFailures++;
                     if (p.kind() == DriverWork.Kind.TX_SEND) txNext--;
                     return;
                 }
                 if (p.kind() == DriverWork.Kind.RX_REFILL) {
-                    rxPosted.put(b.id(), b);
+                    rxPosted.add(b);
                     rx.post(new Vring.Desc(b.id(), b.dma(), b.len(), true));
                 } else {
-                    txPosted.put(b.id(), b);
+                    txPosted.add(b);
                     tx.post(new Vring.Desc(b.id(), b.dma(), b.len(), false));
                 }
             }
@@ -195,6 +201,8 @@ public final class VirtioNetDriver implements DriverWork.Owner {
 
     /** The network stack reads the packet: it must be the next one of the RX stream. */
     private void deliverRx(DmaBuffer b, int len) {
+        rxDelivered++;
+        if (!data) return;
         long gpa = b.pfn() << GuestMemory.PAGE_SHIFT;
         int n = Math.min(len, b.len());
         mem.read(gpa, scratch, 0, n);
@@ -207,7 +215,6 @@ public final class VirtioNetDriver implements DriverWork.Owner {
         } else {
             rxExpected++;
         }
-        rxDelivered++;
     }
 
     // ---- the rest of the kernel ----------------------------------------------------------------
@@ -216,10 +223,10 @@ public final class VirtioNetDriver implements DriverWork.Owner {
     public boolean kernelAlloc() {
         long pfn = pages.alloc(PageUse.KERNEL);
         if (pfn == PageAllocator.NO_PAGE) return false;
-        int gen = pages.generation(pfn);
-        Payload.fillKernelPage(kernelPage, pfn, gen);
-        mem.write(pfn << GuestMemory.PAGE_SHIFT, kernelPage, 0, GuestMemory.PAGE_SIZE);
         kernelPages.addLast(pfn);
+        if (!data) return true;
+        Payload.fillKernelPage(kernelPage, pfn, pages.generation(pfn));
+        mem.write(pfn << GuestMemory.PAGE_SHIFT, kernelPage, 0, GuestMemory.PAGE_SIZE);
         return true;
     }
 
@@ -228,6 +235,10 @@ public final class VirtioNetDriver implements DriverWork.Owner {
     /** The oldest kernel page is used one last time (its data checked) and freed. */
     public void kernelFree() {
         long pfn = kernelPages.removeFirst();
+        if (!data) {
+            pages.free(pfn);
+            return;
+        }
         int gen = pages.generation(pfn);
         long gpa = pfn << GuestMemory.PAGE_SHIFT;
         Payload.fillKernelPage(kernelPage, pfn, gen);
@@ -252,16 +263,39 @@ public final class VirtioNetDriver implements DriverWork.Owner {
     public long txQueued() { return txNext; }
     public long mapFailures() { return mapFailures; }
 
-    /** 64-bit hash of what decides the driver's next moves (posted buffers, counters, kernel pages), for state fingerprints. */
-    public long digest(long h) {
-        for (DmaBuffer b : rxPosted.values()) h = tcesim.papr.Mix.mix(h, b.id(), b.pfn() ^ (b.dma() << 20));
-        long sum = 0;
-        for (DmaBuffer b : txPosted.values()) sum += tcesim.papr.Mix.mix(b.id(), b.pfn(), b.dma());
-        h = tcesim.papr.Mix.mix(h, sum, txPosted.size());
-        for (long p : kernelPages) h = tcesim.papr.Mix.mix(h, p);
-        h = tcesim.papr.Mix.mix(h, nextId, rxDelivered);
-        h = tcesim.papr.Mix.mix(h, rxDropped, rxRevoked);
-        h = tcesim.papr.Mix.mix(h, txNext, txCompleted);
-        return rx.digest(tx.digest(h));
+    /**
+     * What decides the driver's next moves: posted buffers (RX in posting order), kernel pages, counters and
+     * both rings. The RX stream position and loss count follow the bytes found in buffers and feed only the
+     * symptom reports: they are not saved.
+     */
+    @Override
+    public void save(tcesim.state.StateWriter out) {
+        rxPosted.save(out);
+        txPosted.save(out);
+        out.put(kernelPages.size());
+        for (long p : kernelPages) out.put(p);
+        out.put(nextId, rxDelivered);
+        out.put(rxDropped, rxRevoked);
+        out.put(txNext, txCompleted);
+        out.put(mapFailures);
+        rx.save(out);
+        tx.save(out);
+    }
+
+    @Override
+    public void restore(tcesim.state.StateReader in) {
+        rxPosted.restore(in);
+        txPosted.restore(in);
+        kernelPages.clear();
+        for (int n = in.nextInt(); n > 0; n--) kernelPages.addLast(in.next());
+        nextId = in.nextInt();
+        rxDelivered = in.next();
+        rxDropped = in.next();
+        rxRevoked = in.next();
+        txNext = in.next();
+        txCompleted = in.next();
+        mapFailures = in.next();
+        rx.restore(in);
+        tx.restore(in);
     }
 }

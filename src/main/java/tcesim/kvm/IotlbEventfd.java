@@ -17,7 +17,7 @@ import java.util.ArrayDeque;
  * acknowledged every range queued by its hypercall ({@link #acked()} reaches the hypercall's
  * {@link #queued()}).
  */
-public final class IotlbEventfd implements AttachedTable {
+public final class IotlbEventfd implements AttachedTable, tcesim.state.Snapshot {
     /** One cleared range, in bus addresses. */
     public record Range(long iova, long size, long seq) {}
 
@@ -75,9 +75,29 @@ public final class IotlbEventfd implements AttachedTable {
 
     public long acked() { return acked; }
 
-    public long digest(long h) {
-        h = tcesim.papr.Mix.mix(h, queued, acked);
-        for (Range r : queue) h = tcesim.papr.Mix.mix(h, r.iova(), r.size());
-        return h;
+    /** The queued ranges, the sequence counters and a range being collected. */
+    @Override
+    public void save(tcesim.state.StateWriter out) {
+        out.put(queued, acked);
+        out.put(first, last);
+        out.put(queue.size());
+        for (Range r : queue) {
+            out.put(r.iova(), r.size());
+            out.put(r.seq());
+        }
+    }
+
+    @Override
+    public void restore(tcesim.state.StateReader in) {
+        queued = in.next();
+        acked = in.next();
+        first = in.next();
+        last = in.next();
+        queue.clear();
+        for (int n = in.nextInt(); n > 0; n--) {
+            long iova = in.next();
+            long size = in.next();
+            queue.addLast(new Range(iova, size, in.next()));
+        }
     }
 }

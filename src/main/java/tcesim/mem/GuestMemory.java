@@ -1,7 +1,5 @@
 package tcesim.mem;
 
-import tcesim.papr.Mix;
-
 /**
  * The guest's physical memory: one RAM slot from guest physical address 0.
  *
@@ -115,27 +113,6 @@ public final class GuestMemory {
 
     /** Pages that have storage (were written with non-zero data at least once). */
     public long pagesBacked() { return pagesBacked; }
-
-    /** Content digest over backed pages in address order; pages of zeros hash like unbacked ones. */
-    public long digest(long h) {
-        for (int d = 0; d < dir.length; d++) {
-            byte[][] group = dir[d];
-            if (group == null) continue;
-            for (int i = 0; i < group.length; i++) {
-                byte[] p = group[i];
-                if (p == null) continue;
-                long ph = 0;
-                boolean any = false;
-                for (int j = 0; j < PAGE_SIZE; j += 8) {
-                    long w = 0;
-                    for (int k = 0; k < 8; k++) w = (w << 8) | (p[j + k] & 0xff);
-                    if (w != 0) { ph = Mix.mix(ph, j, w); any = true; }
-                }
-                if (any) h = Mix.mix(h, ((long) d << DIR_SHIFT) + i, ph);
-            }
-        }
-        return h;
-    }
 
     private void check(long gpa, long len) {
         if (!contains(gpa, len))

@@ -27,6 +27,8 @@ public final class Hcall {
     public static final long H_FUNCTION = -2;
     public static final long H_PARAMETER = -4;
     public static final long H_TOO_HARD = 9999;
+    /** hvcall.h: -44. The one error that makes a pseries guest's TCE builders fail a mapping; no TCE handler modelled returns it. */
+    public static final long H_NOT_ENOUGH_RESOURCES = -44;
 
     /** The largest list H_PUT_TCE_INDIRECT accepts: one 4 KiB page of 8-byte TCEs (PAPR; both KVM and QEMU check {@code npages > 512}). */
     public static final int MAX_INDIRECT_TCES = 512;

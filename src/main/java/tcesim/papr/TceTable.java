@@ -17,7 +17,7 @@ import java.util.Arrays;
  * KVM's {@code TCES_PER_PAGE} on a 64 KiB-page host (PAGE_SIZE / sizeof(u64)). An 8 TiB window of
  * 4 KiB pages thus costs one reference per chunk until entries are set.
  */
-public final class TceTable {
+public final class TceTable implements tcesim.state.Snapshot {
     public static final int MIN_PAGE_SHIFT = 12;
     public static final int MAX_PAGE_SHIFT = 34;
     public static final int CHUNK_SHIFT = 13;
@@ -99,16 +99,54 @@ public final class TceTable {
 
     public int allocatedChunks() { return allocatedChunks; }
 
-    /** Order-independent of allocation history: two tables with equal entries have equal digests. */
-    public long digest(long h) {
+    /** The non-zero entries by absolute index, in index order. */
+    public java.util.SortedMap<Long, Long> nonZeroEntries() {
+        java.util.TreeMap<Long, Long> out = new java.util.TreeMap<>();
         for (int ci = 0; ci < chunks.length; ci++) {
             long[] c = chunks[ci];
             if (c == null) continue;
-            for (int i = 0; i < c.length; i++) {
-                if (c[i] != 0) h = Mix.mix(h, ((long) ci << CHUNK_SHIFT) + i, c[i]);
-            }
+            for (int i = 0; i < c.length; i++) if (c[i] != 0) out.put(offset + ((long) ci << CHUNK_SHIFT) + i, c[i]);
         }
-        return h;
+        return out;
+    }
+
+    /**
+     * The backed chunks and their non-zero entries, in index order: equal entries and backing give equal
+     * words whatever the order of writes. Backing is part of the state because real mode cannot allocate.
+     */
+    @Override
+    public void save(tcesim.state.StateWriter out) {
+        out.put(allocatedChunks);
+        for (int ci = 0; ci < chunks.length; ci++) {
+            long[] c = chunks[ci];
+            if (c == null) continue;
+            int n = 0;
+            for (long v : c) if (v != 0) n++;
+            out.put(ci, n);
+            for (int i = 0; i < c.length; i++) if (c[i] != 0) out.put(i, c[i]);
+        }
+    }
+
+    @Override
+    public void restore(tcesim.state.StateReader in) {
+        int backed = in.nextInt();
+        int next = backed == 0 ? chunks.length : in.nextInt();
+        allocatedChunks = 0;
+        for (int ci = 0; ci < chunks.length; ci++) {
+            if (ci != next) {
+                chunks[ci] = null;
+                continue;
+            }
+            long[] c = chunks[ci];
+            if (c == null) c = chunks[ci] = new long[(int) Math.min(CHUNK_ENTRIES, size - ((long) ci << CHUNK_SHIFT))];
+            else Arrays.fill(c, 0);
+            allocatedChunks++;
+            for (int n = in.nextInt(); n > 0; n--) {
+                int i = in.nextInt();
+                c[i] = in.next();
+            }
+            next = allocatedChunks < backed ? in.nextInt() : chunks.length;
+        }
     }
 
     public void clearAll() {

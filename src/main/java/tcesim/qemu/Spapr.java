@@ -42,6 +42,8 @@ public final class Spapr implements Kvm.UserspaceExit {
     private final GuestMemory mem;
     private final QemuPolicy policy;
     private final TreeMap<Long, SpaprTceTable> tables = new TreeMap<>();
+    /** The same tables in LIOBN order, for the lookups of every hypercall and device access (a PHB has one or two). */
+    private SpaprTceTable[] byLiobn = new SpaprTceTable[0];
     private final QemuTceHandlers handlers;
 
     /** @param kvm null for a machine without KVM (TCG): every table in QEMU */
@@ -49,7 +51,7 @@ public final class Spapr implements Kvm.UserspaceExit {
         this.kvm = kvm;
         this.mem = mem;
         this.policy = policy;
-        this.handlers = new QemuTceHandlers(tables::get, mem);
+        this.handlers = new QemuTceHandlers(this::table, mem);
         if (kvm != null) kvm.setUserspaceExit(this);
     }
 
@@ -67,16 +69,21 @@ public final class Spapr implements Kvm.UserspaceExit {
                 ? new SpaprTceTable(kvm.createSpaprTce64(liobn, pageShift, offset, nbTable).table(), true)
                 : new SpaprTceTable(new TceTable(liobn, pageShift, offset, nbTable), false);
         tables.put(liobn, t);
+        byLiobn = tables.values().toArray(new SpaprTceTable[0]);
         return t;
     }
 
     /** Removes a window ({@code ibm,remove-pe-dma-window}, or a reset): its notifiers are dropped without any event. */
     public void removeTable(long liobn) {
         SpaprTceTable t = tables.remove(liobn);
+        byLiobn = tables.values().toArray(new SpaprTceTable[0]);
         if (t != null && t.inKernel()) kvm.releaseSpaprTce(liobn);
     }
 
-    public SpaprTceTable table(long liobn) { return tables.get(liobn); }
+    public SpaprTceTable table(long liobn) {
+        for (SpaprTceTable t : byLiobn) if (t.liobn() == liobn) return t;
+        return null;
+    }
 
     /**
      * {@code memory_region_register_iommu_notifier} on the window's IOMMU region. The first notifier sets
@@ -131,7 +138,7 @@ public final class Spapr implements Kvm.UserspaceExit {
 
     /** The translation of bus address {@code addr} by whichever window covers it, as the table is now; null when none does. */
     public IommuTlbEvent translate(long addr) {
-        for (SpaprTceTable t : tables.values()) {
+        for (SpaprTceTable t : byLiobn) {
             IommuTlbEvent e = t.translate(addr);
             if (e != null) return e;
         }

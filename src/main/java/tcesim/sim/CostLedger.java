@@ -25,10 +25,15 @@ public final class CostLedger {
         public String param() { return param; }
     }
 
+    private static final Kind[] KINDS = Kind.values();
+    private static final Lane[] LANES = Lane.values();
+
     private final CostModel model;
-    private final EnumMap<Kind, Double> byKind = new EnumMap<>(Kind.class);
-    private final EnumMap<Lane, Double> byLane = new EnumMap<>(Lane.class);
-    private final EnumMap<Kind, Long> counts = new EnumMap<>(Kind.class);
+    /** The model's price of each kind, looked up once. */
+    private final double[] price = new double[KINDS.length];
+    private final double[] byKind = new double[KINDS.length];
+    private final double[] byLane = new double[LANES.length];
+    private final long[] counts = new long[KINDS.length];
     private double total;
     private double stepStart;
     private double stepSum;
@@ -36,21 +41,17 @@ public final class CostLedger {
 
     public CostLedger(CostModel model) {
         this.model = model;
-        for (Kind k : Kind.values()) {
-            byKind.put(k, 0.0);
-            counts.put(k, 0L);
-        }
-        for (Lane l : Lane.values()) byLane.put(l, 0.0);
+        for (Kind k : KINDS) price[k.ordinal()] = model.get(k.param);
     }
 
     public CostModel model() { return model; }
 
     /** Charges {@code units} of {@code kind} (hypercalls, bytes, packets...) to {@code lane}. */
     public void charge(Lane lane, Kind kind, double units) {
-        double ns = units * model.get(kind.param);
-        byKind.merge(kind, ns, Double::sum);
-        byLane.merge(lane, ns, Double::sum);
-        counts.merge(kind, (long) Math.ceil(units), Long::sum);
+        double ns = units * price[kind.ordinal()];
+        byKind[kind.ordinal()] += ns;
+        byLane[lane.ordinal()] += ns;
+        counts[kind.ordinal()] += (long) Math.ceil(units);
         total += ns;
     }
 
@@ -68,15 +69,20 @@ public final class CostLedger {
     public double total() { return total; }
     public double sumOfSteps() { return stepSum; }
     public long steps() { return steps; }
-    public double of(Kind k) { return byKind.get(k); }
-    public double of(Lane l) { return byLane.get(l); }
-    public long count(Kind k) { return counts.get(k); }
-    public Map<Lane, Double> lanes() { return java.util.Collections.unmodifiableMap(byLane); }
+    public double of(Kind k) { return byKind[k.ordinal()]; }
+    public double of(Lane l) { return byLane[l.ordinal()]; }
+    public long count(Kind k) { return counts[k.ordinal()]; }
+
+    public Map<Lane, Double> lanes() {
+        EnumMap<Lane, Double> m = new EnumMap<>(Lane.class);
+        for (Lane l : LANES) m.put(l, byLane[l.ordinal()]);
+        return java.util.Collections.unmodifiableMap(m);
+    }
 
     /** The run's simulated duration: its busiest lane. */
     public double elapsed() {
         double m = 0;
-        for (double v : byLane.values()) m = Math.max(m, v);
+        for (double v : byLane) m = Math.max(m, v);
         return m;
     }
 }

@@ -2,10 +2,11 @@ package tcesim.sim;
 
 /**
  * A system the engine can step: the modelled stack, or a tiny hand-built model in the checker's tests.
- * Steps come from {@link Actor}s; the oracles' verdict, the end of the workload and a state fingerprint
- * are all the checker needs.
+ * Steps come from {@link Actor}s; the oracles' verdict, the end of the workload, and the model's state as words
+ * ({@link #save}, which also identifies the state) and back ({@link #restore}, which also clears the verdict) are
+ * all the checker needs.
  */
-public interface Model {
+public interface Model extends tcesim.state.Snapshot {
     /** Collects the enabled steps, in a fixed order. */
     void enabledSteps(StepList out);
 
@@ -24,8 +25,12 @@ public interface Model {
     /** Called when no step is enabled and the workload is not done: the progress violation to report (null if none is claimed). */
     Violation stuck();
 
-    /** A 64-bit fingerprint of everything that decides the model's futures. */
-    long fingerprint();
+    /** A 64-bit fingerprint of everything that decides the model's futures: the hash of its {@linkplain #save saved state}. */
+    default long fingerprint() {
+        tcesim.state.StateWriter w = new tcesim.state.StateWriter();
+        save(w);
+        return w.hash();
+    }
 
     /** The name of the actor whose enabled step may be explored alone (the checker's reduction), or null for none. */
     default String independentActor() { return null; }

@@ -54,6 +54,12 @@ public final class Oracles implements VhostNet.AccessListener {
         return stopAt == null ? first : firstOf.get(stopAt);
     }
 
+    /** Forgets the violations seen (the state was restored to one the checker had judged clean). */
+    void reset() {
+        first = null;
+        firstOf.clear();
+    }
+
     void report(Violation v) {
         if (v == null) return;
         if (first == null) first = v;

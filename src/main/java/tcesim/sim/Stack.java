@@ -78,7 +78,15 @@ public final class Stack implements Model {
     private final VhostNet net;
     private final Oracles oracles;
     private final List<Actor> actors = new ArrayList<>();
+    /** The same actors, and the vCPUs among them, as arrays for the loops of every step. */
+    private final Actor[] actorArray;
+    private final VcpuActor[] vcpuArray;
     private final FirmwareFeatures fw;
+    /**
+     * Whether packet bytes are moved and checked. They feed only the symptom reports (what the guest and the wire
+     * would see): every oracle judges addresses, so runs without a trace (the checker, campaigns) leave them out.
+     */
+    private final boolean data;
 
     // Designs D3a/D3b: the eventfd KVM signals; null otherwise.
     private final IotlbEventfd eventfd;
@@ -110,6 +118,7 @@ public final class Stack implements Model {
         this.trace = trace;
         this.costModel = costs;
         this.ledger = new CostLedger(costs);
+        this.data = trace.enabled();
         this.mem = new GuestMemory(cfg.ramBytes());
         this.kvm = new Kvm(cfg.host(), mem, cfg.design().kvmPolicy());
         this.spapr = new Spapr(kvm, mem, cfg.design().qemuPolicy());
@@ -148,9 +157,9 @@ public final class Stack implements Model {
         // virtio-net rings: one page each, mapped once (coherent) at driver start.
         Vring rx = new Vring(cfg.ringSize(), mapRing(iommu));
         Vring tx = new Vring(cfg.ringSize(), mapRing(iommu));
-        driver = new VirtioNetDriver(mem, pages, iommu, rx, tx, 4096, cfg.packetBytes(), cfg.txPackets());
+        driver = new VirtioNetDriver(mem, pages, iommu, rx, tx, 4096, cfg.packetBytes(), cfg.txPackets(), data);
         ptDriver = ptDevice == null ? null
-                : new PassthroughNicDriver(mem, pages, iommu, new Vring(cfg.ringSize(), mapRing(iommu)), 4096, cfg.passthroughPackets());
+                : new PassthroughNicDriver(mem, pages, iommu, new Vring(cfg.ringSize(), mapRing(iommu)), 4096, cfg.passthroughPackets(), data);
 
         // vhost device start as QEMU does it (vhost_dev_start): features (fresh IOTLB), notifier, rings, used-ring pre-load.
         vhost = new VhostDevice(2, VhostDevice.Config.current(cfg.maxIotlbEntries()));
@@ -171,6 +180,8 @@ public final class Stack implements Model {
         actors.add(new QemuMainLoop());
         actors.add(new Network());
         if (ptDevice != null) actors.add(new PassthroughDma());
+        actorArray = actors.toArray(new Actor[0]);
+        vcpuArray = actors.stream().filter(a -> a instanceof VcpuActor).toArray(VcpuActor[]::new);
         // Boot is not part of the workload's cost.
         ledger = new CostLedger(costModel);
         killsCharged = vfio == null ? 0 : vfio.kills();
@@ -209,12 +220,14 @@ public final class Stack implements Model {
         return op.dmaAddr();
     }
 
+    /** The 64-bit window's page shift: 64 KiB TCEs. */
+    private static final int DDW_SHIFT = 16;
+
     /** The guest asks for a 64-bit window with 64 KiB pages covering all RAM and maps RAM into it once. */
     private void enableDdw(PseriesIommu iommu) {
-        int shift = 16;
+        int shift = DDW_SHIFT;
         long entries = cfg.ramBytes() >>> shift;
-        spapr.createTable(DDW_LIOBN, shift, Spapr.DDW_BUS_OFFSET, entries);
-        glue.regionAdd(DDW_LIOBN);
+        createDdw();
         long list = pages.alloc() << GuestMemory.PAGE_SHIFT;
         VcpuActor boot = (VcpuActor) actors.get(0);
         for (long done = 0; done < entries; done += Hcall.MAX_INDIRECT_TCES) {
@@ -225,6 +238,21 @@ public final class Stack implements Model {
         }
         pages.free(list >>> GuestMemory.PAGE_SHIFT);
         iommu.useDirectWindow(Spapr.DDW_BUS_OFFSET);
+    }
+
+    /** {@code ibm,create-pe-dma-window}: QEMU creates the 64-bit window and vhost's glue listens on its IOMMU region. */
+    private void createDdw() {
+        spapr.createTable(DDW_LIOBN, DDW_SHIFT, Spapr.DDW_BUS_OFFSET, cfg.ramBytes() >>> DDW_SHIFT);
+        glue.regionAdd(DDW_LIOBN);
+    }
+
+    /**
+     * {@code ibm,remove-pe-dma-window}: QEMU deletes the window's IOMMU region ({@code vhost_iommu_region_del}
+     * unregisters the notifier and sends nothing) and the table.
+     */
+    private void removeDdw() {
+        glue.regionDel(DDW_LIOBN);
+        spapr.removeTable(DDW_LIOBN);
     }
 
     // ---- accessors for oracles and reports ------------------------------------------------------
@@ -242,7 +270,7 @@ public final class Stack implements Model {
     public VhostNet vhostNet() { return net; }
     public VhostIommu vhostIommu() { return glue; }
     public Oracles oracles() { return oracles; }
-    public List<Actor> actors() { return actors; }
+    public List<Actor> actors() { return java.util.Collections.unmodifiableList(actors); }
     public FirmwareFeatures guestFeatures() { return fw; }
     public List<VirtioNetDriver.Symptom> wireSymptoms() { return wireSymptoms; }
     public long rxInjected() { return rxInjected; }
@@ -254,38 +282,107 @@ public final class Stack implements Model {
     public VfioSpaprTce vfio() { return vfio; }
 
     /**
-     * A 64-bit fingerprint of everything that decides what can happen next: the guest tables and where
-     * they live, KVM's attachments, the guest's allocators, live mappings and drivers, the rings, vhost's
-     * IOTLB and message lists, QEMU's pending work, the network and each vCPU's hypercall in progress.
-     * Left out, because no step or oracle reads them: guest memory contents (they feed the symptom
-     * reports only), counters kept for reports, and the trace. Two states with equal fingerprints have the
-     * same futures (up to hash collisions), which is what the checker relies on.
+     * Everything that decides what can happen next and what the oracles will judge: the DMA windows (which
+     * exist, where they live, their entries), what KVM has attached to the default window, the guest's allocators,
+     * live mappings and drivers with their rings, vhost's IOTLB and message lists and the worker's own state,
+     * QEMU's pending UPDATE and the BQL, the network, and each vCPU's hypercall in progress. Left out, because no
+     * step or oracle reads them: packet bytes (they feed the symptom reports only), counters kept for reports,
+     * costs and the trace. Two states that save the same words have the same futures, which is what the checker
+     * relies on, and {@link #restore} makes this stack behave as the saved one would (a test replays both).
      */
     @Override
-    public long fingerprint() {
-        long h = 0x5eed_7ce5L;
-        for (long liobn : new long[] {LIOBN, DDW_LIOBN}) {
+    public void save(tcesim.state.StateWriter out) {
+        for (long liobn : WINDOWS) {
             SpaprTceTable t = spapr.table(liobn);
-            if (t != null) h = t.table().digest(tcesim.papr.Mix.mix(h, liobn, t.inKernel() ? 1 : 0));
+            out.put(t == null ? -1 : (t.inKernel() ? 1 : 0) | (t.needVfio() ? 2 : 0));
+            if (t != null) t.table().save(out);
         }
-        if (eventfd != null) h = eventfd.digest(h);
-        if (vfio != null) h = vfio.digest(ptDevice.digest(tcesim.papr.Mix.mix(h, ptSent)));
-        if (ptDriver != null) h = ptDriver.digest(h);
-        h = pages.digest(h);
-        h = driver.iommu().digest(h);
-        h = driver.digest(h);
-        h = vhost.digest(h);
-        h = net.digest(h);
-        h = tcesim.papr.Mix.mix(h, bqlHeldByMainLoop ? 1 : 0, pendingUpdate == null ? -1 : pendingUpdate.iova() ^ (pendingUpdate.uaddr() << 1));
-        h = tcesim.papr.Mix.mix(h, rxInjected, txSeen);
-        for (long seq : tapBacklog) h = tcesim.papr.Mix.mix(h, seq);
-        for (Actor a : actors) if (a instanceof VcpuActor v) h = v.digest(h);
-        return h;
+        if (eventfd != null) eventfd.save(out);
+        if (vfio != null) {
+            vfio.save(out);
+            ptDevice.save(out);
+            ptDriver.save(out);
+            out.put(ptSent);
+        }
+        pages.save(out);
+        driver.iommu().save(out);
+        driver.save(out);
+        vhost.save(out);
+        net.save(out);
+        out.put(bqlHeldByMainLoop);
+        out.put(pendingUpdate != null);
+        if (pendingUpdate != null) {
+            out.put(pendingUpdate.iova(), pendingUpdate.size());
+            out.put(pendingUpdate.uaddr(), pendingUpdate.perm());
+        }
+        out.put(rxInjected, txSeen);
+        out.put(tapBacklog.size());
+        for (long seq : tapBacklog) out.put(seq);
+        for (VcpuActor v : vcpuArray) v.save(out);
+    }
+
+    @Override
+    public void restore(tcesim.state.StateReader in) {
+        for (long liobn : WINDOWS) {
+            long where = in.next();
+            // The only window that comes and goes during a run is the DDW (a guest that removes it).
+            if (liobn == DDW_LIOBN && (where >= 0) != (spapr.table(liobn) != null)) {
+                if (where >= 0) createDdw();
+                else removeDdw();
+            }
+            if (where >= 0) spapr.table(liobn).table().restore(in);
+        }
+        if (eventfd != null) eventfd.restore(in);
+        if (vfio != null) {
+            vfio.restore(in);
+            ptDevice.restore(in);
+            ptDriver.restore(in);
+            ptSent = in.next();
+        }
+        pages.restore(in);
+        driver.iommu().restore(in);
+        driver.restore(in);
+        vhost.restore(in);
+        net.restore(in);
+        bqlHeldByMainLoop = in.nextBool();
+        pendingUpdate = null;
+        if (in.nextBool()) {
+            long iova = in.next();
+            long size = in.next();
+            long uaddr = in.next();
+            pendingUpdate = IotlbMsg.update(iova, size, uaddr, in.nextInt());
+        }
+        rxInjected = in.next();
+        txSeen = in.next();
+        tapBacklog.clear();
+        for (int n = in.nextInt(); n > 0; n--) tapBacklog.addLast(in.next());
+        for (VcpuActor v : vcpuArray) v.restore(in);
+        oracles.reset();
+    }
+
+    private static final long[] WINDOWS = {LIOBN, DDW_LIOBN};
+
+    /** The driver whose work a vCPU is doing, as a saved number. */
+    private int ownerIndex(DriverWork.Owner o) { return o == driver ? 0 : 1; }
+
+    private DriverWork.Owner owner(int index) { return index == 0 ? driver : ptDriver; }
+
+    private static void saveRegs(tcesim.state.StateWriter out, HcallRegs r) {
+        out.put(r != null);
+        if (r == null) return;
+        out.put(r.r3, r.r4);
+        out.put(r.r5, r.r6);
+        out.put(r.r7);
+    }
+
+    private static HcallRegs restoreRegs(tcesim.state.StateReader in) {
+        if (!in.nextBool()) return null;
+        return new HcallRegs().set(in.next(), in.next(), in.next(), in.next(), in.next());
     }
 
     /** Whether a hypercall that changes the entry of {@code iova} is under way: device accesses may still see the old entry. */
     boolean hypercallInFlight(long iova) {
-        for (Actor a : actors) if (a instanceof VcpuActor v && v.inHypercallOver(iova)) return true;
+        for (VcpuActor v : vcpuArray) if (v.inHypercallOver(iova)) return true;
         return false;
     }
 
@@ -308,7 +405,7 @@ public final class Stack implements Model {
     @Override
     public void enabledSteps(StepList out) {
         out.clear();
-        for (Actor a : actors) a.enabledSteps(out);
+        for (Actor a : actorArray) a.enabledSteps(out);
         for (int i = 0; i < out.size(); i++) if (!isChurn(out, i)) return;
         out.clear();
     }
@@ -477,8 +574,7 @@ public final class Stack implements Model {
                 case REMOVE_DDW -> {
                     // ibm,remove-pe-dma-window: QEMU deletes the window's IOMMU region (vhost_iommu_region_del
                     // unregisters the notifier and sends nothing) and the table; the guest maps through TCEs again.
-                    glue.regionDel(DDW_LIOBN);
-                    spapr.removeTable(DDW_LIOBN);
+                    removeDdw();
                     driver.iommu().stopDirectWindow();
                     if (trace.enabled()) trace.emit(name, "remove-ddw", Event.NONE, Event.NONE, "ibm,remove-pe-dma-window: the 64-bit window is gone; vhost was told nothing");
                 }
@@ -529,11 +625,42 @@ public final class Stack implements Model {
             endHcall(r);
         }
 
-        long digest(long h) {
-            if (pending != null) h = pending.op().digest(tcesim.papr.Mix.mix(h, pending.kind().ordinal(), pending.buffer().id()));
-            if (blocked != null) h = tcesim.papr.Mix.mix(h, 1, blocked.r5 ^ blocked.r3);
-            if (waiting != null) h = tcesim.papr.Mix.mix(h, waitAck, waiting.r5 ^ waiting.r3);
-            return tcesim.papr.Mix.mix(h, cpu);
+        /** The driver work in progress and a hypercall parked at the BQL or waiting for QEMU's acknowledgement. */
+        void save(tcesim.state.StateWriter out) {
+            out.put(pending != null);
+            if (pending != null) {
+                out.put(ownerIndex(pending.owner()));
+                pending.save(out);
+            }
+            // The copies of a call's arguments matter only while it is parked.
+            saveRegs(out, blocked);
+            if (blocked != null) saveRegs(out, blockedIn);
+            saveRegs(out, waiting);
+            if (waiting != null) {
+                saveRegs(out, waitingIn);
+                out.put(waitingPath.ordinal(), waitAck);
+            }
+        }
+
+        void restore(tcesim.state.StateReader in) {
+            pending = null;
+            if (in.nextBool()) {
+                DriverWork.Owner o = owner(in.nextInt());
+                pending = DriverWork.restore(in, driver.iommu(), o);
+            }
+            blocked = restoreRegs(in);
+            blockedIn = blocked == null ? null : restoreRegs(in);
+            waiting = restoreRegs(in);
+            waitingIn = null;
+            waitingPath = null;
+            waitAck = 0;
+            if (waiting != null) {
+                waitingIn = restoreRegs(in);
+                waitingPath = HcallPath.values()[in.nextInt()];
+                waitAck = in.next();
+            }
+            // A call parked at the BQL still has QEMU to read its TCE list: write it again, as it was.
+            if (blocked != null) pending.op().begin();
         }
 
         /** Whether this vCPU is inside a hypercall (not yet returned to the guest) that covers bus address {@code iova}. */
@@ -688,8 +815,9 @@ public final class Stack implements Model {
             Vring ring = ptDriver.ring();
             Vring.Desc d = ring.popAvail();
             int len = Math.min(cfg.packetBytes(), d.len());
-            Payload.fill(buf, len, PassthroughNicDriver.STREAM, ptSent++);
-            DmaResult r = ptDevice.dmaWrite(d.iova(), buf, 0, len);
+            if (data) Payload.fill(buf, len, PassthroughNicDriver.STREAM, ptSent);
+            ptSent++;
+            DmaResult r = data ? ptDevice.dmaWrite(d.iova(), buf, 0, len) : ptDevice.dmaWrite(d.iova(), len);
             if (r.ok()) ledger.charge(CostLedger.Lane.DEVICE, CostLedger.Kind.COPY, len);
             oracles.deviceDma("vfio-dev", r);
             if (r.ok()) {
@@ -710,13 +838,13 @@ public final class Stack implements Model {
         @Override
         public void takeRx(byte[] buf) {
             long seq = tapBacklog.removeFirst();
-            Payload.fill(buf, cfg.packetBytes(), VirtioNetDriver.RX_STREAM, seq);
+            if (data) Payload.fill(buf, cfg.packetBytes(), VirtioNetDriver.RX_STREAM, seq);
             stats.packetsRx++;
         }
 
         @Override
         public void transmit(byte[] buf, int len) {
-            long seq = Payload.check(buf, Math.min(len, cfg.packetBytes()), VirtioNetDriver.TX_STREAM);
+            long seq = data ? Payload.check(buf, Math.min(len, cfg.packetBytes()), VirtioNetDriver.TX_STREAM) : txSeen;
             if (seq != txSeen) {
                 wireSymptoms.add(new VirtioNetDriver.Symptom("tx-data", -1, String.format("the wire got %s, expected TX packet %d",
                         seq < 0 ? "foreign bytes" : "packet " + seq, txSeen)));
@@ -729,8 +857,8 @@ public final class Stack implements Model {
     /** QEMU's mapping of guest RAM, as vhost's copies reach it. */
     final class UserMem implements VhostNet.UserMemory {
         @Override public boolean mapped(long hva, long len) { return mem.containsHva(hva, len); }
-        @Override public void write(long hva, byte[] src, int off, int len) { mem.write(mem.hvaToGpa(hva), src, off, len); }
-        @Override public void read(long hva, byte[] dst, int off, int len) { mem.read(mem.hvaToGpa(hva), dst, off, len); }
+        @Override public void write(long hva, byte[] src, int off, int len) { if (data) mem.write(mem.hvaToGpa(hva), src, off, len); }
+        @Override public void read(long hva, byte[] dst, int off, int len) { if (data) mem.read(mem.hvaToGpa(hva), dst, off, len); }
     }
 
     /** Trace events of QEMU's vhost glue. */

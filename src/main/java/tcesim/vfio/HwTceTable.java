@@ -1,6 +1,5 @@
 package tcesim.vfio;
 
-import tcesim.papr.Mix;
 import tcesim.papr.Tce;
 import tcesim.papr.TceTable;
 
@@ -30,7 +29,7 @@ import tcesim.papr.TceTable;
  * {@code mm_iommu_*}) and KVM translates a guest address to hpa through that registration. The model
  * fixes the host placement of guest RAM as one contiguous block: {@code hpa = hpaBase + gpa}.
  */
-public final class HwTceTable {
+public final class HwTceTable implements tcesim.state.Snapshot {
     /** Where the model places guest RAM in host physical memory (arbitrary; aligned to every IOMMU page size up to 2^34). */
     public static final long DEFAULT_HPA_BASE = 0x0000_2000_0000_0000L;
 
@@ -100,18 +99,18 @@ public final class HwTceTable {
         return exchange(idx, (perm & Tce.PERM_MASK) != 0 ? toHpa(gpa) : 0, perm);
     }
 
-    /** Number of exchanges so far (bookkeeping; not part of the digest). */
+    /** Number of exchanges so far (bookkeeping; not part of the saved state). */
     public long exchanges() { return exchanges; }
 
     /** Number of allocated storage chunks (clears of untouched ranges allocate none). */
     public int allocatedChunks() { return entries.allocatedChunks(); }
 
-    /** Fingerprint of the entries and geometry; counters are excluded. */
-    public long digest(long h) {
-        h = Mix.mix(h, entries.offset(), entries.size());
-        h = Mix.mix(h, entries.pageShift(), hpaBase);
-        return entries.digest(h);
-    }
+    /** The entries (the geometry is configuration); the exchange counter is bookkeeping. */
+    @Override
+    public void save(tcesim.state.StateWriter out) { entries.save(out); }
+
+    @Override
+    public void restore(tcesim.state.StateReader in) { entries.restore(in); }
 
     private void checkIdx(long idx) {
         if (!entries.contains(idx))

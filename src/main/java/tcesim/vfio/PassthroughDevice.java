@@ -1,7 +1,6 @@
 package tcesim.vfio;
 
 import tcesim.mem.GuestMemory;
-import tcesim.papr.Mix;
 import tcesim.papr.Tce;
 import tcesim.vfio.DmaResult.Status;
 
@@ -23,7 +22,7 @@ import tcesim.vfio.DmaResult.Status;
  * <p>With a {@link GuestMemory} attached, the data variants move bytes to or from guest RAM at the
  * translated address, so corruption is observable in memory; without it the device only translates.
  */
-public final class PassthroughDevice {
+public final class PassthroughDevice implements tcesim.state.Snapshot {
     private final PhbTceCache cache;
     private final HwTceTable table;
     private final GuestMemory mem;
@@ -143,8 +142,10 @@ public final class PassthroughDevice {
     /** Page translations fetched from the hardware table. */
     public long fetchedTranslations() { return fetchedTranslations; }
 
-    /** The device's own state (frozen or not); the cache and table are fingerprinted by their owners. */
-    public long digest(long h) {
-        return Mix.mix(h, frozen ? 1 : 0);
-    }
+    /** The device's own state (frozen or not); the cache and table are saved by their owner, counters are bookkeeping. */
+    @Override
+    public void save(tcesim.state.StateWriter out) { out.put(frozen); }
+
+    @Override
+    public void restore(tcesim.state.StateReader in) { frozen = in.nextBool(); }
 }

@@ -1,7 +1,6 @@
 package tcesim.vfio;
 
 import java.util.Arrays;
-import tcesim.papr.Mix;
 import tcesim.papr.Tce;
 
 /**
@@ -31,9 +30,9 @@ import tcesim.papr.Tce;
  * of {@code capacity}, so the guest's sequential IOVA allocation sees a cache of the documented size.
  *
  * <p>Counters (hits, misses, fills, evictions, kills, killed entries) are bookkeeping and are excluded
- * from {@link #digest(long)}.
+ * from the saved state ({@link #save}).
  */
-public final class PhbTceCache {
+public final class PhbTceCache implements tcesim.state.Snapshot {
     public static final int DEFAULT_CAPACITY = 1024;
     /** Returned by {@link #lookup} and {@link #peek} when the index is not cached; {@link #fill} refuses it as a TCE (no valid hpa is negative). */
     public static final long MISS = -1L;
@@ -149,13 +148,24 @@ public final class PhbTceCache {
     /** Entries actually dropped by invalidations. */
     public long killedEntries() { return killedEntries; }
 
-    /** Fingerprint of the cached (index, TCE) pairs in slot order; counters are excluded. */
-    public long digest(long h) {
-        h = Mix.mix(h, capacity);
-        for (int s = 0; s < capacity; s++) {
-            if (tags[s] != EMPTY) h = Mix.mix(h, tags[s], tces[s]);
+    /** The cached (index, TCE) pairs in slot order; counters are bookkeeping. */
+    @Override
+    public void save(tcesim.state.StateWriter out) {
+        out.put(occupied);
+        for (int s = 0; s < capacity; s++) if (tags[s] != EMPTY) out.put(tags[s], tces[s]);
+    }
+
+    @Override
+    public void restore(tcesim.state.StateReader in) {
+        Arrays.fill(tags, EMPTY);
+        Arrays.fill(tces, 0);
+        occupied = in.nextInt();
+        for (int k = 0; k < occupied; k++) {
+            long idx = in.next();
+            int s = slot(idx);
+            tags[s] = idx;
+            tces[s] = in.next();
         }
-        return h;
     }
 
     @Override

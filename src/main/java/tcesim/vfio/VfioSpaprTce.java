@@ -6,7 +6,6 @@ import static tcesim.papr.Hcall.H_TOO_HARD;
 
 import tcesim.kvm.AttachedTable;
 import tcesim.mem.GuestMemory;
-import tcesim.papr.Mix;
 import tcesim.papr.Tce;
 
 /**
@@ -32,7 +31,7 @@ import tcesim.papr.Tce;
  * <p>Fault injection: with {@link #setSkipKill(boolean) skipKill} the kill is recorded but not sent to
  * the PHB, a mutation that lets tests show that the stale-access oracle catches a missing tce_kill.
  */
-public final class VfioSpaprTce implements AttachedTable {
+public final class VfioSpaprTce implements AttachedTable, tcesim.state.Snapshot {
     private final HwTceTable hw;
     private final PhbTceCache cache;
     private final GuestMemory registered;
@@ -115,11 +114,17 @@ public final class VfioSpaprTce implements AttachedTable {
     public long lastKillIdx() { return lastKillIdx; }
     public long lastKillNpages() { return lastKillNpages; }
 
-    /** Fingerprint of the hardware table, the cache and the mutation switch; counters are excluded. */
-    public long digest(long h) {
-        h = hw.digest(h);
-        h = cache.digest(h);
-        return Mix.mix(h, skipKill ? 1 : 0);
+    /** The hardware table and the PHB cache; the mutation switch is configuration, the counters bookkeeping. */
+    @Override
+    public void save(tcesim.state.StateWriter out) {
+        hw.save(out);
+        cache.save(out);
+    }
+
+    @Override
+    public void restore(tcesim.state.StateReader in) {
+        hw.restore(in);
+        cache.restore(in);
     }
 
     @Override

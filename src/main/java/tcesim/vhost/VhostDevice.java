@@ -51,7 +51,7 @@ import java.util.List;
  * ({@link #translate} answers -EFAULT then), access_ok() limits on uaddr, dirty logging,
  * TX zero-copy.
  */
-public final class VhostDevice {
+public final class VhostDevice implements tcesim.state.Snapshot {
 
     /** VIRTIO_F_ACCESS_PLATFORM feature bit (include/uapi/linux/virtio_config.h: 33). */
     public static final int VIRTIO_F_ACCESS_PLATFORM = 33;
@@ -595,30 +595,56 @@ public final class VhostDevice {
     }
 
     /**
-     * A 64-bit hash of the behavioural state: features, IOTLB contents, both message lists,
-     * stalled and queued-kick flags. Counters are excluded.
+     * The behavioural state: features, IOTLB contents, both message lists, stalled and queued-kick flags.
+     * Counters are not saved.
      */
-    public long digest(long seed) {
-        long h = VhostIotlb.mix(seed + 0x632BE59BD9B4E019L);
-        h = VhostIotlb.mix(h ^ features);
-        h = VhostIotlb.mix(h ^ backendFeatures);
-        h = VhostIotlb.mix(h ^ (iotlb == null ? 0x5A5A5A5AL : iotlb.digest(seed)));
-        h = VhostIotlb.mix(h ^ readList.size());
-        for (QueuedMsg n : readList) h = mixMsg(h, n);
-        h = VhostIotlb.mix(h ^ pendingList.size());
-        for (QueuedMsg n : pendingList) h = mixMsg(h, n);
-        for (int i = 0; i < nvqs; i++) {
-            h = VhostIotlb.mix(h ^ ((stalled[i] ? 1 : 0) | (kickQueued[i] ? 2 : 0) | ((long) i << 2)));
-        }
-        return h;
+    @Override
+    public void save(tcesim.state.StateWriter out) {
+        out.put(features, backendFeatures);
+        out.put(iotlb != null);
+        if (iotlb != null) iotlb.save(out);
+        out.put(readList.size());
+        for (QueuedMsg n : readList) saveMsg(out, n);
+        out.put(pendingList.size());
+        for (QueuedMsg n : pendingList) saveMsg(out, n);
+        for (int i = 0; i < nvqs; i++) out.put((stalled[i] ? 1 : 0) | (kickQueued[i] ? 2 : 0));
     }
 
-    private static long mixMsg(long h, QueuedMsg n) {
-        h = VhostIotlb.mix(h ^ n.vq() ^ ((long) n.version() << 32));
-        h = VhostIotlb.mix(h ^ n.msg().iova());
-        h = VhostIotlb.mix(h ^ n.msg().size());
-        h = VhostIotlb.mix(h ^ n.msg().uaddr());
-        return VhostIotlb.mix(h ^ n.msg().perm() ^ ((long) n.msg().type() << 8));
+    @Override
+    public void restore(tcesim.state.StateReader in) {
+        features = in.next();
+        backendFeatures = in.next();
+        if (in.nextBool()) {
+            if (iotlb == null) iotlb = new VhostIotlb(config.maxIotlbEntries(), config.splitFullRange());
+            iotlb.restore(in);
+        } else {
+            iotlb = null;
+        }
+        readList.clear();
+        for (int n = in.nextInt(); n > 0; n--) readList.addLast(restoreMsg(in));
+        pendingList.clear();
+        for (int n = in.nextInt(); n > 0; n--) pendingList.add(restoreMsg(in));
+        for (int i = 0; i < nvqs; i++) {
+            int f = in.nextInt();
+            stalled[i] = (f & 1) != 0;
+            kickQueued[i] = (f & 2) != 0;
+        }
+    }
+
+    private static void saveMsg(tcesim.state.StateWriter out, QueuedMsg n) {
+        IotlbMsg m = n.msg();
+        out.put(n.vq() | ((long) n.version() << 16) | ((long) m.perm() << 32) | ((long) m.type() << 48));
+        out.put(m.iova(), m.size());
+        out.put(m.uaddr());
+    }
+
+    private static QueuedMsg restoreMsg(tcesim.state.StateReader in) {
+        long h = in.next();
+        long iova = in.next();
+        long size = in.next();
+        long uaddr = in.next();
+        return new QueuedMsg((int) (h & 0xffff), (int) ((h >>> 16) & 0xffff),
+                new IotlbMsg(iova, size, uaddr, (int) ((h >>> 32) & 0xffff), (int) (h >>> 48)));
     }
 
     /** A deep copy (the kick listener is not copied). */

@@ -47,7 +47,7 @@ import java.util.List;
  * unsigned 64-bit values carried in Java longs; internally they are stored XOR
  * {@link Long#MIN_VALUE} so that signed comparison gives unsigned order.
  */
-public final class VhostIotlb {
+public final class VhostIotlb implements tcesim.state.Snapshot {
 
     /** Default of vhost.c's {@code max_iotlb_entries} module parameter. */
     public static final int DEFAULT_MAX_ENTRIES = 2048;
@@ -282,20 +282,30 @@ public final class VhostIotlb {
     }
 
     /**
-     * A 64-bit hash of the contents in insertion order (start, last, uaddr, perm of each entry,
-     * then the count). Two IOTLBs with equal digests for the same seed hold, with overwhelming
-     * probability, the same entries in the same order, hence behave identically for lookups,
-     * deletes and future evictions. Counters and the limit are not included.
+     * The entries in insertion order (start, last, uaddr, perm of each, after the count): two IOTLBs that
+     * save the same words hold the same entries in the same order, hence behave identically for lookups,
+     * deletes and future evictions. Counters and the limit are not saved.
      */
-    public long digest(long seed) {
-        long h = mix(seed ^ 0x9E3779B97F4A7C15L);
+    @Override
+    public void save(tcesim.state.StateWriter out) {
+        out.put(size);
         for (int n = head; n != NIL; n = insNext[n]) {
-            h = mix(h ^ (startB[n] ^ BIAS));
-            h = mix(h ^ (lastB[n] ^ BIAS));
-            h = mix(h ^ uaddr[n]);
-            h = mix(h ^ perm[n]);
+            out.put(startB[n] ^ BIAS, lastB[n] ^ BIAS);
+            out.put(uaddr[n], perm[n]);
         }
-        return mix(h ^ size);
+    }
+
+    /** Rebuilds the saved entries in their order (no eviction: there are at most {@code limit}); counters are kept. */
+    @Override
+    public void restore(tcesim.state.StateReader in) {
+        clear();
+        nextSeq = 0;
+        for (int n = in.nextInt(); n > 0; n--) {
+            long start = in.next();
+            long last = in.next();
+            long addr = in.next();
+            insert(start, last, addr, in.nextInt());
+        }
     }
 
     /** Whether both hold the same entries in the same insertion order. */

@@ -16,7 +16,7 @@ import tcesim.virtio.Vring;
  * is one atomic step. The fault-injection switch {@code skipVqLock} splits translation and copy into two
  * steps, as if the worker did not hold the mutex across them.
  */
-public final class VhostNet {
+public final class VhostNet implements tcesim.state.Snapshot {
     public static final int RX_VQ = 0;
     public static final int TX_VQ = 1;
 
@@ -154,12 +154,27 @@ public final class VhostNet {
         return Outcome.DONE;
     }
 
-    /** 64-bit hash of the worker's own state (stopped queues, a translation held across a split step), for state fingerprints. */
-    public long digest(long h) {
+    /** The worker's own state: stopped queues and a translation held across a split step (counters are bookkeeping). */
+    @Override
+    public void save(tcesim.state.StateWriter out) {
         for (int vq = 0; vq < 2; vq++) {
-            h = tcesim.papr.Mix.mix(h, broken[vq] ? 1 : 0, heldHva[vq] == null ? -1 : heldHva[vq].length);
-            if (heldHva[vq] != null) for (int i = 0; i < heldHva[vq].length; i++) h = tcesim.papr.Mix.mix(h, heldHva[vq][i], heldLen[vq][i]);
+            out.put(broken[vq]);
+            out.put(heldHva[vq] == null ? -1 : heldHva[vq].length);
+            if (heldHva[vq] != null) for (int i = 0; i < heldHva[vq].length; i++) out.put(heldHva[vq][i], heldLen[vq][i]);
         }
-        return h;
+    }
+
+    @Override
+    public void restore(tcesim.state.StateReader in) {
+        for (int vq = 0; vq < 2; vq++) {
+            broken[vq] = in.nextBool();
+            int n = in.nextInt();
+            heldHva[vq] = n < 0 ? null : new long[n];
+            heldLen[vq] = n < 0 ? null : new long[n];
+            for (int i = 0; i < n; i++) {
+                heldHva[vq][i] = in.next();
+                heldLen[vq][i] = in.next();
+            }
+        }
     }
 }

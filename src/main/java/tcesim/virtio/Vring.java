@@ -12,7 +12,7 @@ import java.util.ArrayDeque;
  * memory itself is mapped once for DMA at driver start (coherent), at {@link #ringIova()}; the device
  * translates that address too when it touches the ring.
  */
-public final class Vring {
+public final class Vring implements tcesim.state.Snapshot {
     /** One descriptor chain head, as the driver posts it. */
     public record Desc(int id, long iova, int len, boolean deviceWrites) {}
 
@@ -74,10 +74,33 @@ public final class Vring {
     public int availCount() { return avail.size(); }
     public int usedCount() { return used.size(); }
 
-    public long digest(long h) {
-        h = tcesim.papr.Mix.mix(h, avail.size(), used.size());
-        for (Desc d : avail) h = tcesim.papr.Mix.mix(h, d.id(), d.iova());
-        for (Used u : used) h = tcesim.papr.Mix.mix(h, u.id(), u.len());
-        return tcesim.papr.Mix.mix(h, inFlight);
+    /** Available descriptors in ring order, used elements in ring order, and the count the device holds. */
+    @Override
+    public void save(tcesim.state.StateWriter out) {
+        out.put(avail.size(), used.size());
+        for (Desc d : avail) {
+            out.put(((long) d.id() << 1) | (d.deviceWrites() ? 1 : 0), d.iova());
+            out.put(d.len());
+        }
+        for (Used u : used) out.put(u.id(), u.len());
+        out.put(inFlight);
+    }
+
+    @Override
+    public void restore(tcesim.state.StateReader in) {
+        int na = in.nextInt();
+        int nu = in.nextInt();
+        avail.clear();
+        used.clear();
+        for (int i = 0; i < na; i++) {
+            long h = in.next();
+            long iova = in.next();
+            avail.addLast(new Desc((int) (h >> 1), iova, in.nextInt(), (h & 1) != 0));
+        }
+        for (int i = 0; i < nu; i++) {
+            int id = in.nextInt();
+            used.addLast(new Used(id, in.nextInt()));
+        }
+        inFlight = in.nextInt();
     }
 }

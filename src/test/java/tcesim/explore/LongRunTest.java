@@ -22,11 +22,14 @@ class LongRunTest {
         Checker.Result whole = new Checker(() -> new TinyModels.Grid(40), Checker.Options.defaults()).run();
 
         Path ck = dir.resolve("grid.ck");
-        AtomicInteger built = new AtomicInteger();
+        AtomicInteger steps = new AtomicInteger();
         Checker[] holder = new Checker[1];
         holder[0] = new Checker(() -> {
-            if (built.incrementAndGet() == 300) holder[0].stop();   // as Ctrl-C would, part-way through
-            return new TinyModels.Grid(40);
+            TinyModels.Grid g = new TinyModels.Grid(40);
+            g.onStep = () -> {
+                if (steps.incrementAndGet() == 300) holder[0].stop();   // as Ctrl-C would, part-way through
+            };
+            return g;
         }, withFiles(ck, null, Long.MAX_VALUE), 42);
         Checker.Result stopped = holder[0].run();
         assertThat(stopped.verdict()).isEqualTo(Checker.Verdict.INCOMPLETE);

@@ -4,6 +4,8 @@ import tcesim.sim.Actor;
 import tcesim.sim.Model;
 import tcesim.sim.StepList;
 import tcesim.sim.Violation;
+import tcesim.state.StateReader;
+import tcesim.state.StateWriter;
 
 /** Hand-built models whose state spaces are known exactly. */
 final class TinyModels {
@@ -54,8 +56,19 @@ final class TinyModels {
         @Override public Violation stuck() { return null; }
 
         @Override
-        public long fingerprint() {
-            return tcesim.papr.Mix.mix(x, pc[0] * 16L + pc[1], reg[0] * 1024L + reg[1]);
+        public void save(StateWriter out) {
+            out.put(x);
+            out.put(pc[0], pc[1]);
+            out.put(reg[0], reg[1]);
+        }
+
+        @Override
+        public void restore(StateReader in) {
+            x = in.nextInt();
+            pc[0] = in.nextInt();
+            pc[1] = in.nextInt();
+            reg[0] = in.nextInt();
+            reg[1] = in.nextInt();
         }
     }
 
@@ -63,6 +76,8 @@ final class TinyModels {
     static final class Grid implements Model {
         final int n;
         final int[] c = new int[2];
+        /** Runs after every step (a test's hook to act part-way through a search). */
+        Runnable onStep = () -> { };
         final Actor[] counters = {counter(0), counter(1)};
 
         Grid(int n) { this.n = n; }
@@ -78,7 +93,10 @@ final class TinyModels {
                 }
 
                 @Override
-                public void step(int kind) { c[id]++; }
+                public void step(int kind) {
+                    c[id]++;
+                    onStep.run();
+                }
             };
         }
 
@@ -91,6 +109,12 @@ final class TinyModels {
         @Override public Violation violation() { return null; }
         @Override public boolean done() { return c[0] == n && c[1] == n; }
         @Override public Violation stuck() { return null; }
-        @Override public long fingerprint() { return tcesim.papr.Mix.mix(c[0], c[1]); }
+        @Override public void save(StateWriter out) { out.put(c[0], c[1]); }
+
+        @Override
+        public void restore(StateReader in) {
+            c[0] = in.nextInt();
+            c[1] = in.nextInt();
+        }
     }
 }

@@ -1,5 +1,7 @@
 package tcesim.vfio;
 
+import java.util.List;
+import tcesim.testutil.States;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import org.junit.jupiter.api.Test;
@@ -112,20 +114,27 @@ class PhbTceCacheTest {
     }
 
     @Test
-    void digestFollowsContentsNotCounters() {
+    void savedStateFollowsContentsNotCounters() {
         PhbTceCache c = new PhbTceCache(8);
-        long empty = c.digest(1);
+        List<Long> empty = States.of(c);
         c.lookup(3);
-        assertThat(c.digest(1)).isEqualTo(empty);
+        assertThat(States.of(c)).isEqualTo(empty);
         c.fill(3, tce(3));
-        long one = c.digest(1);
+        List<Long> one = States.of(c);
         assertThat(one).isNotEqualTo(empty);
         c.lookup(3);
-        assertThat(c.digest(1)).isEqualTo(one);
+        assertThat(States.of(c)).isEqualTo(one);
         c.fill(3, tce(4));
-        assertThat(c.digest(1)).isNotEqualTo(one);
+        assertThat(States.of(c)).isNotEqualTo(one);
         c.invalidate(3, 1);
-        assertThat(c.digest(1)).isEqualTo(empty);
-        assertThat(new PhbTceCache(16).digest(1)).isNotEqualTo(empty);
+        assertThat(States.of(c)).isEqualTo(empty);
+        // The capacity is configuration, not state.
+        assertThat(States.of(new PhbTceCache(16))).isEqualTo(empty);
+        c.fill(2, tce(2));
+        c.fill(7, tce(7));
+        PhbTceCache d = States.copyInto(c, new PhbTceCache(8));
+        assertThat(d.peek(7)).isEqualTo(tce(7));
+        assertThat(d.peek(3)).isEqualTo(PhbTceCache.MISS);
+        assertThat(d.occupied()).isEqualTo(2);
     }
 }
