@@ -61,10 +61,15 @@ public final class HtmlReport {
         return sb.append("</body></html>\n").toString();
     }
 
+    /** The cost parameters; one the user set to another value than its default cites the user, not the default's source. */
     static String costTable(CostModel model) {
         StringBuilder sb = new StringBuilder("<section id=\"costs\"><h2>Cost model</h2>\n<table>\n<tr><th>parameter</th><th>value</th><th>unit</th><th>source</th></tr>\n");
-        CostModel.PARAMS.forEach((k, p) -> sb.append(String.format(Locale.ROOT, "<tr><td>%s</td><td>%s</td><td>%s</td><td>%s</td></tr>%n",
-                k, trim(model.get(k)), Timeline.esc(p.unit()), Timeline.esc(p.source()))));
+        CostModel.PARAMS.forEach((k, p) -> {
+            boolean overridden = model.get(k) != p.defaultNs();
+            String source = overridden ? "overridden by the user (default " + trim(p.defaultNs()) + ")" : p.source();
+            sb.append(String.format(Locale.ROOT, "<tr%s><td>%s</td><td>%s</td><td>%s</td><td>%s</td></tr>%n", overridden ? " class=\"overridden\"" : "",
+                    k, trim(model.get(k)), Timeline.esc(p.unit()), Timeline.esc(source)));
+        });
         return sb.append("</table></section>\n").toString();
     }
 
@@ -95,6 +100,6 @@ public final class HtmlReport {
                 .append("</title>\n<style>body{font:14px sans-serif;margin:24px;color:#222}table{border-collapse:collapse;margin:8px 0}"
                         + "td,th{border:1px solid #ccc;padding:4px 8px;text-align:left;vertical-align:top}th{background:#eee}"
                         + ".safe{color:#2a7d2a;font-weight:bold}.unsafe{color:#d62728;font-weight:bold}.cmd{font:12px monospace;color:#555}"
-                        + ".scroll{overflow-x:auto;border:1px solid #ddd}</style></head><body>\n");
+                        + ".scroll{overflow-x:auto;border:1px solid #ddd}.overridden td{background:#fff6d5}</style></head><body>\n");
     }
 }
