@@ -47,7 +47,7 @@ class BrowserRenderTest {
         Path dir = Path.of("target", "screenshots").toAbsolutePath();
         Files.createDirectories(dir);
         Path page = dir.resolve("repro.html");
-        Files.writeString(page, HtmlReportTest.reproPage());
+        Files.writeString(page, HtmlReportTest.reproPage().html());
         Path profile = Files.createTempDirectory("tcesim-chromium-profile");
         List<String> base = new ArrayList<>(List.of(chromium));
         base.addAll(List.of(FLAGS));
