@@ -103,11 +103,12 @@ public final class Timeline {
 
     /**
      * Whether an event reaches IOVA page {@code page}: a multi-TCE hypercall covers npages TCEs from its ioba
-     * (4 KiB TCEs, as in the default window), an INVALIDATE its size from its iova, anything else its own page.
+     * (4 KiB TCEs, as in the default window), an UPDATE or INVALIDATE its size from its iova, anything else its own page.
      */
     private static boolean covers(Event e, long page) {
         if (e.iova() < 0) return false;
-        long n = isHcall(e) ? number(e.detail(), "npages=", 10, 1) : isInvalidate(e) ? (number(e.detail(), "size 0x", 16, 0x1000) + 0xfff) >>> 12 : 1;
+        boolean sized = isInvalidate(e) || is(e, "qemu", "update");
+        long n = isHcall(e) ? number(e.detail(), "npages=", 10, 1) : sized ? (number(e.detail(), "size 0x", 16, 0x1000) + 0xfff) >>> 12 : 1;
         long first = page(e.iova());
         return page >= first && page - first < Math.max(1, n);
     }
@@ -172,15 +173,17 @@ public final class Timeline {
         if (v.iova() < 0) return new Chain(null, null, null, null, null, List.of(), List.of(), access);
         long p = page(v.iova());
         int a = ev.indexOf(access);
-        int u = last(ev, a, e -> is(e, "qemu", "update") && onPage(e, p));
-        int t = u < 0 ? -1 : last(ev, u, e -> is(e, "qemu", "translate") && onPage(e, p));
-        int mr = u < 0 ? -1 : last(ev, t >= 0 ? t : u, e -> is(e, "qemu", "miss-read") && onPage(e, p));
-        int miss = mr < 0 ? -1 : last(ev, mr, e -> is(e, "vhost", "iotlb-miss") && onPage(e, p));
+        int u = last(ev, a, e -> is(e, "qemu", "update") && covers(e, p));
+        Predicate<Event> inEntry = e -> e.iova() >= 0 && covers(ev.get(u), page(e.iova()));
+        int t = u < 0 ? -1 : last(ev, u, e -> is(e, "qemu", "translate") && inEntry.test(e));
+        int mr = u < 0 ? -1 : last(ev, t >= 0 ? t : u, e -> is(e, "qemu", "miss-read") && inEntry.test(e));
+        int miss = mr < 0 ? -1 : last(ev, mr, e -> is(e, "vhost", "iotlb-miss") && inEntry.test(e));
         int anchor = miss >= 0 ? miss : mr >= 0 ? mr : t >= 0 ? t : u >= 0 ? u : a;
         long used = u >= 0 && ev.get(u).gpa() >= 0 ? page(ev.get(u).gpa()) : v.gpa() >= 0 ? page(v.gpa()) : -1;
         int map = last(ev, anchor, e -> isMap(e) && covers(e, p) && (e.gpa() < 0 || page(e.gpa()) == used));
         if (map < 0) map = last(ev, anchor, e -> isMap(e) && covers(e, p));
-        int from = map >= 0 ? map : anchor;
+        // with nothing of the translation's making in the events, everything before the access may matter
+        int from = map >= 0 ? map : anchor < a ? anchor : -1;
         List<Integer> taken = List.of(map, miss, mr, t, u);
         List<Event> after = new ArrayList<>();
         for (int i = from + 1; i < a; i++) {
