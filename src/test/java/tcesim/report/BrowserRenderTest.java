@@ -42,7 +42,7 @@ class BrowserRenderTest {
     static final int ORANGE = 0xf39c12;
     static final String PROBE = "<script>for (const e of document.querySelectorAll('svg, .event.bad')) {"
             + " const r = e.getBoundingClientRect(); e.setAttribute('data-box', Math.round(r.width) + 'x' + Math.round(r.height)); }"
-            + " document.body.setAttribute('data-height', document.documentElement.scrollHeight);</script>";
+            + " document.body.setAttribute('data-height', Math.ceil(document.body.getBoundingClientRect().bottom) + 24);</script>";
 
     static String chromium;
     static Path screenshots;
@@ -124,13 +124,10 @@ class BrowserRenderTest {
     }
 
     /** What Chromium's rendered DOM holds: each SVG parsed on its own, and the page's laid-out height. */
-    record Rendered(List<Element> svgs, int height) {
+    /** What Chromium made of a page: its DOM's SVGs, each parsed on its own, and the screenshot. */
+    record Rendered(List<Element> svgs, BufferedImage picture) {
         List<Element> withClass(String tag, String cls) {
             return svgs.stream().flatMap(s -> HtmlReportTest.withClass(s, HtmlReportTest.SVG, tag, cls).stream()).toList();
-        }
-
-        int widest() {
-            return svgs.stream().mapToInt(s -> box(s)[0]).max().orElse(0);
         }
     }
 
@@ -140,38 +137,55 @@ class BrowserRenderTest {
         return new int[] {Integer.parseInt(wh[0]), Integer.parseInt(wh[1])};
     }
 
-    /** Loads {@code html} with the probe script in Chromium and parses the DOM it dumps. */
+    static int sum(String html, String attribute, java.util.function.IntBinaryOperator op) {
+        Matcher m = Pattern.compile("<svg [^>]*" + attribute + "=\"(\\d+)\"").matcher(html);
+        int r = 0;
+        while (m.find()) r = op.applyAsInt(r, Integer.parseInt(m.group(1)));
+        return r;
+    }
+
+    /**
+     * Loads {@code html} with the probe script in one Chromium run that dumps the DOM and screenshots a window
+     * as wide as the widest SVG and, by a generous guess, taller than the page; the picture is then cut to the
+     * page's height (a page taller than the guess is shot again) and left in target/screenshots/NAME.png.
+     */
     static Rendered render(String name, String html) throws Exception {
+        Files.writeString(screenshots.resolve(name + ".html"), html, StandardCharsets.UTF_8);
         Path probed = screenshots.resolve(name + "-probe.html");
         Files.writeString(probed, html.replace("</body>", PROBE + "</body>"), StandardCharsets.UTF_8);
+        Path png = screenshots.resolve(name + ".png");
+        Files.deleteIfExists(png);
+        int w = Math.min(4000, Math.max(1280, sum(html, "width", Math::max) + 80));
+        int guess = Math.min(8000, sum(html, "height", Integer::sum) + 1200);
         String dom;
+        int height;
         try {
-            dom = chromium("--dump-dom", probed.toUri().toString()).out();
+            dom = chromium("--hide-scrollbars", "--window-size=" + w + "," + guess, "--screenshot=" + png, "--dump-dom", probed.toUri().toString()).out();
+            Matcher h = Pattern.compile("<body data-height=\"(\\d+)\"").matcher(dom);
+            assertThat(h.find()).as("the probe ran; DOM:\n%s", dom.length() > 2000 ? dom.substring(0, 2000) : dom).isTrue();
+            height = Math.min(8000, Integer.parseInt(h.group(1)));
+            if (height > guess) chromium("--hide-scrollbars", "--window-size=" + w + "," + height, "--screenshot=" + png, probed.toUri().toString());
         } finally {
             Files.delete(probed);
         }
         List<Element> svgs = new ArrayList<>();
         Matcher m = Pattern.compile("(?s)<svg .*?</svg>").matcher(dom);
         while (m.find()) svgs.add(HtmlReportTest.parse(m.group()).getDocumentElement());
-        Matcher h = Pattern.compile("<body data-height=\"(\\d+)\"").matcher(dom);
-        assertThat(h.find()).as("the probe ran; DOM:\n%s", dom.length() > 2000 ? dom.substring(0, 2000) : dom).isTrue();
-        return new Rendered(svgs, Integer.parseInt(h.group(1)));
+        return new Rendered(svgs, picture(png, w, height));
     }
 
-    /** Screenshots {@code page} whole into target/screenshots/NAME.png and checks the picture. */
-    static BufferedImage screenshot(String name, String html, Rendered r) throws Exception {
-        Path page = screenshots.resolve(name + ".html");
-        Files.writeString(page, html, StandardCharsets.UTF_8);
-        Path png = screenshots.resolve(name + ".png");
-        Files.deleteIfExists(png);
-        int w = Math.min(4000, Math.max(1280, r.widest() + 80)), h = Math.min(8000, r.height() + 20);
-        chromium("--hide-scrollbars", "--window-size=" + w + "," + h, "--screenshot=" + png, page.toUri().toString());
+    /** Checks Chromium's PNG (signature, size, width, many colours) and cuts it to the page's height. */
+    static BufferedImage picture(Path png, int width, int height) throws Exception {
         assertThat(png).exists();
         byte[] bytes = Files.readAllBytes(png);
         assertThat(bytes).as("PNG signature").startsWith(0x89, 'P', 'N', 'G', 0x0d, 0x0a, 0x1a, 0x0a);
         assertThat(bytes.length).as("PNG size").isGreaterThan(20_000);
         BufferedImage img = ImageIO.read(png.toFile());
-        assertThat(img.getWidth()).isEqualTo(w);
+        assertThat(img.getWidth()).isEqualTo(width);
+        if (img.getHeight() > height) {
+            img = img.getSubimage(0, 0, width, height);
+            ImageIO.write(img, "png", png.toFile());
+        }
         assertThat(colours(img).cardinality()).as("distinct colours in %s", png).isGreaterThan(64);
         return img;
     }
@@ -202,27 +216,25 @@ class BrowserRenderTest {
 
     @Test
     void theCompareReportRendersItsChartsAndTimelines() throws Exception {
-        String html = HtmlReportTest.comparePage().html();
-        Rendered r = render("compare", html);
+        Rendered r = render("compare", HtmlReportTest.comparePage().html());
         assertThat(r.svgs()).extracting(s -> s.getAttribute("id")).containsExactly("throughput-chart", "exits-chart", "D0-timeline");
         for (Element chart : r.svgs().subList(0, 2)) {
             assertThat(box(chart)[0]).isGreaterThan(300);
             assertThat(HtmlReportTest.withClass(chart, HtmlReportTest.SVG, "rect", "bar")).hasSize(2);
         }
         assertTimelineRendered(r, "D0");
-        BitSet colours = colours(screenshot("compare", html, r));
+        BitSet colours = colours(r.picture());
         assertThat(colours.get(RED)).as("the violation's red in the screenshot").isTrue();
         assertThat(colours.get(0x4c78a8)).as("the bars' blue in the screenshot").isTrue();
     }
 
     @Test
     void theReproTimelineRenders() throws Exception {
-        String html = HtmlReportTest.reproPage().html();
-        Rendered r = render("repro", html);
+        Rendered r = render("repro", HtmlReportTest.reproPage().html());
         assertThat(r.svgs()).hasSize(1);
         assertTimelineRendered(r, "repro");
         assertThat(r.withClass("g", "gap")).isNotEmpty();
-        BitSet colours = colours(screenshot("repro", html, r));
+        BitSet colours = colours(r.picture());
         assertThat(colours.get(RED)).as("the violation's red in the screenshot").isTrue();
         assertThat(colours.get(ORANGE)).as("the causal chain's orange in the screenshot").isTrue();
     }
