@@ -14,6 +14,7 @@ import java.util.BitSet;
 import java.util.Comparator;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
+import java.util.function.IntBinaryOperator;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import java.util.stream.Stream;
@@ -123,7 +124,6 @@ class BrowserRenderTest {
         }
     }
 
-    /** What Chromium's rendered DOM holds: each SVG parsed on its own, and the page's laid-out height. */
     /** What Chromium made of a page: its DOM's SVGs, each parsed on its own, and the screenshot. */
     record Rendered(List<Element> svgs, BufferedImage picture) {
         List<Element> withClass(String tag, String cls) {
@@ -137,7 +137,8 @@ class BrowserRenderTest {
         return new int[] {Integer.parseInt(wh[0]), Integer.parseInt(wh[1])};
     }
 
-    static int sum(String html, String attribute, java.util.function.IntBinaryOperator op) {
+    /** The SVGs' declared widths or heights in {@code html}, folded with {@code op} (their maximum, their sum). */
+    static int svgSizes(String html, String attribute, IntBinaryOperator op) {
         Matcher m = Pattern.compile("<svg [^>]*" + attribute + "=\"(\\d+)\"").matcher(html);
         int r = 0;
         while (m.find()) r = op.applyAsInt(r, Integer.parseInt(m.group(1)));
@@ -155,8 +156,8 @@ class BrowserRenderTest {
         Files.writeString(probed, html.replace("</body>", PROBE + "</body>"), StandardCharsets.UTF_8);
         Path png = screenshots.resolve(name + ".png");
         Files.deleteIfExists(png);
-        int w = Math.min(4000, Math.max(1280, sum(html, "width", Math::max) + 80));
-        int guess = Math.min(8000, sum(html, "height", Integer::sum) + 1200);
+        int w = Math.min(4000, Math.max(1280, svgSizes(html, "width", Math::max) + 80));
+        int guess = Math.min(8000, svgSizes(html, "height", Integer::sum) + 1200);
         String dom;
         int height;
         try {
