@@ -73,6 +73,7 @@ public final class CompareCommand implements Callable<Integer> {
             return 0;
         }
         if (json && csv) throw new CommandLine.ParameterException(spec.commandLine(), "--json and --csv exclude each other");
+        refuseIgnoredOptions();
         CostModel model = costModel();
         StackConfig base = stack.toConfig();
         String err = base.validate();
@@ -105,6 +106,20 @@ public final class CompareCommand implements Callable<Integer> {
         return 0;
     }
 
+    /** Options of the shared set that compare cannot honour: refused, so that no one reads results that silently ignored them. */
+    private void refuseIgnoredOptions() {
+        CostSummary.Workload stream = CostSummary.Workload.TCP_STREAM, rr = CostSummary.Workload.TCP_RR;
+        String why = null;
+        if (stack.matched("--packet-bytes")) {
+            why = String.format("--packet-bytes: compare's workloads fix the packet size (%s %d bytes, %s %d bytes)", stream, stream.packetBytes, rr, rr.packetBytes);
+        } else if (stack.matched("--ring-size")) {
+            why = String.format("--ring-size: compare's workloads fix the rings (%s %d entries, %s %d entries)", stream, stream.ring, rr, rr.ring);
+        } else if (stack.matched("--design")) {
+            why = "--design: compare runs every design; choose some with --designs D,D,...";
+        }
+        if (why != null) throw new CommandLine.ParameterException(spec.commandLine(), why);
+    }
+
     private String replayLine() {
         StringBuilder sb = new StringBuilder("./tcesim compare --seed ").append(seed);
         if (designs.size() != Design.values().length) {
@@ -121,8 +136,7 @@ public final class CompareCommand implements Callable<Integer> {
         Simulation.run(st, Chooser.scripted(r.choices()), 10_000_000);
         List<tcesim.sim.Event> events = st.trace().recent().stream().filter(e -> e.step() > 0).toList();
         return new HtmlReport.Counterexample(d.name(), st.oracles().first() != null ? st.oracles().first() : r.violation(), events,
-                "./tcesim repro --choices " + CheckCommand.join(r.choices()) + " --design " + d + " --max-iotlb-entries " + cfg.maxIotlbEntries()
-                        + " --packets 2 --ring-size 2 --ram-mib 16 --window-kib 64 --no-kernel-churn");
+                "./tcesim repro --choices " + CheckCommand.join(r.choices()) + " --design " + d + StackOptions.argsOf(cfg));
     }
 
     private CostModel costModel() throws IOException {

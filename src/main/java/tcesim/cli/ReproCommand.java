@@ -101,18 +101,13 @@ public final class ReproCommand implements Callable<Integer> {
         return r.violation() != null;
     }
 
-    /** The causal story for the picture: the history of the violating IOVA and page, plus the last events, in order. */
+    /** Writes DIR/repro.html: the run's timeline, with the events {@link tcesim.report.HtmlReport#reproEvents} picks. */
     private void writeHtml(PrintWriter out, Stack st, tcesim.sim.Violation v, long s) {
-        java.util.TreeMap<Long, tcesim.sim.Event> picked = new java.util.TreeMap<>();
-        List<tcesim.sim.Event> recent = st.trace().recent();
-        for (tcesim.sim.Event e : recent.subList(Math.max(0, recent.size() - 30), recent.size())) picked.put(e.seq(), e);
-        if (v != null && v.iova() >= 0) for (tcesim.sim.Event e : st.trace().historyOfIova(v.iova())) picked.put(e.seq(), e);
-        if (v != null && v.gpa() >= 0) for (tcesim.sim.Event e : st.trace().historyOfGpa(v.gpa())) picked.put(e.seq(), e);
         String title = v == null ? "tcesim repro: no property broken" : "tcesim repro: " + v.property().label() + " broken at step " + v.step();
         try {
             java.nio.file.Files.createDirectories(html);
             java.nio.file.Path file = html.resolve("repro.html");
-            java.nio.file.Files.writeString(file, tcesim.report.HtmlReport.repro(title, v, new java.util.ArrayList<>(picked.values()), replay(s)));
+            java.nio.file.Files.writeString(file, tcesim.report.HtmlReport.repro(title, v, tcesim.report.HtmlReport.reproEvents(st.trace(), v), replay(s)));
             out.println("timeline written to " + file);
         } catch (java.io.IOException e) {
             throw new CommandLine.ExecutionException(spec.commandLine(), "cannot write " + html + ": " + e.getMessage());

@@ -1,12 +1,19 @@
 package tcesim.report;
 
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
+import java.util.TreeMap;
 import tcesim.sim.CostModel;
 import tcesim.sim.Event;
+import tcesim.sim.Trace;
 import tcesim.sim.Violation;
 
-/** Self-contained HTML pages (inline CSS and SVG, nothing fetched) for people to look at. */
+/**
+ * Self-contained XHTML pages (inline CSS and SVG, nothing fetched) for people to look at. The compare page
+ * draws the verdict x cost table, bar charts of throughput and of exits per packet, one {@link Timeline}
+ * per unsafe design's counterexample and the cost model's table; the repro page draws one timeline.
+ */
 public final class HtmlReport {
     private HtmlReport() {}
 
@@ -34,15 +41,15 @@ public final class HtmlReport {
         sb.append("</table></section>\n");
         sb.append("<section id=\"charts\"><h2>Throughput and exits</h2>\n");
         String[] labels = rows.stream().map(Row::design).toArray(String[]::new);
-        sb.append(bars("Simulated TCP_STREAM throughput (Gbit/s)", labels, rows.stream().mapToDouble(r -> r.stream().gbps()).toArray(), "%.2f"));
-        sb.append(bars("Exits to QEMU per packet (TCP_STREAM)", labels, rows.stream().mapToDouble(r -> r.stream().exitsPerPacket()).toArray(), "%.3f"));
+        sb.append(bars("throughput", "Simulated TCP_STREAM throughput (Gbit/s)", labels, rows.stream().mapToDouble(r -> r.stream().gbps()).toArray(), "%.2f"));
+        sb.append(bars("exits", "Exits to QEMU per packet (TCP_STREAM)", labels, rows.stream().mapToDouble(r -> r.stream().exitsPerPacket()).toArray(), "%.3f"));
         sb.append("</section>\n");
         sb.append("<section id=\"timelines\"><h2>Counterexamples</h2>\n");
         if (unsafe.isEmpty()) sb.append("<p>No design is unsafe on the checked configuration.</p>\n");
         for (Counterexample c : unsafe) {
-            sb.append("<h3>").append(c.design()).append(": ").append(Timeline.esc(c.violation().property().label())).append(" broken</h3>\n");
-            sb.append("<p>").append(Timeline.esc(c.violation().actor() + " " + c.violation().access() + ", but " + c.violation().why())).append("</p>\n");
-            sb.append("<div class=\"scroll\">").append(Timeline.svg(c.events(), c.violation())).append("</div>\n");
+            sb.append("<h3 id=\"").append(Timeline.esc(c.design())).append("\">").append(Timeline.esc(c.design())).append(": ")
+                    .append(Timeline.esc(c.violation().property().label())).append(" broken</h3>\n");
+            sb.append("<div class=\"scroll\">").append(Timeline.svg(c.design(), c.events(), c.violation())).append("</div>\n");
             sb.append("<p class=\"cmd\">").append(Timeline.esc(c.replay())).append("</p>\n");
         }
         sb.append("</section>\n");
@@ -54,17 +61,42 @@ public final class HtmlReport {
         StringBuilder sb = head("tcesim: " + title);
         sb.append("<h1>").append(Timeline.esc(title)).append("</h1>\n");
         sb.append("<section id=\"timelines\">\n");
-        if (v != null) sb.append("<p>").append(Timeline.esc(v.actor() + " " + v.access() + ", but " + v.why())).append("</p>\n");
-        else sb.append("<p>No property broken.</p>\n");
-        sb.append("<div class=\"scroll\">").append(Timeline.svg(events, v)).append("</div>\n");
+        if (v == null) sb.append("<p>No property broken.</p>\n");
+        sb.append("<div class=\"scroll\">").append(Timeline.svg("repro", events, v)).append("</div>\n");
         sb.append("<p class=\"cmd\">").append(Timeline.esc(replay)).append("</p>\n</section>\n");
         return sb.append("</body></html>\n").toString();
     }
 
+    /**
+     * The repro page's events: the violating IOVA's history, the violation's causal chain (which may reach
+     * back into the guest page's history) and the last events before the end; the timeline marks the rest as left out.
+     */
+    public static List<Event> reproEvents(Trace trace, Violation v) {
+        TreeMap<Long, Event> picked = new TreeMap<>();
+        List<Event> recent = trace.recent();
+        for (Event e : recent.subList(Math.max(0, recent.size() - (v == null ? 40 : 12)), recent.size())) picked.put(e.seq(), e);
+        if (v != null) {
+            TreeMap<Long, Event> known = new TreeMap<>();
+            for (Event e : recent) known.put(e.seq(), e);
+            if (v.iova() >= 0) for (Event e : trace.historyOfIova(v.iova())) {
+                known.put(e.seq(), e);
+                picked.put(e.seq(), e);
+            }
+            if (v.gpa() >= 0) for (Event e : trace.historyOfGpa(v.gpa())) known.put(e.seq(), e);
+            for (Event e : Timeline.causalChain(new ArrayList<>(known.values()), v)) picked.put(e.seq(), e);
+        }
+        return new ArrayList<>(picked.values());
+    }
+
+    /** The cost parameters; one the user set to another value than its default cites the user, not the default's source. */
     static String costTable(CostModel model) {
         StringBuilder sb = new StringBuilder("<section id=\"costs\"><h2>Cost model</h2>\n<table>\n<tr><th>parameter</th><th>value</th><th>unit</th><th>source</th></tr>\n");
-        CostModel.PARAMS.forEach((k, p) -> sb.append(String.format(Locale.ROOT, "<tr><td>%s</td><td>%s</td><td>%s</td><td>%s</td></tr>%n",
-                k, trim(model.get(k)), Timeline.esc(p.unit()), Timeline.esc(p.source()))));
+        CostModel.PARAMS.forEach((k, p) -> {
+            boolean overridden = model.get(k) != p.defaultNs();
+            String source = overridden ? "overridden by the user (default " + trim(p.defaultNs()) + ")" : p.source();
+            sb.append(String.format(Locale.ROOT, "<tr%s><td>%s</td><td>%s</td><td>%s</td><td>%s</td></tr>%n", overridden ? " class=\"overridden\"" : "",
+                    k, trim(model.get(k)), Timeline.esc(p.unit()), Timeline.esc(source)));
+        });
         return sb.append("</table></section>\n").toString();
     }
 
@@ -72,14 +104,15 @@ public final class HtmlReport {
         return v == Math.rint(v) ? String.valueOf((long) v) : String.valueOf(v);
     }
 
-    static String bars(String title, String[] labels, double[] values, String fmt) {
+    /** A horizontal bar chart, one bar per label. */
+    static String bars(String id, String title, String[] labels, double[] values, String fmt) {
         int w = 640, barH = 22, left = 70;
         int h = 30 + labels.length * (barH + 6);
         double max = 0;
         for (double v : values) max = Math.max(max, v);
         StringBuilder sb = new StringBuilder(String.format(Locale.ROOT,
-                "<svg xmlns=\"http://www.w3.org/2000/svg\" class=\"bars\" width=\"%d\" height=\"%d\"><text x=\"0\" y=\"16\" style=\"font:bold 13px sans-serif\">%s</text>%n",
-                w, h, Timeline.esc(title)));
+                "<svg xmlns=\"http://www.w3.org/2000/svg\" id=\"%s-chart\" class=\"bars\" width=\"%d\" height=\"%d\"><text x=\"0\" y=\"16\" style=\"font:bold 13px sans-serif\">%s</text>%n",
+                id, w, h, Timeline.esc(title)));
         for (int i = 0; i < labels.length; i++) {
             int y = 26 + i * (barH + 6);
             int len = max == 0 ? 0 : (int) Math.round((w - left - 90) * values[i] / max);
@@ -95,6 +128,6 @@ public final class HtmlReport {
                 .append("</title>\n<style>body{font:14px sans-serif;margin:24px;color:#222}table{border-collapse:collapse;margin:8px 0}"
                         + "td,th{border:1px solid #ccc;padding:4px 8px;text-align:left;vertical-align:top}th{background:#eee}"
                         + ".safe{color:#2a7d2a;font-weight:bold}.unsafe{color:#d62728;font-weight:bold}.cmd{font:12px monospace;color:#555}"
-                        + ".scroll{overflow-x:auto;border:1px solid #ddd}</style></head><body>\n");
+                        + ".scroll{overflow-x:auto;border:1px solid #ddd}.overridden td{background:#fff6d5}</style></head><body>\n");
     }
 }

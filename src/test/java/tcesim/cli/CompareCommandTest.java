@@ -78,6 +78,29 @@ class CompareCommandTest {
     }
 
     @Test
+    void optionsCompareCannotHonourAreRefusedByName() {
+        String[][] refused = {{"--packet-bytes", "64", "fix the packet size"}, {"--ring-size", "16", "fix the rings"}, {"--design", "D4", "runs every design"}};
+        for (String[] flag : refused) {
+            CliRun r = compare(flag[0], flag[1]);
+            assertThat(r.exit()).as(flag[0]).isEqualTo(2);
+            assertThat(r.err()).as(flag[0]).contains(flag[0] + ": compare").contains(flag[2]).doesNotContain("Exception");
+        }
+    }
+
+    @Test
+    void theCounterexampleReplayLineReplaysTheCheckedConfiguration(@TempDir Path dir) throws Exception {
+        assertThat(compare("--html", dir.toString()).exit()).isZero();
+        String html = Files.readString(dir.resolve("report.html"));
+        java.util.regex.Matcher m = java.util.regex.Pattern.compile("<p class=\"cmd\">\\./tcesim (repro --choices [^<]*)</p>").matcher(html);
+        assertThat(m.find()).isTrue();
+        String replay = m.group(1);
+        assertThat(replay).contains(" --design D0" + StackOptions.argsOf(tcesim.sim.Design.D0.applyTo(StackOptions.small().toConfig())));
+        CliRun r = CliRun.of(replay.split(" "));
+        assertThat(r.exit()).as(replay).isEqualTo(1);
+        assertThat(r.stdout()).contains("VIOLATION: no stale access");
+    }
+
+    @Test
     void helpCostsListsEveryParameterWithItsSource() {
         CliRun r = CliRun.of("compare", "--help-costs");
         assertThat(r.exit()).isZero();
