@@ -56,10 +56,11 @@ class KvmReferencePropertiesTest {
                     && Long.compareUnsigned(idx + n, idx) >= 0;
         }
 
-        /** Real mode: every chunk of [idx, idx + n) must already have storage. */
+        /** Real mode: every chunk of [idx, idx + n) must already have storage; with n = 0, idx's chunk unless idx starts it. */
         boolean allBacked(Geo g, long ioba, long n) {
             long rel = (ioba >>> g.shift()) - g.offset();
-            for (long c = rel >>> TceTable.CHUNK_SHIFT; n > 0 && c <= (rel + n - 1) >>> TceTable.CHUNK_SHIFT; c++)
+            if (n == 0) return (rel & (TceTable.CHUNK_ENTRIES - 1)) == 0 || backed.get(g.liobn()).contains(rel >>> TceTable.CHUNK_SHIFT);
+            for (long c = rel >>> TceTable.CHUNK_SHIFT; c <= (rel + n - 1) >>> TceTable.CHUNK_SHIFT; c++)
                 if (!backed.get(g.liobn()).contains(c)) return false;
             return true;
         }
