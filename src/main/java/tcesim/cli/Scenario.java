@@ -19,6 +19,7 @@ import java.util.LinkedHashMap;
 import java.util.Locale;
 import java.util.Map;
 import tcesim.guest.FirmwareFeatures;
+import tcesim.kvm.HostCaps;
 import tcesim.sim.Design;
 import tcesim.sim.StackConfig;
 
@@ -28,7 +29,8 @@ import tcesim.sim.StackConfig;
  *
  * <pre>
  * design: D0                 # D0 D1 D2 D3a D3b D4 V
- * host: powernv              # powernv no_vfio_tce no_kvm_tce
+ * host: powernv              # powernv powernv8 no_vfio_tce no_kvm_tce
+ * host_kernel: 2019          # 2019 or 2022
  * seed: 1
  * hazard: window-removal     # optional: one of the hazards next to the seed's bug
  * window_kib: 1048576        # default DMA window, a power of two, 64 KiB .. 1 TiB
@@ -74,6 +76,7 @@ public final class Scenario {
     static {
         key("design", Type.STRING, 0, 0);
         key("host", Type.STRING, 0, 0);
+        key("host_kernel", Type.INT, 2019, 2022);
         key("seed", Type.INT, 0, Long.MAX_VALUE);
         key("hazard", Type.STRING, 0, 0);
         key("window_kib", Type.INT, 64, 1L << 30);
@@ -138,12 +141,18 @@ public final class Scenario {
         Long seed = null;
         Design design = null;
         tcesim.sim.Hazard hazard = null;
+        HostCaps host = StackConfig.seed().host();
+        HostCaps.HostKernel kernel = host.kernel();
         for (Map.Entry<String, JsonNode> e : values.entrySet()) {
             String k = e.getKey();
             JsonNode v = e.getValue();
             switch (k) {
                 case "design" -> design = enumValue(name, lines, k, v.asText(), Design.class);
-                case "host" -> b.host(enumValue(name, lines, k, v.asText(), StackOptions.Host.class).caps);
+                case "host" -> host = enumValue(name, lines, k, v.asText(), StackOptions.Host.class).caps;
+                case "host_kernel" -> {
+                    kernel = HostCaps.HostKernel.ofYear(v.asText());
+                    if (kernel == null) throw new Invalid(String.format("%s:%d: host_kernel: must be 2019 or 2022, got %s", name, lines.getOrDefault(k, 1), v.asText()));
+                }
                 case "seed" -> seed = v.asLong();
                 case "hazard" -> {
                     hazard = tcesim.sim.Hazard.byLabel(v.asText());
@@ -172,6 +181,7 @@ public final class Scenario {
             }
         }
         b.fw(new FirmwareFeatures(ind, stuff, ddw, clear));
+        b.host(host.withKernel(kernel));
         StackConfig c = b.build();
         if (design != null) c = design.applyTo(c);
         if (hazard != null) c = hazard.apply(c);

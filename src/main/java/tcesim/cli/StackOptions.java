@@ -4,25 +4,46 @@ import picocli.CommandLine;
 import picocli.CommandLine.Option;
 import tcesim.guest.FirmwareFeatures;
 import tcesim.kvm.HostCaps;
+import tcesim.kvm.HostCaps.HostKernel;
 import tcesim.sim.Design;
 import tcesim.sim.StackConfig;
 
 /** The options that describe the modelled system, shared by every command that runs it. */
 public final class StackOptions {
-    /** Host kinds with the KVM capabilities each reports. */
+    /** Host kinds: the KVM capabilities each reports and what its real mode does (on a 2019 kernel; see --host-kernel). */
     public enum Host {
-        powernv(HostCaps.POWERNV_HV), no_vfio_tce(HostCaps.NO_VFIO_TCE), no_kvm_tce(HostCaps.NO_KVM_TCE);
+        powernv(HostCaps.POWERNV_HV), powernv8(HostCaps.POWERNV8_HV), no_vfio_tce(HostCaps.NO_VFIO_TCE), no_kvm_tce(HostCaps.NO_KVM_TCE);
 
         final HostCaps caps;
 
         Host(HostCaps caps) { this.caps = caps; }
+
+        /** The kind whose 2019 form is {@code c} (any era), or null. */
+        static Host of(HostCaps c) {
+            for (Host h : values()) if (h.caps.equals(c.withKernel(HostKernel.K2019))) return h;
+            return null;
+        }
+    }
+
+    /** Kernel eras as users type them: 2019 or 2022. */
+    static final class KernelConverter implements CommandLine.ITypeConverter<HostKernel> {
+        @Override
+        public HostKernel convert(String value) {
+            HostKernel k = HostKernel.ofYear(value);
+            if (k == null) throw new CommandLine.TypeConversionException("host kernel must be 2019 or 2022, got '" + value + "'");
+            return k;
+        }
     }
 
     @Option(names = "--design", paramLabel = "D", description = "Invalidation design: ${COMPLETION-CANDIDATES} (default: ${DEFAULT-VALUE}).")
     Design design = Design.D0;
 
-    @Option(names = "--host", paramLabel = "KIND", description = "Host: powernv (HV-KVM with KVM_CAP_SPAPR_TCE_VFIO, the seed's), no_vfio_tce (table moves to QEMU when vhost registers), no_kvm_tce (no in-kernel TCE). Default: ${DEFAULT-VALUE}.")
+    @Option(names = "--host", paramLabel = "KIND", description = "Host: powernv (POWER9 PowerNV, HV-KVM with KVM_CAP_SPAPR_TCE_VFIO, radix guest: real mode punts every TCE hcall to virtual mode; the seed's), powernv8 (POWER8, hash guest: real mode handles them), no_vfio_tce (table moves to QEMU when vhost registers), no_kvm_tce (no in-kernel TCE). Default: ${DEFAULT-VALUE}.")
     Host host = Host.powernv;
+
+    @Option(names = "--host-kernel", paramLabel = "YEAR", converter = KernelConverter.class,
+            description = "Host kernel era: 2019 (the seed's: real-mode handlers, one TCE kill per hypercall, H_STUFF_TCE kills the entries after the cleared ones) or 2022 (no real-mode handlers, one TCE kill per entry). Default: ${DEFAULT-VALUE}.")
+    HostKernel hostKernel = HostKernel.K2019;
 
     @Option(names = "--max-iotlb-entries", paramLabel = "N", description = "vhost's max_iotlb_entries (default: ${DEFAULT-VALUE}).")
     int maxIotlbEntries = 2048;
@@ -111,14 +132,15 @@ public final class StackOptions {
     private StackConfig baseConfig() {
         FirmwareFeatures flagsFw = new FirmwareFeatures(!noIndirect, !noStuff, ddw, !noClear);
         if (scenario == null) {
-            return design.applyTo(StackConfig.seed().toBuilder().host(host.caps).fw(flagsFw)
+            return design.applyTo(StackConfig.seed().toBuilder().host(host.caps.withKernel(hostKernel)).fw(flagsFw)
                     .vcpus(vcpus).maxIotlbEntries(maxIotlbEntries).rxPackets(packets).txPackets(txPackets == null ? packets : txPackets)
                     .ringSize(ringSize).packetBytes(packetBytes).ramBytes(ramMib << 20).windowBytes(windowKib << 10)
                     .kernelChurn(!noChurn).rxRevokes(rxRevokes).passthroughPackets(passthrough).build());
         }
         StackConfig.Builder b = loadScenario().config().toBuilder();
         StackConfig sc = b.build();
-        if (matched("--host")) b.host(host.caps);
+        if (matched("--host")) b.host(host.caps.withKernel(sc.host().kernel()));
+        if (matched("--host-kernel")) b.host(b.build().host().withKernel(hostKernel));
         if (matched("--vcpus")) b.vcpus(vcpus);
         if (matched("--max-iotlb-entries")) b.maxIotlbEntries(maxIotlbEntries);
         if (matched("--packets")) b.rxPackets(packets).txPackets(packets);
@@ -174,7 +196,9 @@ public final class StackOptions {
     /** Flags that rebuild {@code c} (design aside) from the defaults of {@code repro}. */
     static String argsOf(StackConfig c) {
         StringBuilder sb = new StringBuilder();
-        for (Host h : Host.values()) if (h.caps.equals(c.host())) sb.append(" --host ").append(h);
+        Host h = Host.of(c.host());
+        if (h != null) sb.append(" --host ").append(h);
+        if (c.host().kernel() != HostKernel.K2019) sb.append(" --host-kernel ").append(c.host().kernel());
         sb.append(" --max-iotlb-entries ").append(c.maxIotlbEntries()).append(" --packets ").append(c.rxPackets());
         if (c.txPackets() != c.rxPackets()) sb.append(" --tx-packets ").append(c.txPackets());
         sb.append(" --vcpus ").append(c.vcpus());

@@ -1,23 +1,117 @@
 package tcesim.kvm;
 
 /**
- * What the host kernel offers QEMU, as KVM capabilities (Linux {@code include/uapi/linux/kvm.h}):
- * {@code KVM_CAP_SPAPR_TCE} (63) / {@code KVM_CAP_SPAPR_TCE_64} (125): in-kernel TCE tables;
- * {@code KVM_CAP_SPAPR_TCE_VFIO} (142): hardware tables can be attached to them, reported by HV-KVM on
- * PowerNV hosts only; {@code KVM_CAP_SPAPR_MULTITCE} (94): in-kernel H_PUT_TCE_INDIRECT / H_STUFF_TCE,
- * without which QEMU does not advertise "hcall-multi-tce" to the guest ({@code hw/ppc/spapr.c}).
+ * The host as KVM's TCE handlers see it: the KVM capabilities it reports to QEMU, what its real-mode
+ * hypercall path does with a TCE hypercall (a matter of CPU and guest MMU), and the era of its kernel.
+ *
+ * <p>Capabilities (Linux {@code include/uapi/linux/kvm.h}): {@code KVM_CAP_SPAPR_TCE} (63) /
+ * {@code KVM_CAP_SPAPR_TCE_64} (125): in-kernel TCE tables; {@code KVM_CAP_SPAPR_TCE_VFIO} (142): hardware
+ * tables can be attached to them, reported by HV-KVM on PowerNV hosts only; {@code KVM_CAP_SPAPR_MULTITCE}
+ * (94): in-kernel H_PUT_TCE_INDIRECT / H_STUFF_TCE, without which QEMU does not advertise
+ * "hcall-multi-tce" to the guest ({@code hw/ppc/spapr.c}).
+ *
+ * <p>Real mode, by CPU ({@link RealMode}), on kernels that have the real-mode handlers at all:
+ * <ul>
+ * <li>POWER8, hash MMU guest: the hypercall enters {@code hcall_real_table} (book3s_hv_rmhandlers.S) and
+ *     {@code kvmppc_rm_h_put_tce}, {@code kvmppc_rm_h_put_tce_indirect}, {@code kvmppc_rm_h_stuff_tce}
+ *     (book3s_64_vio_hv.c) finish what they can: {@link RealMode#HANDLES}.
+ * <li>POWER9, radix guest (the POWER9 default): the same three handlers begin with "For radix, we might be
+ *     in virtual mode, so punt" ({@code if (kvm_is_radix(vcpu->kvm)) return H_TOO_HARD;}, before the LIOBN
+ *     lookup), so every such call is entered in real mode and completed in virtual mode:
+ *     {@link RealMode#PUNTS}. The check came with acde25726bc6 "KVM: PPC: Book3S HV: Add radix checks in
+ *     real-mode hypercall handlers" and is still in book3s_64_vio_hv.c of late-2019 trees; it went with
+ *     "KVM: PPC: Book3S HV: Remove virt mode checks from real mode handlers" (N. Piggin, series of Apr 2021:
+ *     "Now that the P7/8 path no longer supports radix"). {@code kvmppc_h_get_tce} ("This can be called in
+ *     either virtual mode or real mode") has no such check: H_GET_TCE completes in real mode on both CPUs.
+ * <li>No real-mode handler ({@link RealMode#NONE}): the call goes straight to virtual mode.
+ * </ul>
+ *
+ * <p>Kernel era ({@link HostKernel}): {@link HostKernel#K2019} is the seed's (Dec 2019), with the real-mode
+ * handlers and the batched TCE kills of "KVM: PPC: Invalidate multiple TCEs at once" (A. Kardashevskiy,
+ * Aug 2019); {@link HostKernel#K2022} has "KVM: PPC: Fix TCE handling for VFIO" (A. Kardashevskiy, 6 Apr
+ * 2022: one kill per entry, in {@code kvmppc_tce_iommu_map}/{@code _unmap}) and "KVM: PPC: Book3s: Retire
+ * H_PUT_TCE/etc real mode handlers" (cad32d9d42e8, v2 of 6 May 2022: "On POWER9 hypercalls trap straight
+ * to the virtual mode so the real mode handlers never execute on POWER9 and later CPUs"), so no real mode
+ * whatever the CPU. {@link KvmTceHandlers} has the details.
  *
  * @param spaprTce KVM_CAP_SPAPR_TCE(_64)
  * @param spaprTceVfio KVM_CAP_SPAPR_TCE_VFIO
  * @param multiTce KVM_CAP_SPAPR_MULTITCE
- * @param realModeHandlers the host runs the real-mode TCE handlers first (hash-MMU guests on kernels
- *     before 5.19, "KVM: PPC: Book3s: Retire H_PUT_TCE/etc real mode handlers")
+ * @param cpuRealMode what the CPU's real-mode path does with H_PUT_TCE / H_PUT_TCE_INDIRECT / H_STUFF_TCE on a
+ *     kernel that has the real-mode handlers; {@link #realMode()} is what this host does
+ * @param kernel the host kernel's era
  */
-public record HostCaps(boolean spaprTce, boolean spaprTceVfio, boolean multiTce, boolean realModeHandlers) {
-    /** A PowerNV host running HV-KVM, as in the seed report (late 2019 kernel). */
-    public static final HostCaps POWERNV_HV = new HostCaps(true, true, true, true);
-    /** A host kernel that cannot attach hardware tables (e.g. PR-KVM, or a pseries host): no VFIO-TCE capability. */
-    public static final HostCaps NO_VFIO_TCE = new HostCaps(true, false, true, true);
+public record HostCaps(boolean spaprTce, boolean spaprTceVfio, boolean multiTce, RealMode cpuRealMode, HostKernel kernel) {
+
+    /** What the real-mode TCE handlers do with a call. */
+    public enum RealMode {
+        /** Real mode finishes the call when it can, and hands it to virtual mode (H_TOO_HARD) when it cannot. */
+        HANDLES,
+        /** Real mode is entered but returns H_TOO_HARD at once for H_PUT_TCE, H_PUT_TCE_INDIRECT and H_STUFF_TCE. */
+        PUNTS,
+        /** There is no real-mode TCE handler: the call starts in virtual mode. */
+        NONE
+    }
+
+    /** The host kernel's era, as far as the TCE handlers go. */
+    public enum HostKernel {
+        K2019(2019), K2022(2022);
+
+        private final int year;
+
+        HostKernel(int year) { this.year = year; }
+
+        public int year() { return year; }
+
+        /** The era named by a year as users type it (2019 or 2022); null for any other. */
+        public static HostKernel ofYear(String year) {
+            for (HostKernel k : values()) if (Integer.toString(k.year).equals(year.trim())) return k;
+            return null;
+        }
+
+        /** 2019: one {@code iommu_tce_kill} per hypercall and table; 2022: one per entry, from map/unmap. */
+        public boolean batchedKills() { return this == K2019; }
+
+        /** 2019: book3s_64_vio_hv.c and its {@code hcall_real_table} entries exist; 2022: retired. */
+        public boolean realModeHandlers() { return this == K2019; }
+
+        @Override
+        public String toString() { return Integer.toString(year); }
+    }
+
+    /** A POWER9 PowerNV host running HV-KVM with a radix guest on a late-2019 kernel: the seed's host. Real mode punts. */
+    public static final HostCaps POWERNV_HV = new HostCaps(true, true, true, RealMode.PUNTS, HostKernel.K2019);
+    /** A POWER8 PowerNV host running HV-KVM (hash MMU guest), 2019 kernel: the real-mode handlers do the work. */
+    public static final HostCaps POWERNV8_HV = new HostCaps(true, true, true, RealMode.HANDLES, HostKernel.K2019);
+    /**
+     * An HV-KVM host kernel that cannot attach hardware tables (no VFIO-TCE capability: a kernel older than
+     * KVM's in-kernel acceleration for VFIO); its real-mode handlers work (hash MMU). QEMU then keeps the
+     * table of a window with a notifier in userspace ("just like we do for VFIO for older host kernels", the
+     * seed thread).
+     */
+    public static final HostCaps NO_VFIO_TCE = new HostCaps(true, false, true, RealMode.HANDLES, HostKernel.K2019);
     /** No in-kernel TCE acceleration at all (TCG-like): every TCE hypercall exits to QEMU. */
-    public static final HostCaps NO_KVM_TCE = new HostCaps(false, false, false, false);
+    public static final HostCaps NO_KVM_TCE = new HostCaps(false, false, false, RealMode.NONE, HostKernel.K2019);
+
+    public HostCaps {
+        if (cpuRealMode == null || kernel == null) throw new IllegalArgumentException("real mode and kernel era are required");
+    }
+
+    /** The same host with a kernel of era {@code k}. */
+    public HostCaps withKernel(HostKernel k) {
+        return new HostCaps(spaprTce, spaprTceVfio, multiTce, cpuRealMode, k);
+    }
+
+    /** What this host's real-mode path does with a TCE hypercall: NONE without in-kernel TCE or on a 2022 kernel. */
+    public RealMode realMode() {
+        return spaprTce && kernel.realModeHandlers() ? cpuRealMode : RealMode.NONE;
+    }
+
+    /**
+     * Whether a TCE hypercall enters a real-mode handler before anything else, whichever path completes it:
+     * true when real mode handles or punts (a punted call costs a real-mode entry and a virtual-mode one).
+     */
+    public boolean enteredRealMode() {
+        return realMode() != RealMode.NONE;
+    }
 }

@@ -13,9 +13,11 @@ import tcesim.papr.TceTable;
  * <p>Models {@code struct kvm} with its {@code arch.spapr_tce_tables} list, the VM ioctl
  * {@code KVM_CREATE_SPAPR_TCE_64} ({@code kvm_vm_ioctl_create_spapr_tce}: {@code -EINVAL} for size 0,
  * page_shift outside 12..34 or a window past 2^64; {@code -EBUSY} for a LIOBN already present), and the
- * hypercall path of a vCPU: the real-mode handler (when the host runs them), then the virtual-mode
- * handler, each handing the call on with H_TOO_HARD, and finally an exit to userspace
- * ({@code kvmppc_pseries_do_hcall}: {@code if (ret == H_TOO_HARD) return RESUME_HOST}).
+ * hypercall path of a vCPU: the real-mode handler (when the host has one, {@link HostCaps#realMode()}),
+ * then the virtual-mode handler, each handing the call on with H_TOO_HARD, and finally an exit to userspace
+ * ({@code kvmppc_pseries_do_hcall}: {@code if (ret == H_TOO_HARD) return RESUME_HOST}). A call that real
+ * mode punts (POWER9 radix, 2019) is counted where it completes, in virtual mode; the real-mode entry it
+ * paid for is {@link HostCaps#enteredRealMode()}.
  */
 public final class Kvm {
     public static final int EINVAL = 22;
@@ -35,7 +37,7 @@ public final class Kvm {
     public Kvm(HostCaps caps, GuestMemory mem, KvmPolicy policy) {
         this.caps = caps;
         this.mem = mem;
-        this.handlers = new KvmTceHandlers(tables::get, mem, policy);
+        this.handlers = new KvmTceHandlers(tables::get, mem, policy, caps);
     }
 
     public HostCaps caps() { return caps; }
@@ -74,14 +76,14 @@ public final class Kvm {
     }
 
     /**
-     * The in-kernel part of a hypercall: real mode (when the host runs it), then virtual mode. Returns the
+     * The in-kernel part of a hypercall: real mode (when the host has it), then virtual mode. Returns the
      * path that finished it, or null when the call must exit to userspace; {@code regs} then holds the
      * call unchanged for {@link #completeExit}.
      */
     public HcallPath hcallInKernel(HcallRegs regs) {
         HcallRegs in = regs.copy();
         long rc;
-        if (caps.realModeHandlers()) {
+        if (caps.realMode() != HostCaps.RealMode.NONE) {
             rc = handlers.hcall(KvmTceHandlers.Mode.REAL, regs);
             if (rc != H_TOO_HARD) return finish(regs, rc, HcallPath.REAL_MODE);
             restore(regs, in);

@@ -3,21 +3,32 @@ package tcesim.kvm;
 import static tcesim.papr.Hcall.*;
 
 import java.util.function.LongFunction;
+import tcesim.kvm.HostCaps.HostKernel;
+import tcesim.kvm.HostCaps.RealMode;
 import tcesim.mem.GuestMemory;
 import tcesim.papr.HcallRegs;
 import tcesim.papr.Tce;
 import tcesim.papr.TceTable;
 
 /**
- * KVM's in-kernel TCE hypercall handlers, in their real-mode and virtual-mode forms.
+ * KVM's in-kernel TCE hypercall handlers, in their real-mode and virtual-mode forms, as the host's kernel
+ * era and CPU have them ({@link HostCaps}).
  *
  * <p>Models Linux {@code arch/powerpc/kvm/book3s_64_vio.c} (virtual mode: {@code kvmppc_h_put_tce},
- * {@code kvmppc_h_put_tce_indirect}, {@code kvmppc_h_stuff_tce}) and {@code book3s_64_vio_hv.c}
- * (real mode, {@code kvmppc_rm_h_*} and {@code kvmppc_h_get_tce}; the real-mode forms were retired in
- * 2022 by "KVM: PPC: Book3s: Retire H_PUT_TCE/etc real mode handlers", so they are an option).
+ * {@code kvmppc_h_put_tce_indirect}, {@code kvmppc_h_stuff_tce}) and {@code book3s_64_vio_hv.c} (real
+ * mode, {@code kvmppc_rm_h_*} and {@code kvmppc_h_get_tce}), as in late-2019 trees; the 2022 kernel's
+ * changes are listed where they apply. Sources read: book3s_64_vio.c / book3s_64_vio_hv.c of a Dec 2019
+ * tree (the seed author's, LeoBras/linux), the patches "KVM: PPC: Invalidate multiple TCEs at once"
+ * (26 Aug 2019), "KVM: PPC: Fix TCE handling for VFIO" (6 Apr 2022) and "KVM: PPC: Book3s: Retire
+ * H_PUT_TCE/etc real mode handlers" (cad32d9d42e8, May 2022), and torvalds/linux book3s_64_vio.c after them.
  *
  * <p>The rules, in the order KVM applies them:
  * <ul>
+ * <li>Real mode first, when the host has it ({@link HostCaps#realMode()}): on a POWER9 radix guest (2019)
+ *     {@code kvmppc_rm_h_put_tce}, {@code _put_tce_indirect} and {@code _stuff_tce} return H_TOO_HARD
+ *     before anything else, even before the LIOBN lookup ("For radix, we might be in virtual mode, so
+ *     punt"); H_GET_TCE has no such check. On a 2022 kernel there is no real-mode handler at all: a call
+ *     made in {@link Mode#REAL} is H_TOO_HARD (nothing in {@code hcall_real_table}).
  * <li>Unknown LIOBN: H_TOO_HARD, so that QEMU may own the table ({@code kvmppc_find_table} fails).
  * <li>{@code kvmppc_ioba_validate}: ioba aligned to the table's page, {@code idx >= offset},
  *     {@code idx - offset + npages <= size}, {@code idx + npages} does not wrap; else H_PARAMETER.
@@ -29,24 +40,35 @@ import tcesim.papr.TceTable;
  *     reach past the table, and the difference is recorded here rather than reproduced.
  * <li>{@code kvmppc_tce_validate}: a TCE with no permission bit always passes ("allow userspace to
  *     poison TCE table"); otherwise its address must be aligned to the table's page
- *     ({@code iommu_tce_check_gpa}) and lie in a memslot ({@code kvmppc_tce_to_ua}); else H_TOO_HARD.
- *     Real mode's {@code kvmppc_rm_tce_validate} differs in one point: a misaligned address is
- *     H_PARAMETER there (returned to the guest, no fallback to virtual mode).
+ *     ({@code iommu_tce_check_gpa}) and lie in a memslot ({@code kvmppc_tce_to_ua}), and, for each attached
+ *     hardware table, in memory preregistered for it ({@code mm_iommu_lookup(mm, ua, 1ULL <<
+ *     it_page_shift)}, {@link AttachedTable#validate}); else H_TOO_HARD. Real mode's
+ *     {@code kvmppc_rm_tce_validate} differs in one point: a misaligned address is H_PARAMETER there
+ *     (returned to the guest, no fallback to virtual mode). So an H_PUT_TCE_INDIRECT list holding a TCE
+ *     outside preregistered memory fails before any entry is written.
  * <li>H_PUT_TCE: after validation, a valid TCE whose address does not translate: H_PARAMETER.
  * <li>H_PUT_TCE_INDIRECT: {@code npages > 512} then {@code tce_list & 4095} (H_PARAMETER) are checked
  *     before the ioba; a list outside guest memory is H_TOO_HARD; every TCE of the list is validated
  *     before any is written; the write loop translates each TCE again, valid or not, and stops with
  *     H_PARAMETER at one that does not translate (entries before it stay written).
  * <li>H_STUFF_TCE: ioba validated first, then a value with a permission bit is H_PARAMETER
- *     ("Check permission bits only to allow userspace poison TCE for debug").
+ *     ("Check permission bits only to allow userspace poison TCE for debug"). Design D1's H_TOO_HARD for
+ *     a zero value comes after both (see {@link #stuffTce}).
  * <li>H_GET_TCE: ioba validated; an entry of a never-allocated table page reads as 0.
- * <li>Attached hardware tables (VFIO) are exchanged entry by entry before the guest table is written and
- *     killed once per hypercall ({@code iommu_tce_kill}, batched since "KVM: PPC: Invalidate multiple
- *     TCEs at once", 2019).
- * <li>Real mode cannot allocate table pages nor sleep: it returns H_TOO_HARD when a valid TCE would go to
- *     a table page not yet allocated ({@code kvmppc_rm_ioba_validate} with {@code clearing == false}) or
- *     when an attachment needs virtual mode.
+ * <li>Attached hardware tables (VFIO) are exchanged entry by entry before the guest table is written;
+ *     invalidation of the PHB's TCE cache ({@code iommu_tce_kill}) depends on the kernel era, see
+ *     {@link #putTceIndirect} and {@link #stuffTce}. Links of the designs (D3, D4) attach through the same
+ *     hook and see the same kills.
+ * <li>Real mode cannot allocate table pages nor sleep: it returns H_TOO_HARD when a non-clearing call would
+ *     touch a table page not yet allocated ({@code kvmppc_rm_ioba_validate} with {@code clearing ==
+ *     false}), or when an attachment needs virtual mode.
  * </ul>
+ *
+ * <p>Not modelled: the real-mode failures that depend on host memory management (a TCE list page that
+ * {@code kvmppc_rm_ua_to_hpa} cannot translate because its PTE is huge or not young, the rmap lock,
+ * "real mode xchg can fail if struct page crosses a page boundary", the delayed {@code it_userspace}
+ * allocation), which all return H_TOO_HARD to virtual mode; hardware tables with smaller pages than the
+ * guest's (sub-pages); the accounting of {@code mm_iommu_mapped_inc/dec}; WARN output.
  */
 public final class KvmTceHandlers {
 
@@ -56,21 +78,37 @@ public final class KvmTceHandlers {
     private final LongFunction<KvmSpaprTceTable> tables;
     private final GuestMemory mem;
     private final KvmPolicy policy;
+    private final HostCaps host;
 
     /**
      * @param tables LIOBN to KVM table lookup ({@code kvmppc_find_table}); null when KVM has no such table
      * @param mem the guest's memslots
      * @param policy the handler variant (stock kernel, or a design's change)
+     * @param host the host: its real-mode behaviour and kernel era
      */
-    public KvmTceHandlers(LongFunction<KvmSpaprTceTable> tables, GuestMemory mem, KvmPolicy policy) {
+    public KvmTceHandlers(LongFunction<KvmSpaprTceTable> tables, GuestMemory mem, KvmPolicy policy, HostCaps host) {
         this.tables = tables;
         this.mem = mem;
         this.policy = policy;
+        this.host = host;
+    }
+
+    /** Handlers of a POWER8 host on a 2019 kernel: the one where both handler sets do their full work. */
+    public KvmTceHandlers(LongFunction<KvmSpaprTceTable> tables, GuestMemory mem, KvmPolicy policy) {
+        this(tables, mem, policy, HostCaps.POWERNV8_HV);
     }
 
     /** Dispatches the TCE hypercall in {@code regs.r3}; any other opcode is H_TOO_HARD (left to userspace). */
     public long hcall(Mode mode, HcallRegs regs) {
         long op = regs.r3;
+        if (mode == Mode.REAL) {
+            RealMode rm = host.realMode();
+            // 2022: the real-mode handlers are gone ("Retire H_PUT_TCE/etc real mode handlers").
+            if (rm == RealMode.NONE) return H_TOO_HARD;
+            // 2019, radix guest: kvmppc_rm_h_put_tce / _put_tce_indirect / _stuff_tce punt at their first line,
+            // before kvmppc_find_table; kvmppc_h_get_tce has no radix check (book3s_64_vio_hv.c, late 2019).
+            if (rm == RealMode.PUNTS && op != H_GET_TCE) return H_TOO_HARD;
+        }
         if (op == H_PUT_TCE) return putTce(mode, regs.r4, regs.r5, regs.r6);
         if (op == H_PUT_TCE_INDIRECT) return putTceIndirect(mode, regs.r4, regs.r5, regs.r6, regs.r7);
         if (op == H_STUFF_TCE) return stuffTce(mode, regs.r4, regs.r5, regs.r6, regs.r7);
@@ -98,15 +136,17 @@ public final class KvmTceHandlers {
             rc = realModeCheck(stt, ioba, 1, tce == 0);
             if (rc != H_SUCCESS) return rc;
         }
-        rc = tceValidate(mode, t, tce);
+        rc = tceValidate(mode, stt, tce);
         if (rc != H_SUCCESS) return rc;
         if (Tce.valid(tce) && !translates(tce)) return H_PARAMETER;
         long idx = ioba >>> t.pageShift();
         for (AttachedTable a : stt.attached()) {
+            // One kill for the one entry in both eras: kvmppc_h_put_tce's iommu_tce_kill(tbl, entry, 1) after
+            // the map/unmap (2019), the kill at the end of kvmppc_tce_iommu_map/unmap (2022).
             rc = a.exchange(idx, Tce.gpa(tce), Tce.perm(tce));
             a.kill(idx, 1);
             if (rc != H_SUCCESS) {
-                // kvmppc_clear_tce(): the hardware entry is cleared, the guest table is left as it was.
+                // kvmppc_clear_tce(): the hardware entry is cleared (after the kill), the guest table is left as it was.
                 a.exchange(idx, 0, 0);
                 return rc;
             }
@@ -115,6 +155,14 @@ public final class KvmTceHandlers {
         return H_SUCCESS;
     }
 
+    /**
+     * H_PUT_TCE_INDIRECT. Kills: on a 2019 kernel one {@code iommu_tce_kill(tbl, entry, npages)} per attached
+     * table at {@code invalidate_exit}, reached after the write loop whether it finished or stopped; on a 2022
+     * kernel one kill per entry from {@code kvmppc_tce_iommu_map} and none at the end ("KVM: PPC: Fix TCE
+     * handling for VFIO" removed {@code invalidate_exit}). A failed exchange clears a hardware entry with
+     * {@code kvmppc_clear_tce}: the first entry of the call in 2019 ({@code entry}), the failing one in 2022
+     * ({@code entry + i}, the same patch).
+     */
     public long putTceIndirect(Mode mode, long liobn, long ioba, long tceList, long npages) {
         KvmSpaprTceTable stt = tables.apply(liobn);
         if (stt == null) return H_TOO_HARD;
@@ -132,12 +180,14 @@ public final class KvmTceHandlers {
         // The list is 4 KiB aligned and RAM a multiple of 4 KiB, so its first byte decides.
         if (!mem.contains(tceList, 1)) return H_TOO_HARD;
         for (int i = 0; i < n; i++) {
-            rc = tceValidate(mode, t, mem.readLongBE(tceList + 8L * i));
+            rc = tceValidate(mode, stt, mem.readLongBE(tceList + 8L * i));
             if (rc != H_SUCCESS) return rc;
         }
+        boolean batched = host.kernel().batchedKills();
         long entry = ioba >>> t.pageShift();
         rc = H_SUCCESS;
-        for (int i = 0; i < n && rc == H_SUCCESS; i++) {
+        write:
+        for (int i = 0; i < n; i++) {
             long tce = mem.readLongBE(tceList + 8L * i);
             if (!translates(tce)) {
                 rc = H_PARAMETER;
@@ -145,19 +195,40 @@ public final class KvmTceHandlers {
             }
             for (AttachedTable a : stt.attached()) {
                 rc = a.exchange(entry + i, Tce.gpa(tce), Tce.perm(tce));
+                if (!batched) a.kill(entry + i, 1);
                 if (rc != H_SUCCESS) {
-                    // kvmppc_clear_tce(): the failing hardware entry is cleared, as in H_PUT_TCE.
-                    a.exchange(entry + i, 0, 0);
-                    break;
+                    a.exchange(batched ? entry : entry + i, 0, 0);
+                    break write;
                 }
             }
-            if (rc != H_SUCCESS) break;
             t.put(entry + i, tce);
         }
-        for (AttachedTable a : stt.attached()) a.kill(entry, npages);
+        if (batched) for (AttachedTable a : stt.attached()) a.kill(entry, npages);
         return rc;
     }
 
+    /**
+     * H_STUFF_TCE. For each attached table, each entry is unmapped; an H_TOO_HARD from the exchange ends the
+     * call with nothing written to the guest table; any other error is a {@code WARN_ON_ONCE}: the hardware
+     * entry is cleared ({@code kvmppc_clear_tce}: {@code entry}, the first of the call, in 2019;
+     * {@code entry + i} in 2022) and the loop goes on; then the guest table is written and the last exchange's
+     * return code returned.
+     *
+     * <p>Kills (2019, "KVM: PPC: Invalidate multiple TCEs at once", Aug 2019): one per table at
+     * {@code invalidate_exit}, {@code iommu_tce_kill(stit->tbl, ioba >> stt->page_shift, npages)}, reached
+     * after the put loop {@code for (i = 0; i < npages; ++i, ioba += 1ULL << stt->page_shift)} has advanced
+     * ioba by npages pages: on success the kill covers {@code [entry + npages, entry + 2 * npages)}, not the
+     * cleared entries, and the PHB's TCE cache keeps them until something kills them. Only the H_TOO_HARD
+     * path (ioba not yet advanced) kills the right range. In 2022 ("KVM: PPC: Fix TCE handling for VFIO")
+     * {@code kvmppc_tce_iommu_unmap} kills each entry it unmaps and the batched kill is gone.
+     *
+     * <p>Design D1 (the Dec 2019 patch: H_TOO_HARD for a zero value, so that QEMU clears and notifies vhost):
+     * the patch's source was not available (the seed thread quotes none of it); the check is placed where
+     * the patch most plausibly had it, after the ioba and permission checks, next to the existing
+     * {@code tce_value} test, and in both handler sets. The observable consequence, pinned by a test: a zero
+     * STUFF with a bad ioba still fails in the kernel with H_PARAMETER instead of exiting to QEMU (which
+     * would mask a misaligned ioba and clear).
+     */
     public long stuffTce(Mode mode, long liobn, long ioba, long tceValue, long npages) {
         KvmSpaprTceTable stt = tables.apply(liobn);
         if (stt == null) return H_TOO_HARD;
@@ -170,19 +241,24 @@ public final class KvmTceHandlers {
         }
         if ((tceValue & Tce.PERM_MASK) != 0) return H_PARAMETER;
         if (policy.stuffZeroToUserspace() && tceValue == 0) return H_TOO_HARD;
+        boolean batched = host.kernel().batchedKills();
         long entry = ioba >>> t.pageShift();
         for (AttachedTable a : stt.attached()) {
             for (long i = 0; i < npages; i++) {
                 rc = a.exchange(entry + i, 0, 0);
-                if (rc != H_SUCCESS) {
-                    for (AttachedTable k : stt.attached()) k.kill(entry, npages);
+                if (!batched) a.kill(entry + i, 1);
+                if (rc == H_SUCCESS) continue;
+                if (rc == H_TOO_HARD) {
+                    if (batched) for (AttachedTable k : stt.attached()) k.kill(entry, npages);
                     return rc;
                 }
+                // WARN_ON_ONCE(1); kvmppc_clear_tce(); carry on.
+                a.exchange(batched ? entry : entry + i, 0, 0);
             }
         }
         for (long i = 0; i < npages; i++) t.put(entry + i, tceValue);
-        for (AttachedTable a : stt.attached()) a.kill(entry, npages);
-        return H_SUCCESS;
+        if (batched) for (AttachedTable a : stt.attached()) a.kill(entry + npages, npages);
+        return rc;
     }
 
     /** {@code kvmppc_ioba_validate}. */
@@ -197,11 +273,17 @@ public final class KvmTceHandlers {
     }
 
     /** {@code kvmppc_tce_validate} (virtual mode) / {@code kvmppc_rm_tce_validate} (real mode). */
-    long tceValidate(Mode mode, TceTable t, long tce) {
+    long tceValidate(Mode mode, KvmSpaprTceTable stt, long tce) {
         if (!Tce.valid(tce)) return H_SUCCESS;
+        TceTable t = stt.table();
         long gpa = Tce.gpa(tce);
         if ((gpa & (t.pageSize() - 1)) != 0) return mode == Mode.REAL ? H_PARAMETER : H_TOO_HARD;
         if (!translates(tce)) return H_TOO_HARD;
+        // list_for_each_entry_rcu(stit, &stt->iommu_tables, next): mm_iommu_lookup(_rm) and mm_iommu_ua_to_hpa(_rm).
+        for (AttachedTable a : stt.attached()) {
+            long rc = a.validate(gpa);
+            if (rc != H_SUCCESS) return rc;
+        }
         return H_SUCCESS;
     }
 
@@ -210,15 +292,23 @@ public final class KvmTceHandlers {
         return mem.contains(Tce.gpa(tce), 1);
     }
 
-    /** What real mode cannot do: allocate table pages (unless only clearing), or drive an attachment that needs virtual mode. */
+    /**
+     * What real mode cannot do: drive an attachment that needs virtual mode, or write a non-zero value into a
+     * table page not yet allocated. {@code kvmppc_rm_ioba_validate} looks at table pages {@code idx /
+     * TCES_PER_PAGE} onwards, {@code ALIGN_UP(idx % TCES_PER_PAGE + npages, TCES_PER_PAGE) / TCES_PER_PAGE} of
+     * them ({@code idx} relative to the window): with npages = 0 that is still the one page holding idx, unless
+     * idx is the first entry of its page.
+     */
     private static long realModeCheck(KvmSpaprTceTable stt, long ioba, long npages, boolean clearing) {
         if (!stt.realModeCapable()) return H_TOO_HARD;
         if (clearing) return H_SUCCESS;
-        if (npages == 0) return H_SUCCESS;
         TceTable t = stt.table();
         long rel = (ioba >>> t.pageShift()) - t.offset();
-        for (long c = rel >>> TceTable.CHUNK_SHIFT; c <= (rel + npages - 1) >>> TceTable.CHUNK_SHIFT; c++) {
-            if (!t.isBacked(t.offset() + (c << TceTable.CHUNK_SHIFT))) return H_TOO_HARD;
+        long firstPage = rel >>> TceTable.CHUNK_SHIFT;
+        long inPage = rel & (TceTable.CHUNK_ENTRIES - 1);
+        long pages = (inPage + npages + TceTable.CHUNK_ENTRIES - 1) >>> TceTable.CHUNK_SHIFT;
+        for (long p = firstPage; p < firstPage + pages; p++) {
+            if (!t.isBacked(t.offset() + (p << TceTable.CHUNK_SHIFT))) return H_TOO_HARD;
         }
         return H_SUCCESS;
     }

@@ -5,8 +5,12 @@ package tcesim.papr;
  *
  * <p>Models {@code arch/powerpc/include/asm/tce.h}: {@code TCE_PCI_READ 0x1} (the device may read
  * memory, DMA_TO_DEVICE), {@code TCE_PCI_WRITE 0x2} (the device may write, DMA_FROM_DEVICE); the real
- * page number sits above {@code TCE_RPN_SHIFT} (12). An entry with neither permission bit is invalid:
- * no translation (KVM's {@code iommu_tce_direction()} returns DMA_NONE for it).
+ * page number sits above {@code TCE_RPN_SHIFT} (12), as in tce.h of the seed's time (2019; next to
+ * {@code TCE_RPN_MASK 0xfffffffffful}, "40-bit RPN (4K pages)"). Both defines were removed in 2021 by
+ * "powerpc/pseries/iommu: Replace hard-coded page shift" (L. Bras, Aug 2021), which builds TCEs with the
+ * table's own page shift; KVM's handlers take the address by stripping the permission bits ({@link #gpa}). An entry
+ * with neither permission bit is invalid: no translation (KVM's {@code iommu_tce_direction()} returns
+ * DMA_NONE for it).
  */
 public final class Tce {
     private Tce() {}

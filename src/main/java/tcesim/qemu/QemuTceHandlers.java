@@ -15,8 +15,9 @@ import tcesim.papr.TceTable;
  * KVM's:
  * <ul>
  * <li>an unknown LIOBN is H_PARAMETER (there is no further level to hand it to);
- * <li>the ioba is masked to the table's page ({@code ioba &= page_mask}) instead of being rejected when
- *     misaligned (H_GET_TCE does not mask; the shift drops the low bits);
+ * <li>the ioba is masked to the table's page ({@code ioba &= page_mask}, in {@code h_put_tce},
+ *     {@code h_get_tce}, {@code h_stuff_tce} and {@code h_put_tce_indirect} alike) instead of being
+ *     rejected when misaligned;
  * <li>bounds are checked per entry: {@code index = (ioba - bus_offset) >> page_shift}, an index at or
  *     beyond {@code nb_table} (which includes an ioba below the window, by unsigned wrap) is H_PARAMETER;
  * <li>the TCE is stored as given: no check of its address or permission bits;
@@ -51,7 +52,8 @@ public final class QemuTceHandlers {
     public long getTce(HcallRegs regs) {
         SpaprTceTable tcet = tables.apply(regs.r4);
         if (tcet == null) return H_PARAMETER;
-        long index = (regs.r5 - tcet.busOffset()) >>> tcet.pageShift();
+        long ioba = regs.r5 & tcet.table().pageMask();   // h_get_tce: ioba &= page_mask, then get_tce_emu
+        long index = (ioba - tcet.busOffset()) >>> tcet.pageShift();
         if (Long.compareUnsigned(index, tcet.nbTable()) >= 0) return H_PARAMETER;
         regs.r4 = tcet.table().get(tcet.table().offset() + index);
         return H_SUCCESS;

@@ -468,7 +468,7 @@ public final class Stack implements Model {
 
     private void traceHcall(VcpuActor v, HcallRegs in, HcallRegs out, HcallPath path) {
         stats.hcall(in.r3, path);
-        if (cfg.host().realModeHandlers()) ledger.charge(CostLedger.Lane.VCPU, CostLedger.Kind.HCALL_REAL, 1);
+        if (cfg.host().enteredRealMode()) ledger.charge(CostLedger.Lane.VCPU, CostLedger.Kind.HCALL_REAL, 1);
         if (path != HcallPath.REAL_MODE) ledger.charge(CostLedger.Lane.VCPU, CostLedger.Kind.HCALL_VIRTUAL, 1);
         if (path == HcallPath.QEMU) ledger.charge(CostLedger.Lane.VCPU, CostLedger.Kind.EXIT_QEMU, 1);
         if (vfio != null) {

@@ -8,7 +8,7 @@ import tcesim.kvm.HostCaps;
  * configuration: a PowerNV host with HV-KVM, a guest without DDW on the default 1 GiB window of 4 KiB
  * TCEs, virtio-net on vhost with ACCESS_PLATFORM, netperf-like RX and TX.
  *
- * @param host host kernel capabilities
+ * @param host the host: KVM capabilities, real-mode behaviour and kernel era
  * @param design the invalidation design
  * @param fw guest firmware features
  * @param vcpus guest vCPUs (1..8)

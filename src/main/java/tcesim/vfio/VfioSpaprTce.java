@@ -15,6 +15,9 @@ import tcesim.papr.Tce;
  * QEMU's {@code KVM_DEV_VFIO_GROUP_SET_SPAPR_TCE} ({@code kvm_spapr_tce_attach_iommu_group}), and what
  * KVM does with it from the TCE hypercalls (Linux {@code arch/powerpc/kvm/book3s_64_vio.c}):
  * <ul>
+ * <li>Validate ({@code kvmppc_tce_validate}, before anything is written): the page of a valid TCE must lie
+ *     in preregistered memory ({@code mm_iommu_lookup(mm, ua, 1ULL << it_page_shift)}), else H_TOO_HARD;
+ *     see {@link #validate(long)}.
  * <li>Map ({@code kvmppc_tce_iommu_do_map}): the guest address must be in memory preregistered with
  *     {@code VFIO_IOMMU_SPAPR_REGISTER_MEMORY} ({@code mm_iommu_lookup}), else H_TOO_HARD ("This only
  *     handles v2 IOMMU type"); it is translated to a host physical address and exchanged into the
@@ -22,8 +25,10 @@ import tcesim.papr.Tce;
  * <li>Unmap ({@code kvmppc_tce_iommu_do_unmap}): exchange in an empty entry; an entry that was already
  *     empty is success.
  * <li>Kill: {@code iommu_tce_kill} ({@code tce_kill} = {@code pnv_pci_ioda2_tce_invalidate}) invalidates
- *     the PHB TCE cache for the range, once per hypercall since "KVM: PPC: Invalidate multiple TCEs at
- *     once" (2019); {@link tcesim.kvm.KvmTceHandlers} calls {@link #kill} accordingly.
+ *     the PHB TCE cache for the range KVM gives: once per hypercall on 2019 kernels ("KVM: PPC: Invalidate
+ *     multiple TCEs at once", Aug 2019; for H_STUFF_TCE that range is the npages entries after the cleared
+ *     ones), once per entry on 2022 kernels ("KVM: PPC: Fix TCE handling for VFIO", Apr 2022);
+ *     {@link tcesim.kvm.KvmTceHandlers} calls {@link #kill} accordingly.
  * <li>Real mode: the real-mode handlers ({@code book3s_64_vio_hv.c}, {@code iommu_tce_xchg_no_kill_rm},
  *     {@code iommu_tce_kill_rm}) drove VFIO tables too, so {@link #realModeCapable()} is true.
  * </ul>
@@ -60,6 +65,11 @@ public final class VfioSpaprTce implements AttachedTable, tcesim.state.Snapshot 
 
     @Override
     public boolean realModeCapable() { return true; }
+
+    @Override
+    public long validate(long gpa) {
+        return registered.contains(gpa, hw.pageSize()) ? H_SUCCESS : H_TOO_HARD;
+    }
 
     @Override
     public long exchange(long idx, long gpa, int perm) {

@@ -71,6 +71,19 @@ class ReproCommandTest {
     }
 
     @Test
+    void hostKindAndKernelEraReachTheRunAndItsReplayLine() {
+        CliRun p8 = CliRun.of("repro", "--host", "powernv8", "--packets", "50");
+        assertThat(p8.exit()).isZero();
+        assertThat(p8.stdout()).contains("--host powernv8 ").doesNotContain("--host-kernel");
+        CliRun k22 = CliRun.of("repro", "--host-kernel", "2022", "--packets", "50");
+        assertThat(k22.exit()).isZero();
+        assertThat(k22.stdout()).contains("--host powernv --host-kernel 2022 ");
+        CliRun bad = CliRun.of("repro", "--host-kernel", "2020");
+        assertThat(bad.exit()).isEqualTo(2);
+        assertThat(bad.err()).contains("host kernel must be 2019 or 2022");
+    }
+
+    @Test
     void hostAndDesignAreCaseInsensitive() {
         CliRun r = CliRun.of("repro", "--host", "NO_VFIO_TCE", "--design", "d2", "--packets", "20");
         assertThat(r.exit()).isZero();

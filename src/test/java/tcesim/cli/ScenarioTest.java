@@ -51,6 +51,7 @@ class ScenarioTest {
         StackConfig c = Scenario.parse("s", """
                 design: D3b
                 host: no_vfio_tce
+                host_kernel: 2022
                 window_kib: 64
                 guest:
                   vcpus: 2
@@ -71,7 +72,7 @@ class ScenarioTest {
                   passthrough_packets: 5
                 """).config();
         assertThat(c.design()).isEqualTo(Design.D3b);
-        assertThat(c.host()).isEqualTo(HostCaps.NO_VFIO_TCE);
+        assertThat(c.host()).isEqualTo(HostCaps.NO_VFIO_TCE.withKernel(HostCaps.HostKernel.K2022));
         assertThat(c.windowBytes()).isEqualTo(64 << 10);
         assertThat(c.vcpus()).isEqualTo(2);
         assertThat(c.ramBytes()).isEqualTo(32L << 20);
@@ -95,6 +96,9 @@ class ScenarioTest {
             "colour: red|s:1: colour: unknown key",
             "design: D9|s:1: design: unknown value 'D9' (one of D0, D1, D2, D3a, D3b, D4, V)",
             "host: vax|s:1: host: unknown value 'vax'",
+            "design: D0\\nhost_kernel: 2020|s:2: host_kernel: must be 2019 or 2022, got 2020",
+            "host_kernel: 2023|s:1: host_kernel: must be 2019..2022, got 2023",
+            "host_kernel: new|s:1: host_kernel: must be a whole number",
             "guest:\\n  ddw: yes please|s:2: guest.ddw: must be true or false",
             "workload:\\n  rx_packets: lots|s:2: workload.rx_packets: must be a whole number",
             "workload:\\n  ring_size: 100|s:2: workload.ring_size: ring-size must be a power of two 2..4096, got 100",
@@ -124,6 +128,20 @@ class ScenarioTest {
         CliRun r = CliRun.of("repro", "--scenario", f.toString(), "--design", "D1", "--packets", "30");
         assertThat(r.exit()).isZero();
         assertThat(r.stdout()).contains("design D1").contains("--max-iotlb-entries 64 --packets 30").contains("--host no_vfio_tce");
+    }
+
+    @Test
+    void hostAndKernelKeysCombineInEitherOrderAndTheCommandLineOverridesEach(@TempDir Path dir) throws Exception {
+        assertThat(Scenario.parse("s", "host_kernel: 2022\nhost: powernv8\n").config().host())
+                .isEqualTo(HostCaps.POWERNV8_HV.withKernel(HostCaps.HostKernel.K2022));
+        assertThat(Scenario.parse("s", "host: powernv8\n").config().host()).isEqualTo(HostCaps.POWERNV8_HV);
+        Path f = dir.resolve("s.yaml");
+        Files.writeString(f, "host: powernv8\nhost_kernel: 2022\nworkload:\n  rx_packets: 20\n  tx_packets: 20\n");
+        CliRun r = CliRun.of("repro", "--scenario", f.toString(), "--host", "powernv");
+        assertThat(r.exit()).isZero();
+        assertThat(r.stdout()).contains("--host powernv --host-kernel 2022 ");
+        r = CliRun.of("repro", "--scenario", f.toString(), "--host-kernel", "2019");
+        assertThat(r.stdout()).contains("--host powernv8 ").doesNotContain("--host-kernel");
     }
 
     @Test

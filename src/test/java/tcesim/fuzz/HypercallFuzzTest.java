@@ -54,8 +54,10 @@ class HypercallFuzzTest {
     static final int[] VFIO_GEOS = {0, 3};
     /** RAM sizes: the harness's 64 MiB, and one that ends inside a 64 KiB and a 16 MiB IOMMU page. */
     static final long[] RAMS = {HcallOps.RAM, (40L << 20) + 0x3000};
-    static final HostCaps NO_REAL_MODE = new HostCaps(true, true, true, false);
-    static final HostCaps[] HOSTS = {HostCaps.POWERNV_HV, NO_REAL_MODE, HostCaps.NO_VFIO_TCE, HostCaps.NO_KVM_TCE};
+    /** A 2022 kernel: no real-mode handlers, one TCE kill per entry. */
+    static final HostCaps NO_REAL_MODE = HostCaps.POWERNV_HV.withKernel(HostCaps.HostKernel.K2022);
+    /** Index 3 (NO_KVM_TCE) is also the host of the QEMU-only runs. */
+    static final HostCaps[] HOSTS = {HostCaps.POWERNV_HV, NO_REAL_MODE, HostCaps.NO_VFIO_TCE, HostCaps.NO_KVM_TCE, HostCaps.POWERNV8_HV};
     static final long[] EDGES = {0, 1, -1, Long.MIN_VALUE, Long.MAX_VALUE, 4096, 512, 513, 1L << 59, 0xfff, -4096};
 
     /** One run: the stack configuration and what the guest does. {@code checkSeed} draws the probe addresses. */

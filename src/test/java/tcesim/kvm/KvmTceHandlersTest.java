@@ -1,6 +1,7 @@
 package tcesim.kvm;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static tcesim.kvm.HostCaps.HostKernel.K2022;
 import static tcesim.papr.Hcall.*;
 
 import java.time.Duration;
@@ -153,7 +154,9 @@ class KvmTceHandlersTest {
         writeList(LIST, 0x1003);
         assertThat(stuff(m, L4K, ioba(t4k, end(t4k)), 0, 0)).isEqualTo(H_SUCCESS);
         assertThat(stuff(m, L4K, ioba(t4k, first(t4k)), 0, 0)).isEqualTo(H_SUCCESS);
-        assertThat(indirect(m, L4K, ioba(t4k, end(t4k)), LIST, 0)).isEqualTo(H_SUCCESS);
+        // Real mode still looks at the table page of an idx that is not the first of its page, npages 0 or
+        // not (kvmppc_rm_ioba_validate: ALIGN_UP(idx % TCES_PER_PAGE + npages, ...)): unallocated, H_TOO_HARD.
+        assertThat(indirect(m, L4K, ioba(t4k, end(t4k)), LIST, 0)).isEqualTo(m == Mode.REAL ? H_TOO_HARD : H_SUCCESS);
         assertThat(indirect(m, L4K, ioba(t4k, first(t4k)), LIST, 0)).isEqualTo(H_SUCCESS);
         assertThat(t4k.table().allocatedChunks()).isZero();
         assertThat(t4k.table().get(first(t4k))).isZero();
@@ -396,7 +399,11 @@ class KvmTceHandlersTest {
         int calls;
         final List<String> log = new ArrayList<>();
 
+        long refuseGpa = -1;
+
         @Override public boolean realModeCapable() { return realModeCapable; }
+
+        @Override public long validate(long gpa) { return gpa == refuseGpa ? H_TOO_HARD : H_SUCCESS; }
 
         @Override public long exchange(long idx, long gpa, int perm) {
             log.add(String.format("x %d 0x%x %d", idx, gpa, perm));
@@ -437,12 +444,40 @@ class KvmTceHandlersTest {
     }
 
     @Test
-    void stuffExchangesPerEntryAndKillsOnceWithTheRange() {
+    void indirectOn2022KillsEachEntryAfterItsExchange() {
+        h = handlers(K2022);
+        Recorder a = new Recorder();
+        t4k.attach(a);
+        long i = first(t4k) + 10;
+        writeList(LIST, 0x1003, 0x2001, 0, 0x4002);
+        assertThat(indirect(Mode.VIRTUAL, L4K, ioba(t4k, i), LIST, 4)).isEqualTo(H_SUCCESS);
+        assertThat(a.log).containsExactly(
+                "x " + i + " 0x1000 3", "k " + i + " 1", "x " + (i + 1) + " 0x2000 1", "k " + (i + 1) + " 1",
+                "x " + (i + 2) + " 0x0 0", "k " + (i + 2) + " 1", "x " + (i + 3) + " 0x4000 2", "k " + (i + 3) + " 1");
+    }
+
+    @ParameterizedTest
+    @EnumSource(Mode.class)
+    void stuffOn2019KillsTheRangeAfterTheClearedOne(Mode m) {
+        // kvmppc_(rm_)h_stuff_tce: the put loop advances ioba by npages pages before invalidate_exit.
+        Recorder a = new Recorder();
+        t4k.attach(a);
+        long i = first(t4k) + 10;
+        t4k.table().put(i, 0x1003);
+        assertThat(stuff(m, L4K, ioba(t4k, i), 0, 3)).isEqualTo(H_SUCCESS);
+        assertThat(a.log).containsExactly("x " + i + " 0x0 0", "x " + (i + 1) + " 0x0 0", "x " + (i + 2) + " 0x0 0", "k " + (i + 3) + " 3");
+        assertThat(entries(t4k, i, 3)).containsOnly(0);
+    }
+
+    @Test
+    void stuffOn2022KillsEachClearedEntry() {
+        h = handlers(K2022);
         Recorder a = new Recorder();
         t4k.attach(a);
         long i = first(t4k) + 10;
         assertThat(stuff(Mode.VIRTUAL, L4K, ioba(t4k, i), 0, 3)).isEqualTo(H_SUCCESS);
-        assertThat(a.log).containsExactly("x " + i + " 0x0 0", "x " + (i + 1) + " 0x0 0", "x " + (i + 2) + " 0x0 0", "k " + i + " 3");
+        assertThat(a.log).containsExactly("x " + i + " 0x0 0", "k " + i + " 1", "x " + (i + 1) + " 0x0 0", "k " + (i + 1) + " 1",
+                "x " + (i + 2) + " 0x0 0", "k " + (i + 2) + " 1");
     }
 
     @Test
@@ -470,6 +505,7 @@ class KvmTceHandlersTest {
 
     @Test
     void indirectExchangeErrorAbortsAfterEarlierEntriesAndKillsOnce() {
+        // 2019: kvmppc_clear_tce(..., entry) clears the call's first hardware entry, not the failing one.
         Recorder a = new Recorder();
         a.failOnCall = 3;
         t4k.attach(a);
@@ -478,7 +514,21 @@ class KvmTceHandlersTest {
         assertThat(indirect(Mode.VIRTUAL, L4K, ioba(t4k, i), LIST, 4)).isEqualTo(H_HARDWARE);
         assertThat(entries(t4k, i, 4)).containsExactly(0x1003, 0x2003, 0, 0);
         assertThat(a.log).containsExactly("x " + i + " 0x1000 3", "x " + (i + 1) + " 0x2000 3",
-                "x " + (i + 2) + " 0x3000 3", "x " + (i + 2) + " 0x0 0", "k " + i + " 4");
+                "x " + (i + 2) + " 0x3000 3", "x " + i + " 0x0 0", "k " + i + " 4");
+    }
+
+    @Test
+    void indirectExchangeErrorOn2022ClearsTheFailingEntryWithoutABatchedKill() {
+        h = handlers(K2022);
+        Recorder a = new Recorder();
+        a.failOnCall = 3;
+        t4k.attach(a);
+        long i = first(t4k);
+        writeList(LIST, 0x1003, 0x2003, 0x3003, 0x4003);
+        assertThat(indirect(Mode.VIRTUAL, L4K, ioba(t4k, i), LIST, 4)).isEqualTo(H_HARDWARE);
+        assertThat(entries(t4k, i, 4)).containsExactly(0x1003, 0x2003, 0, 0);
+        assertThat(a.log).containsExactly("x " + i + " 0x1000 3", "k " + i + " 1", "x " + (i + 1) + " 0x2000 3", "k " + (i + 1) + " 1",
+                "x " + (i + 2) + " 0x3000 3", "k " + (i + 2) + " 1", "x " + (i + 2) + " 0x0 0");
     }
 
     @Test
@@ -491,7 +541,114 @@ class KvmTceHandlersTest {
         t4k.table().put(i, 0x9003);
         assertThat(stuff(Mode.VIRTUAL, L4K, ioba(t4k, i), 0, 3)).isEqualTo(H_TOO_HARD);
         assertThat(t4k.table().get(i)).isEqualTo(0x9003);
+        // The H_TOO_HARD exit reaches invalidate_exit before ioba moves: the right range, once.
         assertThat(a.log).containsExactly("x " + i + " 0x0 0", "x " + (i + 1) + " 0x0 0", "k " + i + " 3");
         assertThat(a.kills()).isOne();
+    }
+
+    @Test
+    void stuffTooHardOn2022ReturnsAfterTheEntriesKilledSoFar() {
+        h = handlers(K2022);
+        Recorder a = new Recorder();
+        a.failOnCall = 2;
+        a.failRc = H_TOO_HARD;
+        t4k.attach(a);
+        long i = first(t4k);
+        t4k.table().put(i, 0x9003);
+        assertThat(stuff(Mode.VIRTUAL, L4K, ioba(t4k, i), 0, 3)).isEqualTo(H_TOO_HARD);
+        assertThat(t4k.table().get(i)).isEqualTo(0x9003);
+        assertThat(a.log).containsExactly("x " + i + " 0x0 0", "k " + i + " 1", "x " + (i + 1) + " 0x0 0", "k " + (i + 1) + " 1");
+    }
+
+    @Test
+    void stuffOtherExchangeErrorWarnsClearsAndCarriesOn() {
+        // Any error but H_TOO_HARD: WARN_ON_ONCE, kvmppc_clear_tce, next entry; the guest table is still written
+        // and the last exchange's return code returned.
+        Recorder a = new Recorder();
+        a.failOnCall = 2;
+        t4k.attach(a);
+        long i = first(t4k);
+        t4k.table().put(i + 1, 0x9003);
+        assertThat(stuff(Mode.VIRTUAL, L4K, ioba(t4k, i), 0, 3)).isEqualTo(H_SUCCESS);
+        assertThat(entries(t4k, i, 3)).containsOnly(0);
+        assertThat(a.log).containsExactly("x " + i + " 0x0 0", "x " + (i + 1) + " 0x0 0", "x " + i + " 0x0 0",
+                "x " + (i + 2) + " 0x0 0", "k " + (i + 3) + " 3");
+
+        Recorder b = new Recorder();
+        b.failOnCall = 3;
+        t4k.detach(a);
+        t4k.attach(b);
+        t4k.table().put(i + 2, 0x9003);
+        assertThat(stuff(Mode.VIRTUAL, L4K, ioba(t4k, i), 0, 3)).isEqualTo(H_HARDWARE);
+        assertThat(entries(t4k, i, 3)).containsOnly(0);
+    }
+
+    @Test
+    void stuffOtherExchangeErrorOn2022ClearsTheFailingEntry() {
+        h = handlers(K2022);
+        Recorder a = new Recorder();
+        a.failOnCall = 2;
+        t4k.attach(a);
+        long i = first(t4k);
+        assertThat(stuff(Mode.VIRTUAL, L4K, ioba(t4k, i), 0, 3)).isEqualTo(H_SUCCESS);
+        assertThat(a.log).containsExactly("x " + i + " 0x0 0", "k " + i + " 1", "x " + (i + 1) + " 0x0 0", "k " + (i + 1) + " 1",
+                "x " + (i + 1) + " 0x0 0", "x " + (i + 2) + " 0x0 0", "k " + (i + 2) + " 1");
+    }
+
+    @ParameterizedTest
+    @EnumSource(Mode.class)
+    void indirectWithATceAnAttachmentRefusesFailsBeforeWritingAnything(Mode m) {
+        // kvmppc_(rm_)tce_validate walks stt->iommu_tables: mm_iommu_lookup(ua, 1 << it_page_shift) fails.
+        Recorder a = new Recorder();
+        a.refuseGpa = 0x3000;
+        t4k.attach(a);
+        long i = first(t4k);
+        t4k.table().put(i + 100, 0x7003);   // back the chunk for real mode
+        writeList(LIST, 0x1003, 0x2003, 0x3003, 0x4003);
+        assertThat(indirect(m, L4K, ioba(t4k, i), LIST, 4)).isEqualTo(H_TOO_HARD);
+        assertThat(entries(t4k, i, 4)).containsOnly(0);
+        assertThat(a.log).isEmpty();
+        assertThat(put(m, L4K, ioba(t4k, i), 0x3003)).isEqualTo(H_TOO_HARD);
+        assertThat(put(m, L4K, ioba(t4k, i), 0x3000)).isEqualTo(H_SUCCESS);   // no permission: not validated
+    }
+
+    // ---- host eras and CPUs ----------------------------------------------------------------
+
+    KvmTceHandlers handlers(HostCaps.HostKernel k) {
+        return new KvmTceHandlers(tables::get, mem, KvmPolicy.STOCK, HostCaps.POWERNV8_HV.withKernel(k));
+    }
+
+    @Test
+    void radixPuntComesBeforeTheLiobnLookupAndSparesHGetTce() {
+        h = new KvmTceHandlers(tables::get, mem, KvmPolicy.STOCK, HostCaps.POWERNV_HV);
+        long i = first(t4k);
+        t4k.table().put(i, 0x1003);
+        writeList(LIST, 0x2003);
+        assertThat(put(Mode.REAL, L4K, ioba(t4k, i), 0)).isEqualTo(H_TOO_HARD);
+        assertThat(stuff(Mode.REAL, L4K, ioba(t4k, i), 0, 1)).isEqualTo(H_TOO_HARD);
+        assertThat(indirect(Mode.REAL, L4K, ioba(t4k, i), LIST, 1)).isEqualTo(H_TOO_HARD);
+        // Before the LIOBN and the arguments: what would be H_PARAMETER is H_TOO_HARD too.
+        assertThat(indirect(Mode.REAL, L4K, ioba(t4k, i), LIST, 513)).isEqualTo(H_TOO_HARD);
+        assertThat(stuff(Mode.REAL, L4K, 8, 0, 1)).isEqualTo(H_TOO_HARD);
+        assertThat(t4k.table().get(i)).isEqualTo(0x1003);
+        HcallRegs r = HcallRegs.of(H_GET_TCE, L4K, ioba(t4k, i));
+        assertThat(h.hcall(Mode.REAL, r)).isEqualTo(H_SUCCESS);
+        assertThat(r.r4).isEqualTo(0x1003);
+        assertThat(h.hcall(Mode.REAL, HcallRegs.of(H_GET_TCE, L4K, 8))).isEqualTo(H_PARAMETER);
+        // Virtual mode does the work.
+        assertThat(put(Mode.VIRTUAL, L4K, ioba(t4k, i), 0)).isEqualTo(H_SUCCESS);
+        assertThat(t4k.table().get(i)).isZero();
+    }
+
+    @Test
+    void a2022KernelHasNoRealModeHandlerAtAll() {
+        h = handlers(K2022);
+        long i = first(t4k);
+        t4k.table().put(i, 0x1003);
+        assertThat(put(Mode.REAL, L4K, ioba(t4k, i), 0)).isEqualTo(H_TOO_HARD);
+        HcallRegs r = HcallRegs.of(H_GET_TCE, L4K, ioba(t4k, i));
+        assertThat(h.hcall(Mode.REAL, r)).isEqualTo(H_TOO_HARD);
+        assertThat(h.hcall(Mode.VIRTUAL, r)).isEqualTo(H_SUCCESS);
+        assertThat(r.r4).isEqualTo(0x1003);
     }
 }

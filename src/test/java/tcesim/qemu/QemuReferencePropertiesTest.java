@@ -3,6 +3,7 @@ package tcesim.qemu;
 import static org.assertj.core.api.Assertions.assertThat;
 import static tcesim.papr.Hcall.*;
 
+import java.math.BigInteger;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
@@ -17,14 +18,21 @@ import tcesim.testutil.HcallOps.Geo;
 import tcesim.testutil.HcallOps.Op;
 import tcesim.testutil.Property;
 
-/** QEMU's handlers against a reference restating spapr_iommu.c: return codes, entries and notifier events. */
+/**
+ * QEMU's handlers against a reference restating spapr_iommu.c: return codes, entries and notifier events.
+ * The reference shares nothing with the implementation: register values are unsigned 64-bit numbers
+ * ({@code target_ulong}) held as BigIntegers, window bounds are stated as "the ioba lies in the window",
+ * entries live in a TreeMap per window.
+ */
 class QemuReferencePropertiesTest {
     static final long RAM = HcallOps.RAM;
     static final List<Geo> GEOS = HcallOps.GEOS;
 
     static final class Reference {
+        static final BigInteger TWO_64 = BigInteger.ONE.shiftLeft(64);
+
         final Map<Long, Geo> geos = new HashMap<>();
-        final Map<Long, TreeMap<Long, Long>> entries = new HashMap<>();   // relative index -> value
+        final Map<Long, TreeMap<Long, Long>> entries = new HashMap<>();   // index in the window -> value
         final List<IommuTlbEvent> events = new ArrayList<>();
         long r4;
 
@@ -35,17 +43,50 @@ class QemuReferencePropertiesTest {
             }
         }
 
-        /** put_tce_emu. */
-        long putEmu(Geo g, long ioba, long tce) {
-            long index = (ioba - (g.offset() << g.shift())) >>> g.shift();
-            if (Long.compareUnsigned(index, g.size()) >= 0) return H_PARAMETER;
+        static BigInteger ulong(long v) {
+            return new BigInteger(Long.toUnsignedString(v));
+        }
+
+        static BigInteger page(Geo g) { return BigInteger.valueOf(g.pageSize()); }
+
+        static BigInteger busOffset(Geo g) { return BigInteger.valueOf(g.offset()).multiply(page(g)); }
+
+        /** {@code ioba &= IOMMU_PAGE_MASK(page_shift)}. */
+        static BigInteger maskToPage(Geo g, BigInteger ioba) {
+            return ioba.subtract(ioba.mod(page(g)));
+        }
+
+        /** The index of {@code ioba} in the window, or -1 when the ioba lies outside [bus_offset, bus_offset + nb_table pages). */
+        static long indexIn(Geo g, BigInteger ioba) {
+            BigInteger rel = ioba.subtract(busOffset(g));
+            if (rel.signum() < 0 || rel.compareTo(BigInteger.valueOf(g.size()).multiply(page(g))) >= 0) return -1;
+            return rel.divide(page(g)).longValueExact();
+        }
+
+        /** put_tce_emu: one entry, stored as given, its notifier event. */
+        long putEmu(Geo g, BigInteger ioba, long tce) {
+            long index = indexIn(g, ioba);
+            if (index < 0) return H_PARAMETER;
             if (tce == 0) entries.get(g.liobn()).remove(index);
             else entries.get(g.liobn()).put(index, tce);
-            long mask = ~(g.pageSize() - 1);
-            int perm = (int) (tce & 3);
-            events.add(new IommuTlbEvent(perm == 0 ? IommuTlbEvent.Type.UNMAP : IommuTlbEvent.Type.MAP,
-                    (ioba - (g.offset() << g.shift())) & mask, tce & mask, g.pageSize() - 1, perm));
+            long pageBytes = g.pageSize();
+            int perm = (int) (tce & 0x3);
+            long iova = index * pageBytes;                    // (ioba - bus_offset) & page_mask
+            long target = ulong(tce).subtract(ulong(tce).mod(page(g))).longValue();   // tce & page_mask
+            events.add(new IommuTlbEvent(perm == 0 ? IommuTlbEvent.Type.UNMAP : IommuTlbEvent.Type.MAP, iova, target, pageBytes - 1, perm));
             return H_SUCCESS;
+        }
+
+        /** The next page's ioba, in target_ulong arithmetic. */
+        static BigInteger nextPage(Geo g, BigInteger ioba) {
+            return ioba.add(page(g)).mod(TWO_64);
+        }
+
+        /** The TCE the guest put at {@code list + 8 * i}; {@code ldq_be_phys} outside RAM reads 0. */
+        static long listTce(Op op, int i) {
+            BigInteger addr = ulong(op.arg()).add(BigInteger.valueOf(8L * i));
+            boolean inRam = addr.add(BigInteger.valueOf(8)).compareTo(BigInteger.valueOf(RAM)) <= 0;
+            return inRam && i < op.list().size() ? op.list().get(i) : 0;
         }
 
         long call(Op op) {
@@ -53,29 +94,27 @@ class QemuReferencePropertiesTest {
             if (opc != H_GET_TCE && opc != H_PUT_TCE && opc != H_STUFF_TCE && opc != H_PUT_TCE_INDIRECT) return H_FUNCTION;
             Geo g = geos.get(op.liobn());
             if (g == null) return H_PARAMETER;
-            long ioba = op.ioba() & ~(g.pageSize() - 1);
+            BigInteger ioba = maskToPage(g, ulong(op.ioba()));
             if (opc == H_GET_TCE) {
-                long index = (ioba - (g.offset() << g.shift())) >>> g.shift();
-                if (Long.compareUnsigned(index, g.size()) >= 0) return H_PARAMETER;
+                long index = indexIn(g, ioba);
+                if (index < 0) return H_PARAMETER;
                 r4 = entries.get(g.liobn()).getOrDefault(index, 0L);
                 return H_SUCCESS;
             }
             if (opc == H_PUT_TCE) return putEmu(g, ioba, op.arg());
-            long n = op.npages();
+            BigInteger n = ulong(op.npages());
             long ret = H_PARAMETER;
             if (opc == H_STUFF_TCE) {
-                if (Long.compareUnsigned(n, g.size()) > 0) return H_PARAMETER;
-                for (long i = 0; i < n; i++, ioba += g.pageSize()) {
+                if (n.compareTo(BigInteger.valueOf(g.size())) > 0) return H_PARAMETER;
+                for (long i = 0; i < n.longValueExact(); i++, ioba = nextPage(g, ioba)) {
                     ret = putEmu(g, ioba, op.arg());
                     if (ret != H_SUCCESS) break;
                 }
                 return ret;
             }
-            if (Long.compareUnsigned(n, 512) > 0 || (op.arg() & 4095) != 0) return H_PARAMETER;
-            boolean listInRam = op.arg() >= 0 && op.arg() < RAM;
-            for (int i = 0; i < n; i++, ioba += g.pageSize()) {
-                long tce = listInRam && i < op.list().size() ? op.list().get(i) : 0;
-                ret = putEmu(g, ioba, tce);
+            if (n.compareTo(BigInteger.valueOf(512)) > 0 || ulong(op.arg()).mod(BigInteger.valueOf(4096)).signum() != 0) return H_PARAMETER;
+            for (int i = 0; i < n.intValueExact(); i++, ioba = nextPage(g, ioba)) {
+                ret = putEmu(g, ioba, listTce(op, i));
                 if (ret != H_SUCCESS) break;
             }
             return ret;
@@ -124,7 +163,7 @@ class QemuReferencePropertiesTest {
                     .isEqualTo(ref.events.stream().filter(e -> e.type() == IommuTlbEvent.Type.UNMAP).toList());
             for (Geo g : GEOS) {
                 TceTable t = q.tables.get(g.liobn()).table();
-                // Entries can change only where events were reported; compare those and a digest of all.
+                // Entries can change only where events were reported: compare those (the end compares every entry).
                 for (IommuTlbEvent e : ref.events) {
                     if (g.liobn() != op.liobn()) break;
                     long rel = e.iova() >>> g.shift();

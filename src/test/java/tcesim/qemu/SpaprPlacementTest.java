@@ -87,7 +87,7 @@ class SpaprPlacementTest {
     @Test
     void qemuAdvertisesMultiTceOnlyWithTheKvmCapability() {
         assertThat(machine(HostCaps.POWERNV_HV, QemuPolicy.STOCK).advertisesMultiTce()).isTrue();
-        assertThat(machine(new HostCaps(true, true, false, true), QemuPolicy.STOCK).advertisesMultiTce()).isFalse();
+        assertThat(machine(new HostCaps(true, true, false, HostCaps.RealMode.HANDLES, HostCaps.HostKernel.K2019), QemuPolicy.STOCK).advertisesMultiTce()).isFalse();
     }
 
     @Test

@@ -6,6 +6,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import org.junit.jupiter.api.Test;
+import tcesim.kvm.HostCaps;
 import tcesim.papr.Tce;
 import tcesim.vfio.DmaResult.Status;
 
@@ -34,8 +35,35 @@ class PassthroughDeviceTest {
     }
 
     @Test
+    void stuffOnA2019KernelLeavesTheClearedEntryInThePhbCache() {
+        // kvmppc_h_stuff_tce (2019) kills [N + 1, N + 2) after clearing N: the hardware entry is empty, the
+        // PHB's cached N -> M1 is not, and a DMA to N before N is mapped again goes through it.
+        Rig r = new Rig(HostCaps.POWERNV_HV);
+        r.put(N, M1, Tce.READ | Tce.WRITE);
+        assertThat(r.dev.dmaWrite(N, 64).ok()).isTrue(); // cached now
+        r.clear(N, 1);
+        assertThat(r.hw.get(N >>> Rig.SHIFT)).isZero();
+        assertThat(r.vfio.lastKillIdx()).isEqualTo((N >>> Rig.SHIFT) + 1);
+        assertThat(r.cache.isCached(N >>> Rig.SHIFT)).isTrue();
+        byte[] pkt = {1, 2, 3, 4};
+        DmaResult s = r.dev.dmaWrite(N, pkt, 0, pkt.length);
+        assertThat(s.ok()).isTrue();
+        assertThat(s.fromCache(0)).isTrue();
+        assertThat(s.gpa(0)).isEqualTo(M1);
+        assertThat(r.staleAccess(s)).contains("guest entry is empty");
+        assertThat(r.mem.readByte(M1 + 2)).isEqualTo((byte) 3);
+        assertThat(r.dev.frozen()).isFalse();
+        // Mapping N again kills it (H_PUT_TCE kills its entry in both eras): the stale window closes.
+        r.put(N, M2, Tce.READ | Tce.WRITE);
+        DmaResult ok = r.dev.dmaWrite(N, 64);
+        assertThat(ok.gpa(0)).isEqualTo(M2);
+        assertThat(r.staleAccess(ok)).isNull();
+    }
+
+    @Test
     void dmaAfterClearAndKillFaultsAndFreezes() {
-        Rig r = new Rig();
+        // A 2022 kernel kills each entry H_STUFF_TCE clears.
+        Rig r = new Rig(HostCaps.POWERNV_HV.withKernel(HostCaps.HostKernel.K2022));
         r.put(N, M1, Tce.READ | Tce.WRITE);
         assertThat(r.dev.dmaWrite(N, 64).ok()).isTrue(); // cached now
         r.clear(N, 1);

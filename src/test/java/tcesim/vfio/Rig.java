@@ -13,14 +13,17 @@ import tcesim.papr.HcallRegs;
 import tcesim.papr.Tce;
 import tcesim.papr.TceTable;
 
-/** A guest window in KVM with a VFIO group attached and its passthrough device: the V design's stack. */
+/**
+ * A guest window in KVM with a VFIO group attached and its passthrough device: the V design's stack, on the
+ * seed's host (POWER9, 2019 kernel) unless a test picks another.
+ */
 final class Rig {
     static final long LIOBN = 0x80000000L;
     static final int SHIFT = 12;
     static final long PAGE = 1L << SHIFT;
 
     final GuestMemory mem = new GuestMemory(16L << 20);
-    final Kvm kvm = new Kvm(HostCaps.POWERNV_HV, mem, KvmPolicy.STOCK);
+    final Kvm kvm;
     final KvmSpaprTceTable stt;
     final HwTceTable hw;
     final PhbTceCache cache;
@@ -32,10 +35,20 @@ final class Rig {
     }
 
     Rig(int cacheCapacity) {
+        this(HostCaps.POWERNV_HV, cacheCapacity, null);
+    }
+
+    Rig(HostCaps host) {
+        this(host, PhbTceCache.DEFAULT_CAPACITY, null);
+    }
+
+    /** @param registered the guest RAM QEMU preregistered for VFIO (null: all of it) */
+    Rig(HostCaps host, int cacheCapacity, GuestMemory registered) {
+        kvm = new Kvm(host, mem, KvmPolicy.STOCK);
         stt = kvm.createSpaprTce64(LIOBN, SHIFT, 0, 4096);
         hw = HwTceTable.matching(stt.table());
         cache = new PhbTceCache(cacheCapacity);
-        vfio = new VfioSpaprTce(hw, cache, mem);
+        vfio = new VfioSpaprTce(hw, cache, registered == null ? mem : registered);
         stt.attach(vfio);
         dev = new PassthroughDevice(cache, hw, mem);
     }

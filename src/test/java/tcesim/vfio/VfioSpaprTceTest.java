@@ -6,6 +6,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static tcesim.papr.Hcall.*;
 
 import org.junit.jupiter.api.Test;
+import tcesim.kvm.HostCaps;
 import tcesim.papr.Tce;
 
 class VfioSpaprTceTest {
@@ -46,8 +47,47 @@ class VfioSpaprTceTest {
         r.clear(16 * Rig.PAGE, 4);
         assertThat(r.vfio.exchanges()).isEqualTo(8);
         assertThat(r.vfio.kills()).isEqualTo(2);
+        // 2019: H_STUFF_TCE's kill starts where its put loop left ioba, npages pages on.
+        assertThat(r.vfio.lastKillIdx()).isEqualTo(20);
         assertThat(r.vfio.lastKillNpages()).isEqualTo(4);
         for (int i = 0; i < 4; i++) assertThat(r.hw.get(16 + i)).isZero();
+    }
+
+    @Test
+    void on2022KernelsEveryEntryIsKilledAsItIsExchanged() {
+        Rig r = new Rig(HostCaps.POWERNV_HV.withKernel(HostCaps.HostKernel.K2022));
+        long list = 0x100000;
+        for (int i = 0; i < 4; i++) r.mem.writeLongBE(list + 8L * i, Tce.make(0x40000 + i * Rig.PAGE, Tce.READ | Tce.WRITE));
+        assertThat(r.hcall(H_PUT_TCE_INDIRECT, Rig.LIOBN, 16 * Rig.PAGE, list, 4)).isEqualTo(H_SUCCESS);
+        assertThat(r.vfio.kills()).isEqualTo(4);
+        assertThat(r.vfio.lastKillIdx()).isEqualTo(19);
+        assertThat(r.vfio.lastKillNpages()).isEqualTo(1);
+        for (int i = 0; i < 4; i++) r.dev.dmaRead((16 + i) * Rig.PAGE, 8);
+        r.clear(16 * Rig.PAGE, 4);
+        assertThat(r.vfio.kills()).isEqualTo(8);
+        assertThat(r.vfio.lastKillIdx()).isEqualTo(19);
+        assertThat(r.cache.occupied()).isZero();
+    }
+
+    @Test
+    void indirectWithANonPreregisteredTceFailsBeforeWritingAnything() {
+        // kvmppc_tce_validate checks mm_iommu_lookup for every TCE of the list first: nothing is written, in the
+        // guest table or the hardware one, and the call goes to QEMU.
+        tcesim.mem.GuestMemory registered = new tcesim.mem.GuestMemory(8L << 20);
+        Rig r = new Rig(HostCaps.POWERNV_HV, PhbTceCache.DEFAULT_CAPACITY, registered);
+        long list = 0x100000;
+        long[] gpas = {0x40000, 0x41000, 8L << 20, 0x43000};
+        for (int i = 0; i < 4; i++) r.mem.writeLongBE(list + 8L * i, Tce.make(gpas[i], Tce.READ | Tce.WRITE));
+        tcesim.papr.HcallRegs regs = tcesim.papr.HcallRegs.of(H_PUT_TCE_INDIRECT, Rig.LIOBN, 16 * Rig.PAGE, list, 4);
+        assertThat(r.kvm.hcallInKernel(regs)).as("exits to QEMU").isNull();
+        for (int i = 0; i < 4; i++) {
+            assertThat(r.guest().get(16 + i)).isZero();
+            assertThat(r.hw.get(16 + i)).isZero();
+        }
+        assertThat(r.vfio.exchanges()).isZero();
+        assertThat(r.vfio.failedExchanges()).isZero();
+        assertThat(r.vfio.validate(0x40000)).isEqualTo(H_SUCCESS);
+        assertThat(r.vfio.validate(8L << 20)).isEqualTo(H_TOO_HARD);
     }
 
     @Test
