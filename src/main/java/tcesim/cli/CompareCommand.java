@@ -40,9 +40,6 @@ public final class CompareCommand implements Callable<Integer> {
     @Option(names = "--designs", paramLabel = "D,D,...", split = ",", description = "Designs to compare (default: all).")
     List<Design> designs = List.of(Design.values());
 
-    @Option(names = "--seed", paramLabel = "S", description = "Scheduler seed of the cost runs (default: ${DEFAULT-VALUE}).")
-    long seed = 1;
-
     @Option(names = "--cost", paramLabel = "NAME=NS", description = "Override one cost parameter (repeatable); names: see the cost table of --html or --help-costs.")
     Map<String, String> costs = new LinkedHashMap<>();
 
@@ -78,7 +75,7 @@ public final class CompareCommand implements Callable<Integer> {
         StackConfig base = stack.toConfig();
         String err = base.validate();
         if (err != null) throw new CommandLine.ParameterException(spec.commandLine(), err);
-        StackConfig small = StackOptions.small().toConfig();
+        StackConfig small = StackOptions.small().toConfig().withHost(base.host());
         List<HtmlReport.Row> rows = new ArrayList<>();
         List<HtmlReport.Counterexample> unsafe = new ArrayList<>();
         for (Design d : new TreeSet<>(designs)) {
@@ -86,14 +83,14 @@ public final class CompareCommand implements Callable<Integer> {
             Checker.Result v = new Checker(() -> new Stack(checked, Trace.off()), Checker.Options.defaults()).run();
             String property = v.violation() == null ? null : v.violation().property().label();
             if (v.verdict() == Checker.Verdict.UNSAFE) unsafe.add(counterexample(d, checked, v));
-            CostSummary stream = CostSummary.measure(CostSummary.Workload.TCP_STREAM.apply(base, d), "TCP_STREAM", model, seed);
-            CostSummary rr = CostSummary.measure(CostSummary.Workload.TCP_RR.apply(base, d), "TCP_RR", model, seed);
+            CostSummary stream = CostSummary.measure(CostSummary.Workload.TCP_STREAM.apply(base, d), "TCP_STREAM", model);
+            CostSummary rr = CostSummary.measure(CostSummary.Workload.TCP_RR.apply(base, d), "TCP_RR", model);
             rows.add(new HtmlReport.Row(d.name(), d.summary(), v.verdict().name().toLowerCase(Locale.ROOT), property, stream, rr));
         }
         if (json) out.println(Json.write(Map.of("designs", rows.stream().map(CompareCommand::asMap).toList(), "costs", model.values())));
         else if (csv) printCsv(out, rows);
         else {
-            out.printf("cost runs: seed %d; replay: %s%n", seed, replayLine());
+            out.printf("cost runs: discrete-event (each step at its earliest start, no random choice); replay: %s%n", replayLine());
             printTable(out, rows);
         }
         if (html != null) {
@@ -121,7 +118,7 @@ public final class CompareCommand implements Callable<Integer> {
     }
 
     private String replayLine() {
-        StringBuilder sb = new StringBuilder("./tcesim compare --seed ").append(seed);
+        StringBuilder sb = new StringBuilder("./tcesim compare");
         if (designs.size() != Design.values().length) {
             sb.append(" --designs ").append(String.join(",", new TreeSet<>(designs).stream().map(Design::name).toList()));
         }
@@ -164,23 +161,31 @@ public final class CompareCommand implements Callable<Integer> {
     }
 
     private static void printTable(PrintWriter out, List<HtmlReport.Row> rows) {
-        out.printf("%-5s %-22s %9s %9s %8s %22s %9s %7s %10s %10s%n", "design", "verdict", "STREAM", "exits/pk", "IOTLB", "hcalls real/virt/QEMU",
-                "invalid.", "kills", "ns/pkt", "RR ns/pkt");
+        out.printf("%-5s %-22s %9s %9s %8s %22s %9s %7s %10s %9s %9s %8s%n", "design", "verdict", "STREAM", "exits/pk", "misses", "hcalls real/virt/QEMU",
+                "invalid.", "kills", "CPU ns/pk", "RX lat", "RR trans", "busiest");
         for (HtmlReport.Row r : rows) {
             CostSummary s = r.stream();
             String verdict = r.verdict() + (r.property() == null ? "" : " (" + r.property().replace("no ", "") + ")");
-            out.printf(Locale.ROOT, "%-6s %-22s %6.2f Gb %9.3f %8d %22s %9d %7d %10.0f %10.0f%n", r.design(), verdict, s.gbps(), s.exitsPerPacket(),
-                    s.iotlbMisses(), s.hcallsReal() + "/" + s.hcallsVirtual() + "/" + s.hcallsQemu(), s.invalidations(), s.tceKills(), s.nsPerPacket(),
-                    r.rr().nsPerPacket());
+            out.printf(Locale.ROOT, "%-6s %-22s %6.2f Gb %9.3f %8d %22s %9d %7d %10.0f %9s %9s %8s%n", r.design(), verdict, s.gbps(), s.exitsPerPacket(),
+                    s.iotlbMisses(), s.hcallsReal() + "/" + s.hcallsVirtual() + "/" + s.hcallsQemu(), s.invalidations(), s.tceKills(), s.cpuNsPerPacket(),
+                    duration(s.rxLatencyNs()), duration(r.rr().transactionNs()), s.bottleneck());
         }
     }
 
+    /** A simulated duration for the table: microseconds, or milliseconds from 10 ms; "-" for none measured. */
+    static String duration(double ns) {
+        if (ns <= 0) return "-";
+        return ns < 1e7 ? String.format(Locale.ROOT, "%.1f us", ns / 1e3) : String.format(Locale.ROOT, "%.1f ms", ns / 1e6);
+    }
+
     private static void printCsv(PrintWriter out, List<HtmlReport.Row> rows) {
-        out.println("design,verdict,property,workload,packets,gbps,ns_per_packet,exits_per_packet,hcalls_real,hcalls_virtual,hcalls_qemu,iotlb_hits,iotlb_misses,iotlb_evictions,invalidations,tce_kills");
+        out.println("design,verdict,property,workload,packets,gbps,cpu_ns_per_packet,rx_latency_ns,tx_latency_ns,transaction_ns,bottleneck,exits_per_packet,"
+                + "hcalls_real,hcalls_virtual,hcalls_qemu,iotlb_hits,iotlb_misses,iotlb_evictions,invalidations,tce_kills");
         for (HtmlReport.Row r : rows) {
             for (CostSummary s : List.of(r.stream(), r.rr())) {
-                out.printf(Locale.ROOT, "%s,%s,%s,%s,%d,%.4f,%.1f,%.4f,%d,%d,%d,%d,%d,%d,%d,%d%n", r.design(), r.verdict(), r.property() == null ? "" : r.property(),
-                        s.workload(), s.packets(), s.gbps(), s.nsPerPacket(), s.exitsPerPacket(), s.hcallsReal(), s.hcallsVirtual(), s.hcallsQemu(),
+                out.printf(Locale.ROOT, "%s,%s,%s,%s,%d,%.4f,%.1f,%.1f,%.1f,%.1f,%s,%.4f,%d,%d,%d,%d,%d,%d,%d,%d%n", r.design(), r.verdict(),
+                        r.property() == null ? "" : r.property(), s.workload(), s.packets(), s.gbps(), s.cpuNsPerPacket(), s.rxLatencyNs(), s.txLatencyNs(),
+                        s.transactionNs(), s.bottleneck(), s.exitsPerPacket(), s.hcallsReal(), s.hcallsVirtual(), s.hcallsQemu(),
                         s.iotlbHits(), s.iotlbMisses(), s.iotlbEvictions(), s.invalidations(), s.tceKills());
             }
         }

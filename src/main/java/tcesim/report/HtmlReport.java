@@ -29,14 +29,15 @@ public final class HtmlReport {
         sb.append("<p class=\"cmd\">").append(Timeline.esc(command)).append("</p>\n");
         sb.append("<section id=\"verdicts\"><h2>Verdict and cost</h2>\n<table>\n<tr><th>design</th><th>what it changes</th><th>verdict (exhaustive check)</th>"
                 + "<th>TCP_STREAM Gbit/s</th><th>exits / packet</th><th>hypercalls real / virtual / QEMU</th><th>IOTLB hits / misses / evictions</th>"
-                + "<th>invalidations</th><th>tce_kills</th><th>ns / packet (STREAM)</th><th>TCP_RR ns / packet</th></tr>\n");
+                + "<th>invalidations</th><th>tce_kills</th><th>CPU ns / packet (STREAM)</th><th>RX latency (STREAM)</th><th>TCP_RR transaction</th>"
+                + "<th>busiest thread</th></tr>\n");
         for (Row r : rows) {
             CostSummary s = r.stream();
-            sb.append(String.format(Locale.ROOT, "<tr><td>%s</td><td>%s</td><td class=\"%s\">%s</td><td>%.2f</td><td>%.3f</td><td>%d / %d / %d</td><td>%d / %d / %d</td><td>%d</td><td>%d</td><td>%.0f</td><td>%.0f</td></tr>%n",
+            sb.append(String.format(Locale.ROOT, "<tr><td>%s</td><td>%s</td><td class=\"%s\">%s</td><td>%.2f</td><td>%.3f</td><td>%d / %d / %d</td><td>%d / %d / %d</td><td>%d</td><td>%d</td><td>%.0f</td><td>%.1f \u00b5s</td><td>%.1f \u00b5s</td><td>%s</td></tr>%n",
                     r.design(), Timeline.esc(r.summary()), r.verdict().equals("safe") ? "safe" : "unsafe",
                     Timeline.esc(r.verdict() + (r.property() == null ? "" : ": " + r.property())), s.gbps(), s.exitsPerPacket(),
                     s.hcallsReal(), s.hcallsVirtual(), s.hcallsQemu(), s.iotlbHits(), s.iotlbMisses(), s.iotlbEvictions(), s.invalidations(), s.tceKills(),
-                    s.nsPerPacket(), r.rr().nsPerPacket()));
+                    s.cpuNsPerPacket(), s.rxLatencyNs() / 1000, r.rr().transactionNs() / 1000, s.bottleneck()));
         }
         sb.append("</table></section>\n");
         sb.append("<section id=\"charts\"><h2>Throughput and exits</h2>\n");

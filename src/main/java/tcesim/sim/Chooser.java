@@ -10,6 +10,42 @@ public interface Chooser {
     /** An index in {@code [0, n)}, n >= 1. */
     int choose(int n);
 
+    /** An index into the enabled {@code steps} (at least one); by default it depends only on their number. */
+    default int choose(StepList steps) {
+        return choose(steps.size());
+    }
+
+    /**
+     * The step that can start first in simulated time (its actor's clock, or later when it waits for another's
+     * work); on a tie, the one whose input was produced first (a thread serves its oldest event first), then the
+     * first: a discrete-event run of the stack, for the cost model. No randomness.
+     */
+    static Chooser earliest(Stack stack) {
+        return new Chooser() {
+            @Override
+            public int choose(int n) {
+                throw new IllegalStateException("the earliest-start scheduler needs the steps");
+            }
+
+            @Override
+            public int choose(StepList steps) {
+                int best = 0;
+                double t = Double.MAX_VALUE;
+                double input = Double.MAX_VALUE;
+                for (int i = 0; i < steps.size(); i++) {
+                    double s = stack.readyTime(steps.actor(i), steps.kind(i));
+                    double in = stack.inputTime(steps.actor(i), steps.kind(i));
+                    if (s < t || (s == t && in < input)) {
+                        t = s;
+                        input = in;
+                        best = i;
+                    }
+                }
+                return best;
+            }
+        };
+    }
+
     static Chooser seeded(long seed) {
         SplittableRandom r = new SplittableRandom(seed);
         return r::nextInt;

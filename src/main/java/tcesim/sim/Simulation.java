@@ -41,7 +41,7 @@ public final class Simulation {
             }
             int c = 0;
             if (steps.size() > 1) {
-                c = chooser.choose(steps.size());
+                c = chooser.choose(steps);
                 if (choices != null) {
                     if (made == choices.length) choices = java.util.Arrays.copyOf(choices, choices.length * 2);
                     choices[made++] = c;
@@ -50,7 +50,7 @@ public final class Simulation {
             n++;
             trace.setStep(n);
             stack.stats().steps++;
-            stack.ledger().beginStep();
+            stack.ledger().beginStep(stack.indexOf(steps.actor(c)));
             steps.actor(c).step(steps.kind(c));
             stack.ledger().endStep();
         }

@@ -107,6 +107,9 @@ public final class Stack implements Model {
     private boolean bqlHeldByMainLoop;
     private IotlbMsg pendingUpdate;
 
+    /** When what passes between the threads was produced, for the cost model's clocks. */
+    private final Clocks clocks = new Clocks();
+
     public Stack(StackConfig cfg, Trace trace) {
         this(cfg, trace, CostModel.defaults());
     }
@@ -358,6 +361,7 @@ public final class Stack implements Model {
         for (int n = in.nextInt(); n > 0; n--) tapBacklog.addLast(in.next());
         for (VcpuActor v : vcpuArray) v.restore(in);
         oracles.reset();
+        clocks.clear();
     }
 
     private static final long[] WINDOWS = {LIOBN, DDW_LIOBN};
@@ -462,24 +466,142 @@ public final class Stack implements Model {
     private void hcall(VcpuActor v, HcallRegs regs) {
         HcallRegs in = regs.copy();
         HcallPath path = kvm.hcallInKernel(regs);
-        if (path == null) path = kvm.completeExit(regs);
+        chargeInKernel(path == null ? HcallPath.QEMU : path);
+        if (path == null) {
+            path = kvm.completeExit(regs);
+            chargeExit();
+        }
         traceHcall(v, in, regs, path);
     }
 
-    private void traceHcall(VcpuActor v, HcallRegs in, HcallRegs out, HcallPath path) {
-        stats.hcall(in.r3, path);
+    /** The exit to QEMU and back, and the kills QEMU's handler issued (its VFIO listener). */
+    private void chargeExit() {
+        ledger.charge(CostLedger.Lane.VCPU, CostLedger.Kind.EXIT_QEMU, 1);
+        chargeKills();
+    }
+
+    /** Charges the in-kernel part of a hypercall: the real-mode entry (when the host enters it), virtual mode unless real mode finished it, and the TCE kills it issued. */
+    private void chargeInKernel(HcallPath path) {
         if (cfg.host().enteredRealMode()) ledger.charge(CostLedger.Lane.VCPU, CostLedger.Kind.HCALL_REAL, 1);
         if (path != HcallPath.REAL_MODE) ledger.charge(CostLedger.Lane.VCPU, CostLedger.Kind.HCALL_VIRTUAL, 1);
-        if (path == HcallPath.QEMU) ledger.charge(CostLedger.Lane.VCPU, CostLedger.Kind.EXIT_QEMU, 1);
-        if (vfio != null) {
-            ledger.charge(CostLedger.Lane.VCPU, CostLedger.Kind.TCE_KILL, vfio.kills() - killsCharged);
-            killsCharged = vfio.kills();
-        }
+        chargeKills();
+    }
+
+    private void chargeKills() {
+        if (vfio == null) return;
+        ledger.charge(CostLedger.Lane.VCPU, CostLedger.Kind.TCE_KILL, vfio.kills() - killsCharged);
+        killsCharged = vfio.kills();
+    }
+
+    /** A hypercall has returned to the guest by {@code path}: counted, and traced. Its costs have been charged. */
+    private void traceHcall(VcpuActor v, HcallRegs in, HcallRegs out, HcallPath path) {
+        stats.hcall(in.r3, path);
         if (out.r3 != Hcall.H_SUCCESS) stats.hcallErrors++;
         if (!trace.enabled()) return;
         long gpa = in.r3 == Hcall.H_PUT_TCE && Tce.valid(in.r6) ? Tce.gpa(in.r6) : Event.NONE;
         trace.emit(v.name(), Hcall.opcodeName(in.r3), in.r5, gpa,
                 in.describeCall() + " = " + Hcall.returnName(out.r3) + " [" + path.label() + "]");
+    }
+
+    /** Bytes a frame takes on Ethernet besides its payload: preamble 8, header 14, FCS 4, inter-frame gap 12. */
+    static final int ETHERNET_OVERHEAD = 38;
+
+    /** Mean latencies of the run, in simulated ns (0 where nothing was measured). */
+    public record Latency(double rx, double tx, double transaction) {}
+
+    /**
+     * RX: from the packet's arrival at the tap to the guest having reaped it; TX: from the guest starting to send a
+     * packet to vhost having copied it to the tap; transaction (request/response only): from a request's arrival to
+     * its response leaving.
+     */
+    public Latency latency() {
+        return new Latency(clocks.rxLatency.mean(), clocks.txLatency.mean(), clocks.transaction.mean());
+    }
+
+    /** When step {@code kind} of {@code actor} could start: its actor's clock, or later when it consumes work another actor produces later. */
+    double readyTime(Actor actor, int kind) {
+        return Math.max(ledger.clock(indexOf(actor)), inputTime(actor, kind));
+    }
+
+    /** When what step {@code kind} of {@code actor} consumes was produced (0 for a step that consumes nothing timed). */
+    double inputTime(Actor actor, int kind) {
+        double dep = 0;
+        if (actor instanceof VhostWorker) {
+            int vq = kind == 0 ? VhostNet.RX_VQ : VhostNet.TX_VQ;
+            dep = Math.max(clocks.vqReady[vq], kind == 0 ? Math.max(clocks.rxPosted.peek(), clocks.tapArrival.peek()) : clocks.txPosted.peek());
+        } else if (actor instanceof VcpuActor) {
+            dep = switch (kind) {
+                case VcpuActor.RX_REAP -> clocks.rxUsed.peek();
+                case VcpuActor.TX_REAP -> clocks.txUsed.peek();
+                case VcpuActor.PT_REAP -> clocks.ptUsed.peek();
+                case VcpuActor.EXIT -> clocks.bqlFree;
+                case VcpuActor.RETURN -> clocks.acked;
+                default -> 0;
+            };
+        } else if (actor instanceof QemuMainLoop) {
+            dep = kind == 0 ? clocks.misses.peek() : kind == 2 ? clocks.signals.peek() : 0;
+        } else if (actor instanceof Network) {
+            dep = Math.max(clocks.wireFree, clocks.tapSlots.peek());
+            if (cfg.requestResponse()) dep = Math.max(dep, clocks.txOnWire);
+        } else if (actor instanceof PassthroughDma) {
+            dep = clocks.ptPosted.peek();
+        }
+        return dep;
+    }
+
+    /** The actor's position in the step order (its clock in the ledger), or -1. */
+    public int indexOf(Actor a) {
+        for (int i = 0; i < actorArray.length; i++) if (actorArray[i] == a) return i;
+        return -1;
+    }
+
+    /**
+     * The times things passed between actors were produced: descriptors posted and returned, packets on the wire
+     * and in the tap, MISS messages, eventfd ranges, the UPDATE that re-kicks a queue, the BQL's release, QEMU's
+     * acknowledgement; and the latencies measured from them. Not part of the saved state: a restored state starts
+     * with none (the checker does not time anything).
+     */
+    private static final class Clocks {
+        final Times rxPosted = new Times(), txPosted = new Times(), ptPosted = new Times();
+        final Times txStarted = new Times();
+        final Times rxUsed = new Times(), txUsed = new Times(), ptUsed = new Times();
+        final Times rxUsedArrival = new Times(), ptArrival = new Times();
+        final Times tapArrival = new Times();
+        /** When each of the tap's backlog slots became free: the network cannot put a packet in earlier. */
+        final Times tapSlots = new Times();
+        final Times requests = new Times();
+        final Times misses = new Times();
+        final Times signals = new Times();
+        final double[] vqReady = new double[2];
+        double bqlFree, acked, wireFree, txOnWire;
+        final Mean rxLatency = new Mean(), txLatency = new Mean(), transaction = new Mean();
+
+        Clocks() {
+            clear();
+        }
+
+        void clear() {
+            for (Times t : new Times[] {rxPosted, txPosted, ptPosted, txStarted, rxUsed, txUsed, ptUsed, rxUsedArrival, ptArrival, tapArrival, tapSlots,
+                    requests, misses, signals}) {
+                t.clear();
+            }
+            for (int i = 0; i < TAP_BACKLOG; i++) tapSlots.add(0);
+            vqReady[0] = vqReady[1] = 0;
+            bqlFree = acked = wireFree = txOnWire = 0;
+        }
+    }
+
+    /** A running mean. */
+    private static final class Mean {
+        private double sum;
+        private long n;
+
+        void add(double v) {
+            sum += v;
+            n++;
+        }
+
+        double mean() { return n == 0 ? 0 : sum / n; }
     }
 
     // ---- actors ---------------------------------------------------------------------------------
@@ -500,6 +622,9 @@ public final class Stack implements Model {
         private HcallRegs waitingIn;
         private HcallPath waitingPath;
         private long waitAck;
+        /** For latencies: when the TX send under way began, and when the packet being reaped arrived. */
+        private double sendStarted;
+        private double reapArrival;
 
         VcpuActor(int cpu) {
             this.cpu = cpu;
@@ -532,7 +657,7 @@ public final class Stack implements Model {
             if (rxCpu() && cfg.removeDdw() && driver.iommu().direct() && driver.rxDelivered() * 2 >= cfg.rxPackets()) out.add(this, REMOVE_DDW);
             if (rxCpu() && ptDriver != null && ptDriver.canReap()) out.add(this, PT_REAP);
             if (rxCpu() && ptDriver != null && ptDriver.canRefill()) out.add(this, PT_REFILL);
-            if (txCpu() && driver.canSendTx()) out.add(this, TX_SEND);
+            if (txCpu() && driver.canSendTx() && (!cfg.requestResponse() || driver.rxDelivered() > driver.txQueued())) out.add(this, TX_SEND);
             if (txCpu() && driver.canReapTx()) out.add(this, TX_REAP);
             if (cfg.kernelChurn() && !workloadDone()) {
                 if (driver.kernelPagesHeld() < KERNEL_PAGES_MAX) out.add(this, KALLOC);
@@ -554,10 +679,26 @@ public final class Stack implements Model {
         public void step(int kind) {
             lane = CostLedger.Lane.VCPU;
             switch (kind) {
+                case EXIT -> ledger.after(clocks.bqlFree);
+                case RETURN -> ledger.after(clocks.acked);
+                case RX_REAP -> {
+                    reapArrival = clocks.rxUsedArrival.poll();
+                    ledger.after(clocks.rxUsed.poll());
+                }
+                case TX_REAP -> ledger.after(clocks.txUsed.poll());
+                case PT_REAP -> {
+                    reapArrival = clocks.ptArrival.poll();
+                    ledger.after(clocks.ptUsed.poll());
+                }
+                case TX_SEND -> sendStarted = ledger.now();
+                default -> { }
+            }
+            switch (kind) {
                 case EXIT -> {
                     HcallRegs r = blocked;
                     blocked = null;
                     kvm.completeExit(r);
+                    chargeExit();
                     traceHcall(this, blockedIn, r, HcallPath.QEMU);
                     endHcall(r);
                 }
@@ -603,7 +744,10 @@ public final class Stack implements Model {
             DmaOp op = pending.op();
             HcallRegs r = op.begin();
             HcallRegs in = r.copy();
+            long signalled = eventfd == null ? 0 : eventfd.queued();
             HcallPath path = kvm.hcallInKernel(r);
+            chargeInKernel(path == null ? HcallPath.QEMU : path);
+            if (eventfd != null) for (long s = signalled; s < eventfd.queued(); s++) clocks.signals.add(ledger.now());
             if (path == null) {
                 if (bqlHeldByMainLoop) {
                     blocked = r;
@@ -612,6 +756,7 @@ public final class Stack implements Model {
                     return;
                 }
                 path = kvm.completeExit(r);
+                chargeExit();
             }
             if (path != HcallPath.QEMU && eventfd != null && eventfd.synchronous() && eventfd.queued() > eventfd.acked()) {
                 waiting = r;
@@ -686,6 +831,23 @@ public final class Stack implements Model {
             if (p.kind() == DriverWork.Kind.RX_REAP || p.kind() == DriverWork.Kind.TX_SEND || p.kind() == DriverWork.Kind.PT_REAP) {
                 ledger.charge(CostLedger.Lane.VCPU, CostLedger.Kind.GUEST_PACKET, 1);
             }
+            boolean posted = !p.op().mappingFailed();
+            switch (p.kind()) {
+                case RX_REFILL -> {
+                    if (posted) clocks.rxPosted.add(ledger.now());
+                }
+                case TX_SEND -> {
+                    if (posted) {
+                        clocks.txPosted.add(ledger.now());
+                        clocks.txStarted.add(sendStarted);
+                    }
+                }
+                case PT_REFILL -> {
+                    if (posted) clocks.ptPosted.add(ledger.now());
+                }
+                case RX_REAP, PT_REAP -> clocks.rxLatency.add(ledger.now() - reapArrival);
+                default -> { }
+            }
             if (trace.enabled()) trace.emit(name, p.kind().name().toLowerCase().replace('_', '-'), p.op().dmaAddr(), p.buffer().pfn() << GuestMemory.PAGE_SHIFT,
                     String.format("%s page 0x%x at iova 0x%x", p.kind().done(), p.buffer().pfn() << GuestMemory.PAGE_SHIFT, p.op().dmaAddr()));
         }
@@ -710,13 +872,30 @@ public final class Stack implements Model {
             int vq = kind == 0 ? VhostNet.RX_VQ : VhostNet.TX_VQ;
             Vring r = kind == 0 ? driver.rx() : driver.tx();
             Vring.Desc d = r.peekAvail();
+            // The worker runs once the queue was kicked after the UPDATE it waited for, the descriptor posted and, for RX, the packet in.
+            ledger.after(clocks.vqReady[vq]);
+            ledger.after(kind == 0 ? clocks.rxPosted.peek() : clocks.txPosted.peek());
+            if (kind == 0) ledger.after(clocks.tapArrival.peek());
             boolean held = net.holdsTranslation(vq);
             long bytesBefore = net.bytes();
             VhostNet.Outcome o = kind == 0 ? net.handleRx() : net.handleTx();
-            if (o == VhostNet.Outcome.MISS) ledger.charge(CostLedger.Lane.VHOST, CostLedger.Kind.IOTLB_MISS, 1);
+            if (o == VhostNet.Outcome.MISS) clocks.misses.add(ledger.now());
             if (o == VhostNet.Outcome.DONE) {
                 ledger.charge(CostLedger.Lane.VHOST, CostLedger.Kind.VHOST_PACKET, 1);
                 ledger.charge(CostLedger.Lane.VHOST, CostLedger.Kind.COPY, net.bytes() - bytesBefore);
+                double now = ledger.now();
+                if (kind == 0) {
+                    clocks.rxPosted.poll();
+                    clocks.rxUsedArrival.add(clocks.tapArrival.poll());
+                    clocks.rxUsed.add(now);
+                    clocks.tapSlots.add(now);
+                } else {
+                    clocks.txPosted.poll();
+                    clocks.txLatency.add(now - clocks.txStarted.poll());
+                    clocks.txUsed.add(now);
+                    clocks.txOnWire = now;
+                    if (cfg.requestResponse()) clocks.transaction.add(now - clocks.requests.poll());
+                }
             }
             if (!trace.enabled()) return;
             switch (o) {
@@ -757,25 +936,36 @@ public final class Stack implements Model {
         public void step(int kind) {
             lane = CostLedger.Lane.QEMU;
             if (kind == 0) {
+                // The MISS round trip (wake-up, read, translate, UPDATE write, re-kick) is priced as one and spent here.
+                ledger.after(clocks.misses.poll());
+                ledger.charge(CostLedger.Lane.QEMU, CostLedger.Kind.IOTLB_MISS, 1);
                 bqlHeldByMainLoop = true;
                 stats.missesRead++;
                 pendingUpdate = glue.readAndTranslate();
                 if (pendingUpdate == null) {
                     stats.missesUnanswered++;
                     bqlHeldByMainLoop = false;
+                    clocks.bqlFree = ledger.now();
                 }
             } else if (kind == 2) {
                 // The eventfd handler runs under the BQL and finishes within the step.
+                ledger.after(clocks.signals.poll());
                 ledger.charge(CostLedger.Lane.QEMU, CostLedger.Kind.EVENTFD, 1);
                 IotlbEventfd.Range r = eventfd.read();
                 glue.invalidate(r.iova(), r.size());
                 eventfd.ack(r);
+                clocks.acked = ledger.now();
             } else {
                 IotlbMsg u = pendingUpdate;
                 pendingUpdate = null;
+                boolean rx = vhost.isStalled(VhostNet.RX_VQ);
+                boolean tx = vhost.isStalled(VhostNet.TX_VQ);
                 glue.sendUpdate(u);
+                if (rx && !vhost.isStalled(VhostNet.RX_VQ)) clocks.vqReady[VhostNet.RX_VQ] = ledger.now();
+                if (tx && !vhost.isStalled(VhostNet.TX_VQ)) clocks.vqReady[VhostNet.TX_VQ] = ledger.now();
                 stats.updates++;
                 bqlHeldByMainLoop = false;
+                clocks.bqlFree = ledger.now();
             }
         }
     }
@@ -787,11 +977,20 @@ public final class Stack implements Model {
 
         @Override
         public void enabledSteps(StepList out) {
-            if (rxInjected < cfg.rxPackets() && tapBacklog.size() < TAP_BACKLOG) out.add(this, 0);
+            // Request/response: request k goes out once response k - 1 has come back.
+            if (rxInjected < cfg.rxPackets() && tapBacklog.size() < TAP_BACKLOG && (!cfg.requestResponse() || txSeen >= rxInjected)) out.add(this, 0);
         }
 
         @Override
         public void step(int kind) {
+            // The wire carries one frame at a time; a request waits for the response before it.
+            ledger.after(clocks.wireFree);
+            ledger.after(clocks.tapSlots.poll());
+            if (cfg.requestResponse()) ledger.after(clocks.txOnWire);
+            ledger.charge(CostLedger.Lane.WIRE, CostLedger.Kind.WIRE, cfg.packetBytes() + ETHERNET_OVERHEAD);
+            clocks.wireFree = ledger.now();
+            clocks.tapArrival.add(ledger.now());
+            if (cfg.requestResponse()) clocks.requests.add(ledger.now());
             tapBacklog.addLast(rxInjected);
             if (trace.enabled()) trace.emit("net", "rx-packet", Event.NONE, Event.NONE, "packet " + rxInjected + " arrives at the tap");
             rxInjected++;
@@ -813,6 +1012,7 @@ public final class Stack implements Model {
         @Override
         public void step(int kind) {
             Vring ring = ptDriver.ring();
+            ledger.after(clocks.ptPosted.poll());
             Vring.Desc d = ring.popAvail();
             int len = Math.min(cfg.packetBytes(), d.len());
             if (data) Payload.fill(buf, len, PassthroughNicDriver.STREAM, ptSent);
@@ -822,6 +1022,8 @@ public final class Stack implements Model {
             oracles.deviceDma("vfio-dev", r);
             if (r.ok()) {
                 ring.pushUsed(d.id(), len);
+                clocks.ptUsed.add(ledger.now());
+                clocks.ptArrival.add(ledger.now());
                 if (trace.enabled()) trace.emit("vfio-dev", "dma-write", d.iova(), r.gpa(0), String.format("wrote packet to iova 0x%x = gpa 0x%x (%s)",
                         d.iova(), r.gpa(0), r.fromCache(0) ? "PHB TCE cache" : "hardware table"));
             } else if (trace.enabled()) {

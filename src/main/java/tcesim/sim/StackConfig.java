@@ -26,11 +26,14 @@ import tcesim.kvm.HostCaps;
  *     such device)
  * @param removeDdw a DDW guest removes its 64-bit window half-way through the RX stream, with buffers still posted
  *     through it ({@code ibm,remove-pe-dma-window}), and maps through the default window afterwards
+ * @param requestResponse the workload is request/response (TCP_RR-like): the network sends request k only once
+ *     response k - 1 is on the wire, and the guest sends response k only once it has received request k (needs as
+ *     many TX as RX packets); otherwise both streams flow independently (TCP_STREAM-like)
  * @param faults fault injection (mutations), none by default
  */
 public record StackConfig(HostCaps host, Design design, FirmwareFeatures fw, int vcpus, long ramBytes, long windowBytes,
                           int maxIotlbEntries, long rxPackets, long txPackets, int packetBytes, int ringSize,
-                          boolean kernelChurn, int rxRevokes, long passthroughPackets, boolean removeDdw, Faults faults) {
+                          boolean kernelChurn, int rxRevokes, long passthroughPackets, boolean removeDdw, boolean requestResponse, Faults faults) {
 
     /**
      * Mutations the oracles must catch.
@@ -54,7 +57,7 @@ public record StackConfig(HostCaps host, Design design, FirmwareFeatures fw, int
 
     public static StackConfig seed() {
         return new StackConfig(HostCaps.POWERNV_HV, Design.D0, FirmwareFeatures.MULTI_TCE, 1, 256L << 20, 1L << 30,
-                2048, 5000, 5000, 1500, 256, true, 0, 0, false, Faults.NONE);
+                2048, 5000, 5000, 1500, 256, true, 0, 0, false, false, Faults.NONE);
     }
 
     /** A field out of range: which one (the record component's name) and why. */
@@ -78,6 +81,7 @@ public record StackConfig(HostCaps host, Design design, FirmwareFeatures fw, int
         if (ringSize < 2 || ringSize > 4096 || Integer.bitCount(ringSize) != 1) return new Problem("ringSize", "ring-size must be a power of two 2..4096, got " + ringSize);
         if (rxRevokes < 0) return new Problem("rxRevokes", "rx-revokes must not be negative, got " + rxRevokes);
         if (passthroughPackets < 0) return new Problem("passthroughPackets", "passthrough packets must not be negative, got " + passthroughPackets);
+        if (requestResponse && rxPackets != txPackets) return new Problem("requestResponse", "a request/response workload needs as many TX as RX packets, got " + rxPackets + " and " + txPackets);
         if (passthroughPackets > 0 && fw.ddw()) return new Problem("passthroughPackets", "a passthrough device with a DDW guest is not modelled (its hardware table covers the default window only)");
         return null;
     }
@@ -111,6 +115,7 @@ public record StackConfig(HostCaps host, Design design, FirmwareFeatures fw, int
         private int rxRevokes;
         private long passthroughPackets;
         private boolean removeDdw;
+        private boolean requestResponse;
         private Faults faults;
 
         private Builder(StackConfig c) {
@@ -129,6 +134,7 @@ public record StackConfig(HostCaps host, Design design, FirmwareFeatures fw, int
             rxRevokes = c.rxRevokes;
             passthroughPackets = c.passthroughPackets;
             removeDdw = c.removeDdw;
+            requestResponse = c.requestResponse;
             faults = c.faults;
         }
 
@@ -147,11 +153,12 @@ public record StackConfig(HostCaps host, Design design, FirmwareFeatures fw, int
         public Builder rxRevokes(int v) { rxRevokes = v; return this; }
         public Builder passthroughPackets(long v) { passthroughPackets = v; return this; }
         public Builder removeDdw(boolean v) { removeDdw = v; return this; }
+        public Builder requestResponse(boolean v) { requestResponse = v; return this; }
         public Builder faults(Faults v) { faults = v; return this; }
 
         public StackConfig build() {
             return new StackConfig(host, design, fw, vcpus, ramBytes, windowBytes, maxIotlbEntries, rxPackets, txPackets,
-                    packetBytes, ringSize, kernelChurn, rxRevokes, passthroughPackets, removeDdw, faults);
+                    packetBytes, ringSize, kernelChurn, rxRevokes, passthroughPackets, removeDdw, requestResponse, faults);
         }
     }
 }

@@ -56,7 +56,7 @@ class CompareCommandTest {
     }
 
     static double nsPerPacket(CliRun r) throws Exception {
-        return new ObjectMapper().readTree(r.stdout()).get("designs").get(1).get("tcpStream").get("nsPerPacket").asDouble();
+        return new ObjectMapper().readTree(r.stdout()).get("designs").get(1).get("tcpStream").get("cpuNsPerPacket").asDouble();
     }
 
     @Test

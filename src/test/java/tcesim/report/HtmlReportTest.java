@@ -73,7 +73,7 @@ class HtmlReportTest {
         List<Event> events = st.trace().recent().stream().filter(e -> e.step() > 0).toList();
         Violation v = st.oracles().first();
         CostModel model = CostModel.defaults().with("exit.qemu", 9000);
-        CostSummary s = CostSummary.measure(StackConfig.seed().toBuilder().rxPackets(50).txPackets(50).build(), "TCP_STREAM", model, 1);
+        CostSummary s = CostSummary.measure(StackConfig.seed().toBuilder().rxPackets(50).txPackets(50).build(), "TCP_STREAM", model);
         List<HtmlReport.Row> rows = List.of(new HtmlReport.Row("D0", "2019 & <today>", "unsafe", v.property().label(), s, s),
                 new HtmlReport.Row("D2", "table kept in QEMU", "safe", null, s, s));
         String html = HtmlReport.compare(rows, model, List.of(new HtmlReport.Counterexample("D0", v, events, "./tcesim repro --choices 1")), "./tcesim compare");
@@ -136,7 +136,7 @@ class HtmlReportTest {
         Document d = parse(comparePage().html());
         Element verdicts = byId(d, "verdicts");
         List<String> heads = texts(all(verdicts, HTML, "th"));
-        assertThat(heads).contains("design", "verdict (exhaustive check)", "TCP_STREAM Gbit/s", "exits / packet", "ns / packet (STREAM)");
+        assertThat(heads).contains("design", "verdict (exhaustive check)", "TCP_STREAM Gbit/s", "exits / packet", "CPU ns / packet (STREAM)");
         List<Element> rows = all(verdicts, HTML, "tr");
         assertThat(rows).hasSize(3);
         assertThat(texts(withClass(verdicts, HTML, "td", "unsafe"))).containsExactly("unsafe: no stale access");
@@ -203,7 +203,7 @@ class HtmlReportTest {
         assertThat(texts(withClass(t, SVG, "text", "axis"))).contains("33,608", "28,286", "3");
         assertThat(texts(withClass(t, SVG, "text", "banner"))).containsExactly("VIOLATED: no stale access — the guest's TCE maps this IOVA to gpa 0x281000");
         assertThat(withClass(t, SVG, "g", "caption").get(0).getTextContent().replaceAll("\\s+", " ")).contains("vhost read vq1 iova 0x30000", "UPDATE at step 55",
-                "cleared at step 69 (H_STUFF_TCE, real mode)", "mapped again at step 28,286");
+                "cleared at step 69 (H_STUFF_TCE, virtual mode)", "mapped again at step 28,286");
     }
 
     @Test

@@ -13,9 +13,70 @@ class CostTest {
     }
 
     @Test
+    void aRunsTotalIsItsCountsTimesThePrices() {
+        CostModel m = CostModel.defaults().with("vhost.packet", 1234);
+        Stack st = new Stack(stream(Design.D3b), Trace.off(), m);
+        Simulation.run(st, Chooser.earliest(st), 5_000_000);
+        CostLedger l = st.ledger();
+        double recomputed = 0;
+        for (CostLedger.Kind k : CostLedger.Kind.values()) recomputed += l.count(k) * m.get(k.param());
+        assertThat(l.count(CostLedger.Kind.VHOST_PACKET)).isEqualTo(st.stats().packetsRx + st.stats().packetsTx);
+        assertThat(l.total()).isCloseTo(recomputed, org.assertj.core.data.Offset.offset(1e-6 * recomputed));
+    }
+
+    @Test
+    void everyThreadsClockIsItsBusyTimePlusItsWaits() {
+        Stack st = new Stack(stream(Design.D2), Trace.off());
+        Simulation.run(st, Chooser.earliest(st), 5_000_000);
+        CostLedger l = st.ledger();
+        int vcpu = 0;
+        int vhost = st.indexOf(st.actors().stream().filter(a -> a.name().equals("vhost")).findFirst().orElseThrow());
+        int qemu = st.indexOf(st.actors().stream().filter(a -> a.name().equals("qemu")).findFirst().orElseThrow());
+        org.assertj.core.data.Offset<Double> eps = org.assertj.core.data.Offset.offset(1e-3);
+        assertThat(l.clock(vcpu) - l.idle(vcpu)).isCloseTo(l.of(CostLedger.Lane.VCPU), eps);
+        assertThat(l.clock(vhost) - l.idle(vhost)).isCloseTo(l.of(CostLedger.Lane.VHOST), eps);
+        assertThat(l.clock(qemu) - l.idle(qemu)).isCloseTo(l.of(CostLedger.Lane.QEMU), eps);
+        assertThat(l.idle(vhost)).as("vhost waits for descriptors, packets and UPDATEs").isPositive();
+        assertThat(l.elapsed()).isGreaterThanOrEqualTo(Math.max(l.clock(vcpu), Math.max(l.clock(vhost), l.clock(qemu))));
+    }
+
+    @Test
+    void theVcpuOfD3bWaitsForQemusAcknowledgementAndPaysForIt() {
+        CostSummary a = CostSummary.measure(stream(Design.D3a), "s", CostModel.defaults());
+        CostSummary b = CostSummary.measure(stream(Design.D3b), "s", CostModel.defaults());
+        assertThat(b.hcallsVirtual()).isEqualTo(a.hcallsVirtual());
+        assertThat(b.elapsedNs()).isGreaterThan(a.elapsedNs());
+        assertThat(b.gbps()).isLessThan(a.gbps());
+        // The wait grows with the eventfd's price in D3b only.
+        CostModel slowEventfd = CostModel.defaults().with("eventfd", 30_000);
+        assertThat(CostSummary.measure(stream(Design.D3b), "s", slowEventfd).elapsedNs() - b.elapsedNs())
+                .isGreaterThan(CostSummary.measure(stream(Design.D3a), "s", slowEventfd).elapsedNs() - a.elapsedNs());
+    }
+
+    @Test
+    void aRequestResponseTransactionIsOneRoundTrip() {
+        StackConfig rr = CostSummary.Workload.TCP_RR.apply(StackConfig.seed().toBuilder().rxPackets(200).txPackets(200).build(), Design.D0);
+        CostSummary s = CostSummary.measure(rr, "rr", CostModel.defaults());
+        assertThat(s.packets()).isEqualTo(400);
+        assertThat(s.transactionNs()).isPositive();
+        // A transaction holds the request's way in and the response's way out; they do not overlap.
+        assertThat(s.transactionNs()).isGreaterThanOrEqualTo(s.rxLatencyNs() + s.txLatencyNs());
+        assertThat(s.elapsedNs()).isCloseTo(200 * s.transactionNs(), org.assertj.core.data.Offset.offset(0.2 * 200 * s.transactionNs()));
+    }
+
+    @Test
+    void theWireBoundsTheReceiveRate() {
+        CostModel free = CostModel.defaults();
+        for (String k : CostModel.PARAMS.keySet()) if (!k.equals("wire.byte")) free = free.with(k, 0);
+        StackConfig rxOnly = CostSummary.Workload.TCP_STREAM.apply(StackConfig.seed().toBuilder().rxPackets(2000).txPackets(0).build(), Design.D0);
+        CostSummary s = CostSummary.measure(rxOnly, "rx", free);
+        assertThat(s.gbps()).isLessThanOrEqualTo(10.0).isGreaterThan(9.0);
+    }
+
+    @Test
     void aRunsTotalIsTheSumOfItsStepsCosts() {
         Stack st = new Stack(stream(Design.D1), Trace.off());
-        Simulation.run(st, Chooser.seeded(1), 5_000_000);
+        Simulation.run(st, Chooser.earliest(st), 5_000_000);
         CostLedger l = st.ledger();
         assertThat(l.total()).isPositive();
         assertThat(l.sumOfSteps()).isCloseTo(l.total(), org.assertj.core.data.Offset.offset(1e-6 * l.total()));
@@ -45,20 +106,20 @@ class CostTest {
 
     @Test
     void aDesignThatMovesHypercallsToQemuShowsItInTheCounts() {
-        CostSummary d0 = CostSummary.measure(stream(Design.D0), "s", CostModel.defaults(), 1);
-        CostSummary d1 = CostSummary.measure(stream(Design.D1), "s", CostModel.defaults(), 1);
-        CostSummary d2 = CostSummary.measure(stream(Design.D2), "s", CostModel.defaults(), 1);
+        CostSummary d0 = CostSummary.measure(stream(Design.D0), "s", CostModel.defaults());
+        CostSummary d1 = CostSummary.measure(stream(Design.D1), "s", CostModel.defaults());
+        CostSummary d2 = CostSummary.measure(stream(Design.D2), "s", CostModel.defaults());
         assertThat(d0.exitsPerPacket()).isZero();
         assertThat(d1.exitsPerPacket()).isEqualTo(1.0);
         assertThat(d2.exitsPerPacket()).isEqualTo(2.0);
-        assertThat(d2.nsPerPacket()).isGreaterThan(d1.nsPerPacket()).isGreaterThan(d0.nsPerPacket());
+        assertThat(d2.cpuNsPerPacket()).isGreaterThan(d1.cpuNsPerPacket()).isGreaterThan(d0.cpuNsPerPacket());
     }
 
     @Test
     void overridesTakeEffect() {
         CostModel slowMiss = CostModel.defaults().with("iotlb.miss", 150_000);
-        CostSummary base = CostSummary.measure(stream(Design.D2), "s", CostModel.defaults(), 1);
-        CostSummary slow = CostSummary.measure(stream(Design.D2), "s", slowMiss, 1);
+        CostSummary base = CostSummary.measure(stream(Design.D2), "s", CostModel.defaults());
+        CostSummary slow = CostSummary.measure(stream(Design.D2), "s", slowMiss);
         assertThat(slow.iotlbMisses()).isEqualTo(base.iotlbMisses());
         assertThat(slow.totalNs() - base.totalNs()).isCloseTo(base.iotlbMisses() * 135_000.0, org.assertj.core.data.Offset.offset(1.0));
         assertThat(slow.gbps()).isLessThan(base.gbps());
