@@ -213,7 +213,7 @@ public final class StackOptions {
         if (!c.kernelChurn()) sb.append(" --no-kernel-churn");
         if (c.rxRevokes() != 0) sb.append(" --rx-revokes ").append(c.rxRevokes());
         if (c.passthroughPackets() != 0) sb.append(" --passthrough ").append(c.passthroughPackets());
-        if (c.removeDdw()) sb.append(" --hazard window-removal");
+        if (c.ddwRemoval() == StackConfig.DdwRemoval.WITHOUT_CLEAR) sb.append(" --hazard window-removal");
         if (c.faults().zeroSizeUpdate()) sb.append(" --hazard update-size-0");
         return sb.toString();
     }

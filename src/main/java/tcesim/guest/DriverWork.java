@@ -13,7 +13,8 @@ public record DriverWork(Kind kind, DmaOp op, DmaBuffer buffer, int usedLen, Own
         TX_REAP("completed and freed TX"),
         RX_REVOKE("took back (unmapped, then freed) the still posted RX buffer"),
         PT_REFILL("posted passthrough RX buffer"),
-        PT_REAP("received a passthrough packet in, then freed,");
+        PT_REAP("received a passthrough packet in, then freed,"),
+        PT_REVOKE("took back (unmapped, then freed) the still posted passthrough RX buffer");
 
         private final String done;
 

@@ -65,9 +65,37 @@ public final class PassthroughNicDriver implements DriverWork.Owner, tcesim.stat
 
     public boolean canReap() { return ring.hasUsed(); }
 
+    private long revoked;
+
+    public long revoked() { return revoked; }
+
+    /** Whether a posted buffer the device has not returned yet exists (one the guest could take back). */
+    public boolean canRevoke() { return revokeCandidate() != null; }
+
+    private DmaBuffer revokeCandidate() {
+        for (DmaBuffer b : posted.inOrder()) if (!ring.returned(b.id())) return b;
+        return null;
+    }
+
+    /**
+     * A misbehaving guest takes back its oldest posted buffer the device has not returned: unmaps it and, once the
+     * unmap returns, frees the page, without telling the device, whose descriptor stays in its ring.
+     */
+    public DriverWork revoke(int cpu) {
+        DmaBuffer b = revokeCandidate();
+        posted.remove(b.id());
+        revoked++;
+        return new DriverWork(DriverWork.Kind.PT_REVOKE, iommu.unmap(cpu, b.dma(), b.len()), b, 0, this);
+    }
+
     public DriverWork reap(int cpu) {
         Vring.Used u = ring.popUsed();
         DmaBuffer b = posted.remove(u.id());
+        if (b == null) {
+            // A buffer the guest took back: the packet has nowhere to go.
+            delivered++;
+            return null;
+        }
         return new DriverWork(DriverWork.Kind.PT_REAP, iommu.unmap(cpu, b.dma(), b.len()), b, u.len(), this);
     }
 
@@ -104,6 +132,7 @@ public final class PassthroughNicDriver implements DriverWork.Owner, tcesim.stat
                 delivered++;
                 pages.free(b.pfn());
             }
+            case PT_REVOKE -> pages.free(b.pfn());
             default -> throw new IllegalStateException("not a passthrough operation: " + w.kind());
         }
     }
@@ -113,6 +142,7 @@ public final class PassthroughNicDriver implements DriverWork.Owner, tcesim.stat
     public void save(tcesim.state.StateWriter out) {
         posted.save(out);
         out.put(nextId, delivered);
+        out.put(revoked);
         ring.save(out);
     }
 
@@ -121,6 +151,7 @@ public final class PassthroughNicDriver implements DriverWork.Owner, tcesim.stat
         posted.restore(in);
         nextId = in.nextInt();
         delivered = in.next();
+        revoked = in.next();
         ring.restore(in);
     }
 }

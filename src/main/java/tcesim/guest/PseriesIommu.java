@@ -94,6 +94,16 @@ public final class PseriesIommu implements tcesim.state.Snapshot {
         return new DmaOp(this, DmaOp.Kind.MAP, gpa, len, dir, dma, entry, npages, indirect, cpuListPage[cpu % cpuListPage.length]);
     }
 
+    /**
+     * A buggy (or hostile) guest's own mapping: {@code npages} TCEs for {@code gpa} from window entry {@code entry}, in one
+     * multi-TCE call when it has the feature, without asking the allocator; it is recorded as mapped when the calls
+     * return, whatever they answered (as Linux's builders do for any error but H_NOT_ENOUGH_RESOURCES).
+     */
+    public DmaOp mapAt(int cpu, long gpa, int len, DmaDirection dir, long entry, int npages) {
+        long dma = (entry << tceShift) | (gpa & ((1L << tceShift) - 1));
+        return new DmaOp(this, DmaOp.Kind.MAP, gpa, len, dir, dma, entry, npages, npages > 1 && fw.putTceIndirect(), cpuListPage[cpu % cpuListPage.length]);
+    }
+
     /** Starts {@code dma_unmap_page}: clears the TCEs, then releases the entries to the allocator. */
     public DmaOp unmap(int cpu, long dmaAddr, int len) {
         if (direct() || !fw.clearOnUnmap()) {

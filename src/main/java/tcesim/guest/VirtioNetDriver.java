@@ -55,6 +55,8 @@ public final class VirtioNetDriver implements DriverWork.Owner, tcesim.state.Sna
     private long mapFailures;
     /** Whether packet and kernel-object bytes are written and checked (for symptom reports; off in the checker). */
     private final boolean data;
+    /** Fault injection: the first RX buffer is mapped by the guest itself at the window's last entry, two TCEs long. */
+    private boolean mapPastWindowEnd;
 
     /**
      * @param bufLen bytes of an RX buffer
@@ -75,6 +77,9 @@ public final class VirtioNetDriver implements DriverWork.Owner, tcesim.state.Sna
         this.txLimit = txPackets;
         this.scratch = new byte[Math.max(bufLen, GuestMemory.PAGE_SIZE)];
     }
+
+    /** Makes the next RX buffer a buggy guest's mapping at the window's last entry, two TCEs, the second past the end. */
+    public void mapNextRxPastWindowEnd() { mapPastWindowEnd = true; }
 
     public Vring rx() { return rx; }
     public Vring tx() { return tx; }
@@ -147,7 +152,14 @@ public final class VirtioNetDriver implements DriverWork.Owner, tcesim.state.Sna
             Payload.fill(scratch, len, TX_STREAM, txNext);
             mem.write(gpa, scratch, 0, len);
         }
-        DmaOp op = iommu.map(cpu, gpa, len, dir);
+        DmaOp op;
+        if (kind == DriverWork.Kind.RX_REFILL && mapPastWindowEnd && !iommu.direct()) {
+            mapPastWindowEnd = false;
+            IommuTableAllocator t = iommu.table();
+            op = iommu.mapAt(cpu, gpa, len, dir, t.itOffset() + t.itSize() - 1, 2);
+        } else {
+            op = iommu.map(cpu, gpa, len, dir);
+        }
         if (op == null) {
             pages.free(pfn);
             mapFailures++;
@@ -278,6 +290,7 @@ public final class VirtioNetDriver implements DriverWork.Owner, tcesim.state.Sna
         out.put(rxDropped, rxRevoked);
         out.put(txNext, txCompleted);
         out.put(mapFailures);
+        out.put(mapPastWindowEnd);
         rx.save(out);
         tx.save(out);
     }
@@ -295,6 +308,7 @@ public final class VirtioNetDriver implements DriverWork.Owner, tcesim.state.Sna
         txNext = in.next();
         txCompleted = in.next();
         mapFailures = in.next();
+        mapPastWindowEnd = in.nextBool();
         rx.restore(in);
         tx.restore(in);
     }

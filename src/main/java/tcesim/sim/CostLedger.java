@@ -22,7 +22,7 @@ public final class CostLedger {
     /** What the time is spent on. */
     public enum Kind {
         HCALL_REAL("hcall.realmode"), HCALL_VIRTUAL("hcall.virtmode"), EXIT_QEMU("exit.qemu"), TCE_KILL("tce.kill"),
-        IOTLB_MISS("iotlb.miss"), INVALIDATE("iotlb.invalidate"), EVENTFD("eventfd"), COPY("copy.byte"),
+        IOTLB_MISS("iotlb.miss"), IOTLB_MISS_QUEUED("iotlb.miss.queued"), INVALIDATE("iotlb.invalidate"), EVENTFD("eventfd"), COPY("copy.byte"),
         VHOST_PACKET("vhost.packet"), GUEST_PACKET("guest.packet"), WIRE("wire.byte");
 
         final String param;
@@ -86,12 +86,14 @@ public final class CostLedger {
 
     /**
      * The current step consumes something produced at simulated time {@code t}: it cannot start before. Called
-     * before the step's charges; time until {@code t} is the actor's idle time.
+     * before the step's charges; time until {@code t} is the actor's idle time. Returns whether the actor had to wait
+     * (it was idle when the work arrived).
      */
-    public void after(double t) {
-        if (current < 0 || t <= clock[current]) return;
+    public boolean after(double t) {
+        if (current < 0 || t <= clock[current]) return false;
         idle[current] += t - clock[current];
         clock[current] = t;
+        return true;
     }
 
     /** The current actor's clock: when what its step has done so far is done (0 outside a step). */

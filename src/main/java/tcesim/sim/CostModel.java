@@ -38,6 +38,10 @@ public final class CostModel {
                 "estimate: vhost queues a MISS, wakes QEMU's main loop, which read()s it, translates, write()s an UPDATE and vhost re-kicks the queue: two"
                 + " system calls and two wake-ups, spent in QEMU's main loop. For context only: the s390 thread of Feb 2020 ('virtio: let virtio use DMA"
                 + " API when guest RAM is protected') reports a whole workload about 10x slower with vhost's IOTLB where no IOMMU is needed.");
+        p("iotlb.miss.queued", 3000, "ns per miss",
+                "estimate: a MISS QEMU reads while already awake (vhost_kernel_iotlb_read loops over every queued message): a read() and a write() on"
+                + " the vhost fd and the translation, without the wake-ups. vhost queues a MISS each time it retries a stalled queue (no deduplication"
+                + " in vhost_iotlb_miss), so these come in bursts.");
         p("iotlb.invalidate", 2000, "ns per INVALIDATE",
                 "estimate: a write() on the vhost fd processed under the device mutex and every virtqueue mutex. For context only (bare metal, a hardware"
                 + " IOMMU, not vhost): Amit et al., 'vIOMMU: Efficient IOMMU Emulation' (USENIX ATC 2011), measured strict per-unmap invalidation at 43% of"

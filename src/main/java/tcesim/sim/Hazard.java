@@ -14,8 +14,12 @@ public enum Hazard {
             Props.SAFETY),
     RO_CACHED_RW("read-only TCE cached RW: QEMU answers every MISS with an RW entry, so a device read miss lets later writes through a read-only TCE"
             + " (reached when the guest takes a posted RX buffer back and its IOVA returns as a TX buffer)", Props.SAFETY),
-    WINDOW_REMOVAL("DMA window removal without INVALIDATE: a DDW guest removes its 64-bit window while buffers are posted through it;"
-            + " QEMU drops the IOMMU region and vhost keeps its translations", Props.SAFETY),
+    WINDOW_REMOVAL("DMA window removal without INVALIDATE: a DDW guest's 64-bit window goes, without being cleared first (a reset), while"
+            + " buffers are posted through it; QEMU drops the IOMMU region and vhost keeps its translations (Linux's remove_ddw clears the window"
+            + " first: see --ddw-removal linux)", Props.SAFETY),
+    PARTIAL_FAILURE("partial failure of a multi-TCE hypercall: a buggy guest maps a buffer with one H_PUT_TCE_INDIRECT of two TCEs at the"
+            + " window's last entry; KVM refuses the whole call, QEMU writes the first TCE and then fails; the guest posts the buffer whatever"
+            + " the answer, so the device finds it mapped or not depending on where the call ran", Props.ALL),
     MISS_ON_CLEARED("a miss on a cleared TCE stalls the queue: the guest takes a posted buffer back, vhost misses on it, QEMU finds no"
             + " translation and sends nothing", Props.ALL),
     UPDATE_SIZE_0("UPDATE of size 0: a buggy userspace answers misses with size-0 UPDATEs; vhost rejects them since 2022 (before, the worker could hang)",
@@ -48,9 +52,12 @@ public enum Hazard {
         switch (this) {
             case OVERWRITE_WITHOUT_CLEAR -> b.fw(new FirmwareFeatures(f.putTceIndirect(), f.stuffTce(), f.ddw(), false));
             case RO_CACHED_RW, MISS_ON_CLEARED -> b.rxRevokes(Math.max(1, c.rxRevokes())).txPackets(Math.max(2, c.txPackets()));
-            case WINDOW_REMOVAL -> b.fw(new FirmwareFeatures(f.putTceIndirect(), f.stuffTce(), true, f.clearOnUnmap())).removeDdw(true)
-                    .rxPackets(Math.max(2, c.rxPackets()));
-            case UPDATE_SIZE_0 -> b.faults(new StackConfig.Faults(c.faults().dropInvalidate(), c.faults().skipVqLock(), c.faults().skipTceKill(), true));
+            case WINDOW_REMOVAL -> b.fw(new FirmwareFeatures(f.putTceIndirect(), f.stuffTce(), true, f.clearOnUnmap()))
+                    .ddwRemoval(StackConfig.DdwRemoval.WITHOUT_CLEAR).rxPackets(Math.max(2, c.rxPackets()));
+            case UPDATE_SIZE_0 -> b.faults(new StackConfig.Faults(c.faults().dropInvalidate(), c.faults().skipVqLock(), c.faults().skipTceKill(), true,
+                    c.faults().mapPastWindowEnd()));
+            case PARTIAL_FAILURE -> b.fw(new FirmwareFeatures(true, f.stuffTce(), false, f.clearOnUnmap()))
+                    .faults(new StackConfig.Faults(c.faults().dropInvalidate(), c.faults().skipVqLock(), c.faults().skipTceKill(), c.faults().zeroSizeUpdate(), true));
         }
         return b.build();
     }

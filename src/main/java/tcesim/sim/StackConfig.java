@@ -24,8 +24,8 @@ import tcesim.kvm.HostCaps;
  *     and frees it while it is posted); 0 for a well-behaved guest
  * @param passthroughPackets packets a NIC passed through with VFIO on the same window delivers to the guest (0: no
  *     such device)
- * @param removeDdw a DDW guest removes its 64-bit window half-way through the RX stream, with buffers still posted
- *     through it ({@code ibm,remove-pe-dma-window}), and maps through the default window afterwards
+ * @param ddwRemoval whether and how a DDW guest takes its 64-bit window away half-way through the RX stream, with
+ *     buffers still posted through it, and maps through the default window afterwards
  * @param requestResponse the workload is request/response (TCP_RR-like): the network sends request k only once
  *     response k - 1 is on the wire, and the guest sends response k only once it has received request k (needs as
  *     many TX as RX packets); otherwise both streams flow independently (TCP_STREAM-like)
@@ -33,7 +33,21 @@ import tcesim.kvm.HostCaps;
  */
 public record StackConfig(HostCaps host, Design design, FirmwareFeatures fw, int vcpus, long ramBytes, long windowBytes,
                           int maxIotlbEntries, long rxPackets, long txPackets, int packetBytes, int ringSize,
-                          boolean kernelChurn, int rxRevokes, long passthroughPackets, boolean removeDdw, boolean requestResponse, Faults faults) {
+                          boolean kernelChurn, int rxRevokes, long passthroughPackets, DdwRemoval ddwRemoval, boolean requestResponse, Faults faults) {
+
+    /** How a DDW guest gives its 64-bit window back. */
+    public enum DdwRemoval {
+        /** It keeps it. */
+        NONE,
+        /**
+         * As Linux's {@code remove_ddw} (arch/powerpc/platforms/pseries/iommu.c): clear the whole window with H_STUFF_TCE
+         * ({@code tce_clearrange_multi_pSeriesLP}, 512 TCEs a call, stopping at the first error), then
+         * {@code ibm,remove-pe-dma-window}.
+         */
+        LINUX,
+        /** The window goes without being cleared first (a guest reset, or a kernel that does not clear it). */
+        WITHOUT_CLEAR
+    }
 
     /**
      * Mutations the oracles must catch.
@@ -42,9 +56,15 @@ public record StackConfig(HostCaps host, Design design, FirmwareFeatures fw, int
      * @param skipVqLock vhost translates and copies without holding the virtqueue mutex across both
      * @param skipTceKill the PHB's TCE cache is not invalidated after a hardware TCE changes
      * @param zeroSizeUpdate QEMU answers a MISS with an UPDATE of size 0 (a userspace bug vhost must survive)
+     * @param mapPastWindowEnd a buggy guest maps its first RX buffer with one H_PUT_TCE_INDIRECT of two TCEs at the window's
+     *     last entry, the second one past the end, and posts the buffer whatever the answer
      */
-    public record Faults(boolean dropInvalidate, boolean skipVqLock, boolean skipTceKill, boolean zeroSizeUpdate) {
-        public static final Faults NONE = new Faults(false, false, false, false);
+    public record Faults(boolean dropInvalidate, boolean skipVqLock, boolean skipTceKill, boolean zeroSizeUpdate, boolean mapPastWindowEnd) {
+        public static final Faults NONE = new Faults(false, false, false, false, false);
+
+        public Faults(boolean dropInvalidate, boolean skipVqLock, boolean skipTceKill, boolean zeroSizeUpdate) {
+            this(dropInvalidate, skipVqLock, skipTceKill, zeroSizeUpdate, false);
+        }
 
         public Faults(boolean dropInvalidate, boolean skipVqLock) {
             this(dropInvalidate, skipVqLock, false, false);
@@ -57,7 +77,7 @@ public record StackConfig(HostCaps host, Design design, FirmwareFeatures fw, int
 
     public static StackConfig seed() {
         return new StackConfig(HostCaps.POWERNV_HV, Design.D0, FirmwareFeatures.MULTI_TCE, 1, 256L << 20, 1L << 30,
-                2048, 5000, 5000, 1500, 256, true, 0, 0, false, false, Faults.NONE);
+                2048, 5000, 5000, 1500, 256, true, 0, 0, DdwRemoval.NONE, false, Faults.NONE);
     }
 
     /** A field out of range: which one (the record component's name) and why. */
@@ -114,7 +134,7 @@ public record StackConfig(HostCaps host, Design design, FirmwareFeatures fw, int
         private boolean kernelChurn;
         private int rxRevokes;
         private long passthroughPackets;
-        private boolean removeDdw;
+        private DdwRemoval ddwRemoval;
         private boolean requestResponse;
         private Faults faults;
 
@@ -133,7 +153,7 @@ public record StackConfig(HostCaps host, Design design, FirmwareFeatures fw, int
             kernelChurn = c.kernelChurn;
             rxRevokes = c.rxRevokes;
             passthroughPackets = c.passthroughPackets;
-            removeDdw = c.removeDdw;
+            ddwRemoval = c.ddwRemoval;
             requestResponse = c.requestResponse;
             faults = c.faults;
         }
@@ -152,13 +172,13 @@ public record StackConfig(HostCaps host, Design design, FirmwareFeatures fw, int
         public Builder kernelChurn(boolean v) { kernelChurn = v; return this; }
         public Builder rxRevokes(int v) { rxRevokes = v; return this; }
         public Builder passthroughPackets(long v) { passthroughPackets = v; return this; }
-        public Builder removeDdw(boolean v) { removeDdw = v; return this; }
+        public Builder ddwRemoval(DdwRemoval v) { ddwRemoval = v; return this; }
         public Builder requestResponse(boolean v) { requestResponse = v; return this; }
         public Builder faults(Faults v) { faults = v; return this; }
 
         public StackConfig build() {
             return new StackConfig(host, design, fw, vcpus, ramBytes, windowBytes, maxIotlbEntries, rxPackets, txPackets,
-                    packetBytes, ringSize, kernelChurn, rxRevokes, passthroughPackets, removeDdw, requestResponse, faults);
+                    packetBytes, ringSize, kernelChurn, rxRevokes, passthroughPackets, ddwRemoval, requestResponse, faults);
         }
     }
 }

@@ -484,6 +484,12 @@ public final class VhostDevice implements tcesim.state.Snapshot {
         while (pendingList.size() > w) pendingList.remove(pendingList.size() - 1);
     }
 
+    /** A kick from outside the IOTLB (the tap's or the guest's eventfd): a vq stalled on a miss is handled again and will translate anew. */
+    public void pollKick(int vq) {
+        checkVq(vq);
+        stalled[vq] = false;
+    }
+
     /** vhost_poll_queue(): queues the vq's work unless already queued (VHOST_WORK_QUEUED bit). */
     private void queueKick(int vq) {
         rekicks++;

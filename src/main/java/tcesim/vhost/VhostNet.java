@@ -11,7 +11,13 @@ import tcesim.virtio.Vring;
  * ring is mapped ({@code vq_meta_prefetch}: desc and avail rings read-only, used ring write-only), takes
  * the head descriptor ({@code vhost_get_vq_desc}, which translates the buffer with
  * {@code translate_desc}), copies the packet, and adds the used element. A translation miss queues a
- * MISS for userspace and leaves the descriptor in the ring; the queue then waits for a re-kick. Because
+ * MISS for userspace and leaves the descriptor in the ring; any other translation error stops the queue too
+ * ({@code vq_err}). Either way the worker stops "handling until the next kick" (vhost-net's handle_rx/handle_tx,
+ * {@code /* On error, stop handling until the next kick. *}{@code /}). The guest's kicks do not reach it then:
+ * handle_rx/handle_tx disable guest notifications while they work and leave them off when they stop on an error.
+ * What wakes it is the UPDATE's re-kick ({@code vhost_iotlb_notify_vq}) or, for RX, the tap: the socket's poll
+ * wakes handle_rx for every packet that arrives ({@link #kick}), which translates the same descriptor again and,
+ * missing again, queues another MISS (vhost_iotlb_miss does not look for one already queued). Because
  * UPDATE and INVALIDATE take every virtqueue mutex, a whole {@link #handleRx()} or {@link #handleTx()}
  * is one atomic step. The fault-injection switch {@code skipVqLock} splits translation and copy into two
  * steps, as if the worker did not hold the mutex across them.
@@ -78,14 +84,21 @@ public final class VhostNet implements tcesim.state.Snapshot {
 
     /** Whether {@code vq} has work the worker would do now. */
     public boolean canRun(int vq) {
-        if (broken[vq] || dev.isStalled(vq)) return false;
         if (heldHva[vq] != null) return true;
+        if (broken[vq] || dev.isStalled(vq)) return false;
         Vring r = vqs[vq];
         if (!r.hasAvail()) return false;
         return vq == TX_VQ || tap.peekRx() >= 0;
     }
 
     public boolean isBroken(int vq) { return broken[vq]; }
+
+    /** The socket's poll wakes handle_rx ({@code vhost_poll_queue}) when a packet arrives: a queue stopped on a miss or an error is handled again. */
+    public void kick(int vq) {
+        broken[vq] = false;
+        dev.pollKick(vq);
+    }
+
     public boolean holdsTranslation(int vq) { return heldHva[vq] != null; }
     public int lastErrno() { return lastErrno; }
     public long copies() { return copies; }
@@ -123,7 +136,7 @@ public final class VhostNet implements tcesim.state.Snapshot {
     private Outcome failed(int vq, int rc) {
         lastErrno = rc;
         if (rc == -Errno.EAGAIN) return Outcome.MISS;
-        broken[vq] = true; // vq_err(): the worker stops serving this queue until reset
+        broken[vq] = true; // vq_err(): the worker stops serving this queue until the next kick
         return Outcome.ERROR;
     }
 
