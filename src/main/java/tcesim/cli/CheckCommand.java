@@ -88,7 +88,8 @@ public final class CheckCommand implements Callable<Integer> {
         StackConfig base = stack.toConfig();
         String err = base.validate();
         if (err != null) throw new CommandLine.ParameterException(spec.commandLine(), err);
-        if (stack.hazard != null && !stack.matched("--properties")) properties = java.util.EnumSet.copyOf(stack.hazard.properties());
+        tcesim.sim.Hazard hazard = stack.effectiveHazard();
+        if (hazard != null && !stack.matched("--properties")) properties = java.util.EnumSet.copyOf(hazard.properties());
         if (hazards) return checkHazards(out, base);
         return all ? checkAll(out, base) : checkOne(out, base);
     }

@@ -146,6 +146,12 @@ public final class StackOptions {
         throw new CommandLine.ParameterException(mixee.commandLine(), msg);
     }
 
+    /** The hazard of the run: --hazard, else the scenario file's {@code hazard:}, else null. */
+    public tcesim.sim.Hazard effectiveHazard() {
+        if (hazard != null || scenario == null) return hazard;
+        return loadScenario().hazard();
+    }
+
     /** The seed a scenario file gives, or null. */
     public Long scenarioSeed() {
         return scenario == null ? null : loadScenario().seed();
@@ -156,7 +162,7 @@ public final class StackOptions {
             try {
                 loaded = Scenario.load(scenario);
             } catch (Scenario.Invalid e) {
-                throw new CommandLine.ParameterException(mixee.commandLine(), e.getMessage());
+                throw new IllegalArgumentException(e.getMessage());
             }
         }
         return loaded;
