@@ -48,4 +48,16 @@ class InterruptTest {
         assertThat(ms).as("no wait for a timeout after printing").isLessThan(Interrupt.WAIT_MS / 2);
         assertThat(Files.readString(dir.resolve("out"))).contains("Stopped: interrupted. No verdict yet.").contains("distinct states found");
     }
+
+    @Test
+    @Timeout(120)
+    void anInterruptedCampaignPrintsTheReportOfTheSeedsRun(@TempDir Path dir) throws Exception {
+        Process p = start(dir, "campaign", "--host", "no_vfio_tce", "--packets", "2000", "--seeds", "1..100000", "--workers", "1");
+        awaitErr(dir, p, "1/100000 seeds done");
+        p.destroy();
+        assertThat(p.waitFor(Interrupt.WAIT_MS + 5_000, TimeUnit.MILLISECONDS)).as("ended").isTrue();
+        assertThat(p.exitValue()).isEqualTo(3);
+        assertThat(Files.readString(dir.resolve("out"))).containsPattern("Interrupted: [1-9][0-9]* of 100000 seeds run")
+                .containsPattern("0 of [1-9][0-9]* seeds break a property");
+    }
 }
