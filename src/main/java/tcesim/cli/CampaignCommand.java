@@ -15,7 +15,9 @@ import tcesim.sim.StackConfig;
 /** {@code tcesim campaign}: many seeded runs of a large configuration. */
 @Command(name = "campaign", mixinStandardHelpOptions = true,
         description = {"Run one seeded simulation per seed of a range on a large configuration and report how many break a property.",
-                "Exit code: 0 no seed broke a property, 1 some did, 2 bad usage."})
+                "Memory: each worker holds one run, bounded by the configuration (guest RAM, window, IOTLB, rings); the campaign",
+                "keeps only its tally, so the range does not add to it.",
+                "Exit code: 0 no seed broke a property, 1 some did, 2 bad usage, 3 interrupted (Ctrl-C) before any seed broke one."})
 public final class CampaignCommand implements Callable<Integer> {
     @Mixin
     StackOptions stack = new StackOptions();
@@ -47,31 +49,31 @@ public final class CampaignCommand implements Callable<Integer> {
         PrintWriter out = spec.commandLine().getOut();
         long total = range[1] - range[0] + 1;
         Progress progress = json ? null : new Progress(spec.commandLine().getErr(), total, System.console() != null);
-        java.util.concurrent.atomic.AtomicLong done = new java.util.concurrent.atomic.AtomicLong();
-        java.util.concurrent.ConcurrentSkipListMap<Long, Campaign.Run> failing = new java.util.concurrent.ConcurrentSkipListMap<>();
-        Campaign.Result r;
-        try (Interrupt i = new Interrupt(() -> {
-            Map.Entry<Long, Campaign.Run> f = failing.firstEntry();
-            PrintWriter stderr = spec.commandLine().getErr();
-            stderr.printf("%ninterrupted: %d of %d seeds done, %d break a property%s%n", done.get(), total, failing.size(),
-                    f == null ? "" : "; first failing seed so far: " + f.getKey() + " (" + f.getValue().violation().property().label() + ")");
-            stderr.flush();
-        })) {
-            r = Campaign.run(cfg, range[0], range[1], maxSteps, workers, run -> {
-                done.incrementAndGet();
-                if (run.violation() != null) failing.put(run.seed(), run);
-                if (progress != null) progress.tick();
-            });
+        java.util.concurrent.atomic.AtomicBoolean stop = new java.util.concurrent.atomic.AtomicBoolean();
+        try (Interrupt i = new Interrupt(() -> stop.set(true))) {
+            Campaign.Result r = Campaign.run(cfg, range[0], range[1], maxSteps, workers, run -> {
+                if (progress != null && !stop.get()) progress.tick();
+            }, stop::get);
+            if (progress != null) progress.finish();
+            return i.exit(report(out, cfg, range, total, r));
         }
-        if (progress != null) progress.finish();
+    }
+
+    /** The report, also of an interrupted campaign (printed from the main thread while the Ctrl-C hook waits for it). */
+    private int report(PrintWriter out, StackConfig cfg, long[] range, long total, Campaign.Result r) {
         Campaign.Run first = r.firstFailing();
         String replay = first == null ? null : "./tcesim repro --seed " + first.seed() + stack.asArgs() + " --max-steps " + maxSteps;
+        double fraction = r.seeds() == 0 ? 0 : (double) r.failing() / r.seeds();
         if (json) {
             Map<String, Object> m = new LinkedHashMap<>();
             m.put("design", cfg.design().name());
             m.put("seeds", total);
+            if (r.stopped()) {
+                m.put("interrupted", true);
+                m.put("seedsRun", r.seeds());
+            }
             m.put("failing", r.failing());
-            m.put("fraction", (double) r.failing() / total);
+            m.put("fraction", fraction);
             if (first != null) {
                 m.put("firstFailingSeed", first.seed());
                 m.put("property", first.violation().property().name().toLowerCase());
@@ -82,15 +84,16 @@ public final class CampaignCommand implements Callable<Integer> {
             out.println(Json.write(m));
         } else {
             out.printf("tcesim campaign: design %s, seeds %d..%d%n", cfg.design(), range[0], range[1]);
-            out.printf("%d of %d seeds break a property (%.1f %%); %d packets and %d steps simulated%n", r.failing(), total,
-                    100.0 * r.failing() / total, r.packets(), r.steps());
+            if (r.stopped()) out.printf("Interrupted: %d of %d seeds run; the figures below are for those.%n", r.seeds(), total);
+            out.printf("%d of %d seeds break a property (%.1f %%); %d packets and %d steps simulated%n", r.failing(), r.seeds(),
+                    100.0 * fraction, r.packets(), r.steps());
             if (first != null) {
                 out.printf("first failing seed: %d (%s at step %d)%nreplay: %s%n", first.seed(), first.violation().property().label(),
                         first.violation().step(), replay);
             }
         }
         out.flush();
-        return r.failing() > 0 ? 1 : 0;
+        return r.failing() > 0 ? 1 : r.stopped() ? 3 : 0;
     }
 
     static long[] parseRange(String s) {

@@ -85,17 +85,28 @@ public final class CheckCommand implements Callable<Integer> {
         PrintWriter out = spec.commandLine().getOut();
         if (workers < 1 || workers > 64) throw new CommandLine.ParameterException(spec.commandLine(), "--workers must be 1..64");
         if (maxStates < 1) throw new CommandLine.ParameterException(spec.commandLine(), "--max-states must be at least 1");
+        if (all && hazards) throw new CommandLine.ParameterException(spec.commandLine(), "--all and --hazards exclude each other: each prints its own table");
+        if (hazards && stack.hazard != null) throw new CommandLine.ParameterException(spec.commandLine(), "--hazards checks every hazard: leave out --hazard");
+        if ((all || hazards) && (checkpoint != null || resume != null)) {
+            throw new CommandLine.ParameterException(spec.commandLine(), (checkpoint != null ? "--checkpoint" : "--resume") + " works for one check, not with "
+                    + (all ? "--all" : "--hazards") + " (a table of many checks)");
+        }
+        long maxBytes = maxBytes();
         StackConfig base = stack.toConfig();
         String err = base.validate();
         if (err != null) throw new CommandLine.ParameterException(spec.commandLine(), err);
-        if (stack.hazard != null && !stack.matched("--properties")) properties = java.util.EnumSet.copyOf(stack.hazard.properties());
-        if (hazards) return checkHazards(out, base);
-        return all ? checkAll(out, base) : checkOne(out, base);
+        if (checkpoint != null) Files2.outputFile("--checkpoint", checkpoint);
+        if (resume != null && !java.nio.file.Files.isRegularFile(resume)) {
+            throw new IllegalArgumentException("--resume " + resume + ": " + (java.nio.file.Files.isDirectory(resume) ? "is a directory, not a checkpoint" : "no such file"));
+        }
+        tcesim.sim.Hazard hazard = stack.effectiveHazard();
+        if (hazard != null && !stack.matched("--properties")) properties = java.util.EnumSet.copyOf(hazard.properties());
+        if (hazards) return checkHazards(out, base, maxBytes);
+        return all ? checkAll(out, base, maxBytes) : checkOne(out, base, maxBytes);
     }
 
-    private Checker.Options options(boolean progress) {
-        return new Checker.Options(maxStates, workers, !noReduction, progress && !json ? spec.commandLine().getErr() : null, properties,
-                maxBytes(), null, null);
+    private Checker.Options options(boolean progress, java.util.Set<Violation.Property> props, long maxBytes) {
+        return new Checker.Options(maxStates, workers, !noReduction, progress && !json ? spec.commandLine().getErr() : null, props, maxBytes, null, null);
     }
 
     /** --max-memory, or 3/4 of the heap: the search stops with a clear message instead of running out of memory. */
@@ -103,7 +114,12 @@ public final class CheckCommand implements Callable<Integer> {
         if (maxMemory == null) return Runtime.getRuntime().maxMemory() / 4 * 3;
         java.util.regex.Matcher m = java.util.regex.Pattern.compile("(\\d+)([kKmMgG]?)").matcher(maxMemory.trim());
         if (!m.matches()) throw new CommandLine.ParameterException(spec.commandLine(), "--max-memory takes a size like 512m or 4g, got '" + maxMemory + "'");
-        long n = Long.parseLong(m.group(1));
+        long n;
+        try {
+            n = Long.parseLong(m.group(1));
+        } catch (NumberFormatException e) {
+            n = -1;
+        }
         int shift = switch (m.group(2).toLowerCase(java.util.Locale.ROOT)) {
             case "k" -> 10;
             case "m" -> 20;
@@ -122,17 +138,19 @@ public final class CheckCommand implements Callable<Integer> {
         return h;
     }
 
-    private int checkOne(PrintWriter out, StackConfig cfg) {
-        long t0 = System.nanoTime();
-        Checker.Options base = options(true);
+    private int checkOne(PrintWriter out, StackConfig cfg, long maxBytes) {
+        Checker.Options base = options(true, properties, maxBytes);
         Checker checker = new Checker(() -> new Stack(cfg, Trace.off()), new Checker.Options(base.maxStates(), base.workers(), base.reduce(),
                 base.progress(), base.properties(), base.maxBytes(), checkpoint, resume), signature());
-        Checker.Result r;
         try (Interrupt i = new Interrupt(checker::stop)) {
-            r = checker.run();
-        } catch (IllegalArgumentException | java.io.UncheckedIOException e) {
-            throw new CommandLine.ParameterException(spec.commandLine(), e.getMessage());
+            return i.exit(checkOne(out, cfg, checker));
         }
+    }
+
+    /** Runs the check and prints its result (also when interrupted: then from the main thread, while the Ctrl-C hook waits). */
+    private int checkOne(PrintWriter out, StackConfig cfg, Checker checker) {
+        long t0 = System.nanoTime();
+        Checker.Result r = checker.run();
         long ms = (System.nanoTime() - t0) / 1_000_000;
         if (json) {
             out.println(Json.write(resultMap(cfg.design().name(), null, r, ms)));
@@ -142,8 +160,12 @@ public final class CheckCommand implements Callable<Integer> {
             else if (r.verdict() == Checker.Verdict.SAFE) out.println("Model checking completed. No property is broken.");
             else {
                 out.printf("Stopped: %s. No verdict yet.%n", r.stopped());
-                if (checkpoint != null) out.printf("The search state is in %s: go on with --resume %s%n", checkpoint, checkpoint);
-                else if (r.stopped().startsWith("state limit")) out.println("Raise --max-states for a verdict.");
+                boolean limit = r.stopped().startsWith("state limit");
+                if (checkpoint != null) {
+                    out.printf("The search state is in %s: go on with --resume %s%s%n", checkpoint, checkpoint, limit ? " and a higher --max-states" : "");
+                } else if (limit) {
+                    out.println("Raise --max-states for a verdict.");
+                }
             }
             out.printf("%d states generated, %d distinct states found, %d end states. The depth of the search is %d choices.%n",
                     r.generated(), r.distinct(), r.terminals(), r.depth());
@@ -171,18 +193,58 @@ public final class CheckCommand implements Callable<Integer> {
         out.printf("%nreplay: ./tcesim repro --choices %s%s%n%n", join(r.choices()), stack.asArgs());
     }
 
-    private int checkAll(PrintWriter out, StackConfig base) {
+    /** The checks of a table, one after the other; Ctrl-C stops the one running and the table, which keeps the rows done. */
+    private static final class Table implements Runnable {
+        private volatile boolean stopped;
+        private volatile Checker current;
+        int rows;
+        int total;
+
+        /** Runs one check of the table; null when the table was stopped before or during it. */
+        Checker.Result run(Checker c) {
+            current = c;
+            if (stopped) return null;
+            Checker.Result r = c.run();
+            if (stopped && r.verdict() == Checker.Verdict.INCOMPLETE) return null;
+            rows++;
+            return r;
+        }
+
+        boolean stopped() { return stopped; }
+
+        @Override
+        public void run() {
+            stopped = true;
+            Checker c = current;
+            if (c != null) c.stop();
+        }
+
+        /** The line that ends an interrupted table. */
+        String summary() { return "Interrupted: " + rows + " of " + total + " checks done. No verdict for the others."; }
+    }
+
+    private int checkAll(PrintWriter out, StackConfig base, long maxBytes) {
+        Table table = new Table();
+        for (Design d : Design.values()) for (Variant v : Variant.values()) if (!(d.passthrough() && v == Variant.DDW)) table.total++;
+        try (Interrupt i = new Interrupt(table)) {
+            return i.exit(checkAll(out, base, maxBytes, table));
+        }
+    }
+
+    private int checkAll(PrintWriter out, StackConfig base, long maxBytes, Table table) {
         List<Map<String, Object>> rows = new ArrayList<>();
         int worst = 0;
         if (!json) {
             out.printf("%-5s %-21s %-9s %-38s %10s %9s%n", "design", "guest", "verdict", "property broken (choices)", "states", "time");
         }
+        rows:
         for (Design d : Design.values()) {
             for (Variant v : Variant.values()) {
                 if (d.passthrough() && v == Variant.DDW) continue;
                 StackConfig cfg = d.applyTo(base.withFw(v.fw));
                 long t0 = System.nanoTime();
-                Checker.Result r = new Checker(() -> new Stack(cfg, Trace.off()), options(false)).run();
+                Checker.Result r = table.run(new Checker(() -> new Stack(cfg, Trace.off()), options(false, properties, maxBytes)));
+                if (r == null) break rows;
                 long ms = (System.nanoTime() - t0) / 1_000_000;
                 worst = Math.max(worst, exitCode(r.verdict()) == 1 ? 1 : exitCode(r.verdict()) == 3 ? 3 : 0);
                 rows.add(resultMap(d.name(), v.label, r, ms));
@@ -194,21 +256,42 @@ public final class CheckCommand implements Callable<Integer> {
                 }
             }
         }
-        if (json) out.println(Json.write(Map.of("results", rows)));
-        out.flush();
-        return worst;
+        return endTable(out, "results", rows, worst, table);
     }
 
-    private int checkHazards(PrintWriter out, StackConfig base) {
+    /** Prints the JSON of a table, or the line of an interrupted one; interrupted, the table has no verdict (3) unless a row broke a property. */
+    private int endTable(PrintWriter out, String key, List<Map<String, Object>> rows, int worst, Table table) {
+        if (json) {
+            Map<String, Object> m = new LinkedHashMap<>();
+            m.put(key, rows);
+            if (table.stopped()) m.put("interrupted", true);
+            out.println(Json.write(m));
+        } else if (table.stopped()) {
+            out.println(table.summary());
+        }
+        out.flush();
+        return table.stopped() && worst != 1 ? 3 : worst;
+    }
+
+    private int checkHazards(PrintWriter out, StackConfig base, long maxBytes) {
+        Table table = new Table();
+        for (tcesim.sim.Hazard h : tcesim.sim.Hazard.values()) for (Design d : Design.values()) if (!d.passthrough()) table.total++;
+        try (Interrupt i = new Interrupt(table)) {
+            return i.exit(checkHazards(out, base, maxBytes, table));
+        }
+    }
+
+    private int checkHazards(PrintWriter out, StackConfig base, long maxBytes, Table table) {
         List<Map<String, Object>> rows = new ArrayList<>();
         int worst = 0;
         if (!json) out.printf("%-24s %-5s %-9s %-60s %8s%n", "hazard", "design", "verdict", "property broken: why", "states");
+        rows:
         for (tcesim.sim.Hazard h : tcesim.sim.Hazard.values()) {
             for (Design d : Design.values()) {
                 if (d.passthrough()) continue;
                 StackConfig cfg = h.apply(d.applyTo(base));
-                Checker.Result r = new Checker(() -> new Stack(cfg, Trace.off()),
-                        new Checker.Options(maxStates, workers, !noReduction, null, h.properties())).run();
+                Checker.Result r = table.run(new Checker(() -> new Stack(cfg, Trace.off()), options(false, h.properties(), maxBytes)));
+                if (r == null) break rows;
                 worst = Math.max(worst, exitCode(r.verdict()) == 1 ? 1 : exitCode(r.verdict()) == 3 ? 3 : 0);
                 Map<String, Object> m = resultMap(d.name(), null, r, 0);
                 m.put("hazard", h.label());
@@ -220,9 +303,7 @@ public final class CheckCommand implements Callable<Integer> {
                 }
             }
         }
-        if (json) out.println(Json.write(Map.of("hazards", rows)));
-        out.flush();
-        return worst;
+        return endTable(out, "hazards", rows, worst, table);
     }
 
     private static int exitCode(Checker.Verdict v) {
@@ -238,6 +319,7 @@ public final class CheckCommand implements Callable<Integer> {
         m.put("design", design);
         if (variant != null) m.put("guest", variant);
         m.put("verdict", r.verdict().name().toLowerCase());
+        if (r.stopped() != null) m.put("stopped", r.stopped());
         if (r.violation() != null) {
             m.put("property", r.violation().property().name().toLowerCase());
             m.put("why", r.violation().why());

@@ -2,7 +2,7 @@ package tcesim.cli;
 
 import java.io.IOException;
 import java.io.PrintWriter;
-import java.io.Reader;
+import java.io.StringReader;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -72,6 +72,7 @@ public final class CompareCommand implements Callable<Integer> {
         if (json && csv) throw new CommandLine.ParameterException(spec.commandLine(), "--json and --csv exclude each other");
         refuseIgnoredOptions();
         CostModel model = costModel();
+        if (html != null) Files2.outputDir("--html", html, "report.html");
         StackConfig base = stack.toConfig();
         String err = base.validate();
         if (err != null) throw new CommandLine.ParameterException(spec.commandLine(), err);
@@ -136,28 +137,61 @@ public final class CompareCommand implements Callable<Integer> {
                 "./tcesim repro --choices " + CheckCommand.join(r.choices()) + " --design " + d + StackOptions.argsOf(cfg));
     }
 
-    private CostModel costModel() throws IOException {
+    private CostModel costModel() {
         CostModel m = CostModel.defaults();
         Map<String, String> all = new LinkedHashMap<>();
+        Map<String, String> where = new LinkedHashMap<>();
         if (costsFile != null) {
-            if (!Files.isReadable(costsFile)) throw new CommandLine.ParameterException(spec.commandLine(), "--costs: cannot read " + costsFile);
-            Properties p = new Properties();
-            try (Reader r = Files.newBufferedReader(costsFile, StandardCharsets.UTF_8)) {
-                p.load(r);
+            String text;
+            try {
+                text = Files2.readText(costsFile);
+            } catch (IllegalArgumentException e) {
+                throw new IllegalArgumentException("--costs " + e.getMessage());
             }
-            new TreeSet<>(p.stringPropertyNames()).forEach(k -> all.put(k, p.getProperty(k)));
+            Properties p = new Properties();
+            try {
+                p.load(new StringReader(text));
+            } catch (IllegalArgumentException | IOException e) {
+                throw new IllegalArgumentException("--costs " + costsFile + ":" + badEscapeLine(text) + ": " + e.getMessage());
+            }
+            new TreeSet<>(p.stringPropertyNames()).forEach(k -> {
+                all.put(k, p.getProperty(k));
+                where.put(k, "--costs " + costsFile + ":" + lineOf(text, k) + ": ");
+            });
         }
         all.putAll(costs);
+        costs.keySet().forEach(where::remove);
         for (Map.Entry<String, String> e : all.entrySet()) {
+            String problem = null;
             try {
                 m = m.with(e.getKey().trim(), Double.parseDouble(e.getValue().trim()));
             } catch (NumberFormatException ex) {
-                throw new CommandLine.ParameterException(spec.commandLine(), "cost parameter '" + e.getKey() + "': '" + e.getValue() + "' is not a number");
+                problem = "cost parameter '" + e.getKey() + "': '" + e.getValue() + "' is not a number";
             } catch (IllegalArgumentException ex) {
-                throw new CommandLine.ParameterException(spec.commandLine(), ex.getMessage());
+                problem = ex.getMessage();
             }
+            if (problem != null && where.containsKey(e.getKey())) throw new IllegalArgumentException(where.get(e.getKey()) + problem);
+            if (problem != null) throw new CommandLine.ParameterException(spec.commandLine(), problem);
         }
         return m;
+    }
+
+    /** The line of a properties file where {@code key} is set (1 when it cannot be told, e.g. an escaped key). */
+    private static int lineOf(String text, String key) {
+        String[] lines = text.split("\\R", -1);
+        for (int i = 0; i < lines.length; i++) {
+            String l = lines[i].stripLeading();
+            if (l.startsWith(key) && (l.length() == key.length() || "=: \t\f".indexOf(l.charAt(key.length())) >= 0)) return i + 1;
+        }
+        return 1;
+    }
+
+    /** The first line with a backslash-u not followed by four hex digits (what Properties.load rejects), else 1. */
+    private static int badEscapeLine(String text) {
+        String[] lines = text.split("\\R", -1);
+        java.util.regex.Pattern bad = java.util.regex.Pattern.compile("(?<!\\\\)(\\\\\\\\)*\\\\u(?![0-9a-fA-F]{4})");
+        for (int i = 0; i < lines.length; i++) if (bad.matcher(lines[i]).find()) return i + 1;
+        return 1;
     }
 
     private static void printTable(PrintWriter out, List<HtmlReport.Row> rows) {

@@ -53,8 +53,23 @@ public final class ReproCommand implements Callable<Integer> {
         if (err != null) throw new CommandLine.ParameterException(spec.commandLine(), err);
         if (seeds < 1) throw new CommandLine.ParameterException(spec.commandLine(), "--seeds must be at least 1");
         if (maxSteps < 0) throw new CommandLine.ParameterException(spec.commandLine(), "--max-steps must not be negative");
-        out.printf("tcesim repro: design %s (%s)%n", cfg.design(), cfg.design().summary());
+        if (choices != null) {
+            for (int i = 0; i < choices.length; i++) {
+                if (choices[i] < 0) {
+                    throw new CommandLine.ParameterException(spec.commandLine(),
+                            "--choices: choice " + (i + 1) + " is " + choices[i] + "; a choice is the index of an enabled step, 0 or more");
+                }
+            }
+        }
         if (stack.scenarioSeed() != null && !stack.matched("--seed")) seed = stack.scenarioSeed();
+        try {
+            Math.addExact(seed, seeds - 1L);
+        } catch (ArithmeticException e) {
+            throw new CommandLine.ParameterException(spec.commandLine(),
+                    "--seed " + seed + " --seeds " + seeds + ": the last seed would be past " + Long.MAX_VALUE);
+        }
+        if (html != null) Files2.outputDir("--html", html, "repro.html");
+        out.printf("tcesim repro: design %s (%s)%n", cfg.design(), cfg.design().summary());
         if (seeds == 1) {
             boolean bad = one(out, cfg, seed);
             out.flush();
@@ -62,7 +77,8 @@ public final class ReproCommand implements Callable<Integer> {
         }
         int bad = 0;
         long firstBad = -1;
-        for (long s = seed; s < seed + seeds; s++) {
+        for (int i = 0; i < seeds; i++) {
+            long s = seed + i;
             Stack st = new Stack(cfg, Trace.hashOnly());
             st.oracles().stopAt(until);
             Simulation.Result r = Simulation.run(st, Chooser.seeded(s), maxSteps);
@@ -83,7 +99,7 @@ public final class ReproCommand implements Callable<Integer> {
         Stack st = new Stack(cfg, new Trace());
         st.oracles().stopAt(until);
         out.printf("%s; replay: %s%n%n", choices != null ? choices.length + " scripted choices" : "seed " + s, replay(s));
-        Simulation.Result r = Simulation.run(st, choices != null ? Chooser.scripted(choices) : Chooser.seeded(s), maxSteps);
+        Simulation.Result r = Simulation.run(st, choices != null ? replaying(st) : Chooser.seeded(s), maxSteps);
         if (choices != null) TextReport.numberedTrace(out, st.trace().recent());
         if (until != null && r.violation() != null && r.violation().property() != until) {
             out.printf("(%s was never broken; the first violation on the way is shown)%n", until.label());
@@ -101,6 +117,27 @@ public final class ReproCommand implements Callable<Integer> {
         return r.violation() != null;
     }
 
+    /**
+     * {@code Chooser.scripted(choices)}, but a choice past the steps enabled at its point is reported as bad input
+     * (the choices were printed for another configuration, or mistyped), naming the choice and the step.
+     */
+    private Chooser replaying(Stack st) {
+        return new Chooser() {
+            private int pos;
+
+            @Override
+            public int choose(int n) {
+                if (pos >= choices.length) return 0;
+                int c = choices[pos++];
+                if (c >= n) {
+                    throw new IllegalArgumentException(String.format("--choices: choice %d of %d is %d, but step %d has only %d enabled steps (0..%d):"
+                            + " the choices do not fit this configuration", pos, choices.length, c, st.stats().steps + 1, n, n - 1));
+                }
+                return c;
+            }
+        };
+    }
+
     /** Writes DIR/repro.html: the run's timeline, with the events {@link tcesim.report.HtmlReport#reproEvents} picks. */
     private void writeHtml(PrintWriter out, Stack st, tcesim.sim.Violation v, long s) {
         String title = v == null ? "tcesim repro: no property broken" : "tcesim repro: " + v.property().label() + " broken at step " + v.step();
@@ -110,7 +147,7 @@ public final class ReproCommand implements Callable<Integer> {
             java.nio.file.Files.writeString(file, tcesim.report.HtmlReport.repro(title, v, tcesim.report.HtmlReport.reproEvents(st.trace(), v), replay(s)));
             out.println("timeline written to " + file);
         } catch (java.io.IOException e) {
-            throw new CommandLine.ExecutionException(spec.commandLine(), "cannot write " + html + ": " + e.getMessage());
+            throw new IllegalArgumentException("--html: cannot write " + html.resolve("repro.html") + ": " + Files2.describe(e));
         }
     }
 

@@ -8,8 +8,6 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
 import java.io.IOException;
-import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayDeque;
 import java.util.Deque;
@@ -61,8 +59,8 @@ public final class Scenario {
         Invalid(String message) { super(message); }
     }
 
-    /** The config and the seed a scenario gives. */
-    public record Loaded(StackConfig config, Long seed) {}
+    /** The config, the seed and the hazard (already applied to the config; null for none) a scenario gives. */
+    public record Loaded(StackConfig config, Long seed, tcesim.sim.Hazard hazard) {}
 
     private enum Type { INT, BOOL, STRING }
 
@@ -110,9 +108,9 @@ public final class Scenario {
     public static Loaded load(Path file) throws Invalid {
         String text;
         try {
-            text = Files.readString(file, StandardCharsets.UTF_8);
-        } catch (IOException e) {
-            throw new Invalid(file + ": cannot read: " + e.getMessage());
+            text = Files2.readText(file);
+        } catch (IllegalArgumentException e) {
+            throw new Invalid(e.getMessage());
         }
         return parse(file.toString(), text);
     }
@@ -121,12 +119,19 @@ public final class Scenario {
         Map<String, Integer> lines = new HashMap<>();
         JsonNode root;
         try {
-            JsonFactory f = new YAMLFactory();
-            collectLines(f, text, lines);
+            JsonFactory f = new YAMLFactory().enable(JsonParser.Feature.STRICT_DUPLICATE_DETECTION);
+            collectLines(name, f, text, lines);
             root = new ObjectMapper(f).readTree(text);
         } catch (JsonProcessingException e) {
             int line = e.getLocation() == null ? 0 : e.getLocation().getLineNr();
-            throw new Invalid(String.format("%s:%d: not valid YAML: %s", name, line, e.getOriginalMessage()));
+            String why = e.getOriginalMessage();
+            // SnakeYAML's own mark is where the problem is (Jackson's location is that of the last token read), and its
+            // problem is the one-line part of the message.
+            if (e.getCause() instanceof org.yaml.snakeyaml.error.MarkedYAMLException m) {
+                if (m.getProblemMark() != null) line = m.getProblemMark().getLine() + 1;
+                if (m.getProblem() != null) why = m.getProblem();
+            }
+            throw new Invalid(String.format("%s:%d: not valid YAML: %s", name, line, why.lines().findFirst().orElse("").strip()));
         } catch (IOException e) {
             throw new Invalid(name + ": " + e.getMessage());
         }
@@ -156,10 +161,10 @@ public final class Scenario {
                 case "seed" -> seed = v.asLong();
                 case "hazard" -> {
                     hazard = tcesim.sim.Hazard.byLabel(v.asText());
-                    if (hazard == null) {
+                    if (hazard == null && !v.asText().equalsIgnoreCase("none")) {
                         StringBuilder known = new StringBuilder();
                         for (tcesim.sim.Hazard h : tcesim.sim.Hazard.values()) known.append(known.length() == 0 ? "" : ", ").append(h.label());
-                        throw new Invalid(String.format("%s:%d: hazard: unknown value '%s' (one of %s)", name, lines.getOrDefault(k, 1), v.asText(), known));
+                        throw new Invalid(String.format("%s:%d: hazard: unknown value '%s' (none, or one of %s)", name, lines.getOrDefault(k, 1), v.asText(), known));
                     }
                 }
                 case "window_kib" -> b.windowBytes(v.asLong() << 10);
@@ -190,7 +195,7 @@ public final class Scenario {
             String field = FIELD_OF.getOrDefault(p.field(), p.field());
             throw new Invalid(String.format("%s:%d: %s: %s", name, lines.getOrDefault(field, 1), field, p.message()));
         }
-        return new Loaded(c, seed);
+        return new Loaded(c, seed, hazard);
     }
 
     private static void walk(String name, String prefix, JsonNode node, Map<String, Integer> lines, Map<String, JsonNode> out) throws Invalid {
@@ -245,12 +250,22 @@ public final class Scenario {
     }
 
     /** The line of every key, by dotted path, from the token stream (the tree keeps no locations). */
-    private static void collectLines(JsonFactory f, String text, Map<String, Integer> lines) throws IOException {
+    private static void collectLines(String name, JsonFactory f, String text, Map<String, Integer> lines) throws IOException, Invalid {
         try (JsonParser p = f.createParser(text)) {
             Deque<String> path = new ArrayDeque<>();
             String pending = null;
             JsonToken t;
-            while ((t = p.nextToken()) != null) {
+            while (true) {
+                try {
+                    t = p.nextToken();
+                } catch (com.fasterxml.jackson.core.JsonParseException e) {
+                    if (e.getOriginalMessage() == null || !e.getOriginalMessage().startsWith("Duplicate field")) throw e;
+                    // STRICT_DUPLICATE_DETECTION: the parser's current name is the repeated key.
+                    String full = path.isEmpty() ? p.currentName() : path.peekLast() + "." + p.currentName();
+                    int line = e.getLocation() == null ? 0 : e.getLocation().getLineNr();
+                    throw new Invalid(String.format("%s:%d: %s: duplicate key (first given on line %d)", name, line, full, lines.getOrDefault(full, 1)));
+                }
+                if (t == null) break;
                 switch (t) {
                     case FIELD_NAME -> {
                         String full = path.isEmpty() ? p.currentName() : path.peekLast() + "." + p.currentName();

@@ -134,7 +134,7 @@ public final class StackOptions {
         if (scenario == null) {
             return design.applyTo(StackConfig.seed().toBuilder().host(host.caps.withKernel(hostKernel)).fw(flagsFw)
                     .vcpus(vcpus).maxIotlbEntries(maxIotlbEntries).rxPackets(packets).txPackets(txPackets == null ? packets : txPackets)
-                    .ringSize(ringSize).packetBytes(packetBytes).ramBytes(ramMib << 20).windowBytes(windowKib << 10)
+                    .ringSize(ringSize).packetBytes(packetBytes).ramBytes(shifted("--ram-mib", ramMib, 20, "16 MiB to 64 GiB")).windowBytes(shifted("--window-kib", windowKib, 10, "64 KiB to 1 TiB"))
                     .kernelChurn(!noChurn).rxRevokes(rxRevokes).passthroughPackets(passthrough).build());
         }
         StackConfig.Builder b = loadScenario().config().toBuilder();
@@ -147,8 +147,8 @@ public final class StackOptions {
         if (matched("--tx-packets")) b.txPackets(txPackets);
         if (matched("--packet-bytes")) b.packetBytes(packetBytes);
         if (matched("--ring-size")) b.ringSize(ringSize);
-        if (matched("--ram-mib")) b.ramBytes(ramMib << 20);
-        if (matched("--window-kib")) b.windowBytes(windowKib << 10);
+        if (matched("--ram-mib")) b.ramBytes(shifted("--ram-mib", ramMib, 20, "16 MiB to 64 GiB"));
+        if (matched("--window-kib")) b.windowBytes(shifted("--window-kib", windowKib, 10, "64 KiB to 1 TiB"));
         if (matched("--no-kernel-churn")) b.kernelChurn(!noChurn);
         if (matched("--rx-revokes")) b.rxRevokes(rxRevokes);
         if (matched("--passthrough")) b.passthroughPackets(passthrough);
@@ -158,6 +158,20 @@ public final class StackOptions {
         Design d = matched("--design") ? design : sc.design();
         design = d;
         return d.applyTo(b.build());
+    }
+
+    /** {@code value << shift}, checked first: a value too large to shift (or negative) is reported as the user typed it. */
+    private long shifted(String option, long value, int shift, String range) {
+        if (value >= 0 && value <= Long.MAX_VALUE >> shift) return value << shift;
+        String msg = option + " must be " + range + ", got " + value;
+        if (mixee == null || mixee.commandLine() == null) throw new IllegalArgumentException(msg);
+        throw new CommandLine.ParameterException(mixee.commandLine(), msg);
+    }
+
+    /** The hazard of the run: --hazard, else the scenario file's {@code hazard:}, else null. */
+    public tcesim.sim.Hazard effectiveHazard() {
+        if (hazard != null || scenario == null) return hazard;
+        return loadScenario().hazard();
     }
 
     /** The seed a scenario file gives, or null. */
@@ -170,7 +184,7 @@ public final class StackOptions {
             try {
                 loaded = Scenario.load(scenario);
             } catch (Scenario.Invalid e) {
-                throw new CommandLine.ParameterException(mixee.commandLine(), e.getMessage());
+                throw new IllegalArgumentException(e.getMessage());
             }
         }
         return loaded;

@@ -1,7 +1,5 @@
 package tcesim.explore;
 
-import java.util.ArrayList;
-import java.util.List;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
@@ -14,23 +12,27 @@ import tcesim.sim.Violation;
 
 /**
  * A random campaign: one seeded simulation per seed of a range, on a configuration too large to explore
- * exhaustively. Seeds run in parallel; results are gathered in seed order, so the report does not depend
- * on the number of workers.
+ * exhaustively. Seeds run in parallel, a bounded window of them in flight (so that a range of millions of seeds
+ * holds a few runs at a time, not millions); results are gathered in seed order, so the report does not depend on the number of workers.
+ * A stop request (Ctrl-C) ends the campaign between seeds: runs not yet started are dropped, and the result is
+ * that of the seeds done.
  */
 public final class Campaign {
     /** One seed's run. */
     public record Run(long seed, Simulation.End end, Violation violation, long steps, long packets) {}
 
-    /** The campaign's results, in seed order. */
-    public record Result(List<Run> runs) {
-        public long failing() { return runs.stream().filter(r -> r.violation() != null).count(); }
+    /**
+     * The campaign's results.
+     *
+     * @param seeds the seeds run (all of the range, unless stopped)
+     * @param firstFailing the run of the lowest failing seed among those run, or null
+     * @param digest a hash of every run, in seed order (equal results, equal digests)
+     * @param stopped whether a stop request ended the campaign before the end of the range
+     */
+    public record Result(long seeds, long failing, Run firstFailing, long packets, long steps, long digest, boolean stopped) {}
 
-        public Run firstFailing() { return runs.stream().filter(r -> r.violation() != null).findFirst().orElse(null); }
-
-        public long packets() { return runs.stream().mapToLong(Run::packets).sum(); }
-
-        public long steps() { return runs.stream().mapToLong(Run::steps).sum(); }
-    }
+    /** Seeds submitted and not yet gathered, per worker. */
+    static final int IN_FLIGHT_PER_WORKER = 16;
 
     private Campaign() {}
 
@@ -38,26 +40,50 @@ public final class Campaign {
      * @param onDone called with each finished run (from worker threads), e.g. for a progress bar
      */
     public static Result run(StackConfig cfg, long fromSeed, long toSeed, long maxSteps, int workers, java.util.function.Consumer<Run> onDone) {
+        return run(cfg, fromSeed, toSeed, maxSteps, workers, onDone, () -> false);
+    }
+
+    /**
+     * @param stop polled between seeds (and while waiting for them): once true, the campaign ends with the seeds done
+     */
+    public static Result run(StackConfig cfg, long fromSeed, long toSeed, long maxSteps, int workers, java.util.function.Consumer<Run> onDone,
+                             java.util.function.BooleanSupplier stop) {
         String err = cfg.validate();
         if (err != null) throw new IllegalArgumentException(err);
-        ExecutorService pool = Executors.newFixedThreadPool(Math.max(1, workers), r -> {
+        if (toSeed < fromSeed || toSeed - fromSeed < 0 || toSeed - fromSeed == Long.MAX_VALUE) {
+            throw new IllegalArgumentException("seed range " + fromSeed + ".." + toSeed + " is empty or too large");
+        }
+        long total = toSeed - fromSeed + 1;
+        int n = Math.max(1, workers);
+        ExecutorService pool = Executors.newFixedThreadPool(n, r -> {
             Thread t = new Thread(r, "tcesim-campaign");
             t.setDaemon(true);
             return t;
         });
+        Tally tally = new Tally();
         try {
-            List<Future<Run>> futures = new ArrayList<>();
-            for (long s = fromSeed; s <= toSeed; s++) {
-                long seed = s;
-                futures.add(pool.submit(() -> {
-                    Run r = one(cfg, seed, maxSteps);
-                    if (onDone != null) onDone.accept(r);
-                    return r;
-                }));
+            // A window of seeds in flight, taken in seed order; counting from 0 rather than up to toSeed, which may be
+            // Long.MAX_VALUE (s++ would wrap).
+            int window = n * IN_FLIGHT_PER_WORKER;
+            java.util.ArrayDeque<Future<Run>> inFlight = new java.util.ArrayDeque<>(window);
+            long next = 0;
+            while (true) {
+                for (; !tally.stopped && next < total && inFlight.size() < window; next++) {
+                    long seed = fromSeed + next;
+                    inFlight.add(pool.submit(() -> {
+                        if (stop.getAsBoolean()) return null;
+                        Run r = one(cfg, seed, maxSteps);
+                        if (onDone != null) onDone.accept(r);
+                        return r;
+                    }));
+                }
+                Future<Run> f = inFlight.poll();
+                if (f == null) break;
+                Run r = tally.stopped ? (f.isDone() ? f.get() : null) : await(f, stop);
+                if (r == null) tally.stopped = true;
+                else tally.add(r);
             }
-            List<Run> runs = new ArrayList<>(futures.size());
-            for (Future<Run> f : futures) runs.add(f.get());
-            return new Result(runs);
+            return new Result(tally.seeds, tally.failing, tally.first, tally.packets, tally.steps, tally.digest, tally.stopped);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             throw new IllegalStateException("campaign interrupted", e);
@@ -65,6 +91,38 @@ public final class Campaign {
             throw new IllegalStateException("a run failed: " + e.getCause(), e.getCause());
         } finally {
             pool.shutdownNow();
+        }
+    }
+
+    /** The run of {@code f}, or null when a stop was requested before it finished. */
+    private static Run await(Future<Run> f, java.util.function.BooleanSupplier stop) throws InterruptedException, java.util.concurrent.ExecutionException {
+        while (true) {
+            try {
+                return f.get(50, java.util.concurrent.TimeUnit.MILLISECONDS);
+            } catch (java.util.concurrent.TimeoutException e) {
+                if (stop.getAsBoolean()) return f.isDone() ? f.get() : null;
+            }
+        }
+    }
+
+    /** What the runs so far add up to, in seed order. */
+    private static final class Tally {
+        long seeds, failing, packets, steps, digest = 17;
+        Run first;
+        boolean stopped;
+
+        void add(Run r) {
+            seeds++;
+            packets += r.packets();
+            steps += r.steps();
+            if (r.violation() != null) {
+                failing++;
+                if (first == null) first = r;
+            }
+            Violation v = r.violation();
+            long h = java.util.Objects.hash(r.seed(), r.end().ordinal(), r.steps(), r.packets());
+            if (v != null) h = 31 * h + java.util.Objects.hash(v.property().ordinal(), v.step(), v.actor(), v.access(), v.why(), v.iova(), v.gpa());
+            digest = 31 * digest + h;
         }
     }
 

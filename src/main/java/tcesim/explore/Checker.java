@@ -240,9 +240,10 @@ public final class Checker {
         }) : null;
         this.t0 = t0;
         abort = null;
+        String limit = null;
         try {
             while (frontier.count > 0) {
-                String stop = stopRequested ? "interrupted" : memoryBytes(seen, frontier) > opt.maxBytes() ? memoryStop() : null;
+                String stop = limit != null ? limit : stopRequested ? "interrupted" : memoryBytes(seen, frontier) > opt.maxBytes() ? memoryStop() : null;
                 if (stop != null) {
                     if (opt.checkpoint() != null) writeCheckpoint(opt.checkpoint(), seen, frontier, generated, terminals, depth);
                     return new Result(Verdict.INCOMPLETE, null, null, generated, seen.size(), depth, terminals, collision(seen.size(), generated), stop);
@@ -277,9 +278,12 @@ public final class Checker {
                         if (!seen.add(part.fp[k])) continue;
                         addNode(frontier.node[state], part.choice[k]);
                         next.add(nodes - 1, part.words.words(), part.off[k], part.off[k + 1] - part.off[k]);
-                        if (seen.size() >= opt.maxStates()) {
-                            return new Result(Verdict.INCOMPLETE, null, null, generated, seen.size(), depth, terminals, collision(seen.size(), generated),
-                                    "state limit of " + opt.maxStates() + " reached");
+                        if (seen.size() >= opt.maxStates() && limit == null) {
+                            limit = "state limit of " + opt.maxStates() + " reached";
+                            // With a checkpoint, the level is merged to its end first, so that the checkpoint holds a whole level.
+                            if (opt.checkpoint() == null) {
+                                return new Result(Verdict.INCOMPLETE, null, null, generated, seen.size(), depth, terminals, collision(seen.size(), generated), limit);
+                            }
                         }
                     }
                 }
@@ -339,11 +343,16 @@ public final class Checker {
         return seen.bytes() + 8L * parent.length + frontier.bytes();
     }
 
-    private static final int MAGIC = 0x7ce5c4b7;
+    /** The first word of a checkpoint (of this format: the body is followed by its CRC32). */
+    private static final int MAGIC = 0x7ce5c4b8;
+    /** The header: magic, signature, generated, terminals, depth, node count. */
+    private static final int HEADER = 4 + 8 + 8 + 8 + 4 + 4;
 
     private void writeCheckpoint(java.nio.file.Path file, FingerprintSet seen, Level frontier, long generated, long terminals, int depth) {
         java.nio.file.Path tmp = file.resolveSibling(file.getFileName() + ".tmp");
-        try (java.io.DataOutputStream out = new java.io.DataOutputStream(new java.io.BufferedOutputStream(java.nio.file.Files.newOutputStream(tmp)))) {
+        java.util.zip.CheckedOutputStream checked;
+        try (java.io.DataOutputStream out = new java.io.DataOutputStream(new java.io.BufferedOutputStream(
+                checked = new java.util.zip.CheckedOutputStream(java.nio.file.Files.newOutputStream(tmp), new java.util.zip.CRC32())))) {
             out.writeInt(MAGIC);
             out.writeLong(signature);
             out.writeLong(generated);
@@ -364,6 +373,8 @@ public final class Checker {
             long[] fps = seen.toArray();
             out.writeInt(fps.length);
             for (long fp : fps) out.writeLong(fp);
+            out.flush();
+            out.writeLong(checked.getChecksum().getValue());
         } catch (java.io.IOException e) {
             throw new java.io.UncheckedIOException("cannot write checkpoint " + file + ": " + e.getMessage(), e);
         }
@@ -376,37 +387,83 @@ public final class Checker {
 
     private record Resumed(FingerprintSet seen, Level frontier, long generated, long terminals, int depth) {}
 
-    /** Reads a checkpoint; a file of another configuration, or not a checkpoint, is refused with a clear message. */
+    /**
+     * Reads a checkpoint; a file of another configuration, not a checkpoint, or damaged (its CRC32 does not match,
+     * or a node's parent is not an earlier node) is refused with a clear message.
+     */
     private Resumed readCheckpoint(java.nio.file.Path file) {
-        try (java.io.DataInputStream in = new java.io.DataInputStream(new java.io.BufferedInputStream(java.nio.file.Files.newInputStream(file)))) {
-            if (in.readInt() != MAGIC) throw new IllegalArgumentException(file + " is not a tcesim checkpoint");
-            if (in.readLong() != signature) throw new IllegalArgumentException(file + " was written for another configuration");
-            long generated = in.readLong();
-            long terminals = in.readLong();
-            int depth = in.readInt();
-            int n = in.readInt();
-            if (n < 1 || n > 1 << 28) throw new IllegalArgumentException(file + " is corrupt");
-            nodes = 0;
-            for (int i = 0; i < n; i++) addNode(in.readInt(), in.readInt());
-            int fl = in.readInt();
-            if (fl < 0 || fl > n) throw new IllegalArgumentException(file + " is corrupt");
-            Level frontier = new Level();
-            long[] w = new long[64];
-            for (int k = 0; k < fl; k++) {
-                int node = in.readInt();
-                int len = in.readInt();
-                if (node < 0 || node >= n || len < 0 || len > 1 << 24) throw new IllegalArgumentException(file + " is corrupt");
-                if (w.length < len) w = new long[len];
-                for (int i = 0; i < len; i++) w[i] = in.readLong();
-                frontier.add(node, w, 0, len);
+        String corrupt = file + " is corrupt";
+        try {
+            long size = java.nio.file.Files.size(file);
+            long body = size - 8;
+            try (java.io.DataInputStream in = new java.io.DataInputStream(new java.io.BufferedInputStream(java.nio.file.Files.newInputStream(file)))) {
+                if (size < 4 || in.readInt() != MAGIC) throw new IllegalArgumentException(file + " is not a tcesim checkpoint (of this version)");
             }
-            int m = in.readInt();
-            if (m < 1) throw new IllegalArgumentException(file + " is corrupt");
-            FingerprintSet seen = new FingerprintSet(Math.max(16, m));
-            for (int i = 0; i < m; i++) seen.add(in.readLong());
-            return new Resumed(seen, frontier, generated, terminals, depth);
+            if (body < HEADER) throw new IllegalArgumentException(file + " is truncated");
+            java.util.zip.CRC32 crc = new java.util.zip.CRC32();
+            long stored;
+            try (java.io.InputStream raw = java.nio.file.Files.newInputStream(file)) {
+                byte[] buf = new byte[1 << 16];
+                long left = body;
+                while (left > 0) {
+                    int k = raw.read(buf, 0, (int) Math.min(buf.length, left));
+                    if (k < 0) throw new java.io.EOFException();
+                    crc.update(buf, 0, k);
+                    left -= k;
+                }
+                stored = new java.io.DataInputStream(raw).readLong();
+            }
+            if (stored != crc.getValue()) throw new IllegalArgumentException(file + " is damaged or truncated (its checksum does not match)");
+            try (java.io.DataInputStream in = new java.io.DataInputStream(new java.io.BufferedInputStream(java.nio.file.Files.newInputStream(file)))) {
+                in.readInt();
+                if (in.readLong() != signature) throw new IllegalArgumentException(file + " was written for another configuration");
+                long generated = in.readLong();
+                long terminals = in.readLong();
+                int depth = in.readInt();
+                int n = in.readInt();
+                long left = body - HEADER;
+                if (generated < 1 || terminals < 0 || depth < 0 || n < 1 || n > 1 << 28 || 8L * n + 8 > left) {
+                    throw new IllegalArgumentException(corrupt + " (header)");
+                }
+                left -= 8L * n;
+                nodes = 0;
+                for (int i = 0; i < n; i++) {
+                    int p = in.readInt();
+                    int c = in.readInt();
+                    // Node 0 is the root; every other node's parent comes before it, so paths end at the root.
+                    if (i == 0 ? p != -1 || c < -1 : p < 0 || p >= i || c < 0) {
+                        throw new IllegalArgumentException(corrupt + ": node " + i + " has parent " + p + " and choice " + c);
+                    }
+                    addNode(p, c);
+                }
+                int fl = in.readInt();
+                left -= 4;
+                if (fl < 0 || fl > n) throw new IllegalArgumentException(corrupt + " (frontier of " + fl + " states)");
+                Level frontier = new Level();
+                long[] w = new long[64];
+                for (int k = 0; k < fl; k++) {
+                    int node = in.readInt();
+                    int len = in.readInt();
+                    left -= 8;
+                    if (node < 0 || node >= n || len < 0 || len > 1 << 24 || 8L * len + 4 > left) {
+                        throw new IllegalArgumentException(corrupt + " (frontier state " + k + ")");
+                    }
+                    if (w.length < len) w = new long[len];
+                    for (int i = 0; i < len; i++) w[i] = in.readLong();
+                    left -= 8L * len;
+                    frontier.add(node, w, 0, len);
+                }
+                int m = in.readInt();
+                left -= 4;
+                if (m < 1 || 8L * m != left) throw new IllegalArgumentException(corrupt + " (" + m + " fingerprints)");
+                FingerprintSet seen = new FingerprintSet(Math.max(16, m));
+                for (int i = 0; i < m; i++) seen.add(in.readLong());
+                return new Resumed(seen, frontier, generated, terminals, depth);
+            }
         } catch (java.io.EOFException e) {
             throw new IllegalArgumentException(file + " is truncated");
+        } catch (java.nio.file.NoSuchFileException e) {
+            throw new IllegalArgumentException("cannot read checkpoint " + file + ": no such file");
         } catch (java.io.IOException e) {
             throw new IllegalArgumentException("cannot read checkpoint " + file + ": " + e.getMessage());
         }

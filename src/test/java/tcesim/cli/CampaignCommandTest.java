@@ -45,6 +45,41 @@ class CampaignCommandTest {
         StackConfig c = StackConfig.seed().toBuilder().host(HostCaps.POWERNV_HV).maxIotlbEntries(32768).rxPackets(4000).txPackets(4000).build();
         Campaign.Result one = Campaign.run(c, 1, 4, 5_000_000, 1, null);
         Campaign.Result two = Campaign.run(c, 1, 4, 5_000_000, 2, null);
-        assertThat(two.runs()).isEqualTo(one.runs());
+        assertThat(two).isEqualTo(one);
+        assertThat(one.seeds()).isEqualTo(4);
+    }
+
+    @Test
+    @org.junit.jupiter.api.Timeout(60)
+    void theLastSeedsRunAndTheCampaignEnds() {
+        CliRun r = CliRun.of("campaign", "--host", "no_vfio_tce", "--packets", "50", "--seeds", "9223372036854775806..9223372036854775807");
+        assertThat(r.exit()).isZero();
+        assertThat(r.stdout()).contains("0 of 2 seeds break a property");
+    }
+
+    @Test
+    @org.junit.jupiter.api.Timeout(60)
+    void aStoppedCampaignOfTenMillionSeedsReturnsWhatItRanWithoutQueueingTheRest() {
+        StackConfig c = StackConfig.seed().toBuilder().host(HostCaps.NO_VFIO_TCE).rxPackets(50).txPackets(50).build();
+        java.util.concurrent.atomic.AtomicLong ran = new java.util.concurrent.atomic.AtomicLong();
+        Campaign.Result r = Campaign.run(c, 0, 9_999_999, 1_000_000, 2, run -> ran.incrementAndGet(), () -> ran.get() >= 40);
+        assertThat(r.stopped()).isTrue();
+        assertThat(r.seeds()).isBetween(40L, 40L + 2 * 16 + 2);
+        assertThat(r.failing()).isZero();
+    }
+
+    @Test
+    void ctrlCPrintsTheReportOfTheSeedsRunAndTheirFirstFailingSeed() throws Exception {
+        CliRun r = CliRun.ctrlC((out, err) -> err.contains("1/100000 seeds done"), "campaign", "--max-iotlb-entries", "32768", "--packets", "2000",
+                "--seeds", "1..100000", "--workers", "1");
+        assertThat(r.exit()).as("a property broken").isEqualTo(1);
+        assertThat(r.stdout()).containsPattern("Interrupted: [1-9][0-9]* of 100000 seeds run").contains("first failing seed: 1 ")
+                .contains("replay: ./tcesim repro --seed 1 ");
+        CliRun json = CliRun.ctrlC((out, err) -> true, "campaign", "--host", "no_vfio_tce", "--packets", "50", "--seeds", "1..100000", "--json");
+        assertThat(json.exit()).as("nothing broken: no verdict").isEqualTo(3);
+        JsonNode n = new ObjectMapper().readTree(json.stdout());
+        assertThat(n.get("interrupted").asBoolean()).isTrue();
+        assertThat(n.get("seeds").asLong()).isEqualTo(100000);
+        assertThat(n.get("seedsRun").asLong()).isLessThan(100000);
     }
 }

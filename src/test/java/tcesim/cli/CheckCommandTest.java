@@ -4,7 +4,9 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import java.nio.file.Path;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 
 class CheckCommandTest {
     /** {@code tcesim check} on its default small configuration (two packets each way). */
@@ -76,7 +78,7 @@ class CheckCommandTest {
         assertThat(r.stdout()).contains("Stopped: memory bound of 1 MiB reached").contains("--resume " + ck);
         CliRun resumed = check("--design", "D2", "--packets", "1", "--resume", ck.toString());
         assertThat(resumed.exit()).as("another configuration").isEqualTo(2);
-        assertThat(resumed.err()).contains("written for another configuration");
+        assertThat(resumed.err()).isEqualTo("tcesim check: " + ck + " was written for another configuration" + System.lineSeparator());
         CliRun bad = check("--max-memory", "lots");
         assertThat(bad.exit()).isEqualTo(2);
         assertThat(bad.err()).contains("--max-memory takes a size");
@@ -88,5 +90,109 @@ class CheckCommandTest {
         assertThat(r.exit()).isEqualTo(1);
         assertThat(r.stdout()).contains("window-removal").contains("no DMA window covers this IOVA").contains("update-size-0")
                 .contains("overwrite-without-clear  D4    safe");
+    }
+
+    @Test
+    void allAndHazardsExcludeEachOther() {
+        CliRun r = check("--all", "--hazards");
+        assertThat(r.exit()).isEqualTo(2);
+        assertThat(r.err()).contains("--all and --hazards exclude each other").contains("Usage: tcesim check");
+        assertThat(r.stdout()).isEmpty();
+        assertThat(check("--hazards", "--hazard", "ro-cached-rw").err()).contains("--hazards checks every hazard: leave out --hazard");
+    }
+
+    @Test
+    void checkpointsAreForOneCheckNotForATable(@TempDir Path dir) {
+        for (String[] bad : new String[][] {{"--all", "--checkpoint", dir.resolve("c").toString()}, {"--hazards", "--resume", dir.resolve("c").toString()}}) {
+            CliRun r = check(bad);
+            assertThat(r.exit()).as(String.join(" ", bad)).isEqualTo(2);
+            assertThat(r.err()).contains(bad[1] + " works for one check, not with " + bad[0]);
+            assertThat(r.stdout()).isEmpty();
+        }
+    }
+
+    @Test
+    void theHazardTableKeepsTheMemoryBoundForEachCheck() {
+        CliRun r = check("--hazards", "--max-memory", "1");
+        assertThat(r.exit()).isEqualTo(3);
+        assertThat(r.stdout().lines().filter(l -> l.contains(" incomplete "))).hasSize(30);
+        assertThat(r.stdout()).doesNotContain(" unsafe ").doesNotContain(" safe ");
+    }
+
+    @Test
+    void aCheckpointThatIsADirectoryOrInAMissingOneIsRefusedUpFront(@TempDir Path dir) {
+        CliRun r = check("--design", "D2", "--checkpoint", dir.toString());
+        assertThat(r.exit()).isEqualTo(2);
+        assertThat(r.err()).isEqualTo("tcesim check: --checkpoint " + dir + ": is a directory; give a file name" + System.lineSeparator());
+        assertThat(r.stdout()).isEmpty();
+        assertThat(dir.resolveSibling(dir.getFileName() + ".tmp")).doesNotExist();
+        r = check("--design", "D2", "--checkpoint", dir.resolve("no/such/c.ck").toString());
+        assertThat(r.exit()).isEqualTo(2);
+        assertThat(r.err()).contains("the directory " + dir.resolve("no/such") + " does not exist").doesNotContain("Exception");
+    }
+
+    @Test
+    void aMissingCheckpointIsNamed(@TempDir Path dir) {
+        CliRun r = check("--resume", dir.resolve("none.ck").toString());
+        assertThat(r.exit()).isEqualTo(2);
+        assertThat(r.err()).isEqualTo("tcesim check: --resume " + dir.resolve("none.ck") + ": no such file" + System.lineSeparator());
+    }
+
+    @Test
+    void aStateLimitWritesTheCheckpointItNamesAndTheResumeFinishesTheSearch(@TempDir Path dir) {
+        Path ck = dir.resolve("ck1");
+        CliRun whole = check("--design", "D2");
+        CliRun r = check("--design", "D2", "--checkpoint", ck.toString(), "--max-states", "5000");
+        assertThat(r.exit()).isEqualTo(3);
+        assertThat(r.stdout()).contains("Stopped: state limit of 5000 reached").contains("The search state is in " + ck + ": go on with --resume " + ck);
+        assertThat(ck).isRegularFile();
+        CliRun resumed = check("--design", "D2", "--resume", ck.toString());
+        assertThat(resumed.exit()).isZero();
+        assertThat(resumed.stdout()).contains("Model checking completed. No property is broken.");
+        assertThat(line(resumed, "states generated")).isEqualTo(line(whole, "states generated"));
+    }
+
+    static String line(CliRun r, String part) {
+        return r.stdout().lines().filter(l -> l.contains(part)).findFirst().orElseThrow();
+    }
+
+    @Test
+    void ctrlCStopsACheckAndItsResultIsPrinted(@TempDir Path dir) throws Exception {
+        Path ck = dir.resolve("c.ck");
+        CliRun r = CliRun.ctrlC((out, err) -> true, "check", "--design", "D2", "--checkpoint", ck.toString());
+        assertThat(r.exit()).isEqualTo(3);
+        assertThat(r.stdout()).contains("Stopped: interrupted. No verdict yet.").contains("go on with --resume " + ck);
+        assertThat(ck).isRegularFile();
+        CliRun json = CliRun.ctrlC((out, err) -> true, "check", "--design", "D2", "--json");
+        assertThat(json.exit()).isEqualTo(3);
+        JsonNode n = new ObjectMapper().readTree(json.stdout());
+        assertThat(n.get("verdict").asText()).isEqualTo("incomplete");
+        assertThat(n.get("stopped").asText()).isEqualTo("interrupted");
+    }
+
+    @Test
+    void ctrlCStopsATableAndKeepsTheRowsDone() throws Exception {
+        CliRun r = CliRun.ctrlC((out, err) -> out.contains("D0     Linux"), "check", "--all");
+        assertThat(r.exit()).as("D0 breaks a property before the stop").isEqualTo(1);
+        assertThat(r.stdout()).contains("D0     Linux (STUFF+IND)     unsafe").containsPattern("Interrupted: [1-9][0-9]* of 34 checks done")
+                .doesNotContain("V      DDW");
+        CliRun h = CliRun.ctrlC((out, err) -> true, "check", "--hazards", "--json");
+        assertThat(h.exit()).as("nothing broken yet: no verdict").isEqualTo(3);
+        JsonNode n = new ObjectMapper().readTree(h.stdout());
+        assertThat(n.get("interrupted").asBoolean()).isTrue();
+        assertThat(n.get("hazards")).isEmpty();
+    }
+
+    @Test
+    void aMemoryBoundTooLargeForALongIsOutOfRange() {
+        BadInputTest.bad("--max-memory out of range: 99999999999999999999g", "check", "--max-memory", "99999999999999999999g");
+    }
+
+    @Test
+    void aMemoryBoundUnderOneMebibyteIsPrintedInBytes() {
+        CliRun r = CliRun.of("check", "--design", "D2", "--max-memory", "1");
+        assertThat(r.exit()).isEqualTo(3);
+        BadInputTest.noTrace(r);
+        assertThat(r.stdout()).contains("Stopped: memory bound of 1 bytes reached. No verdict yet.");
     }
 }

@@ -19,8 +19,41 @@ record CliRun(int exit, String out, String err, String systemOut) {
     }
 
     static CliRun of(String... args) {
+        return run(new StringWriter(), new StringWriter(), args);
+    }
+
+    /**
+     * As {@link #of}, with Ctrl-C pressed (the hook's {@link Interrupt#request} part; the JVM does not exit) once
+     * what the command printed so far, stdout and stderr, satisfies {@code when}.
+     */
+    static CliRun ctrlC(java.util.function.BiPredicate<String, String> when, String... args) {
         StringWriter out = new StringWriter();
         StringWriter err = new StringWriter();
+        java.util.concurrent.atomic.AtomicBoolean ended = new java.util.concurrent.atomic.AtomicBoolean();
+        Interrupt.installed = i -> {
+            Thread t = new Thread(() -> {
+                while (!when.test(out.toString(), err.toString())) {
+                    if (ended.get()) return;
+                    try {
+                        Thread.sleep(5);
+                    } catch (InterruptedException e) {
+                        return;
+                    }
+                }
+                i.request();
+            }, "test-ctrl-c");
+            t.setDaemon(true);
+            t.start();
+        };
+        try {
+            return run(out, err, args);
+        } finally {
+            ended.set(true);
+            Interrupt.installed = null;
+        }
+    }
+
+    private static CliRun run(StringWriter out, StringWriter err, String... args) {
         ByteArrayOutputStream sys = new ByteArrayOutputStream();
         PrintStream saved = System.out;
         int exit;

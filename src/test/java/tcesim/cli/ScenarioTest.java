@@ -107,18 +107,60 @@ class ScenarioTest {
             "seed: -1|s:1: seed: must be 0..",
             "- a\\n- b|s:1: a scenario is a mapping of keys to values",
             "design: [D0|s:1: not valid YAML",
+            "design: D0\\nguest:\\n\\tvcpus: 2|s:3: not valid YAML: found character '\\t(TAB)' that cannot start any token",
+            "design: D0\\nguest:\\n  vcpus: 2\\ndesign: D1|s:4: design: duplicate key (first given on line 1)",
+            "guest:\\n  vcpus: 2\\nguest:\\n  ddw: true|s:3: guest: duplicate key (first given on line 1)",
+            "guest:\\n  vcpus: 2\\n  vcpus: 3|s:3: guest.vcpus: duplicate key (first given on line 2)",
+            "hazard: soon|s:1: hazard: unknown value 'soon' (none, or one of overwrite-without-clear",
             "guest:\\n  ddw: true\\nworkload:\\n  passthrough_packets: 3|s:4: workload.passthrough_packets: a passthrough device with a DDW guest is not modelled"})
     void badFilesNameTheLineAndTheField(String yaml, String message) {
-        assertThatThrownBy(() -> Scenario.parse("s", yaml.replace("\\n", "\n"))).isInstanceOf(Scenario.Invalid.class).hasMessageStartingWith(message);
+        String text = yaml.replace("\\n", "\n").replace("\\t", "\t");
+        assertThatThrownBy(() -> Scenario.parse("s", text)).isInstanceOf(Scenario.Invalid.class).hasMessageStartingWith(message)
+                .satisfies(e -> assertThat(e.getMessage()).as("one line").doesNotContain("\n"));
+    }
+
+    @Test
+    void aBinaryFileIsNotText(@TempDir Path dir) throws Exception {
+        Path f = Files.write(dir.resolve("s.yaml"), new byte[] {'a', ':', ' ', (byte) 0xc3, 0x28, (byte) 0xff});
+        CliRun r = CliRun.of("repro", "--scenario", f.toString());
+        assertThat(r.exit()).isEqualTo(2);
+        assertThat(r.err()).isEqualTo("tcesim repro: " + f + ": not a text (UTF-8) file" + System.lineSeparator());
+    }
+
+    /** The small configuration of {@code check}, as a scenario. */
+    static final String SMALL = "window_kib: 64\nguest:\n  ram_mib: 16\n  kernel_churn: false\nvhost:\n  max_iotlb_entries: 8\n"
+            + "workload:\n  rx_packets: 2\n  tx_packets: 2\n  ring_size: 2\n";
+
+    @Test
+    void aHazardInTheFileNarrowsThePropertiesAsTheOptionDoes(@TempDir Path dir) throws Exception {
+        Path f = Files.writeString(dir.resolve("h.yaml"), "design: D1\nhazard: ro-cached-rw\n" + SMALL);
+        assertThat(Scenario.load(f).hazard()).isEqualTo(tcesim.sim.Hazard.RO_CACHED_RW);
+        CliRun file = CliRun.of("check", "--scenario", f.toString());
+        CliRun flags = CliRun.of("check", "--design", "D1", "--hazard", "ro-cached-rw");
+        assertThat(flags.exit()).isEqualTo(1);
+        assertThat(flags.stdout()).contains("Error: no stale access is broken");
+        assertThat(file.exit()).isEqualTo(flags.exit());
+        assertThat(withoutTiming(file.stdout())).isEqualTo(withoutTiming(flags.stdout()));
+    }
+
+    static String withoutTiming(String out) {
+        return out.lines().filter(l -> !l.startsWith("Finished in")).collect(java.util.stream.Collectors.joining("\n"));
+    }
+
+    @Test
+    void hazardNoneIsTheDefault() throws Exception {
+        Scenario.Loaded none = Scenario.parse("s", "hazard: none\n" + SMALL);
+        assertThat(none.hazard()).isNull();
+        assertThat(none.config()).isEqualTo(Scenario.parse("s", SMALL).config());
     }
 
     @Test
     void anEmptyOrMissingFileIsAClearError(@TempDir Path dir) throws Exception {
         assertThatThrownBy(() -> Scenario.parse("s", "")).hasMessage("s:1: the file is empty");
-        assertThatThrownBy(() -> Scenario.load(dir.resolve("nope.yaml"))).hasMessageContaining("cannot read");
+        assertThatThrownBy(() -> Scenario.load(dir.resolve("nope.yaml"))).hasMessageEndingWith("nope.yaml: no such file");
         CliRun r = CliRun.of("check", "--scenario", dir.resolve("nope.yaml").toString());
         assertThat(r.exit()).isEqualTo(2);
-        assertThat(r.err()).contains("cannot read").doesNotContain("Exception:");
+        assertThat(r.err()).contains("nope.yaml: no such file").doesNotContain("Exception").doesNotContain("Usage:");
     }
 
     @Test

@@ -64,6 +64,80 @@ class LongRunTest {
     }
 
     @Test
+    void aStateLimitWithACheckpointWritesAWholeLevelThatResumesToTheSameAnswer(@TempDir Path dir) {
+        Checker.Result whole = new Checker(() -> new TinyModels.Grid(40), Checker.Options.defaults()).run();
+        Path ck = dir.resolve("limit.ck");
+        Checker.Result limited = new Checker(() -> new TinyModels.Grid(40), new Checker.Options(300, 1, true, null, EnumSet.allOf(Violation.Property.class),
+                Long.MAX_VALUE, ck, null), 3).run();
+        assertThat(limited.verdict()).isEqualTo(Checker.Verdict.INCOMPLETE);
+        assertThat(limited.stopped()).isEqualTo("state limit of 300 reached");
+        assertThat(ck).exists();
+        Checker.Result resumed = new Checker(() -> new TinyModels.Grid(40), withFiles(null, ck, Long.MAX_VALUE), 3).run();
+        assertThat(resumed.verdict()).isEqualTo(Checker.Verdict.SAFE);
+        assertThat(resumed.distinct()).isEqualTo(whole.distinct());
+        assertThat(resumed.generated()).isEqualTo(whole.generated());
+        assertThat(resumed.terminals()).isEqualTo(whole.terminals());
+    }
+
+    /** A checkpoint of a stopped Grid search (several nodes deep). */
+    static byte[] gridCheckpoint(Path dir) throws Exception {
+        Path ck = dir.resolve("g.ck");
+        AtomicInteger steps = new AtomicInteger();
+        Checker[] holder = new Checker[1];
+        holder[0] = new Checker(() -> {
+            TinyModels.Grid g = new TinyModels.Grid(40);
+            g.onStep = () -> {
+                if (steps.incrementAndGet() == 300) holder[0].stop();
+            };
+            return g;
+        }, withFiles(ck, null, Long.MAX_VALUE), 7);
+        holder[0].run();
+        return Files.readAllBytes(ck);
+    }
+
+    /** The bytes with {@code node}'s parent replaced, and the CRC32 at the end made to match again. */
+    static byte[] withParent(byte[] ck, int node, int parent) {
+        byte[] b = ck.clone();
+        java.nio.ByteBuffer.wrap(b).putInt(36 + 8 * node, parent);
+        java.util.zip.CRC32 crc = new java.util.zip.CRC32();
+        crc.update(b, 0, b.length - 8);
+        java.nio.ByteBuffer.wrap(b).putLong(b.length - 8, crc.getValue());
+        return b;
+    }
+
+    static org.assertj.core.api.AbstractThrowableAssert<?, ? extends Throwable> resuming(Path file) {
+        return assertThatThrownBy(() -> new Checker(() -> new TinyModels.Grid(40), withFiles(null, file, Long.MAX_VALUE), 7).run());
+    }
+
+    @Test
+    @org.junit.jupiter.api.Timeout(20)
+    void aCheckpointWithAParentThatIsNotAnEarlierNodeIsCorrupt(@TempDir Path dir) throws Exception {
+        byte[] ck = gridCheckpoint(dir);
+        int nodes = java.nio.ByteBuffer.wrap(ck).getInt(32);
+        assertThat(nodes).isGreaterThan(10);
+        Path f = dir.resolve("bad.ck");
+        for (int[] np : new int[][] {{5, 5}, {5, 9}, {5, 1_000_000}, {5, -1}, {0, 0}}) {
+            Files.write(f, withParent(ck, np[0], np[1]));
+            resuming(f).isInstanceOf(IllegalArgumentException.class).hasMessage(f + " is corrupt: node " + np[0] + " has parent " + np[1] + " and choice "
+                    + java.nio.ByteBuffer.wrap(ck).getInt(36 + 8 * np[0] + 4));
+        }
+        Files.write(f, withParent(ck, 5, java.nio.ByteBuffer.wrap(ck).getInt(36 + 8 * 5)));
+        assertThat(new Checker(() -> new TinyModels.Grid(40), withFiles(null, f, Long.MAX_VALUE), 7).run().verdict()).as("unchanged").isEqualTo(Checker.Verdict.SAFE);
+    }
+
+    @Test
+    void aDamagedCheckpointIsRefusedByItsChecksum(@TempDir Path dir) throws Exception {
+        byte[] ck = gridCheckpoint(dir);
+        Path f = dir.resolve("flipped.ck");
+        for (int at : new int[] {5, 40, ck.length / 2, ck.length - 9, ck.length - 1}) {
+            byte[] b = ck.clone();
+            b[at] ^= 0x10;
+            Files.write(f, b);
+            resuming(f).as("byte " + at).hasMessage(f + " is damaged or truncated (its checksum does not match)");
+        }
+    }
+
+    @Test
     void aMemoryBoundStopsTheSearchWithAClearReasonInsteadOfRunningOutOfMemory() {
         Checker.Result r = new Checker(() -> new TinyModels.Grid(2000), withFiles(null, null, 4L << 20)).run();
         assertThat(r.verdict()).isEqualTo(Checker.Verdict.INCOMPLETE);
