@@ -87,6 +87,7 @@ public final class Scenario {
         key("guest.clear_on_unmap", Type.BOOL, 0, 0);
         key("guest.kernel_churn", Type.BOOL, 0, 0);
         key("guest.rx_revokes", Type.INT, 0, 1_000_000);
+        key("guest.ddw_removal", Type.STRING, 0, 0);
         key("vhost", null, 0, 0);
         key("vhost.max_iotlb_entries", Type.INT, 1, 1 << 24);
         key("workload", null, 0, 0);
@@ -95,6 +96,7 @@ public final class Scenario {
         key("workload.packet_bytes", Type.INT, 64, 4096);
         key("workload.ring_size", Type.INT, 2, 4096);
         key("workload.passthrough_packets", Type.INT, 0, 1L << 40);
+        key("workload.request_response", Type.BOOL, 0, 0);
     }
 
     /** Where StackConfig's own range checks land in a scenario file. */
@@ -182,6 +184,8 @@ public final class Scenario {
                 case "workload.packet_bytes" -> b.packetBytes(v.asInt());
                 case "workload.ring_size" -> b.ringSize(v.asInt());
                 case "workload.passthrough_packets" -> b.passthroughPackets(v.asLong());
+                case "workload.request_response" -> b.requestResponse(v.asBoolean());
+                case "guest.ddw_removal" -> b.ddwRemoval(enumValue(name, lines, k, v.asText(), StackOptions.DdwRemovalOption.class).value);
                 default -> throw new IllegalStateException(k);
             }
         }

@@ -90,6 +90,33 @@ public final class StackOptions {
     @Option(names = "--no-kernel-churn", negatable = true, description = "The rest of the guest kernel does not allocate pages between packets (--kernel-churn: it does).")
     boolean noChurn;
 
+    /** How a DDW guest gives its window back, as users type it. */
+    enum DdwRemovalOption {
+        none(StackConfig.DdwRemoval.NONE), linux(StackConfig.DdwRemoval.LINUX), without_clear(StackConfig.DdwRemoval.WITHOUT_CLEAR);
+
+        final StackConfig.DdwRemoval value;
+
+        DdwRemovalOption(StackConfig.DdwRemoval v) { this.value = v; }
+
+        static DdwRemovalOption of(StackConfig.DdwRemoval v) {
+            for (DdwRemovalOption o : values()) if (o.value == v) return o;
+            throw new IllegalArgumentException(String.valueOf(v));
+        }
+    }
+
+    @Option(names = "--ddw-removal", paramLabel = "HOW", description = "A DDW guest gives its 64-bit window back half-way through the RX stream: ${COMPLETION-CANDIDATES}"
+            + " (linux: clear it with H_STUFF_TCE, then ibm,remove-pe-dma-window, as remove_ddw does; without_clear: remove it as it is). Default: ${DEFAULT-VALUE}.")
+    DdwRemovalOption ddwRemoval = DdwRemovalOption.none;
+
+    @Option(names = "--request-response", description = "A TCP_RR-like workload: each RX packet is a request the guest answers with a TX packet before the next comes.")
+    boolean requestResponse;
+
+    @Option(names = "--zero-size-update", description = "QEMU answers MISSes with UPDATEs of size 0 (a userspace bug; the update-size-0 hazard).")
+    boolean zeroSizeUpdate;
+
+    @Option(names = "--map-past-window-end", description = "A buggy guest maps its first RX buffer with two TCEs at the window's last entry (the partial-failure hazard).")
+    boolean mapPastWindowEnd;
+
     /** The small configuration the exhaustive checker explores by default: a 64 KiB window (IOVAs come back at once), 8 IOTLB entries, 2-entry rings, two packets each way, no kernel churn. */
     public static StackOptions small() {
         StackOptions o = new StackOptions();
@@ -103,7 +130,7 @@ public final class StackOptions {
     }
 
     @Option(names = "--hazard", paramLabel = "NAME", converter = HazardConverter.class,
-            description = "Put one of the hazards next to the seed's bug in the run: overwrite-without-clear, ro-cached-rw, window-removal, miss-on-cleared, update-size-0.")
+            description = "Put one of the hazards next to the seed's bug in the run: overwrite-without-clear, ro-cached-rw, window-removal, miss-on-cleared, update-size-0, partial-failure.")
     tcesim.sim.Hazard hazard;
 
     /** Hazard names as users type them. */
@@ -135,7 +162,8 @@ public final class StackOptions {
             return design.applyTo(StackConfig.seed().toBuilder().host(host.caps.withKernel(hostKernel)).fw(flagsFw)
                     .vcpus(vcpus).maxIotlbEntries(maxIotlbEntries).rxPackets(packets).txPackets(txPackets == null ? packets : txPackets)
                     .ringSize(ringSize).packetBytes(packetBytes).ramBytes(shifted("--ram-mib", ramMib, 20, "16 MiB to 64 GiB")).windowBytes(shifted("--window-kib", windowKib, 10, "64 KiB to 1 TiB"))
-                    .kernelChurn(!noChurn).rxRevokes(rxRevokes).passthroughPackets(passthrough).build());
+                    .kernelChurn(!noChurn).rxRevokes(rxRevokes).passthroughPackets(passthrough).ddwRemoval(ddwRemoval.value)
+                    .requestResponse(requestResponse).faults(faults(StackConfig.Faults.NONE)).build());
         }
         StackConfig.Builder b = loadScenario().config().toBuilder();
         StackConfig sc = b.build();
@@ -152,12 +180,21 @@ public final class StackOptions {
         if (matched("--no-kernel-churn")) b.kernelChurn(!noChurn);
         if (matched("--rx-revokes")) b.rxRevokes(rxRevokes);
         if (matched("--passthrough")) b.passthroughPackets(passthrough);
+        if (matched("--ddw-removal")) b.ddwRemoval(ddwRemoval.value);
+        if (matched("--request-response")) b.requestResponse(requestResponse);
+        b.faults(faults(sc.faults()));
         FirmwareFeatures f = sc.fw();
         b.fw(new FirmwareFeatures(matched("--no-indirect") ? !noIndirect : f.putTceIndirect(), matched("--no-stuff-tce") ? !noStuff : f.stuffTce(),
                 matched("--ddw") ? ddw : f.ddw(), matched("--no-clear") ? !noClear : f.clearOnUnmap()));
         Design d = matched("--design") ? design : sc.design();
         design = d;
         return d.applyTo(b.build());
+    }
+
+    /** The configuration's faults with those the flags switch on added. */
+    private StackConfig.Faults faults(StackConfig.Faults f) {
+        return new StackConfig.Faults(f.dropInvalidate(), f.skipVqLock(), f.skipTceKill(), f.zeroSizeUpdate() || zeroSizeUpdate,
+                f.mapPastWindowEnd() || mapPastWindowEnd);
     }
 
     /** {@code value << shift}, checked first: a value too large to shift (or negative) is reported as the user typed it. */
@@ -227,8 +264,10 @@ public final class StackOptions {
         if (!c.kernelChurn()) sb.append(" --no-kernel-churn");
         if (c.rxRevokes() != 0) sb.append(" --rx-revokes ").append(c.rxRevokes());
         if (c.passthroughPackets() != 0) sb.append(" --passthrough ").append(c.passthroughPackets());
-        if (c.ddwRemoval() == StackConfig.DdwRemoval.WITHOUT_CLEAR) sb.append(" --hazard window-removal");
-        if (c.faults().zeroSizeUpdate()) sb.append(" --hazard update-size-0");
+        if (c.ddwRemoval() != StackConfig.DdwRemoval.NONE) sb.append(" --ddw-removal ").append(DdwRemovalOption.of(c.ddwRemoval()));
+        if (c.requestResponse()) sb.append(" --request-response");
+        if (c.faults().zeroSizeUpdate()) sb.append(" --zero-size-update");
+        if (c.faults().mapPastWindowEnd()) sb.append(" --map-past-window-end");
         return sb.toString();
     }
 }

@@ -36,7 +36,12 @@ public final class DmaOp {
         /** Clear the TCEs of a mapping. */
         UNMAP,
         /** No hypercall: a direct-window mapping, or a guest that does not clear on unmap. */
-        NONE
+        NONE,
+        /**
+         * Clear a whole window before giving it back ({@code remove_ddw} -> {@code tce_clearrange_multi_pSeriesLP}:
+         * H_STUFF_TCE(0) 512 TCEs at a time, {@code while (num_tce > 0 && !rc)}); no mapping bookkeeping.
+         */
+        CLEAR_WINDOW
     }
 
     private final PseriesIommu iommu;
@@ -50,10 +55,20 @@ public final class DmaOp {
     /** MAP: H_PUT_TCE_INDIRECT chunks; UNMAP: H_STUFF_TCE chunks; else one H_PUT_TCE per page. */
     private final boolean multi;
     private final long listPage;
+    /** The window the calls name, and its TCE page shift (the DMA layer's own window unless this clears another). */
+    private final long liobn;
+    private final int shift;
     private int next;
     private boolean failed;
 
     DmaOp(PseriesIommu iommu, Kind kind, long gpa, int len, DmaDirection dir, long dmaAddr, long entry, int npages, boolean multi, long listPage) {
+        this(iommu, kind, gpa, len, dir, dmaAddr, entry, npages, multi, listPage, iommu.liobn(), iommu.tceShift());
+    }
+
+    private DmaOp(PseriesIommu iommu, Kind kind, long gpa, int len, DmaDirection dir, long dmaAddr, long entry, int npages, boolean multi, long listPage,
+                  long liobn, int shift) {
+        this.liobn = liobn;
+        this.shift = shift;
         this.iommu = iommu;
         this.kind = kind;
         this.gpa = gpa;
@@ -91,22 +106,26 @@ public final class DmaOp {
      * written big-endian into the CPU's list page first, as {@code tce_buildmulti_pSeriesLP} fills its
      * {@code tce_page}. Calling it again before {@link #end} rebuilds the same call (and rewrites the list).
      */
+    /** The clearing of window {@code liobn} (TCE page shift {@code shift}, entries {@code [firstEntry, firstEntry + entries)}) before it goes. */
+    static DmaOp clearWindow(PseriesIommu iommu, long liobn, int shift, long firstEntry, int entries) {
+        return new DmaOp(iommu, Kind.CLEAR_WINDOW, -1, 0, DmaDirection.BIDIRECTIONAL, firstEntry << shift, firstEntry, entries, true, 0, liobn, shift);
+    }
+
     public HcallRegs begin() {
-        int shift = iommu.tceShift();
         long ioba = entry << shift;
         HcallRegs r = new HcallRegs();
         if (!multi) {
             long tce = kind == Kind.MAP ? (((gpa >>> shift) + next) << shift) | dir.tcePerm() : 0;
-            return r.set(H_PUT_TCE, iommu.liobn(), ioba + ((long) next << shift), tce, 0);
+            return r.set(H_PUT_TCE, liobn, ioba + ((long) next << shift), tce, 0);
         }
         int done = next * MAX_INDIRECT_TCES;
         int n = Math.min(MAX_INDIRECT_TCES, npages - done);
         long chunk = ioba + ((long) done << shift);
-        if (kind == Kind.UNMAP) return r.set(H_STUFF_TCE, iommu.liobn(), chunk, 0, n);
+        if (kind != Kind.MAP) return r.set(H_STUFF_TCE, liobn, chunk, 0, n);
         GuestMemory mem = iommu.memory();
         long rpn = (gpa >>> shift) + done;
         for (int i = 0; i < n; i++) mem.writeLongBE(listPage + 8L * i, ((rpn + i) << shift) | dir.tcePerm());
-        return r.set(H_PUT_TCE_INDIRECT, iommu.liobn(), chunk, listPage, n);
+        return r.set(H_PUT_TCE_INDIRECT, liobn, chunk, listPage, n);
     }
 
     /** Records the return of the hypercall {@link #begin()} prepared; after the last, the mapping layer completes the operation. */
@@ -115,7 +134,7 @@ public final class DmaOp {
         if (kind == Kind.MAP && rc == H_NOT_ENOUGH_RESOURCES) {
             failed = true;
             next = hcalls();
-        } else if (kind == Kind.MAP && multi && rc != H_SUCCESS) {
+        } else if ((kind == Kind.MAP && multi || kind == Kind.CLEAR_WINDOW) && rc != H_SUCCESS) {
             next = hcalls(); // do { } while (npages > 0 && !rc)
         } else {
             next++;
@@ -143,6 +162,7 @@ public final class DmaOp {
         out.put(len, dmaAddr);
         out.put(entry, npages);
         out.put(listPage);
+        out.put(liobn, shift);
     }
 
     static DmaOp restore(PseriesIommu iommu, tcesim.state.StateReader in) {
@@ -152,8 +172,11 @@ public final class DmaOp {
         long dma = in.next();
         long entry = in.next();
         int npages = in.nextInt();
+        long listPage = in.next();
+        long liobn = in.next();
+        int shift = in.nextInt();
         DmaOp op = new DmaOp(iommu, Kind.values()[(int) (h & 3)], gpa, len, DmaDirection.values()[(int) ((h >>> 2) & 3)], dma, entry, npages,
-                (h & 16) != 0, in.next());
+                (h & 16) != 0, listPage, liobn, shift);
         op.failed = (h & 32) != 0;
         op.next = (int) (h >>> 8);
         return op;

@@ -6,6 +6,11 @@ package tcesim.guest;
  * free the page).
  */
 public record DriverWork(Kind kind, DmaOp op, DmaBuffer buffer, int usedLen, Owner owner) {
+    /** Work of the guest kernel itself rather than of a driver (no buffer, nothing to finish). */
+    public static DriverWork kernel(Kind kind, DmaOp op) {
+        return new DriverWork(kind, op, new DmaBuffer(-1, -1, op.dmaAddr(), 0, DmaDirection.BIDIRECTIONAL), 0, null);
+    }
+
     public enum Kind {
         RX_REFILL("posted RX buffer"),
         RX_REAP("received a packet in, then freed,"),
@@ -14,7 +19,8 @@ public record DriverWork(Kind kind, DmaOp op, DmaBuffer buffer, int usedLen, Own
         RX_REVOKE("took back (unmapped, then freed) the still posted RX buffer"),
         PT_REFILL("posted passthrough RX buffer"),
         PT_REAP("received a passthrough packet in, then freed,"),
-        PT_REVOKE("took back (unmapped, then freed) the still posted passthrough RX buffer");
+        PT_REVOKE("took back (unmapped, then freed) the still posted passthrough RX buffer"),
+        DDW_CLEAR("cleared the 64-bit window before removing it:");
 
         private final String done;
 

@@ -128,12 +128,17 @@ public final class PseriesIommu implements tcesim.state.Snapshot {
                 forget(op.dmaAddr(), op.len());
                 tbl.free(op.entry(), op.npages());
             }
-            case NONE -> { }
+            case NONE, CLEAR_WINDOW -> { }
         }
     }
 
     Hypervisor hypervisor() { return hv; }
     GuestMemory memory() { return mem; }
+
+    /** Starts the clearing of another window of the device before it is removed (Linux's {@code remove_ddw}). */
+    public DmaOp clearWindow(long liobn, int shift, long firstEntry, int entries) {
+        return DmaOp.clearWindow(this, liobn, shift, firstEntry, entries);
+    }
 
     /** Rebuilds an operation saved with {@code DmaOp.save} (part of a driver's saved state). */
     public DmaOp restoreOp(tcesim.state.StateReader in) {

@@ -37,4 +37,10 @@ public interface AttachedTable {
      * its kernel era computes, which for H_STUFF_TCE on a 2019 kernel is not the range it cleared.
      */
     void kill(long idx, long npages);
+
+    /**
+     * The TCE hypercall that reached the table has finished, whatever it returned: the hook for a design that acts once
+     * per call whatever the era does with its kills (the D3 eventfd).
+     */
+    default void hypercallDone() {}
 }

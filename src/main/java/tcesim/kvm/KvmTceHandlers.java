@@ -109,11 +109,15 @@ public final class KvmTceHandlers {
             // before kvmppc_find_table; kvmppc_h_get_tce has no radix check (book3s_64_vio_hv.c, late 2019).
             if (rm == RealMode.PUNTS && op != H_GET_TCE) return H_TOO_HARD;
         }
-        if (op == H_PUT_TCE) return putTce(mode, regs.r4, regs.r5, regs.r6);
-        if (op == H_PUT_TCE_INDIRECT) return putTceIndirect(mode, regs.r4, regs.r5, regs.r6, regs.r7);
-        if (op == H_STUFF_TCE) return stuffTce(mode, regs.r4, regs.r5, regs.r6, regs.r7);
         if (op == H_GET_TCE) return getTce(regs);
-        return H_TOO_HARD;
+        long rc;
+        if (op == H_PUT_TCE) rc = putTce(mode, regs.r4, regs.r5, regs.r6);
+        else if (op == H_PUT_TCE_INDIRECT) rc = putTceIndirect(mode, regs.r4, regs.r5, regs.r6, regs.r7);
+        else if (op == H_STUFF_TCE) rc = stuffTce(mode, regs.r4, regs.r5, regs.r6, regs.r7);
+        else return H_TOO_HARD;
+        KvmSpaprTceTable stt = tables.apply(regs.r4);
+        if (stt != null) for (AttachedTable a : stt.attached()) a.hypercallDone();
+        return rc;
     }
 
     public long getTce(HcallRegs regs) {

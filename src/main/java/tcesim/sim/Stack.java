@@ -96,6 +96,7 @@ public final class Stack implements Model {
     private final PassthroughDevice ptDevice;
     private final PassthroughNicDriver ptDriver;
     private long ptSent;
+    private final PassthroughDma ptDma;
 
     // Network side.
     private final ArrayDeque<Long> tapBacklog = new ArrayDeque<>();
@@ -173,8 +174,9 @@ public final class Stack implements Model {
         glue.setZeroSizeUpdate(cfg.faults().zeroSizeUpdate());
         glue.setListener(new GlueTrace());
         glue.regionAdd(LIOBN);
+        eventfd = newEventfd();
+        linkKvm(LIOBN);
         if (fw.ddw()) enableDdw(iommu);
-        eventfd = linkKvm();
         if (cfg.faults().mapPastWindowEnd()) driver.mapNextRxPastWindowEnd();
         glue.preload(rx.ringIova());
         glue.preload(tx.ringIova());
@@ -183,7 +185,8 @@ public final class Stack implements Model {
         actors.add(new VhostWorker());
         actors.add(new QemuMainLoop());
         actors.add(new Network());
-        if (ptDevice != null) actors.add(new PassthroughDma());
+        ptDma = ptDevice == null ? null : new PassthroughDma();
+        if (ptDma != null) actors.add(ptDma);
         actorArray = actors.toArray(new Actor[0]);
         vcpuArray = actors.stream().filter(a -> a instanceof VcpuActor).toArray(VcpuActor[]::new);
         // Boot is not part of the workload's cost.
@@ -199,22 +202,31 @@ public final class Stack implements Model {
      * The design's connection from KVM's handlers to vhost, set up by QEMU once vhost runs and only when the
      * table is in KVM: the D4 link (KVM invalidates vhost's IOTLB itself) or the D3 eventfd.
      */
-    private IotlbEventfd linkKvm() {
+    private IotlbEventfd newEventfd() {
         Design.Link link = cfg.design().link();
-        if (link == Design.Link.NONE || !spapr.table(LIOBN).inKernel()) return null;
-        int shift = spapr.table(LIOBN).pageShift();
+        boolean eventfd = link == Design.Link.EVENTFD_ASYNC || link == Design.Link.EVENTFD_SYNC;
+        return eventfd ? new IotlbEventfd(link == Design.Link.EVENTFD_SYNC) : null;
+    }
+
+    /**
+     * The design's connection from KVM's handlers to vhost for window {@code liobn}, set up by QEMU with vhost's notifier
+     * on the window's IOMMU region, when the table is in KVM: the D4 link (KVM invalidates vhost's IOTLB itself) or the
+     * window's feed into the D3 eventfd.
+     */
+    private void linkKvm(long liobn) {
+        Design.Link link = cfg.design().link();
+        if (link == Design.Link.NONE || !spapr.table(liobn).inKernel()) return;
+        int shift = spapr.table(liobn).pageShift();
         if (link == Design.Link.VHOST_LINK) {
-            kvm.table(LIOBN).attach(new VhostIotlbLink(shift, (iova, size) -> {
+            kvm.table(liobn).attach(new VhostIotlbLink(shift, (iova, size) -> {
                 long rc = vhost.writeMsg(IotlbMsg.invalidate(iova, size));
                 stats.invalidates++;
                 ledger.charge(CostLedger.Lane.VCPU, CostLedger.Kind.INVALIDATE, 1);
                 if (trace.enabled()) trace.emit("kvm", "invalidate", iova, Event.NONE, String.format("KVM invalidates vhost's IOTLB for iova 0x%x size 0x%x (rc %d)", iova, size, rc));
             }));
-            return null;
+        } else {
+            kvm.table(liobn).attach(eventfd.forWindow(shift));
         }
-        IotlbEventfd e = new IotlbEventfd(shift, link == Design.Link.EVENTFD_SYNC);
-        kvm.table(LIOBN).attach(e);
-        return e;
     }
 
     private long mapRing(PseriesIommu iommu) {
@@ -248,6 +260,7 @@ public final class Stack implements Model {
     private void createDdw() {
         spapr.createTable(DDW_LIOBN, DDW_SHIFT, Spapr.DDW_BUS_OFFSET, cfg.ramBytes() >>> DDW_SHIFT);
         glue.regionAdd(DDW_LIOBN);
+        linkKvm(DDW_LIOBN);
     }
 
     /**
@@ -282,6 +295,9 @@ public final class Stack implements Model {
     public PassthroughNicDriver passthroughDriver() { return ptDriver; }
     /** The passthrough NIC's DMA engine, or null. */
     public PassthroughDevice passthroughDevice() { return ptDevice; }
+    /** Designs D3a/D3b: the eventfd KVM signals cleared ranges on; else null. */
+    public IotlbEventfd eventfd() { return eventfd; }
+
     /** The VFIO group's attachment (hardware table, PHB cache, kills), or null. */
     public VfioSpaprTce vfio() { return vfio; }
 
@@ -307,6 +323,7 @@ public final class Stack implements Model {
             ptDevice.save(out);
             ptDriver.save(out);
             out.put(ptSent);
+            ptDma.save(out);
         }
         pages.save(out);
         driver.iommu().save(out);
@@ -342,6 +359,7 @@ public final class Stack implements Model {
             ptDevice.restore(in);
             ptDriver.restore(in);
             ptSent = in.next();
+            ptDma.restore(in);
         }
         pages.restore(in);
         driver.iommu().restore(in);
@@ -368,9 +386,9 @@ public final class Stack implements Model {
     private static final long[] WINDOWS = {LIOBN, DDW_LIOBN};
 
     /** The driver whose work a vCPU is doing, as a saved number. */
-    private int ownerIndex(DriverWork.Owner o) { return o == driver ? 0 : 1; }
+    private int ownerIndex(DriverWork.Owner o) { return o == null ? 2 : o == driver ? 0 : 1; }
 
-    private DriverWork.Owner owner(int index) { return index == 0 ? driver : ptDriver; }
+    private DriverWork.Owner owner(int index) { return index == 2 ? null : index == 0 ? driver : ptDriver; }
 
     private static void saveRegs(tcesim.state.StateWriter out, HcallRegs r) {
         out.put(r != null);
@@ -658,9 +676,10 @@ public final class Stack implements Model {
             if (rxCpu() && revokeDue() && driver.canRevokeRx()) out.add(this, RX_REVOKE);
             if (rxCpu() && ptRevokeDue() && ptDriver.canRevoke()) out.add(this, PT_REVOKE);
             if (rxCpu() && ddwRemovalDue()) {
-                // Both steps go through QEMU (a hypercall exit, then RTAS), so they wait for the BQL.
                 boolean clearFirst = cfg.ddwRemoval() == StackConfig.DdwRemoval.LINUX && !ddwCleared;
-                if (!bqlHeldByMainLoop) out.add(this, clearFirst ? CLEAR_DDW : REMOVE_DDW);
+                // The RTAS call is handled by QEMU under the BQL.
+                if (clearFirst) out.add(this, CLEAR_DDW);
+                else if (!bqlHeldByMainLoop) out.add(this, REMOVE_DDW);
             }
             if (rxCpu() && ptDriver != null && ptDriver.canReap()) out.add(this, PT_REAP);
             if (rxCpu() && ptDriver != null && ptDriver.canRefill()) out.add(this, PT_REFILL);
@@ -731,18 +750,8 @@ public final class Stack implements Model {
                 case RX_REAP -> start(driver.reapRx(cpu));
                 case RX_REFILL -> start(driver.refillRx(cpu));
                 case RX_REVOKE -> start(driver.revokeRx(cpu));
-                case CLEAR_DDW -> {
-                    // remove_ddw -> tce_clearrange_multi_pSeriesLP: H_STUFF_TCE(0) over the whole window, 512 TCEs a call,
-                    // "while (num_tce > 0 && !rc)". The calls are made back to back, in one step.
-                    long entries = cfg.ramBytes() >>> DDW_SHIFT;
-                    for (long done = 0; done < entries; done += Hcall.MAX_INDIRECT_TCES) {
-                        long n = Math.min(Hcall.MAX_INDIRECT_TCES, entries - done);
-                        HcallRegs r = new HcallRegs().set(Hcall.H_STUFF_TCE, DDW_LIOBN, Spapr.DDW_BUS_OFFSET + (done << DDW_SHIFT), 0, n);
-                        hcall(this, r);
-                        if (r.r3 != Hcall.H_SUCCESS) break;
-                    }
-                    ddwCleared = true;
-                }
+                case CLEAR_DDW -> start(DriverWork.kernel(DriverWork.Kind.DDW_CLEAR,
+                        driver.iommu().clearWindow(DDW_LIOBN, DDW_SHIFT, Spapr.DDW_BUS_OFFSET >>> DDW_SHIFT, (int) (cfg.ramBytes() >>> DDW_SHIFT))));
                 case REMOVE_DDW -> {
                     // ibm,remove-pe-dma-window (RTAS, handled by QEMU under the BQL): QEMU deletes the window's IOMMU region
                     // (vhost_iommu_region_del unregisters the notifier and sends nothing) and the table; the guest maps
@@ -863,7 +872,8 @@ public final class Stack implements Model {
         private void finishPending() {
             DriverWork p = pending;
             pending = null;
-            p.owner().finish(p);
+            if (p.owner() != null) p.owner().finish(p);
+            if (p.kind() == DriverWork.Kind.DDW_CLEAR) ddwCleared = true;
             if (p.kind() == DriverWork.Kind.RX_REAP || p.kind() == DriverWork.Kind.TX_SEND || p.kind() == DriverWork.Kind.PT_REAP) {
                 ledger.charge(CostLedger.Lane.VCPU, CostLedger.Kind.GUEST_PACKET, 1);
             }
@@ -1037,37 +1047,74 @@ public final class Stack implements Model {
         }
     }
 
-    /** The passthrough NIC's DMA engine: one received packet written into the head buffer per step. */
+    /**
+     * The passthrough NIC's DMA engine: a received packet is written into the head buffer in two bursts, the header and
+     * then the rest (a NIC writes a frame in several PCIe transactions; each translation goes through the PHB's TCE
+     * cache), so that the guest can take the buffer back between them.
+     */
     final class PassthroughDma implements Actor {
+        static final int HEADER_BURST = 64;
+        private static final String[] NAMES = {"dma-header", "dma-payload"};
         private final byte[] buf = new byte[4096];
+        /** The descriptor whose packet is half written, or null. */
+        private Vring.Desc current;
 
         @Override public String name() { return "vfio-dev"; }
-        @Override public String stepName(int kind) { return "dma-write"; }
+        @Override public String stepName(int kind) { return NAMES[kind]; }
 
         @Override
         public void enabledSteps(StepList out) {
-            if (!ptDevice.frozen() && ptDriver.ring().hasAvail() && ptSent < cfg.passthroughPackets()) out.add(this, 0);
+            if (ptDevice.frozen()) return;
+            if (current != null) out.add(this, 1);
+            else if (ptDriver.ring().hasAvail() && ptSent < cfg.passthroughPackets()) out.add(this, 0);
         }
 
         @Override
         public void step(int kind) {
             Vring ring = ptDriver.ring();
-            ledger.after(clocks.ptPosted.poll());
-            Vring.Desc d = ring.popAvail();
+            boolean header = current == null;
+            if (header) {
+                ledger.after(clocks.ptPosted.poll());
+                current = ring.popAvail();
+                if (data) Payload.fill(buf, Math.min(cfg.packetBytes(), current.len()), PassthroughNicDriver.STREAM, ptSent);
+                ptSent++;
+            }
+            Vring.Desc d = current;
             int len = Math.min(cfg.packetBytes(), d.len());
-            if (data) Payload.fill(buf, len, PassthroughNicDriver.STREAM, ptSent);
-            ptSent++;
-            DmaResult r = data ? ptDevice.dmaWrite(d.iova(), buf, 0, len) : ptDevice.dmaWrite(d.iova(), len);
-            if (r.ok()) ledger.charge(CostLedger.Lane.DEVICE, CostLedger.Kind.COPY, len);
+            int from = header ? 0 : Math.min(HEADER_BURST, len);
+            int to = header ? Math.min(HEADER_BURST, len) : len;
+            DmaResult r = data ? ptDevice.dmaWrite(d.iova() + from, buf, from, to - from) : ptDevice.dmaWrite(d.iova() + from, to - from);
+            if (r.ok()) ledger.charge(CostLedger.Lane.DEVICE, CostLedger.Kind.COPY, to - from);
             oracles.deviceDma("vfio-dev", r);
-            if (r.ok()) {
+            if (!r.ok()) {
+                current = null;
+                if (trace.enabled()) trace.emit("vfio-dev", "dma-fault", r.iova(), Event.NONE, String.format("DMA to iova 0x%x failed (%s): the PE is frozen", r.iova(), r.status()));
+                return;
+            }
+            if (trace.enabled()) trace.emit("vfio-dev", header ? "dma-header" : "dma-write", d.iova() + from, r.gpa(0), String.format("wrote %s to iova 0x%x = gpa 0x%x (%s)",
+                    header ? "the packet's header" : "the rest of the packet", d.iova() + from, r.gpa(0), r.fromCache(0) ? "PHB TCE cache" : "hardware table"));
+            if (to == len) {
+                current = null;
                 ring.pushUsed(d.id(), len);
                 clocks.ptUsed.add(ledger.now());
                 clocks.ptArrival.add(ledger.now());
-                if (trace.enabled()) trace.emit("vfio-dev", "dma-write", d.iova(), r.gpa(0), String.format("wrote packet to iova 0x%x = gpa 0x%x (%s)",
-                        d.iova(), r.gpa(0), r.fromCache(0) ? "PHB TCE cache" : "hardware table"));
-            } else if (trace.enabled()) {
-                trace.emit("vfio-dev", "dma-fault", d.iova(), Event.NONE, String.format("DMA to iova 0x%x failed (%s): the PE is frozen", d.iova(), r.status()));
+            }
+        }
+
+        void save(tcesim.state.StateWriter out) {
+            out.put(current != null);
+            if (current != null) {
+                out.put(current.id(), current.iova());
+                out.put(current.len());
+            }
+        }
+
+        void restore(tcesim.state.StateReader in) {
+            current = null;
+            if (in.nextBool()) {
+                int id = in.nextInt();
+                long iova = in.next();
+                current = new Vring.Desc(id, iova, in.nextInt(), true);
             }
         }
     }

@@ -35,6 +35,29 @@ class CheckerTest {
         assertThat(r.depth()).isEqualTo(2 * n - 1);
     }
 
+    @ParameterizedTest
+    @ValueSource(ints = {1, 4, 9})
+    void withAnIndependentCounterTheReductionFollowsItAloneAndKeepsTheVerdict(int n) {
+        // The two counters commute and nothing observes them: exploring c0's step alone wherever it is enabled is an
+        // ample set, so the search walks c0 up to n and then c1 (forced): n branching states instead of n * n.
+        Checker.Result reduced = new Checker(() -> {
+            TinyModels.Grid g = new TinyModels.Grid(n);
+            g.independent = "c0";
+            return g;
+        }, opts(1)).run();
+        Checker.Result full = new Checker(() -> new TinyModels.Grid(n), opts(1)).run();
+        assertThat(reduced.verdict()).isEqualTo(full.verdict()).isEqualTo(Checker.Verdict.SAFE);
+        assertThat(reduced.distinct()).isEqualTo(n);
+        assertThat(reduced.terminals()).isEqualTo(1);
+        assertThat(full.distinct()).isEqualTo((long) n * n);
+        Checker.Result off = new Checker(() -> {
+            TinyModels.Grid g = new TinyModels.Grid(n);
+            g.independent = "c0";
+            return g;
+        }, new Checker.Options(1_000_000, 1, false, null)).run();
+        assertThat(off.distinct()).as("--no-reduction ignores the declaration").isEqualTo(full.distinct());
+    }
+
     @Test
     void twoWorkersFindTheSameResult() {
         Checker.Result one = new Checker(() -> new TinyModels.Grid(12), opts(1)).run();

@@ -19,20 +19,24 @@ class HazardTest {
 
     /** hazard -> design -> expected: "safe", or the property broken and the start of the reason. */
     static final Map<Hazard, Map<Design, String>> EXPECTED = Map.of(
-            Hazard.OVERWRITE_WITHOUT_CLEAR, Map.of(Design.D0, "STALE_ACCESS:the guest's TCE maps", Design.D1, "STALE_ACCESS:the guest's TCE maps",
-                    Design.D2, "STALE_ACCESS:the guest's TCE maps", Design.D3a, "STALE_ACCESS:the guest's TCE maps", Design.D3b, "STALE_ACCESS:the guest's TCE maps",
-                    Design.D4, "safe"),
-            Hazard.RO_CACHED_RW, Map.of(Design.D0, "STALE_ACCESS:the guest's TCE for this IOVA is clear", Design.D1, "STALE_ACCESS:the guest's TCE allows R- only",
-                    Design.D2, "STALE_ACCESS:the guest's TCE allows R- only", Design.D3a, "STALE_ACCESS:the guest's TCE for this IOVA is clear",
+            // The UNMAP-only notifier misses every overwrite; D4 invalidates on it but loses the late-answer race.
+            Hazard.OVERWRITE_WITHOUT_CLEAR, all("STALE_ACCESS:the guest's TCE maps"),
+            Hazard.RO_CACHED_RW, Map.of(Design.D0, "STALE_ACCESS:the guest's TCE maps", Design.D1, "STALE_ACCESS:the guest's TCE allows R- only",
+                    Design.D2, "STALE_ACCESS:the guest's TCE allows R- only", Design.D3a, "STALE_ACCESS:the guest's TCE maps",
                     Design.D3b, "STALE_ACCESS:the guest's TCE allows R- only", Design.D4, "STALE_ACCESS:the guest's TCE for this IOVA is clear"),
-            Hazard.WINDOW_REMOVAL, Map.of(Design.D0, "STALE_ACCESS:no DMA window", Design.D1, "STALE_ACCESS:no DMA window", Design.D2, "STALE_ACCESS:no DMA window",
-                    Design.D3a, "STALE_ACCESS:no DMA window", Design.D3b, "STALE_ACCESS:no DMA window", Design.D4, "STALE_ACCESS:no DMA window"),
-            Hazard.MISS_ON_CLEARED, Map.of(Design.D0, "STALE_ACCESS:the guest's TCE for this IOVA is clear", Design.D1, "PROGRESS:a virtqueue waits for an UPDATE",
-                    Design.D2, "PROGRESS:a virtqueue waits for an UPDATE", Design.D3a, "STALE_ACCESS:the guest's TCE for this IOVA is clear",
+            Hazard.WINDOW_REMOVAL, all("STALE_ACCESS:no DMA window"),
+            // The same call leaves the first TCE written where QEMU ran it (D2) and none where KVM did.
+            Hazard.PARTIAL_FAILURE, Map.of(Design.D0, "PROGRESS:a virtqueue waits for an UPDATE", Design.D1, "PROGRESS:a virtqueue waits for an UPDATE",
+                    Design.D2, "safe", Design.D3a, "PROGRESS:a virtqueue waits for an UPDATE", Design.D3b, "PROGRESS:a virtqueue waits for an UPDATE",
+                    Design.D4, "PROGRESS:a virtqueue waits for an UPDATE"),
+            Hazard.MISS_ON_CLEARED, Map.of(Design.D0, "STALE_ACCESS:the guest's TCE maps", Design.D1, "PROGRESS:a virtqueue waits for an UPDATE",
+                    Design.D2, "PROGRESS:a virtqueue waits for an UPDATE", Design.D3a, "STALE_ACCESS:the guest's TCE maps",
                     Design.D3b, "STALE_ACCESS:the guest's TCE allows R- only", Design.D4, "PROGRESS:a virtqueue waits for an UPDATE"),
-            Hazard.UPDATE_SIZE_0, Map.of(Design.D0, "PROGRESS:a virtqueue waits for an UPDATE", Design.D1, "PROGRESS:a virtqueue waits for an UPDATE",
-                    Design.D2, "PROGRESS:a virtqueue waits for an UPDATE", Design.D3a, "PROGRESS:a virtqueue waits for an UPDATE",
-                    Design.D3b, "PROGRESS:a virtqueue waits for an UPDATE", Design.D4, "PROGRESS:a virtqueue waits for an UPDATE"));
+            Hazard.UPDATE_SIZE_0, all("PROGRESS:a virtqueue waits for an UPDATE"));
+
+    private static Map<Design, String> all(String what) {
+        return Map.of(Design.D0, what, Design.D1, what, Design.D2, what, Design.D3a, what, Design.D3b, what, Design.D4, what);
+    }
 
     @ParameterizedTest
     @EnumSource(Hazard.class)

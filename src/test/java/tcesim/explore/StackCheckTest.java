@@ -2,6 +2,7 @@ package tcesim.explore;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -33,7 +34,7 @@ class StackCheckTest {
 
     /** design -> choices in the shortest counterexample, or 0 for safe */
     static final Map<Design, Integer> LINUX_VERDICTS = Map.of(
-            Design.D0, 14, Design.D1, 0, Design.D2, 0, Design.D3a, 16, Design.D3b, 0, Design.D4, 0, Design.V, 0);
+            Design.D0, 14, Design.D1, 0, Design.D2, 0, Design.D3a, 16, Design.D3b, 0, Design.D4, 18, Design.V, 0);
 
     @ParameterizedTest
     @EnumSource(Design.class)
@@ -65,20 +66,37 @@ class StackCheckTest {
         assertThat(r.violation().why()).startsWith("the guest's TCE maps this IOVA to gpa");
     }
 
+    /**
+     * D4 invalidates vhost from inside KVM, outside QEMU's BQL, so nothing orders it against QEMU answering a MISS: vhost
+     * retries a stalled RX queue when a packet arrives and queues a second MISS; QEMU translates that copy, KVM clears and
+     * re-maps the IOVA (invalidating an IOTLB that holds nothing yet), and the late UPDATE installs the old translation.
+     */
     @Test
-    void d4KeepsVhostRightEvenForAGuestThatNeverClears() {
-        assertThat(check(small(Design.D4, new FirmwareFeatures(true, true, false, false)), true).verdict()).isEqualTo(Checker.Verdict.SAFE);
+    void d4LosesTheRaceWithALateAnswerToADuplicateMiss() {
+        StackConfig c = small(Design.D4, LINUX);
+        Checker.Result r = check(c, true);
+        assertThat(r.verdict()).isEqualTo(Checker.Verdict.UNSAFE);
+        Trace t = new Trace();
+        Stack st = new Stack(c, t);
+        Simulation.run(st, Chooser.scripted(r.choices()), 10_000);
+        List<String> h = t.historyOfIova(st.oracles().first().iova()).stream().map(e -> e.actor() + ":" + e.action()).toList();
+        assertThat(h.stream().filter(a -> a.equals("vhost:iotlb-miss")).count()).as("two MISSes for the IOVA").isGreaterThanOrEqualTo(2);
+        int lastInvalidate = h.lastIndexOf("kvm:invalidate");
+        int lastUpdate = h.lastIndexOf("qemu:update");
+        assertThat(lastUpdate).as("the UPDATE lands after KVM's last invalidation").isGreaterThan(lastInvalidate);
+        assertThat(h.get(h.size() - 1)).startsWith("vhost:");
     }
 
     @ParameterizedTest
     @EnumSource(value = Design.class, names = {"D0", "D2", "D3a", "D4"})
-    void theReductionKeepsTheVerdictsOfTheFullSearch(Design d) {
+    void theStackDeclaresNoIndependentActorSoTheReductionChangesNothing(Design d) {
+        // A packet's arrival wakes vhost's RX queue, so the network is not independent (see Stack): the reduced search is the full one.
+        assertThat(new Stack(small(d, LINUX), Trace.off()).independentActor()).isNull();
         Checker.Result reduced = check(small(d, LINUX), true);
         Checker.Result full = check(small(d, LINUX), false);
         assertThat(reduced.verdict()).isEqualTo(full.verdict());
-        if (full.violation() != null) assertThat(reduced.violation().property()).isEqualTo(full.violation().property());
-        assertThat(reduced.distinct()).isLessThanOrEqualTo(full.distinct());
-        if (full.verdict() == Checker.Verdict.SAFE) assertThat(reduced.distinct()).isLessThan(full.distinct());
+        assertThat(reduced.distinct()).isEqualTo(full.distinct());
+        if (full.choices() != null) assertThat(reduced.choices()).containsExactly(full.choices());
     }
 
     @Test

@@ -75,6 +75,8 @@ final class TinyModels {
     /** Two counters, each stepped atomically from 0 to n: the grid of (n + 1)^2 states. */
     static final class Grid implements Model {
         final int n;
+        /** The counter declared independent of the other (the reduction's ample set), or null. */
+        String independent;
         final int[] c = new int[2];
         /** Runs after every step (a test's hook to act part-way through a search). */
         Runnable onStep = () -> { };
@@ -107,6 +109,7 @@ final class TinyModels {
         }
 
         @Override public Violation violation() { return null; }
+        @Override public String independentActor() { return independent; }
         @Override public boolean done() { return c[0] == n && c[1] == n; }
         @Override public Violation stuck() { return null; }
         @Override public void save(StateWriter out) { out.put(c[0], c[1]); }

@@ -195,15 +195,15 @@ class HtmlReportTest {
         Violation v = reproPage().violation();
         Element t = byId(d, "repro-timeline");
         Element bad = byId(d, "repro-violation");
-        assertThat(stepAndAction(bad)).isEqualTo("step " + v.step() + " tx-copy");
+        assertThat(stepAndAction(bad)).isEqualTo("step " + v.step() + " rx-copy");
         List<String> chain = withClass(t, SVG, "g", "chain").stream().map(HtmlReportTest::stepAndAction).toList();
-        assertThat(chain).containsExactly("step 3 H_PUT_TCE", "step 22 iotlb-miss", "step 50 miss-read", "step 50 translate", "step 55 update",
-                "step 69 H_STUFF_TCE", "step 28286 H_PUT_TCE");
-        assertThat(withClass(t, SVG, "g", "gap").stream().map(HtmlReportTest::words)).contains("… 28,216 steps …", "… 18 steps …");
-        assertThat(texts(withClass(t, SVG, "text", "axis"))).contains("33,608", "28,286", "3");
-        assertThat(texts(withClass(t, SVG, "text", "banner"))).containsExactly("VIOLATED: no stale access — the guest's TCE maps this IOVA to gpa 0x281000");
-        assertThat(withClass(t, SVG, "g", "caption").get(0).getTextContent().replaceAll("\\s+", " ")).contains("vhost read vq1 iova 0x30000", "UPDATE at step 55",
-                "cleared at step 69 (H_STUFF_TCE, virtual mode)", "mapped again at step 28,286");
+        assertThat(chain).containsExactly("step 4 H_PUT_TCE", "step 48 iotlb-miss", "step 58 miss-read", "step 58 translate", "step 60 update",
+                "step 69 H_STUFF_TCE", "step 30856 H_PUT_TCE");
+        assertThat(withClass(t, SVG, "g", "gap").stream().map(HtmlReportTest::words)).contains("… 30,786 steps …", "… 43 steps …");
+        assertThat(texts(withClass(t, SVG, "text", "axis"))).contains("37,029", "30,856", "4");
+        assertThat(texts(withClass(t, SVG, "text", "banner"))).containsExactly("VIOLATED: no stale access — the guest's TCE maps this IOVA to gpa 0x2c8000");
+        assertThat(withClass(t, SVG, "g", "caption").get(0).getTextContent().replaceAll("\\s+", " ")).contains("vhost write vq0 iova 0x40000", "UPDATE at step 60",
+                "cleared at step 69 (H_STUFF_TCE, virtual mode)", "mapped again at step 30,856");
     }
 
     @Test

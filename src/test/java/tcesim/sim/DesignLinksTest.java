@@ -38,7 +38,7 @@ class DesignLinksTest {
     @Test
     void d3aQueuesEveryClearedRangeAndQemuForwardsThem() {
         Stack st = run(Design.D3a, 1, Trace.hashOnly());
-        IotlbEventfd e = (IotlbEventfd) st.kvm().table(Stack.LIOBN).attached().get(0);
+        IotlbEventfd e = st.eventfd();
         assertThat(e.synchronous()).isFalse();
         assertThat(e.queued()).isEqualTo(4000);
         // Asynchronous: the run may end with ranges still queued; every range QEMU read was forwarded.

@@ -58,12 +58,16 @@ class HostileGuestTest {
     }
 
     @Test
-    void theStaleCopyOnSeed17ComesAfterTheRevokeAndItsInvalidate() {
-        Trace t = new Trace();
-        Stack st = new Stack(revoking(true), t);
-        Simulation.Result r = Simulation.run(st, Chooser.seeded(17), 2_000_000);
-        Violation v = r.violation();
-        assertThat(v).isNotNull();
+    void theStaleCopyComesAfterTheRevokeAndItsInvalidate() {
+        Trace t = null;
+        Violation v = null;
+        for (long seed = 1; seed <= 200 && (v == null || v.property() != Violation.Property.STALE_ACCESS); seed++) {
+            t = new Trace();
+            Stack st = new Stack(revoking(true), t);
+            st.oracles().stopAt(Violation.Property.STALE_ACCESS);
+            v = Simulation.run(st, Chooser.seeded(seed), 2_000_000).violation();
+        }
+        assertThat(v).as("a seed in 1..200 where the copy without the mutex is stale").isNotNull();
         assertThat(v.property()).isEqualTo(Violation.Property.STALE_ACCESS);
         List<String> actions = t.historyOfIova(v.iova()).stream().map(Event::action).toList();
         int translate = actions.lastIndexOf("translate");
