@@ -36,8 +36,13 @@ public final class PseriesIommu implements tcesim.state.Snapshot {
     private final int tceShift;
     private final long[] cpuListPage;
     private long directOffset = -1;
-    /** Guest page frame -> bus address of its page in a live mapping, with the mapping's direction in the low bits. */
-    private final LongLongHashMap liveDma = new LongLongHashMap();
+    /**
+     * Guest page frame -> bus address of its page in a live mapping, with the mapping's direction in the low bits: two
+     * parallel arrays sorted by frame, so that lookups are a binary search and the saved state is already in order.
+     */
+    private long[] livePfn = new long[16];
+    private long[] liveDma = new long[16];
+    private int live;
     /** Bus page -> guest page frame, to find a mapping from the address dma_unmap_page is given. */
     private final LongLongHashMap liveByDma = new LongLongHashMap();
     private static final DmaDirection[] DIRS = DmaDirection.values();
@@ -150,7 +155,7 @@ public final class PseriesIommu implements tcesim.state.Snapshot {
         long dmaPage = dma >>> GuestMemory.PAGE_SHIFT;
         long n = ((gpa + Math.max(len, 1) - 1) >>> GuestMemory.PAGE_SHIFT) - pfn + 1;
         for (long i = 0; i < n; i++) {
-            liveDma.put(pfn + i, ((dmaPage + i) << GuestMemory.PAGE_SHIFT) | dir.ordinal());
+            putLive(pfn + i, ((dmaPage + i) << GuestMemory.PAGE_SHIFT) | dir.ordinal());
             liveByDma.put(dmaPage + i, pfn + i);
         }
     }
@@ -161,43 +166,67 @@ public final class PseriesIommu implements tcesim.state.Snapshot {
         for (long i = 0; i < n; i++) {
             int at = liveByDma.indexOf(dmaPage + i);
             if (!liveByDma.indexExists(at)) continue;
-            liveDma.remove(liveByDma.indexGet(at));
+            removeLive(liveByDma.indexGet(at));
             liveByDma.indexRemove(at);
         }
     }
 
+    private void putLive(long pfn, long dmaAndDir) {
+        int at = java.util.Arrays.binarySearch(livePfn, 0, live, pfn);
+        if (at >= 0) {
+            liveDma[at] = dmaAndDir;
+            return;
+        }
+        at = -at - 1;
+        if (live == livePfn.length) {
+            livePfn = java.util.Arrays.copyOf(livePfn, live * 2);
+            liveDma = java.util.Arrays.copyOf(liveDma, live * 2);
+        }
+        System.arraycopy(livePfn, at, livePfn, at + 1, live - at);
+        System.arraycopy(liveDma, at, liveDma, at + 1, live - at);
+        livePfn[at] = pfn;
+        liveDma[at] = dmaAndDir;
+        live++;
+    }
+
+    private void removeLive(long pfn) {
+        int at = java.util.Arrays.binarySearch(livePfn, 0, live, pfn);
+        if (at < 0) return;
+        System.arraycopy(livePfn, at + 1, livePfn, at, live - at - 1);
+        System.arraycopy(liveDma, at + 1, liveDma, at, live - at - 1);
+        live--;
+    }
+
     /** The bus address at which the guest has page {@code pfn} mapped for DMA right now, or -1. */
     public long mappedAt(long pfn) {
-        int at = liveDma.indexOf(pfn);
-        return liveDma.indexExists(at) ? liveDma.indexGet(at) & ~(long) (GuestMemory.PAGE_SIZE - 1) : -1;
+        int at = java.util.Arrays.binarySearch(livePfn, 0, live, pfn);
+        return at >= 0 ? liveDma[at] & ~(long) (GuestMemory.PAGE_SIZE - 1) : -1;
     }
 
     /** The direction of the live mapping of page {@code pfn}, or null. */
     public DmaDirection mappedDirection(long pfn) {
-        int at = liveDma.indexOf(pfn);
-        return liveDma.indexExists(at) ? DIRS[(int) (liveDma.indexGet(at) & 3)] : null;
+        int at = java.util.Arrays.binarySearch(livePfn, 0, live, pfn);
+        return at >= 0 ? DIRS[(int) (liveDma[at] & 3)] : null;
     }
 
     /** The direct window, the live mappings by guest page, and the window's allocator. */
     @Override
     public void save(tcesim.state.StateWriter out) {
         out.put(directOffset);
-        long[] pfns = liveDma.keys().toArray();
-        java.util.Arrays.sort(pfns);
-        out.put(pfns.length);
-        for (long pfn : pfns) out.put(pfn, liveDma.get(pfn));
+        out.put(live);
+        for (int i = 0; i < live; i++) out.put(livePfn[i], liveDma[i]);
         tbl.save(out);
     }
 
     @Override
     public void restore(tcesim.state.StateReader in) {
         directOffset = in.next();
-        liveDma.clear();
+        live = 0;
         liveByDma.clear();
         for (int n = in.nextInt(); n > 0; n--) {
             long pfn = in.next();
             long w = in.next();
-            liveDma.put(pfn, w);
+            putLive(pfn, w);
             liveByDma.put(w >>> GuestMemory.PAGE_SHIFT, pfn);
         }
         tbl.restore(in);

@@ -559,7 +559,7 @@ public final class Stack implements Model {
         } else if (actor instanceof QemuMainLoop) {
             dep = kind == 0 ? clocks.misses.peek() : kind == 2 ? clocks.signals.peek() : 0;
         } else if (actor instanceof Network) {
-            dep = Math.max(clocks.wireFree, clocks.tapSlots.peek());
+            dep = Math.max(clocks.wireFree, clocks.nextTapSlot());
             if (cfg.requestResponse()) dep = Math.max(dep, clocks.txOnWire);
         } else if (actor instanceof PassthroughDma) {
             dep = clocks.ptPosted.peek();
@@ -585,11 +585,14 @@ public final class Stack implements Model {
         final Times rxUsed = new Times(), txUsed = new Times(), ptUsed = new Times();
         final Times rxUsedArrival = new Times(), ptArrival = new Times();
         final Times tapArrival = new Times();
-        /** When each of the tap's backlog slots became free: the network cannot put a packet in earlier. */
+        /** When each of the tap's backlog slots became free, after the ones free from the start: the network cannot put a packet in earlier. */
         final Times tapSlots = new Times();
+        int slotsFreeAtStart;
         final Times requests = new Times();
         final Times misses = new Times();
         final Times signals = new Times();
+        private final Times[] all = {rxPosted, txPosted, ptPosted, txStarted, rxUsed, txUsed, ptUsed, rxUsedArrival, ptArrival, tapArrival, tapSlots,
+                requests, misses, signals};
         final double[] vqReady = new double[2];
         double bqlFree, acked, wireFree, txOnWire;
         final Mean rxLatency = new Mean(), txLatency = new Mean(), transaction = new Mean();
@@ -598,12 +601,20 @@ public final class Stack implements Model {
             clear();
         }
 
-        void clear() {
-            for (Times t : new Times[] {rxPosted, txPosted, ptPosted, txStarted, rxUsed, txUsed, ptUsed, rxUsedArrival, ptArrival, tapArrival, tapSlots,
-                    requests, misses, signals}) {
-                t.clear();
+        /** When the next packet can go into the tap as far as its backlog goes. */
+        double nextTapSlot() { return slotsFreeAtStart > 0 ? 0 : tapSlots.peek(); }
+
+        double takeTapSlot() {
+            if (slotsFreeAtStart > 0) {
+                slotsFreeAtStart--;
+                return 0;
             }
-            for (int i = 0; i < TAP_BACKLOG; i++) tapSlots.add(0);
+            return tapSlots.poll();
+        }
+
+        void clear() {
+            for (Times t : all) t.clear();
+            slotsFreeAtStart = TAP_BACKLOG;
             vqReady[0] = vqReady[1] = 0;
             bqlFree = acked = wireFree = txOnWire = 0;
         }
@@ -625,7 +636,7 @@ public final class Stack implements Model {
     // ---- actors ---------------------------------------------------------------------------------
 
     /** A guest vCPU running the virtio-net driver (RX on vCPU 0, TX on the last vCPU) and the rest of the kernel. */
-    final class VcpuActor implements Actor {
+    final class VcpuActor implements Actor, tcesim.state.Snapshot {
         static final int CONTINUE = 0, RX_REAP = 1, RX_REFILL = 2, TX_SEND = 3, TX_REAP = 4, KALLOC = 5, KFREE = 6, EXIT = 7, RX_REVOKE = 8,
                 PT_REFILL = 9, PT_REAP = 10, RETURN = 11, CLEAR_DDW = 12, REMOVE_DDW = 13, PT_REVOKE = 14;
         private static final String[] NAMES = {"hcall", "rx-reap", "rx-refill", "tx-send", "tx-reap", "kernel-alloc", "kernel-free", "exit-to-qemu",
@@ -814,7 +825,8 @@ public final class Stack implements Model {
         }
 
         /** The driver work in progress and a hypercall parked at the BQL or waiting for QEMU's acknowledgement. */
-        void save(tcesim.state.StateWriter out) {
+        @Override
+        public void save(tcesim.state.StateWriter out) {
             out.put(ddwCleared);
             out.put(pending != null);
             if (pending != null) {
@@ -831,7 +843,8 @@ public final class Stack implements Model {
             }
         }
 
-        void restore(tcesim.state.StateReader in) {
+        @Override
+        public void restore(tcesim.state.StateReader in) {
             ddwCleared = in.nextBool();
             pending = null;
             if (in.nextBool()) {
@@ -1032,7 +1045,7 @@ public final class Stack implements Model {
         public void step(int kind) {
             // The wire carries one frame at a time; a request waits for the response before it.
             ledger.after(clocks.wireFree);
-            ledger.after(clocks.tapSlots.poll());
+            ledger.after(clocks.takeTapSlot());
             if (cfg.requestResponse()) ledger.after(clocks.txOnWire);
             ledger.charge(CostLedger.Lane.WIRE, CostLedger.Kind.WIRE, cfg.packetBytes() + ETHERNET_OVERHEAD);
             clocks.wireFree = ledger.now();
@@ -1052,7 +1065,7 @@ public final class Stack implements Model {
      * then the rest (a NIC writes a frame in several PCIe transactions; each translation goes through the PHB's TCE
      * cache), so that the guest can take the buffer back between them.
      */
-    final class PassthroughDma implements Actor {
+    final class PassthroughDma implements Actor, tcesim.state.Snapshot {
         static final int HEADER_BURST = 64;
         private static final String[] NAMES = {"dma-header", "dma-payload"};
         private final byte[] buf = new byte[4096];
@@ -1101,7 +1114,8 @@ public final class Stack implements Model {
             }
         }
 
-        void save(tcesim.state.StateWriter out) {
+        @Override
+        public void save(tcesim.state.StateWriter out) {
             out.put(current != null);
             if (current != null) {
                 out.put(current.id(), current.iova());
@@ -1109,7 +1123,8 @@ public final class Stack implements Model {
             }
         }
 
-        void restore(tcesim.state.StateReader in) {
+        @Override
+        public void restore(tcesim.state.StateReader in) {
             current = null;
             if (in.nextBool()) {
                 int id = in.nextInt();

@@ -172,7 +172,17 @@ public final class VhostDevice implements tcesim.state.Snapshot {
     private long backendFeatures;
 
     private final ArrayDeque<QueuedMsg> readList;
-    private final ArrayList<QueuedMsg> pendingList;
+    /**
+     * pending_list: the MISSes userspace has read, waiting for a covering UPDATE, by IOVA (unsigned) for the UPDATE's
+     * lookup, each with its place in the list's order. MISSes nobody answers stay here for good, as in the kernel
+     * (until vhost_dev_cleanup), so the list can grow long: the index keeps an UPDATE's scan to the entries it covers.
+     */
+    private final java.util.TreeMap<Long, ArrayDeque<Pending>> pendingByIova = new java.util.TreeMap<>(Long::compareUnsigned);
+    /** The same entries in the list's order. */
+    private final java.util.LinkedHashSet<Pending> pendingOrder = new java.util.LinkedHashSet<>();
+    private long pendingSeq;
+
+    private record Pending(long seq, QueuedMsg msg) {}
 
     private final boolean[] stalled;
     private final boolean[] kickQueued;
@@ -197,7 +207,6 @@ public final class VhostDevice implements tcesim.state.Snapshot {
         this.nvqs = nvqs;
         this.config = config;
         this.readList = new ArrayDeque<>();
-        this.pendingList = new ArrayList<>();
         this.stalled = new boolean[nvqs];
         this.kickQueued = new boolean[nvqs];
     }
@@ -239,7 +248,7 @@ public final class VhostDevice implements tcesim.state.Snapshot {
     public void cleanup() {
         iotlb = null;
         readList.clear();
-        pendingList.clear();
+        clearPending();
         features = 0;
         backendFeatures = 0;
         Arrays.fill(stalled, false);
@@ -396,7 +405,7 @@ public final class VhostDevice implements tcesim.state.Snapshot {
 
     private QueuedMsg dequeueForRead() {
         QueuedMsg n = readList.pollFirst();
-        if (n != null && n.msg().type() == IotlbMsg.MISS) pendingList.add(n);
+        if (n != null && n.msg().type() == IotlbMsg.MISS) addPending(n);
         return n;
     }
 
@@ -465,23 +474,30 @@ public final class VhostDevice implements tcesim.state.Snapshot {
         return Long.compareUnsigned(uaddr, -1L - size) > 0;
     }
 
+    private void addPending(QueuedMsg n) {
+        Pending p = new Pending(pendingSeq++, n);
+        pendingByIova.computeIfAbsent(n.msg().iova(), k -> new ArrayDeque<>()).addLast(p);
+        pendingOrder.add(p);
+    }
+
+    private void clearPending() {
+        pendingByIova.clear();
+        pendingOrder.clear();
+    }
+
     /** vhost_iotlb_notify_vq(): re-kick the owners of read MISSes that the UPDATE covers. */
     private void notifyVqs(IotlbMsg upd) {
         long first = upd.iova();
         long last = upd.last(); // msg->iova + msg->size - 1, wrapping like the kernel
-        int w = 0;
-        for (int i = 0; i < pendingList.size(); i++) {
-            QueuedMsg n = pendingList.get(i);
-            long miss = n.msg().iova();
-            if (n.msg().type() == IotlbMsg.MISS
-                    && Long.compareUnsigned(first, miss) <= 0
-                    && Long.compareUnsigned(last, miss) >= 0) {
-                queueKick(n.vq());
-            } else {
-                pendingList.set(w++, n);
+        if (Long.compareUnsigned(last, first) < 0) return; // first + size - 1 wrapped: no MISS satisfies both bounds
+        var covered = pendingByIova.subMap(first, true, last, true);
+        for (ArrayDeque<Pending> atIova : covered.values()) {
+            for (Pending n : atIova) {
+                queueKick(n.msg().vq());
+                pendingOrder.remove(n);
             }
         }
-        while (pendingList.size() > w) pendingList.remove(pendingList.size() - 1);
+        covered.clear();
     }
 
     /** A kick from outside the IOTLB (the tap's or the guest's eventfd): a vq stalled on a miss is handled again and will translate anew. */
@@ -543,7 +559,7 @@ public final class VhostDevice implements tcesim.state.Snapshot {
 
     /** MISS messages read by userspace, awaiting an UPDATE (pending_list), oldest first. */
     public List<QueuedMsg> pendingList() {
-        return List.copyOf(pendingList);
+        return pendingOrder.stream().map(Pending::msg).toList();
     }
 
     /** poll(): EPOLLIN iff read_list is non-empty (vhost_chr_poll). */
@@ -611,8 +627,8 @@ public final class VhostDevice implements tcesim.state.Snapshot {
         if (iotlb != null) iotlb.save(out);
         out.put(readList.size());
         for (QueuedMsg n : readList) saveMsg(out, n);
-        out.put(pendingList.size());
-        for (QueuedMsg n : pendingList) saveMsg(out, n);
+        out.put(pendingOrder.size());
+        for (Pending n : pendingOrder) saveMsg(out, n.msg());
         for (int i = 0; i < nvqs; i++) out.put((stalled[i] ? 1 : 0) | (kickQueued[i] ? 2 : 0));
     }
 
@@ -628,8 +644,8 @@ public final class VhostDevice implements tcesim.state.Snapshot {
         }
         readList.clear();
         for (int n = in.nextInt(); n > 0; n--) readList.addLast(restoreMsg(in));
-        pendingList.clear();
-        for (int n = in.nextInt(); n > 0; n--) pendingList.add(restoreMsg(in));
+        clearPending();
+        for (int n = in.nextInt(); n > 0; n--) addPending(restoreMsg(in));
         for (int i = 0; i < nvqs; i++) {
             int f = in.nextInt();
             stalled[i] = (f & 1) != 0;
@@ -660,7 +676,7 @@ public final class VhostDevice implements tcesim.state.Snapshot {
         c.features = features;
         c.backendFeatures = backendFeatures;
         c.readList.addAll(readList);
-        c.pendingList.addAll(pendingList);
+        for (Pending n : pendingOrder) c.addPending(n.msg());
         System.arraycopy(stalled, 0, c.stalled, 0, nvqs);
         System.arraycopy(kickQueued, 0, c.kickQueued, 0, nvqs);
         c.translations = translations;

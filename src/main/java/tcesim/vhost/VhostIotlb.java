@@ -295,18 +295,31 @@ public final class VhostIotlb implements tcesim.state.Snapshot {
         }
     }
 
-    /** Rebuilds the saved entries in their order (no eviction: there are at most {@code limit}); counters are kept. */
+    /**
+     * Rebuilds the saved entries in their order (no eviction: there are at most {@code limit}); counters are kept. An IOTLB
+     * that already holds exactly those entries in that order is left as it is (restoring a state into the model that just
+     * left it is the checker's common case).
+     */
     @Override
     public void restore(tcesim.state.StateReader in) {
+        int count = in.nextInt();
+        long[] w = scratch.length >= 4 * count ? scratch : (scratch = new long[4 * count]);
+        for (int i = 0; i < 4 * count; i++) w[i] = in.next();
+        if (count == size) {
+            int n = head;
+            int i = 0;
+            while (n != NIL && (startB[n] ^ BIAS) == w[i] && (lastB[n] ^ BIAS) == w[i + 1] && uaddr[n] == w[i + 2] && perm[n] == (int) w[i + 3]) {
+                n = insNext[n];
+                i += 4;
+            }
+            if (n == NIL) return;
+        }
         clear();
         nextSeq = 0;
-        for (int n = in.nextInt(); n > 0; n--) {
-            long start = in.next();
-            long last = in.next();
-            long addr = in.next();
-            insert(start, last, addr, in.nextInt());
-        }
+        for (int i = 0; i < 4 * count; i += 4) insert(w[i], w[i + 1], w[i + 2], (int) w[i + 3]);
     }
+
+    private long[] scratch = new long[0];
 
     /** Whether both hold the same entries in the same insertion order. */
     public boolean sameContents(VhostIotlb o) {
