@@ -99,7 +99,12 @@ public final class ReproCommand implements Callable<Integer> {
         Stack st = new Stack(cfg, new Trace());
         st.oracles().stopAt(until);
         out.printf("%s; replay: %s%n%n", choices != null ? choices.length + " scripted choices" : "seed " + s, replay(s));
-        Simulation.Result r = Simulation.run(st, choices != null ? replaying(st) : Chooser.seeded(s), maxSteps);
+        Simulation.Result r;
+        try {
+            r = Simulation.run(st, choices != null ? Chooser.scripted(choices) : Chooser.seeded(s), maxSteps);
+        } catch (Chooser.ChoiceOutOfRange e) {
+            throw new IllegalArgumentException("--choices: " + e.getMessage() + " at step " + (st.stats().steps + 1) + ": the choices do not fit this configuration");
+        }
         if (choices != null) TextReport.numberedTrace(out, st.trace().recent());
         if (until != null && r.violation() != null && r.violation().property() != until) {
             out.printf("(%s was never broken; the first violation on the way is shown)%n", until.label());
@@ -115,27 +120,6 @@ public final class ReproCommand implements Callable<Integer> {
         TextReport.stats(out, st, r);
         if (html != null) writeHtml(out, st, r.violation(), s);
         return r.violation() != null;
-    }
-
-    /**
-     * {@code Chooser.scripted(choices)}, but a choice past the steps enabled at its point is reported as bad input
-     * (the choices were printed for another configuration, or mistyped), naming the choice and the step.
-     */
-    private Chooser replaying(Stack st) {
-        return new Chooser() {
-            private int pos;
-
-            @Override
-            public int choose(int n) {
-                if (pos >= choices.length) return 0;
-                int c = choices[pos++];
-                if (c >= n) {
-                    throw new IllegalArgumentException(String.format("--choices: choice %d of %d is %d, but step %d has only %d enabled steps (0..%d):"
-                            + " the choices do not fit this configuration", pos, choices.length, c, st.stats().steps + 1, n, n - 1));
-                }
-                return c;
-            }
-        };
     }
 
     /** Writes DIR/repro.html: the run's timeline, with the events {@link tcesim.report.HtmlReport#reproEvents} picks. */

@@ -70,19 +70,14 @@ public final class PassthroughNicDriver implements DriverWork.Owner, tcesim.stat
     public long revoked() { return revoked; }
 
     /** Whether a posted buffer the device has not returned yet exists (one the guest could take back). */
-    public boolean canRevoke() { return revokeCandidate() != null; }
-
-    private DmaBuffer revokeCandidate() {
-        for (DmaBuffer b : posted.inOrder()) if (!ring.returned(b.id())) return b;
-        return null;
-    }
+    public boolean canRevoke() { return posted.oldestNotReturned(ring) != null; }
 
     /**
      * A misbehaving guest takes back its oldest posted buffer the device has not returned: unmaps it and, once the
      * unmap returns, frees the page, without telling the device, whose descriptor stays in its ring.
      */
     public DriverWork revoke(int cpu) {
-        DmaBuffer b = revokeCandidate();
+        DmaBuffer b = posted.oldestNotReturned(ring);
         posted.remove(b.id());
         revoked++;
         return new DriverWork(DriverWork.Kind.PT_REVOKE, iommu.unmap(cpu, b.dma(), b.len()), b, 0, this);

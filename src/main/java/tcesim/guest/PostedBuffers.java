@@ -22,8 +22,11 @@ final class PostedBuffers implements tcesim.state.Snapshot {
 
     int size() { return buffers.size(); }
 
-    /** The posted buffers, oldest first (a view). */
-    List<DmaBuffer> inOrder() { return java.util.Collections.unmodifiableList(buffers); }
+    /** The oldest posted buffer the device has not returned yet (the one a guest taking buffers back takes), or null. */
+    DmaBuffer oldestNotReturned(tcesim.virtio.Vring ring) {
+        for (DmaBuffer b : buffers) if (!ring.returned(b.id())) return b;
+        return null;
+    }
 
     @Override
     public void save(tcesim.state.StateWriter out) {

@@ -111,13 +111,7 @@ public final class VirtioNetDriver implements DriverWork.Owner, tcesim.state.Sna
         return new DriverWork(DriverWork.Kind.RX_REAP, iommu.unmap(cpu, b.dma(), b.len()), b, u.len(), this);
     }
 
-    public boolean canRevokeRx() { return revokeCandidate() != null; }
-
-    /** The oldest posted RX buffer the device has not returned yet. */
-    private DmaBuffer revokeCandidate() {
-        for (DmaBuffer b : rxPosted.inOrder()) if (!rx.returned(b.id())) return b;
-        return null;
-    }
+    public boolean canRevokeRx() { return rxPosted.oldestNotReturned(rx) != null; }
 
     /**
      * A misbehaving (or hostile) guest takes back its oldest RX buffer the device has not returned, while it may
@@ -125,7 +119,7 @@ public final class VirtioNetDriver implements DriverWork.Owner, tcesim.state.Sna
      * The descriptor stays in the ring. The guest is untrusted, so the properties must hold anyway.
      */
     public DriverWork revokeRx(int cpu) {
-        DmaBuffer b = revokeCandidate();
+        DmaBuffer b = rxPosted.oldestNotReturned(rx);
         rxPosted.remove(b.id());
         rxRevoked++;
         return new DriverWork(DriverWork.Kind.RX_REVOKE, iommu.unmap(cpu, b.dma(), b.len()), b, 0, this);

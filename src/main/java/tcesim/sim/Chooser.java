@@ -51,7 +51,14 @@ public interface Chooser {
         return r::nextInt;
     }
 
-    /** Replays {@code choices}, then picks the first enabled step once they run out. */
+    /** A replayed choice that names a step the run does not have there. */
+    final class ChoiceOutOfRange extends IllegalArgumentException {
+        private static final long serialVersionUID = 1L;
+
+        ChoiceOutOfRange(String message) { super(message); }
+    }
+
+    /** Replays {@code choices}, then picks the first enabled step once they run out; a choice out of range is {@link ChoiceOutOfRange}. */
     static Chooser scripted(int[] choices) {
         return new Chooser() {
             private int pos;
@@ -60,7 +67,9 @@ public interface Chooser {
             public int choose(int n) {
                 if (pos >= choices.length) return 0;
                 int c = choices[pos++];
-                if (c < 0 || c >= n) throw new IllegalArgumentException("choice " + c + " at step " + (pos - 1) + " but only " + n + " steps enabled");
+                if (c < 0 || c >= n) {
+                    throw new ChoiceOutOfRange(String.format("choice %d of %d is %d, but only %d steps are enabled there (0..%d)", pos, choices.length, c, n, n - 1));
+                }
                 return c;
             }
         };
