@@ -103,7 +103,8 @@ public final class ReproCommand implements Callable<Integer> {
         try {
             r = Simulation.run(st, choices != null ? Chooser.scripted(choices) : Chooser.seeded(s), maxSteps);
         } catch (Chooser.ChoiceOutOfRange e) {
-            throw new IllegalArgumentException("--choices: " + e.getMessage() + " at step " + (st.stats().steps + 1) + ": the choices do not fit this configuration");
+            throw new IllegalArgumentException(String.format("--choices: choice %d of %d is %d, but step %d has only %d enabled steps (0..%d): the choices do not fit this configuration",
+                    e.position, e.of, e.choice, st.stats().steps + 1, e.enabled, e.enabled - 1));
         }
         if (choices != null) TextReport.numberedTrace(out, st.trace().recent());
         if (until != null && r.violation() != null && r.violation().property() != until) {

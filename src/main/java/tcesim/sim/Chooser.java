@@ -54,8 +54,18 @@ public interface Chooser {
     /** A replayed choice that names a step the run does not have there. */
     final class ChoiceOutOfRange extends IllegalArgumentException {
         private static final long serialVersionUID = 1L;
+        /** 1-based position of the bad choice in the script, and the script's length. */
+        public final int position, of;
+        /** The bad choice, and how many steps were enabled when it was read. */
+        public final int choice, enabled;
 
-        ChoiceOutOfRange(String message) { super(message); }
+        ChoiceOutOfRange(int position, int of, int choice, int enabled) {
+            super(String.format("choice %d of %d is %d, but only %d steps are enabled there (0..%d)", position, of, choice, enabled, enabled - 1));
+            this.position = position;
+            this.of = of;
+            this.choice = choice;
+            this.enabled = enabled;
+        }
     }
 
     /** Replays {@code choices}, then picks the first enabled step once they run out; a choice out of range is {@link ChoiceOutOfRange}. */
@@ -68,7 +78,7 @@ public interface Chooser {
                 if (pos >= choices.length) return 0;
                 int c = choices[pos++];
                 if (c < 0 || c >= n) {
-                    throw new ChoiceOutOfRange(String.format("choice %d of %d is %d, but only %d steps are enabled there (0..%d)", pos, choices.length, c, n, n - 1));
+                    throw new ChoiceOutOfRange(pos, choices.length, c, n);
                 }
                 return c;
             }
