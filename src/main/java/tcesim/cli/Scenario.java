@@ -49,6 +49,7 @@ import tcesim.sim.StackConfig;
  *   packet_bytes: 1500
  *   ring_size: 256
  *   passthrough_packets: 0
+ *   disk_requests: 0
  * </pre>
  */
 public final class Scenario {
@@ -97,13 +98,22 @@ public final class Scenario {
         key("workload.ring_size", Type.INT, 2, 4096);
         key("workload.passthrough_packets", Type.INT, 0, 1L << 40);
         key("workload.request_response", Type.BOOL, 0, 0);
+        key("workload.disk_requests", Type.INT, 0, 1L << 40);
     }
 
     /** Where StackConfig's own range checks land in a scenario file. */
-    private static final Map<String, String> FIELD_OF = Map.of("vcpus", "guest.vcpus", "ramBytes", "guest.ram_mib", "windowBytes", "window_kib",
-            "maxIotlbEntries", "vhost.max_iotlb_entries", "rxPackets", "workload.rx_packets", "txPackets", "workload.tx_packets",
-            "packetBytes", "workload.packet_bytes", "ringSize", "workload.ring_size", "rxRevokes", "guest.rx_revokes",
-            "passthroughPackets", "workload.passthrough_packets");
+    private static final Map<String, String> FIELD_OF = Map.ofEntries(
+            Map.entry("vcpus", "guest.vcpus"),
+            Map.entry("ramBytes", "guest.ram_mib"),
+            Map.entry("windowBytes", "window_kib"),
+            Map.entry("maxIotlbEntries", "vhost.max_iotlb_entries"),
+            Map.entry("rxPackets", "workload.rx_packets"),
+            Map.entry("txPackets", "workload.tx_packets"),
+            Map.entry("packetBytes", "workload.packet_bytes"),
+            Map.entry("ringSize", "workload.ring_size"),
+            Map.entry("rxRevokes", "guest.rx_revokes"),
+            Map.entry("passthroughPackets", "workload.passthrough_packets"),
+            Map.entry("diskRequests", "workload.disk_requests"));
 
     private Scenario() {}
 
@@ -185,6 +195,7 @@ public final class Scenario {
                 case "workload.ring_size" -> b.ringSize(v.asInt());
                 case "workload.passthrough_packets" -> b.passthroughPackets(v.asLong());
                 case "workload.request_response" -> b.requestResponse(v.asBoolean());
+                case "workload.disk_requests" -> b.diskRequests(v.asLong());
                 case "guest.ddw_removal" -> b.ddwRemoval(enumValue(name, lines, k, v.asText(), StackOptions.DdwRemovalOption.class).value);
                 default -> throw new IllegalStateException(k);
             }

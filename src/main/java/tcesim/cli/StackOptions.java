@@ -87,6 +87,11 @@ public final class StackOptions {
     @Option(names = "--passthrough", paramLabel = "N", description = "Add a NIC passed through with VFIO on the same window, delivering N packets (default: ${DEFAULT-VALUE}: none).")
     long passthrough;
 
+    @Option(names = "--disk-io", paramLabel = "N", description = "Add a virtio-blk disk on the same PHB, which QEMU serves itself (not through vhost), with N"
+            + " one-block requests spread over the network traffic: its buffers take IOVAs from the same pools without adding vhost IOTLB entries"
+            + " (default: ${DEFAULT-VALUE}: no disk).")
+    long diskIo;
+
     @Option(names = "--no-kernel-churn", negatable = true, description = "The rest of the guest kernel does not allocate pages between packets (--kernel-churn: it does).")
     boolean noChurn;
 
@@ -163,7 +168,7 @@ public final class StackOptions {
                     .vcpus(vcpus).maxIotlbEntries(maxIotlbEntries).rxPackets(packets).txPackets(txPackets == null ? packets : txPackets)
                     .ringSize(ringSize).packetBytes(packetBytes).ramBytes(shifted("--ram-mib", ramMib, 20, "16 MiB to 64 GiB")).windowBytes(shifted("--window-kib", windowKib, 10, "64 KiB to 1 TiB"))
                     .kernelChurn(!noChurn).rxRevokes(rxRevokes).passthroughPackets(passthrough).ddwRemoval(ddwRemoval.value)
-                    .requestResponse(requestResponse).faults(faults(StackConfig.Faults.NONE)).build());
+                    .requestResponse(requestResponse).diskRequests(diskIo).faults(faults(StackConfig.Faults.NONE)).build());
         }
         StackConfig.Builder b = loadScenario().config().toBuilder();
         StackConfig sc = b.build();
@@ -182,6 +187,7 @@ public final class StackOptions {
         if (matched("--passthrough")) b.passthroughPackets(passthrough);
         if (matched("--ddw-removal")) b.ddwRemoval(ddwRemoval.value);
         if (matched("--request-response")) b.requestResponse(requestResponse);
+        if (matched("--disk-io")) b.diskRequests(diskIo);
         b.faults(faults(sc.faults()));
         FirmwareFeatures f = sc.fw();
         b.fw(new FirmwareFeatures(matched("--no-indirect") ? !noIndirect : f.putTceIndirect(), matched("--no-stuff-tce") ? !noStuff : f.stuffTce(),
@@ -266,6 +272,7 @@ public final class StackOptions {
         if (c.passthroughPackets() != 0) sb.append(" --passthrough ").append(c.passthroughPackets());
         if (c.ddwRemoval() != StackConfig.DdwRemoval.NONE) sb.append(" --ddw-removal ").append(DdwRemovalOption.of(c.ddwRemoval()));
         if (c.requestResponse()) sb.append(" --request-response");
+        if (c.diskRequests() != 0) sb.append(" --disk-io ").append(c.diskRequests());
         if (c.faults().zeroSizeUpdate()) sb.append(" --zero-size-update");
         if (c.faults().mapPastWindowEnd()) sb.append(" --map-past-window-end");
         return sb.toString();

@@ -20,7 +20,9 @@ public record DriverWork(Kind kind, DmaOp op, DmaBuffer buffer, int usedLen, Own
         PT_REFILL("posted passthrough RX buffer"),
         PT_REAP("received a passthrough packet in, then freed,"),
         PT_REVOKE("took back (unmapped, then freed) the still posted passthrough RX buffer"),
-        DDW_CLEAR("cleared the 64-bit window before removing it:");
+        DDW_CLEAR("cleared the 64-bit window before removing it:"),
+        BLK_MAP("mapped disk request buffer"),
+        BLK_UNMAP("unmapped disk request buffer");
 
         private final String done;
 
@@ -33,6 +35,12 @@ public record DriverWork(Kind kind, DmaOp op, DmaBuffer buffer, int usedLen, Own
     /** The driver an operation belongs to. */
     public interface Owner {
         void finish(DriverWork w);
+
+        /**
+         * The work that must follow the operation just finished on the same vCPU before it does anything else (the rest
+         * of a DMA API sequence made with interrupts off), or null. Called after {@link #finish}.
+         */
+        default DriverWork next(int cpu) { return null; }
     }
 
     /** The work as data; its owner is the caller's to record. */

@@ -42,6 +42,7 @@ public final class TextReport {
 
     public static void symptoms(PrintWriter out, Stack stack) {
         List<VirtioNetDriver.Symptom> all = new ArrayList<>(stack.driver().symptoms());
+        if (stack.blkDriver() != null) all.addAll(stack.blkDriver().symptoms());
         all.addAll(stack.wireSymptoms());
         if (all.isEmpty()) return;
         out.printf("%nWhat the guest and the wire see (%d):%n", all.size());
@@ -61,6 +62,10 @@ public final class TextReport {
         var tlb = stack.vhost().iotlb();
         out.printf("  vhost IOTLB: %d entries, %d hits, %d misses, %d evictions; QEMU sent %d UPDATE, %d INVALIDATE; %d misses unanswered%n",
                 tlb.size(), tlb.hits(), tlb.misses(), tlb.evictions(), s.updates, s.invalidates, s.missesUnanswered);
+        if (stack.blk() != null) {
+            out.printf("  virtio-blk: %d of %d requests completed, served by QEMU through the window's IOMMU region (no vhost IOTLB entry)%s%n",
+                    stack.blkDriver().completed(), stack.blkDriver().requests(), stack.blk().broken() == null ? "" : "; broken: " + stack.blk().broken());
+        }
         out.printf("  trace hash %016x%n", r.traceHash());
     }
 

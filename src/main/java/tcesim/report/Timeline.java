@@ -51,7 +51,7 @@ public final class Timeline {
             return 0;
         }
         if (a.equals("kvm")) return 1;
-        if (a.equals("qemu")) return 2;
+        if (a.equals("qemu") || a.equals("qemu-blk")) return 2;
         if (a.equals("vhost")) return VHOST_LANE;
         if (a.equals("vfio-dev") || a.equals("net")) return 4;
         return MEMORY_LANE;

@@ -19,8 +19,8 @@ import tcesim.vhost.VhostNet;
  *     that IOVA.
  * <li>Isolation: no access outside the guest's memory.
  * </ol>
- * Both vhost's copies and a passthrough device's DMA are checked. Progress (4) is judged by
- * {@link Stack} when the run can go no further.
+ * vhost's copies, a passthrough device's DMA and the accesses QEMU's own devices make through the window's IOMMU
+ * region are checked. Progress (4) is judged by {@link Stack} when the run can go no further.
  */
 public final class Oracles implements VhostNet.AccessListener {
     private final Stack stack;
@@ -82,6 +82,12 @@ public final class Oracles implements VhostNet.AccessListener {
                     r.length(k), r.hpa(k), r.fromCache(k) ? "PHB TCE cache" : "hardware table");
             check(actor, acc, r.iova(i), r.length(i), stack.memory().contains(gpa, r.length(i)) ? gpa : -1, r.isWrite());
         }
+    }
+
+    /** An access of a device QEMU emulates itself (virtio-blk): {@code gpa} is where QEMU's translation through the window took it. */
+    public void qemuDma(String actor, String what, long iova, long len, long gpa, boolean write) {
+        Supplier<String> acc = () -> String.format("%s iova 0x%x len %d (%s)", write ? "write" : "read", iova, len, what);
+        check(actor, acc, iova, len, stack.memory().contains(gpa, len) ? gpa : -1, write);
     }
 
     /** @param gpa where the access landed in guest memory, or -1 when it landed outside */

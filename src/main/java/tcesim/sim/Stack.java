@@ -12,6 +12,7 @@ import tcesim.guest.PageAllocator;
 import tcesim.guest.PassthroughNicDriver;
 import tcesim.guest.Payload;
 import tcesim.guest.PseriesIommu;
+import tcesim.guest.VirtioBlkDriver;
 import tcesim.guest.VirtioNetDriver;
 import tcesim.kvm.HcallPath;
 import tcesim.kvm.IotlbEventfd;
@@ -25,6 +26,7 @@ import tcesim.qemu.Spapr;
 import tcesim.qemu.SpaprTceTable;
 import tcesim.qemu.VfioListener;
 import tcesim.qemu.VhostIommu;
+import tcesim.qemu.VirtioBlk;
 import tcesim.vhost.IotlbMsg;
 import tcesim.vhost.VhostDevice;
 import tcesim.vhost.VhostMsgCodec;
@@ -46,7 +48,9 @@ import tcesim.virtio.Vring;
  *     one step, writing the UPDATE the next (in-kernel hypercalls do not take the BQL and can run between);
  * <li>{@code net}: the network feeding the tap device;
  * <li>{@code vfio-dev}: with a passthrough NIC, its DMA engine writing packets through the PHB's TCE cache
- *     and the hardware table, which KVM (or QEMU's VFIO listener) keeps in step with the guest's.
+ *     and the hardware table, which KVM (or QEMU's VFIO listener) keeps in step with the guest's;
+ * <li>{@code qemu-blk}: with a virtio-blk disk, QEMU's thread serving it (an iothread): popping a request, whose
+ *     buffers it translates through the window's IOMMU region, is one step, completing its I/O the next.
  * </ul>
  * Components are connected only through the real interfaces: hypercalls (guest to KVM), the
  * userspace exit (KVM to QEMU), the shared table mapping, IOMMU notifiers (QEMU), 72-byte frames on the
@@ -97,6 +101,12 @@ public final class Stack implements Model {
     private final PassthroughNicDriver ptDriver;
     private long ptSent;
     private final PassthroughDma ptDma;
+
+    // The virtio-blk disk, when configured: the guest's driver, QEMU's device and its thread.
+    private final VirtioBlkDriver blkDriver;
+    private final VirtioBlk blk;
+    /** The disk's queue size: QEMU's virtio-blk {@code queue-size} default of 2019 (128; 256 since QEMU 5.0). */
+    static final int BLK_QUEUE_SIZE = 128;
 
     // Network side.
     private final ArrayDeque<Long> tapBacklog = new ArrayDeque<>();
@@ -164,6 +174,14 @@ public final class Stack implements Model {
         driver = new VirtioNetDriver(mem, pages, iommu, rx, tx, 4096, cfg.packetBytes(), cfg.txPackets(), data);
         ptDriver = ptDevice == null ? null
                 : new PassthroughNicDriver(mem, pages, iommu, new Vring(cfg.ringSize(), mapRing(iommu)), 4096, cfg.passthroughPackets(), data);
+        // virtio-blk: its ring mapped at driver start; QEMU serves it itself, translating through the window (no notifier).
+        if (cfg.diskRequests() > 0) {
+            blkDriver = new VirtioBlkDriver(mem, pages, iommu, new Vring(BLK_QUEUE_SIZE, mapRing(iommu)), cfg.diskRequests(), data);
+            blk = new VirtioBlk(spapr, mem, blkDriver.ring(), this::blkAccess, new DiskImage(), data);
+        } else {
+            blkDriver = null;
+            blk = null;
+        }
 
         // vhost device start as QEMU does it (vhost_dev_start): features (fresh IOTLB), notifier, rings, used-ring pre-load.
         vhost = new VhostDevice(2, VhostDevice.Config.current(cfg.maxIotlbEntries()));
@@ -187,6 +205,7 @@ public final class Stack implements Model {
         actors.add(new Network());
         ptDma = ptDevice == null ? null : new PassthroughDma();
         if (ptDma != null) actors.add(ptDma);
+        if (blk != null) actors.add(new DiskIo());
         actorArray = actors.toArray(new Actor[0]);
         vcpuArray = actors.stream().filter(a -> a instanceof VcpuActor).toArray(VcpuActor[]::new);
         // Boot is not part of the workload's cost.
@@ -297,6 +316,10 @@ public final class Stack implements Model {
     public PassthroughDevice passthroughDevice() { return ptDevice; }
     /** Designs D3a/D3b: the eventfd KVM signals cleared ranges on; else null. */
     public IotlbEventfd eventfd() { return eventfd; }
+    /** The virtio-blk disk's guest driver, or null. */
+    public VirtioBlkDriver blkDriver() { return blkDriver; }
+    /** QEMU's virtio-blk device, or null. */
+    public VirtioBlk blk() { return blk; }
 
     /** The VFIO group's attachment (hardware table, PHB cache, kills), or null. */
     public VfioSpaprTce vfio() { return vfio; }
@@ -324,6 +347,10 @@ public final class Stack implements Model {
             ptDriver.save(out);
             out.put(ptSent);
             ptDma.save(out);
+        }
+        if (blk != null) {
+            blkDriver.save(out);
+            blk.save(out);
         }
         pages.save(out);
         driver.iommu().save(out);
@@ -361,6 +388,10 @@ public final class Stack implements Model {
             ptSent = in.next();
             ptDma.restore(in);
         }
+        if (blk != null) {
+            blkDriver.restore(in);
+            blk.restore(in);
+        }
         pages.restore(in);
         driver.iommu().restore(in);
         driver.restore(in);
@@ -386,9 +417,9 @@ public final class Stack implements Model {
     private static final long[] WINDOWS = {LIOBN, DDW_LIOBN};
 
     /** The driver whose work a vCPU is doing, as a saved number. */
-    private int ownerIndex(DriverWork.Owner o) { return o == null ? 2 : o == driver ? 0 : 1; }
+    private int ownerIndex(DriverWork.Owner o) { return o == null ? 2 : o == driver ? 0 : o == blkDriver ? 3 : 1; }
 
-    private DriverWork.Owner owner(int index) { return index == 2 ? null : index == 0 ? driver : ptDriver; }
+    private DriverWork.Owner owner(int index) { return index == 2 ? null : index == 0 ? driver : index == 3 ? blkDriver : ptDriver; }
 
     private static void saveRegs(tcesim.state.StateWriter out, HcallRegs r) {
         out.put(r != null);
@@ -417,7 +448,8 @@ public final class Stack implements Model {
     /** All packets sent both ways have been delivered and every buffer returned. */
     public boolean workloadDone() {
         return rxInjected == cfg.rxPackets() && tapBacklog.isEmpty() && driver.rxDelivered() + driver.rxDropped() == cfg.rxPackets()
-                && driver.txCompleted() == cfg.txPackets() && (ptDriver == null || ptDriver.delivered() == cfg.passthroughPackets());
+                && driver.txCompleted() == cfg.txPackets() && (ptDriver == null || ptDriver.delivered() == cfg.passthroughPackets())
+                && (blkDriver == null || blkDriver.completed() == cfg.diskRequests());
     }
 
     /**
@@ -471,11 +503,13 @@ public final class Stack implements Model {
         if (workloadDone()) return null;
         String why;
         if (ptDevice != null && ptDevice.frozen()) why = "the passthrough device is frozen (EEH) after a DMA fault";
+        else if (blk != null && blk.broken() != null) why = "the virtio-blk device is broken (virtio_error: " + blk.broken() + ")";
         else if (net.isBroken(VhostNet.RX_VQ) || net.isBroken(VhostNet.TX_VQ)) why = "a virtqueue stopped on a translation error (errno " + net.lastErrno() + ")";
         else if (vhost.isStalled(VhostNet.RX_VQ) || vhost.isStalled(VhostNet.TX_VQ)) why = "a virtqueue waits for an UPDATE that will never come";
         else why = "no thread can make progress";
         return new Violation(Violation.Property.PROGRESS, step, "-", String.format("rx %d/%d delivered, tx %d/%d completed",
-                driver.rxDelivered(), cfg.rxPackets(), driver.txCompleted(), cfg.txPackets()), why, -1, -1);
+                driver.rxDelivered(), cfg.rxPackets(), driver.txCompleted(), cfg.txPackets())
+                + (blkDriver == null ? "" : String.format(", disk %d/%d requests", blkDriver.completed(), cfg.diskRequests())), why, -1, -1);
     }
 
     // ---- hypercalls -----------------------------------------------------------------------------
@@ -552,6 +586,7 @@ public final class Stack implements Model {
                 case VcpuActor.RX_REAP -> clocks.rxUsed.peek();
                 case VcpuActor.TX_REAP -> clocks.txUsed.peek();
                 case VcpuActor.PT_REAP -> clocks.ptUsed.peek();
+                case VcpuActor.BLK_REAP -> clocks.blkUsed.peek();
                 case VcpuActor.EXIT -> clocks.bqlFree;
                 case VcpuActor.RETURN -> clocks.acked;
                 default -> 0;
@@ -563,6 +598,8 @@ public final class Stack implements Model {
             if (cfg.requestResponse()) dep = Math.max(dep, clocks.txOnWire);
         } else if (actor instanceof PassthroughDma) {
             dep = clocks.ptPosted.peek();
+        } else if (actor instanceof DiskIo) {
+            dep = kind == 0 ? clocks.blkPosted.peek() : 0;
         }
         return dep;
     }
@@ -591,8 +628,9 @@ public final class Stack implements Model {
         final Times requests = new Times();
         final Times misses = new Times();
         final Times signals = new Times();
+        final Times blkPosted = new Times(), blkUsed = new Times();
         private final Times[] all = {rxPosted, txPosted, ptPosted, txStarted, rxUsed, txUsed, ptUsed, rxUsedArrival, ptArrival, tapArrival, tapSlots,
-                requests, misses, signals};
+                requests, misses, signals, blkPosted, blkUsed};
         final double[] vqReady = new double[2];
         double bqlFree, acked, wireFree, txOnWire;
         final Mean rxLatency = new Mean(), txLatency = new Mean(), transaction = new Mean();
@@ -638,9 +676,9 @@ public final class Stack implements Model {
     /** A guest vCPU running the virtio-net driver (RX on vCPU 0, TX on the last vCPU) and the rest of the kernel. */
     final class VcpuActor implements Actor, tcesim.state.Snapshot {
         static final int CONTINUE = 0, RX_REAP = 1, RX_REFILL = 2, TX_SEND = 3, TX_REAP = 4, KALLOC = 5, KFREE = 6, EXIT = 7, RX_REVOKE = 8,
-                PT_REFILL = 9, PT_REAP = 10, RETURN = 11, CLEAR_DDW = 12, REMOVE_DDW = 13, PT_REVOKE = 14;
+                PT_REFILL = 9, PT_REAP = 10, RETURN = 11, CLEAR_DDW = 12, REMOVE_DDW = 13, PT_REVOKE = 14, BLK_SUBMIT = 15, BLK_REAP = 16;
         private static final String[] NAMES = {"hcall", "rx-reap", "rx-refill", "tx-send", "tx-reap", "kernel-alloc", "kernel-free", "exit-to-qemu",
-                "rx-revoke", "pt-refill", "pt-reap", "hcall-return", "clear-ddw", "remove-ddw", "pt-revoke"};
+                "rx-revoke", "pt-refill", "pt-reap", "hcall-return", "clear-ddw", "remove-ddw", "pt-revoke", "blk-submit", "blk-reap"};
         private final int cpu;
         private final String name;
         private DriverWork pending;
@@ -696,6 +734,9 @@ public final class Stack implements Model {
             if (rxCpu() && ptDriver != null && ptDriver.canRefill()) out.add(this, PT_REFILL);
             if (txCpu() && driver.canSendTx() && (!cfg.requestResponse() || driver.rxDelivered() > driver.txQueued())) out.add(this, TX_SEND);
             if (txCpu() && driver.canReapTx()) out.add(this, TX_REAP);
+            // The disk's requests are submitted and completed on vCPU 0 (where its interrupt lands).
+            if (rxCpu() && blkDriver != null && blkDriver.canReap()) out.add(this, BLK_REAP);
+            if (rxCpu() && blkDriver != null && blkDriver.canSubmit() && diskDue()) out.add(this, BLK_SUBMIT);
             if (cfg.kernelChurn() && !workloadDone()) {
                 if (driver.kernelPagesHeld() < KERNEL_PAGES_MAX) out.add(this, KALLOC);
                 if (driver.kernelPagesHeld() > 0) out.add(this, KFREE);
@@ -720,6 +761,16 @@ public final class Stack implements Model {
             return cfg.ddwRemoval() != StackConfig.DdwRemoval.NONE && driver.iommu().direct() && driver.rxDelivered() * 2 >= cfg.rxPackets();
         }
 
+        /**
+         * The disk's requests are spread over the network traffic: request k is started once k/n of the packets (both ways,
+         * passthrough ones included) are through.
+         */
+        private boolean diskDue() {
+            long total = cfg.rxPackets() + cfg.txPackets() + cfg.passthroughPackets();
+            long done = driver.rxDelivered() + driver.rxDropped() + driver.txCompleted() + (ptDriver == null ? 0 : ptDriver.delivered());
+            return !lessThan(done, cfg.diskRequests(), blkDriver.submitted(), total);
+        }
+
         private boolean rxRefillWanted() {
             return driver.rxDelivered() + driver.rxDropped() + driver.rx().outstanding() < cfg.rxPackets();
         }
@@ -740,6 +791,7 @@ public final class Stack implements Model {
                     ledger.after(clocks.ptUsed.poll());
                 }
                 case TX_SEND -> sendStarted = ledger.now();
+                case BLK_REAP -> ledger.after(clocks.blkUsed.poll());
                 default -> { }
             }
             switch (kind) {
@@ -777,6 +829,8 @@ public final class Stack implements Model {
                 case PT_REAP -> start(ptDriver.reap(cpu));
                 case TX_SEND -> start(driver.sendTx(cpu));
                 case TX_REAP -> start(driver.reapTx(cpu));
+                case BLK_SUBMIT -> start(blkDriver.submit(cpu));
+                case BLK_REAP -> start(blkDriver.reap(cpu));
                 case KALLOC -> {
                     driver.kernelAlloc();
                     trace.emit(name, "kernel-alloc", Event.NONE, Event.NONE, "a kernel object takes a page");
@@ -885,7 +939,13 @@ public final class Stack implements Model {
         private void finishPending() {
             DriverWork p = pending;
             pending = null;
-            if (p.owner() != null) p.owner().finish(p);
+            int blkAvail = blkDriver == null ? 0 : blkDriver.ring().availCount();
+            DriverWork follow = null;
+            if (p.owner() != null) {
+                p.owner().finish(p);
+                follow = p.owner().next(cpu);
+            }
+            if (blkDriver != null && blkDriver.ring().availCount() > blkAvail) clocks.blkPosted.add(ledger.now());
             if (p.kind() == DriverWork.Kind.DDW_CLEAR) ddwCleared = true;
             if (p.kind() == DriverWork.Kind.RX_REAP || p.kind() == DriverWork.Kind.TX_SEND || p.kind() == DriverWork.Kind.PT_REAP) {
                 ledger.charge(CostLedger.Lane.VCPU, CostLedger.Kind.GUEST_PACKET, 1);
@@ -909,6 +969,77 @@ public final class Stack implements Model {
             }
             if (trace.enabled()) trace.emit(name, p.kind().name().toLowerCase().replace('_', '-'), p.op().dmaAddr(), p.buffer().pfn() << GuestMemory.PAGE_SHIFT,
                     String.format("%s page 0x%x at iova 0x%x", p.kind().done(), p.buffer().pfn() << GuestMemory.PAGE_SHIFT, p.op().dmaAddr()));
+            // The rest of the driver's sequence (a disk request's other buffers) comes next on this vCPU, a hypercall a step.
+            if (follow != null) {
+                pending = follow;
+                if (follow.op().done()) finishPending();
+            }
+        }
+    }
+
+    /** Whether {@code a * b < c * d}, for values that are not negative, without overflow. */
+    static boolean lessThan(long a, long b, long c, long d) {
+        long hi1 = Math.multiplyHigh(a, b), hi2 = Math.multiplyHigh(c, d);
+        return hi1 != hi2 ? hi1 < hi2 : Long.compareUnsigned(a * b, c * d) < 0;
+    }
+
+    /** An access of QEMU's virtio-blk device to guest memory: judged by the oracles, and traced. */
+    private void blkAccess(String what, long iova, long len, long gpa, boolean write) {
+        oracles.qemuDma("qemu-blk", what, iova, len, gpa, write);
+        if (trace.enabled()) trace.emit("qemu-blk", write ? "blk-write" : "blk-read", iova, gpa, String.format("%s: iova 0x%x len %d = gpa 0x%x (%s)", what, iova, len,
+                gpa, what.startsWith("request") || what.startsWith("indirect") ? "translated now through the window's IOMMU region" : "mapped through it at pop"));
+    }
+
+    /**
+     * The disk image behind QEMU's virtio-blk: block {@code sector} holds the pattern of that sector (what the guest
+     * expects to read there), and a write is checked to carry the block the guest wrote (a symptom otherwise).
+     */
+    final class DiskImage implements VirtioBlk.Image {
+        @Override
+        public void read(long sector, byte[] buf, int len) {
+            Payload.fill(buf, len, VirtioBlkDriver.STREAM, sector);
+        }
+
+        @Override
+        public void write(long sector, byte[] buf, int len) {
+            long seq = Payload.check(buf, len, VirtioBlkDriver.STREAM);
+            if (seq != sector) {
+                wireSymptoms.add(new VirtioNetDriver.Symptom("disk-write-data", -1, String.format("the disk got %s for sector %d",
+                        seq < 0 ? "foreign bytes" : "the block of sector " + seq, sector)));
+            }
+        }
+    }
+
+    /**
+     * QEMU's thread serving the virtio-blk disk (an iothread, so no BQL): pops a request the guest posted and submits its
+     * I/O, then completes it. Costs: the device's per-request work and a copy per byte it reads or writes.
+     */
+    final class DiskIo implements Actor {
+        private static final String[] NAMES = {"blk-request", "blk-complete"};
+
+        @Override public String name() { return "qemu-blk"; }
+        @Override public String stepName(int kind) { return NAMES[kind]; }
+
+        @Override
+        public void enabledSteps(StepList out) {
+            if (blk.canPop()) out.add(this, 0);
+            if (blk.canComplete()) out.add(this, 1);
+        }
+
+        @Override
+        public void step(int kind) {
+            lane = CostLedger.Lane.QEMU;
+            if (kind == 0) {
+                ledger.after(clocks.blkPosted.poll());
+                ledger.charge(CostLedger.Lane.QEMU, CostLedger.Kind.BLK_REQUEST, 1);
+                long read = blk.pop();
+                if (read > 0) ledger.charge(CostLedger.Lane.QEMU, CostLedger.Kind.COPY, read);
+                if (read < 0 && trace.enabled()) trace.emit("qemu-blk", "virtio-error", Event.NONE, Event.NONE, "virtio_error: " + blk.broken() + ": the device is broken");
+            } else {
+                int written = blk.complete();
+                ledger.charge(CostLedger.Lane.QEMU, CostLedger.Kind.COPY, written);
+                clocks.blkUsed.add(ledger.now());
+            }
         }
     }
 

@@ -29,11 +29,15 @@ import tcesim.kvm.HostCaps;
  * @param requestResponse the workload is request/response (TCP_RR-like): the network sends request k only once
  *     response k - 1 is on the wire, and the guest sends response k only once it has received request k (needs as
  *     many TX as RX packets); otherwise both streams flow independently (TCP_STREAM-like)
+ * @param diskRequests requests a virtio-blk disk on the same PHB (QEMU's own device, so not through vhost) serves over
+ *     the run, spread over the network traffic: the guest maps each request's buffers in the same window and the same
+ *     IOVA pools as virtio-net's (0: no such disk)
  * @param faults fault injection (mutations), none by default
  */
 public record StackConfig(HostCaps host, Design design, FirmwareFeatures fw, int vcpus, long ramBytes, long windowBytes,
                           int maxIotlbEntries, long rxPackets, long txPackets, int packetBytes, int ringSize,
-                          boolean kernelChurn, int rxRevokes, long passthroughPackets, DdwRemoval ddwRemoval, boolean requestResponse, Faults faults) {
+                          boolean kernelChurn, int rxRevokes, long passthroughPackets, DdwRemoval ddwRemoval, boolean requestResponse, long diskRequests,
+                          Faults faults) {
 
     /** How a DDW guest gives its 64-bit window back. */
     public enum DdwRemoval {
@@ -77,7 +81,7 @@ public record StackConfig(HostCaps host, Design design, FirmwareFeatures fw, int
 
     public static StackConfig seed() {
         return new StackConfig(HostCaps.POWERNV_HV, Design.D0, FirmwareFeatures.MULTI_TCE, 1, 256L << 20, 1L << 30,
-                2048, 5000, 5000, 1500, 256, true, 0, 0, DdwRemoval.NONE, false, Faults.NONE);
+                2048, 5000, 5000, 1500, 256, true, 0, 0, DdwRemoval.NONE, false, 0, Faults.NONE);
     }
 
     /** A field out of range: which one (the record component's name) and why. */
@@ -101,6 +105,7 @@ public record StackConfig(HostCaps host, Design design, FirmwareFeatures fw, int
         if (ringSize < 2 || ringSize > 4096 || Integer.bitCount(ringSize) != 1) return new Problem("ringSize", "ring-size must be a power of two 2..4096, got " + ringSize);
         if (rxRevokes < 0) return new Problem("rxRevokes", "rx-revokes must not be negative, got " + rxRevokes);
         if (passthroughPackets < 0) return new Problem("passthroughPackets", "passthrough packets must not be negative, got " + passthroughPackets);
+        if (diskRequests < 0) return new Problem("diskRequests", "disk-io must not be negative, got " + diskRequests);
         if (requestResponse && rxPackets != txPackets) return new Problem("requestResponse", "a request/response workload needs as many TX as RX packets, got " + rxPackets + " and " + txPackets);
         if (passthroughPackets > 0 && fw.ddw()) return new Problem("passthroughPackets", "a passthrough device with a DDW guest is not modelled (its hardware table covers the default window only)");
         return null;
@@ -136,6 +141,7 @@ public record StackConfig(HostCaps host, Design design, FirmwareFeatures fw, int
         private long passthroughPackets;
         private DdwRemoval ddwRemoval;
         private boolean requestResponse;
+        private long diskRequests;
         private Faults faults;
 
         private Builder(StackConfig c) {
@@ -155,6 +161,7 @@ public record StackConfig(HostCaps host, Design design, FirmwareFeatures fw, int
             passthroughPackets = c.passthroughPackets;
             ddwRemoval = c.ddwRemoval;
             requestResponse = c.requestResponse;
+            diskRequests = c.diskRequests;
             faults = c.faults;
         }
 
@@ -174,11 +181,12 @@ public record StackConfig(HostCaps host, Design design, FirmwareFeatures fw, int
         public Builder passthroughPackets(long v) { passthroughPackets = v; return this; }
         public Builder ddwRemoval(DdwRemoval v) { ddwRemoval = v; return this; }
         public Builder requestResponse(boolean v) { requestResponse = v; return this; }
+        public Builder diskRequests(long v) { diskRequests = v; return this; }
         public Builder faults(Faults v) { faults = v; return this; }
 
         public StackConfig build() {
             return new StackConfig(host, design, fw, vcpus, ramBytes, windowBytes, maxIotlbEntries, rxPackets, txPackets,
-                    packetBytes, ringSize, kernelChurn, rxRevokes, passthroughPackets, ddwRemoval, requestResponse, faults);
+                    packetBytes, ringSize, kernelChurn, rxRevokes, passthroughPackets, ddwRemoval, requestResponse, diskRequests, faults);
         }
     }
 }

@@ -70,6 +70,7 @@ class ScenarioTest {
                   packet_bytes: 100
                   ring_size: 8
                   passthrough_packets: 5
+                  disk_requests: 9
                 """).config();
         assertThat(c.design()).isEqualTo(Design.D3b);
         assertThat(c.host()).isEqualTo(HostCaps.NO_VFIO_TCE.withKernel(HostCaps.HostKernel.K2022));
@@ -87,6 +88,23 @@ class ScenarioTest {
         assertThat(c.packetBytes()).isEqualTo(100);
         assertThat(c.ringSize()).isEqualTo(8);
         assertThat(c.passthroughPackets()).isEqualTo(5);
+        assertThat(c.diskRequests()).isEqualTo(9);
+    }
+
+    @Test
+    void theDiskComesFromTheFileOrTheFlagAndTheReplayLineRebuildsIt() throws Exception {
+        StackConfig c = Scenario.parse("s", "workload:\n  disk_requests: 7\n").config();
+        assertThat(c.diskRequests()).isEqualTo(7);
+        assertThat(StackConfig.seed().diskRequests()).isZero();
+        String args = StackOptions.argsOf(c);
+        assertThat(args).contains(" --disk-io 7");
+        assertThat(StackOptions.argsOf(StackConfig.seed())).doesNotContain("--disk-io");
+        ReproCommand cmd = new ReproCommand();
+        new picocli.CommandLine(cmd).parseArgs(args.trim().split(" "));
+        assertThat(cmd.stack.toConfig()).isEqualTo(c);
+        CliRun bad = CliRun.of("repro", "--disk-io", "-1");
+        assertThat(bad.exit()).isEqualTo(2);
+        assertThat(bad.err()).contains("disk-io must not be negative, got -1");
     }
 
     @ParameterizedTest
@@ -112,7 +130,9 @@ class ScenarioTest {
             "guest:\\n  vcpus: 2\\nguest:\\n  ddw: true|s:3: guest: duplicate key (first given on line 1)",
             "guest:\\n  vcpus: 2\\n  vcpus: 3|s:3: guest.vcpus: duplicate key (first given on line 2)",
             "hazard: soon|s:1: hazard: unknown value 'soon' (none, or one of overwrite-without-clear",
-            "guest:\\n  ddw: true\\nworkload:\\n  passthrough_packets: 3|s:4: workload.passthrough_packets: a passthrough device with a DDW guest is not modelled"})
+            "guest:\\n  ddw: true\\nworkload:\\n  passthrough_packets: 3|s:4: workload.passthrough_packets: a passthrough device with a DDW guest is not modelled",
+            "workload:\\n  disk_requests: -3|s:2: workload.disk_requests: must be 0..1099511627776, got -3",
+            "workload:\\n  disk_requests: many|s:2: workload.disk_requests: must be a whole number"})
     void badFilesNameTheLineAndTheField(String yaml, String message) {
         String text = yaml.replace("\\n", "\n").replace("\\t", "\t");
         assertThatThrownBy(() -> Scenario.parse("s", text)).isInstanceOf(Scenario.Invalid.class).hasMessageStartingWith(message)

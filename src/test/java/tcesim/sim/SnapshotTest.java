@@ -37,6 +37,9 @@ class SnapshotTest {
         out.add(Arguments.of("D0 passthrough and vhost", small().toBuilder().passthroughPackets(3).build()));
         out.add(Arguments.of("V skipped kills", Design.V.applyTo(small()).withFaults(new StackConfig.Faults(false, false, true))));
         out.add(Arguments.of("D3b skipVqLock", Design.D3b.applyTo(small()).withFaults(new StackConfig.Faults(false, true))));
+        out.add(Arguments.of("D0 virtio-blk disk", small().toBuilder().diskRequests(4).build()));
+        out.add(Arguments.of("D3b virtio-blk disk, no STUFF_TCE", Design.D3b.applyTo(small().withFw(noStuff)).toBuilder().diskRequests(4).build()));
+        out.add(Arguments.of("D0 virtio-blk disk, DDW guest", small().toBuilder().fw(new FirmwareFeatures(true, true, true, true)).diskRequests(4).build()));
         for (Hazard h : Hazard.values()) for (Design d : List.of(Design.D0, Design.D2, Design.D4)) out.add(Arguments.of(h.label() + " " + d, h.apply(d.applyTo(small()))));
         return out.stream();
     }
