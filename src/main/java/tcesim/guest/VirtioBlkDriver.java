@@ -233,9 +233,9 @@ public final class VirtioBlkDriver implements DriverWork.Owner, tcesim.state.Sna
     /** {@code struct virtio_blk_outhdr}, little-endian: type, ioprio 0, sector. */
     private void writeHeader(Req r) {
         long g = r.gpa(HEADER);
-        writeLe(g, r.type, 4);
-        writeLe(g + 4, 0, 4);
-        writeLe(g + 8, r.sector, 8);
+        mem.writeLE(g, r.type, 4);
+        mem.writeLE(g + 4, 0, 4);
+        mem.writeLE(g + 8, r.sector, 8);
     }
 
     /** The indirect table {@code virtqueue_add_split} fills as it maps: header, data, status, chained. */
@@ -243,16 +243,12 @@ public final class VirtioBlkDriver implements DriverWork.Owner, tcesim.state.Sna
         long g = r.gpa(TABLE);
         for (int i = 0; i < 3; i++) {
             long d = g + 16L * i;
-            writeLe(d, r.dma[i], 8);
-            writeLe(d + 8, LEN[i], 4);
-            writeLe(d + 12, (i < 2 ? VRING_DESC_F_NEXT : 0) | (r.dir(i) == DmaDirection.FROM_DEVICE ? VRING_DESC_F_WRITE : 0), 2);
-            writeLe(d + 14, i < 2 ? i + 1 : 0, 2);
+            mem.writeLE(d, r.dma[i], 8);
+            mem.writeLE(d + 8, LEN[i], 4);
+            mem.writeLE(d + 12, (i < 2 ? VRING_DESC_F_NEXT : 0) | (r.dir(i) == DmaDirection.FROM_DEVICE ? VRING_DESC_F_WRITE : 0), 2);
+            mem.writeLE(d + 14, i < 2 ? i + 1 : 0, 2);
         }
         r.tableWritten = true;
-    }
-
-    private void writeLe(long gpa, long v, int bytes) {
-        for (int i = 0; i < bytes; i++) mem.writeByte(gpa + i, (byte) (v >>> (8 * i)));
     }
 
     /**

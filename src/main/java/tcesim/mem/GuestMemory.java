@@ -73,6 +73,18 @@ public final class GuestMemory {
         }
     }
 
+    /** A little-endian field of {@code bytes} (1..8) bytes: virtio 1 structures are little-endian. */
+    public long readLE(long gpa, int bytes) {
+        long v = 0;
+        for (int i = bytes - 1; i >= 0; i--) v = (v << 8) | (readByte(gpa + i) & 0xff);
+        return v;
+    }
+
+    /** Writes the low {@code bytes} (1..8) bytes of {@code v}, little-endian. */
+    public void writeLE(long gpa, long v, int bytes) {
+        for (int i = 0; i < bytes; i++) writeByte(gpa + i, (byte) (v >>> (8 * i)));
+    }
+
     public byte readByte(long gpa) {
         check(gpa, 1);
         byte[] p = page(gpa >>> PAGE_SHIFT, false);

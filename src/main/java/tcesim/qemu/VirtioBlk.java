@@ -128,14 +128,14 @@ public final class VirtioBlk implements tcesim.state.Snapshot {
         for (int i = 0, seen = 0; ; seen++) {
             if (i >= n || seen >= n) return fail(2);
             long d = table + (long) DESC_BYTES * i;
-            iova[count] = le(d, 8);
-            len[count] = (int) le(d + 8, 4);
-            int flags = (int) le(d + 12, 2);
+            iova[count] = mem.readLE(d, 8);
+            len[count] = (int) mem.readLE(d + 8, 4);
+            int flags = (int) mem.readLE(d + 12, 2);
             in[count] = (flags & VRING_DESC_F_WRITE) != 0;
             if (count > 0 && in[count - 1] && !in[count]) return fail(3);
             count++;
             if ((flags & VRING_DESC_F_NEXT) == 0) break;
-            i = (int) le(d + 14, 2);
+            i = (int) mem.readLE(d + 14, 2);
         }
         // virtio_blk_handle_request: the header leads the device-readable part, the status byte ends the writable part.
         if (count < 2 || in[0] || !in[count - 1] || len[0] < OUTHDR_BYTES || len[count - 1] < 1) return fail(4);
@@ -143,8 +143,8 @@ public final class VirtioBlk implements tcesim.state.Snapshot {
         long status = translate(iova[count - 1] + len[count - 1] - 1, 1, true);
         if (hdr < 0 || status < 0) return fail(5);
         dma.access("request header read", iova[0], OUTHDR_BYTES, hdr, false);
-        int type = (int) le(hdr, 4);
-        long sector = le(hdr + 8, 8);
+        int type = (int) mem.readLE(hdr, 4);
+        long sector = mem.readLE(hdr + 8, 8);
         requests++;
         boolean rw = type == T_IN || type == T_OUT;
         // One data buffer, as Linux's driver posts a one-segment request: the descriptor between the headers.
@@ -183,13 +183,6 @@ public final class VirtioBlk implements tcesim.state.Snapshot {
         mem.writeByte(r.statusGpa(), (byte) (r.type() < 0 ? S_UNSUPP : S_OK));
         vq.pushUsed(r.head(), written);
         return written;
-    }
-
-    /** A little-endian field of guest memory (virtio 1 structures are little-endian). */
-    private long le(long gpa, int bytes) {
-        long v = 0;
-        for (int i = bytes - 1; i >= 0; i--) v = (v << 8) | (mem.readByte(gpa + i) & 0xff);
-        return v;
     }
 
     /** The requests in flight with their mappings, and whether the device is broken (the ring is the driver's to save). */

@@ -94,4 +94,17 @@ class GuestMemoryTest {
         assertThat(m.containsHva(0x0fffffffL, 1)).isFalse();
         assertThat(m.containsHva(0x10000000L + (1 << 20), 1)).isFalse();
     }
+
+    @Test
+    void littleEndianFieldsPutTheLowByteFirstAndReadBackOnlyTheirWidth() {
+        GuestMemory m = new GuestMemory(1 << 20);
+        m.writeLE(0x300, 0x1122334455667788L, 8);
+        assertThat(m.readByte(0x300)).isEqualTo((byte) 0x88);
+        assertThat(m.readByte(0x307)).isEqualTo((byte) 0x11);
+        assertThat(m.readLE(0x300, 8)).isEqualTo(0x1122334455667788L);
+        assertThat(m.readLE(0x300, 2)).isEqualTo(0x7788L);
+        m.writeLE(0x400, 0xffffabcdL, 2);
+        assertThat(m.readLE(0x400, 4)).as("only two bytes written").isEqualTo(0xabcdL);
+        assertThat(m.readLongBE(0x300)).isEqualTo(0x8877665544332211L);
+    }
 }
