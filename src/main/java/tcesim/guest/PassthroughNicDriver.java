@@ -23,7 +23,7 @@ public final class PassthroughNicDriver implements DriverWork.Owner, tcesim.stat
     private final int bufLen;
     private final long packets;
     private final PostedBuffers posted = new PostedBuffers();
-    private final ArrayDeque<VirtioNetDriver.Symptom> symptoms = new ArrayDeque<>();
+    private final ArrayDeque<Symptom> symptoms = new ArrayDeque<>();
     private final byte[] scratch;
     private int nextId;
     private long expected;
@@ -47,7 +47,7 @@ public final class PassthroughNicDriver implements DriverWork.Owner, tcesim.stat
     public long packets() { return packets; }
     public long delivered() { return delivered; }
     public long lost() { return lost; }
-    public ArrayDeque<VirtioNetDriver.Symptom> symptoms() { return symptoms; }
+    public ArrayDeque<Symptom> symptoms() { return symptoms; }
 
     public boolean canRefill() { return ring.hasRoom() && delivered + ring.outstanding() < packets; }
 
@@ -117,7 +117,7 @@ public final class PassthroughNicDriver implements DriverWork.Owner, tcesim.stat
                 long seq = Payload.check(scratch, n, STREAM);
                 if (seq != expected) {
                     lost++;
-                    symptoms.add(new VirtioNetDriver.Symptom("passthrough-rx-data", b.pfn(), String.format(
+                    symptoms.add(new Symptom("passthrough-rx-data", b.pfn(), String.format(
                             "passthrough RX buffer at page 0x%x holds %s, expected packet %d", b.pfn() << GuestMemory.PAGE_SHIFT,
                             seq < 0 ? "foreign bytes" : "packet " + seq, expected)));
                     if (seq > expected) expected = seq + 1;

@@ -79,7 +79,7 @@ public final class VirtioBlkDriver implements DriverWork.Owner, tcesim.state.Sna
     private final long requests;
     private final boolean data;
     private final byte[] scratch = new byte[BLOCK_BYTES];
-    private final ArrayDeque<VirtioNetDriver.Symptom> symptoms = new ArrayDeque<>();
+    private final ArrayDeque<Symptom> symptoms = new ArrayDeque<>();
     /** The request whose mappings or unmappings a vCPU is making, or null. */
     private Req cur;
     /** Posted requests, in posting order (ids grow). */
@@ -106,7 +106,7 @@ public final class VirtioBlkDriver implements DriverWork.Owner, tcesim.state.Sna
     /** Requests started (mapped or being mapped), not counting those given up on a mapping error. */
     public long submitted() { return submitted; }
     public long completed() { return completed; }
-    public ArrayDeque<VirtioNetDriver.Symptom> symptoms() { return symptoms; }
+    public ArrayDeque<Symptom> symptoms() { return symptoms; }
 
     public boolean canSubmit() { return cur == null && submitted < requests && ring.hasRoom(); }
 
@@ -215,14 +215,14 @@ public final class VirtioBlkDriver implements DriverWork.Owner, tcesim.state.Sna
         if (data) {
             int status = mem.readByte(r.gpa(STATUS)) & 0xff;
             if (status != S_OK) {
-                symptoms.add(new VirtioNetDriver.Symptom("disk-status", r.pfn[STATUS], String.format("disk request %d (sector %d) completed with status %d",
+                symptoms.add(new Symptom("disk-status", r.pfn[STATUS], String.format("disk request %d (sector %d) completed with status %d",
                         r.id, r.sector, status)));
             }
             if (r.type == T_IN) {
                 mem.read(r.gpa(DATA), scratch, 0, BLOCK_BYTES);
                 long seq = Payload.check(scratch, BLOCK_BYTES, STREAM);
                 if (seq != r.sector) {
-                    symptoms.add(new VirtioNetDriver.Symptom("disk-read-data", r.pfn[DATA], String.format("disk read of sector %d into page 0x%x holds %s",
+                    symptoms.add(new Symptom("disk-read-data", r.pfn[DATA], String.format("disk read of sector %d into page 0x%x holds %s",
                             r.sector, r.gpa(DATA), seq < 0 ? "foreign bytes" : "sector " + seq)));
                 }
             }

@@ -25,10 +25,6 @@ public final class VirtioNetDriver implements DriverWork.Owner, tcesim.state.Sna
     public static final int RX_STREAM = 1;
     public static final int TX_STREAM = 2;
 
-
-    /** A guest-visible failure: the symptoms the real guest shows before (or instead of) crashing. */
-    public record Symptom(String what, long pfn, String detail) {}
-
     private final GuestMemory mem;
     private final PageAllocator pages;
     private final PseriesIommu iommu;

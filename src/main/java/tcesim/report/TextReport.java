@@ -4,7 +4,7 @@ import java.io.PrintWriter;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.TreeMap;
-import tcesim.guest.VirtioNetDriver;
+import tcesim.guest.Symptom;
 import tcesim.kvm.HcallPath;
 import tcesim.sim.Event;
 import tcesim.sim.Simulation;
@@ -41,7 +41,7 @@ public final class TextReport {
     }
 
     public static void symptoms(PrintWriter out, Stack stack) {
-        List<VirtioNetDriver.Symptom> all = new ArrayList<>(stack.driver().symptoms());
+        List<Symptom> all = new ArrayList<>(stack.driver().symptoms());
         if (stack.blkDriver() != null) all.addAll(stack.blkDriver().symptoms());
         all.addAll(stack.wireSymptoms());
         if (all.isEmpty()) return;

@@ -12,6 +12,7 @@ import tcesim.guest.PageAllocator;
 import tcesim.guest.PassthroughNicDriver;
 import tcesim.guest.Payload;
 import tcesim.guest.PseriesIommu;
+import tcesim.guest.Symptom;
 import tcesim.guest.VirtioBlkDriver;
 import tcesim.guest.VirtioNetDriver;
 import tcesim.kvm.HcallPath;
@@ -112,7 +113,7 @@ public final class Stack implements Model {
     private final ArrayDeque<Long> tapBacklog = new ArrayDeque<>();
     private long rxInjected;
     private long txSeen;
-    private final List<VirtioNetDriver.Symptom> wireSymptoms = new ArrayList<>();
+    private final List<Symptom> wireSymptoms = new ArrayList<>();
 
     // QEMU main loop.
     private boolean bqlHeldByMainLoop;
@@ -308,7 +309,7 @@ public final class Stack implements Model {
     public Oracles oracles() { return oracles; }
     public List<Actor> actors() { return java.util.Collections.unmodifiableList(actors); }
     public FirmwareFeatures guestFeatures() { return fw; }
-    public List<VirtioNetDriver.Symptom> wireSymptoms() { return wireSymptoms; }
+    public List<Symptom> wireSymptoms() { return wireSymptoms; }
     public long rxInjected() { return rxInjected; }
     /** The passthrough NIC's guest driver, or null. */
     public PassthroughNicDriver passthroughDriver() { return ptDriver; }
@@ -1004,7 +1005,7 @@ public final class Stack implements Model {
         public void write(long sector, byte[] buf, int len) {
             long seq = Payload.check(buf, len, VirtioBlkDriver.STREAM);
             if (seq != sector) {
-                wireSymptoms.add(new VirtioNetDriver.Symptom("disk-write-data", -1, String.format("the disk got %s for sector %d",
+                wireSymptoms.add(new Symptom("disk-write-data", -1, String.format("the disk got %s for sector %d",
                         seq < 0 ? "foreign bytes" : "the block of sector " + seq, sector)));
             }
         }
@@ -1281,7 +1282,7 @@ public final class Stack implements Model {
         public void transmit(byte[] buf, int len) {
             long seq = data ? Payload.check(buf, Math.min(len, cfg.packetBytes()), VirtioNetDriver.TX_STREAM) : txSeen;
             if (seq != txSeen) {
-                wireSymptoms.add(new VirtioNetDriver.Symptom("tx-data", -1, String.format("the wire got %s, expected TX packet %d",
+                wireSymptoms.add(new Symptom("tx-data", -1, String.format("the wire got %s, expected TX packet %d",
                         seq < 0 ? "foreign bytes" : "packet " + seq, txSeen)));
             }
             txSeen++;
