@@ -173,16 +173,32 @@ public final class VhostDevice implements tcesim.state.Snapshot {
 
     private final ArrayDeque<QueuedMsg> readList;
     /**
-     * pending_list: the MISSes userspace has read, waiting for a covering UPDATE, by IOVA (unsigned) for the UPDATE's
-     * lookup, each with its place in the list's order. MISSes nobody answers stay here for good, as in the kernel
-     * (until vhost_dev_cleanup), so the list can grow long: the index keeps an UPDATE's scan to the entries it covers.
+     * pending_list: the MISSes userspace has read, waiting for a covering UPDATE, in the list's order (a doubly
+     * linked list, as the kernel's {@code struct vhost_msg_node}s on {@code dev->pending_list}). MISSes nobody answers
+     * stay here for good, as in the kernel (until vhost_dev_cleanup), so the list can grow long: an index by IOVA keeps
+     * an UPDATE's scan to the entries it covers.
      */
-    private final java.util.TreeMap<Long, ArrayDeque<Pending>> pendingByIova = new java.util.TreeMap<>(Long::compareUnsigned);
-    /** The same entries in the list's order. */
-    private final java.util.LinkedHashSet<Pending> pendingOrder = new java.util.LinkedHashSet<>();
-    private long pendingSeq;
+    private Pending pendingHead, pendingTail;
+    private int pendingCount;
+    /**
+     * The index: the distinct IOVAs on pending_list, ascending unsigned (stored XOR {@link Long#MIN_VALUE}, so that
+     * signed order is unsigned order), each with its MISSes in list order (a chain through {@link Pending#nextAtIova}).
+     */
+    private long[] pendingIovaB = new long[16];
+    private Pending[] pendingAtIova = new Pending[16];
+    private int pendingIovas;
 
-    private record Pending(long seq, QueuedMsg msg) {}
+    /** A read MISS on pending_list. */
+    private static final class Pending {
+        final QueuedMsg msg;
+        Pending prev, next;
+        /** The next MISS for the same IOVA, in list order. */
+        Pending nextAtIova;
+
+        Pending(QueuedMsg msg) {
+            this.msg = msg;
+        }
+    }
 
     private final boolean[] stalled;
     private final boolean[] kickQueued;
@@ -475,14 +491,46 @@ public final class VhostDevice implements tcesim.state.Snapshot {
     }
 
     private void addPending(QueuedMsg n) {
-        Pending p = new Pending(pendingSeq++, n);
-        pendingByIova.computeIfAbsent(n.msg().iova(), k -> new ArrayDeque<>()).addLast(p);
-        pendingOrder.add(p);
+        Pending p = new Pending(n);
+        p.prev = pendingTail;
+        if (pendingTail == null) pendingHead = p;
+        else pendingTail.next = p;
+        pendingTail = p;
+        pendingCount++;
+        long key = n.msg().iova() ^ Long.MIN_VALUE;
+        int i = Arrays.binarySearch(pendingIovaB, 0, pendingIovas, key);
+        if (i >= 0) {
+            Pending q = pendingAtIova[i];
+            while (q.nextAtIova != null) q = q.nextAtIova;
+            q.nextAtIova = p;
+            return;
+        }
+        i = -i - 1;
+        if (pendingIovas == pendingIovaB.length) {
+            pendingIovaB = Arrays.copyOf(pendingIovaB, pendingIovas * 2);
+            pendingAtIova = Arrays.copyOf(pendingAtIova, pendingIovas * 2);
+        }
+        System.arraycopy(pendingIovaB, i, pendingIovaB, i + 1, pendingIovas - i);
+        System.arraycopy(pendingAtIova, i, pendingAtIova, i + 1, pendingIovas - i);
+        pendingIovaB[i] = key;
+        pendingAtIova[i] = p;
+        pendingIovas++;
+    }
+
+    private void unlinkPending(Pending p) {
+        if (p.prev == null) pendingHead = p.next;
+        else p.prev.next = p.next;
+        if (p.next == null) pendingTail = p.prev;
+        else p.next.prev = p.prev;
+        p.prev = p.next = null;
+        pendingCount--;
     }
 
     private void clearPending() {
-        pendingByIova.clear();
-        pendingOrder.clear();
+        pendingHead = pendingTail = null;
+        pendingCount = 0;
+        Arrays.fill(pendingAtIova, 0, pendingIovas, null);
+        pendingIovas = 0;
     }
 
     /** vhost_iotlb_notify_vq(): re-kick the owners of read MISSes that the UPDATE covers. */
@@ -490,14 +538,23 @@ public final class VhostDevice implements tcesim.state.Snapshot {
         long first = upd.iova();
         long last = upd.last(); // msg->iova + msg->size - 1, wrapping like the kernel
         if (Long.compareUnsigned(last, first) < 0) return; // first + size - 1 wrapped: no MISS satisfies both bounds
-        var covered = pendingByIova.subMap(first, true, last, true);
-        for (ArrayDeque<Pending> atIova : covered.values()) {
-            for (Pending n : atIova) {
-                queueKick(n.msg().vq());
-                pendingOrder.remove(n);
+        // The covered IOVAs, [from, to) of the index: ascending IOVA, each in list order.
+        int from = Arrays.binarySearch(pendingIovaB, 0, pendingIovas, first ^ Long.MIN_VALUE);
+        if (from < 0) from = -from - 1;
+        long lastB = last ^ Long.MIN_VALUE;
+        int to = from;
+        while (to < pendingIovas && pendingIovaB[to] <= lastB) to++;
+        if (to == from) return;
+        for (int i = from; i < to; i++) {
+            for (Pending n = pendingAtIova[i]; n != null; n = n.nextAtIova) {
+                queueKick(n.msg.vq());
+                unlinkPending(n);
             }
         }
-        covered.clear();
+        System.arraycopy(pendingIovaB, to, pendingIovaB, from, pendingIovas - to);
+        System.arraycopy(pendingAtIova, to, pendingAtIova, from, pendingIovas - to);
+        Arrays.fill(pendingAtIova, pendingIovas - (to - from), pendingIovas, null);
+        pendingIovas -= to - from;
     }
 
     /** A kick from outside the IOTLB (the tap's or the guest's eventfd): a vq stalled on a miss is handled again and will translate anew. */
@@ -559,7 +616,9 @@ public final class VhostDevice implements tcesim.state.Snapshot {
 
     /** MISS messages read by userspace, awaiting an UPDATE (pending_list), oldest first. */
     public List<QueuedMsg> pendingList() {
-        return pendingOrder.stream().map(Pending::msg).toList();
+        List<QueuedMsg> out = new ArrayList<>(pendingCount);
+        for (Pending n = pendingHead; n != null; n = n.next) out.add(n.msg);
+        return Collections.unmodifiableList(out);
     }
 
     /** poll(): EPOLLIN iff read_list is non-empty (vhost_chr_poll). */
@@ -627,8 +686,8 @@ public final class VhostDevice implements tcesim.state.Snapshot {
         if (iotlb != null) iotlb.save(out);
         out.put(readList.size());
         for (QueuedMsg n : readList) saveMsg(out, n);
-        out.put(pendingOrder.size());
-        for (Pending n : pendingOrder) saveMsg(out, n.msg());
+        out.put(pendingCount);
+        for (Pending n = pendingHead; n != null; n = n.next) saveMsg(out, n.msg);
         for (int i = 0; i < nvqs; i++) out.put((stalled[i] ? 1 : 0) | (kickQueued[i] ? 2 : 0));
     }
 
@@ -676,7 +735,7 @@ public final class VhostDevice implements tcesim.state.Snapshot {
         c.features = features;
         c.backendFeatures = backendFeatures;
         c.readList.addAll(readList);
-        for (Pending n : pendingOrder) c.addPending(n.msg());
+        for (Pending n = pendingHead; n != null; n = n.next) c.addPending(n.msg);
         System.arraycopy(stalled, 0, c.stalled, 0, nvqs);
         System.arraycopy(kickQueued, 0, c.kickQueued, 0, nvqs);
         c.translations = translations;
