@@ -42,6 +42,8 @@ public final class VhostIommu {
     private long invalidatesSent;
     private long updatesSent;
     private long missesUnanswered;
+    /** The frame the fd handler reads into and the messages are built in (QEMU's {@code struct vhost_msg_v2} on the stack). */
+    private final byte[] frame = new byte[VhostMsgCodec.FRAME_SIZE];
 
     /** What the glue did, for traces. */
     public interface Listener {
@@ -101,7 +103,8 @@ public final class VhostIommu {
 
     /** Writes INVALIDATE(iova, size) on the vhost fd: for an IOMMU UNMAP, or a range KVM reported (designs D3a/D3b). */
     public long invalidate(long iova, long size) {
-        long rc = fd.writeFrame(VhostMsgCodec.encode(msgVersion, 0, IotlbMsg.invalidate(iova, size)));
+        VhostMsgCodec.encodeInto(frame, 0, msgVersion, 0, IotlbMsg.invalidate(iova, size));
+        long rc = fd.writeFrame(frame);
         invalidatesSent++;
         listener.invalidate(iova, size, rc);
         return rc;
@@ -115,8 +118,7 @@ public final class VhostIommu {
      * (no message, or no translation: the virtqueue stays stalled).
      */
     public IotlbMsg readAndTranslate() {
-        byte[] frame = fd.readFrame();
-        if (frame == null) return null;
+        if (fd.read(frame) != VhostMsgCodec.FRAME_SIZE) return null;
         VhostMsgCodec.DecodeResult r = VhostMsgCodec.decode(frame);
         if (!(r instanceof VhostMsgCodec.DecodeResult.Ok ok) || ok.msg().type() != IotlbMsg.MISS) return null;
         IotlbMsg miss = ok.msg();
@@ -146,7 +148,8 @@ public final class VhostIommu {
     /** Writes an UPDATE on the vhost fd. */
     public long sendUpdate(IotlbMsg upd) {
         if (zeroSizeUpdate) upd = IotlbMsg.update(upd.iova(), 0, upd.uaddr(), upd.perm());
-        long rc = fd.writeFrame(VhostMsgCodec.encode(msgVersion, 0, upd));
+        VhostMsgCodec.encodeInto(frame, 0, msgVersion, 0, upd);
+        long rc = fd.writeFrame(frame);
         updatesSent++;
         listener.updateSent(upd, rc);
         return rc;
