@@ -31,13 +31,17 @@ public final class Kvm {
     private final HostCaps caps;
     private final GuestMemory mem;
     private final TreeMap<Long, KvmSpaprTceTable> tables = new TreeMap<>();
+    /** The same tables in LIOBN order, for the lookups of every hypercall (a guest has one or two windows). */
+    private KvmSpaprTceTable[] byLiobn = new KvmSpaprTceTable[0];
+    /** The registers as the guest passed them, put back when a handler punts (the vCPU's saved GPRs). */
+    private final HcallRegs entryRegs = new HcallRegs();
     private final KvmTceHandlers handlers;
     private UserspaceExit userspace = regs -> H_FUNCTION;
 
     public Kvm(HostCaps caps, GuestMemory mem, KvmPolicy policy) {
         this.caps = caps;
         this.mem = mem;
-        this.handlers = new KvmTceHandlers(tables::get, mem, policy, caps);
+        this.handlers = new KvmTceHandlers(this::table, mem, policy, caps);
     }
 
     public HostCaps caps() { return caps; }
@@ -56,15 +60,20 @@ public final class Kvm {
         if (tables.containsKey(liobn)) throw new KvmError(EBUSY, String.format("LIOBN 0x%x exists", liobn));
         KvmSpaprTceTable stt = new KvmSpaprTceTable(new TceTable(liobn, pageShift, offset, size));
         tables.put(liobn, stt);
+        byLiobn = tables.values().toArray(new KvmSpaprTceTable[0]);
         return stt;
     }
 
     /** Closing the table's fd: the LIOBN is no longer handled in the kernel. */
     public void releaseSpaprTce(long liobn) {
         tables.remove(liobn);
+        byLiobn = tables.values().toArray(new KvmSpaprTceTable[0]);
     }
 
-    public KvmSpaprTceTable table(long liobn) { return tables.get(liobn); }
+    public KvmSpaprTceTable table(long liobn) {
+        for (KvmSpaprTceTable t : byLiobn) if (t.table().liobn() == liobn) return t;
+        return null;
+    }
 
     /**
      * One hypercall from the guest: the handler chain, with the return code left in {@code regs.r3}
@@ -81,7 +90,7 @@ public final class Kvm {
      * call unchanged for {@link #completeExit}.
      */
     public HcallPath hcallInKernel(HcallRegs regs) {
-        HcallRegs in = regs.copy();
+        HcallRegs in = entryRegs.set(regs.r3, regs.r4, regs.r5, regs.r6, regs.r7);
         long rc;
         if (caps.realMode() != HostCaps.RealMode.NONE) {
             rc = handlers.hcall(KvmTceHandlers.Mode.REAL, regs);
