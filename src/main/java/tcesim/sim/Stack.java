@@ -695,6 +695,8 @@ public final class Stack implements Model {
         private double reapArrival;
         /** Linux's remove_ddw has cleared the 64-bit window and is about to call ibm,remove-pe-dma-window. */
         private boolean ddwCleared;
+        /** The registers of the hypercall being issued, before the call (kept only when the call is parked). */
+        private final HcallRegs callIn = new HcallRegs();
 
         VcpuActor(int cpu) {
             this.cpu = cpu;
@@ -852,7 +854,8 @@ public final class Stack implements Model {
         private void issue() {
             DmaOp op = pending.op();
             HcallRegs r = op.begin();
-            HcallRegs in = r.copy();
+            // The call as the guest made it, for the trace and the statistics (the handlers overwrite r3 and r4).
+            HcallRegs in = callIn.set(r.r3, r.r4, r.r5, r.r6, r.r7);
             long signalled = eventfd == null ? 0 : eventfd.queued();
             HcallPath path = kvm.hcallInKernel(r);
             chargeInKernel(path == null ? HcallPath.QEMU : path);
@@ -860,7 +863,7 @@ public final class Stack implements Model {
             if (path == null) {
                 if (bqlHeldByMainLoop) {
                     blocked = r;
-                    blockedIn = in;
+                    blockedIn = in.copy();
                     if (trace.enabled()) trace.emit(name, "wait-bql", in.r5, Event.NONE, in.describeCall() + " exits to QEMU and waits for the BQL");
                     return;
                 }
@@ -869,7 +872,7 @@ public final class Stack implements Model {
             }
             if (path != HcallPath.QEMU && eventfd != null && eventfd.synchronous() && eventfd.queued() > eventfd.acked()) {
                 waiting = r;
-                waitingIn = in;
+                waitingIn = in.copy();
                 waitingPath = path;
                 waitAck = eventfd.queued();
                 if (trace.enabled()) trace.emit(name, "wait-ack", in.r5, Event.NONE, in.describeCall() + " done in KVM; waits for QEMU to acknowledge the INVALIDATE");
