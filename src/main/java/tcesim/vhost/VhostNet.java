@@ -66,6 +66,8 @@ public final class VhostNet implements tcesim.state.Snapshot {
     /** With skipVqLock: the translation made in the first half of a step, used by the second. */
     private final long[][] heldHva = new long[2][];
     private final long[][] heldLen = new long[2][];
+    /** The iovec array of a translation copied in the same step (vhost's {@code vq->iov}). */
+    private long[] iovHva = new long[8], iovLen = new long[8];
     private long copies;
     private long bytes;
     private int lastErrno;
@@ -109,7 +111,7 @@ public final class VhostNet implements tcesim.state.Snapshot {
     public Outcome handleTx() { return handle(TX_VQ); }
 
     private Outcome handle(int vq) {
-        if (heldHva[vq] != null) return copy(vq, heldHva[vq], heldLen[vq]);
+        if (heldHva[vq] != null) return copy(vq, heldHva[vq], heldLen[vq], heldHva[vq].length);
         if (!canRun(vq)) return Outcome.IDLE;
         Vring r = vqs[vq];
         int rc = dev.accessOk(vq, r.ringIova(), tcesim.mem.GuestMemory.PAGE_SIZE, IotlbMsg.RO);
@@ -119,18 +121,27 @@ public final class VhostNet implements tcesim.state.Snapshot {
         int len = vq == RX_VQ ? Math.min(tap.peekRx(), d.len()) : d.len();
         int n = dev.translate(vq, d.iova(), len, vq == RX_VQ ? IotlbMsg.WO : IotlbMsg.RO, seg, VhostDevice.UIO_MAXIOV);
         if (n < 0) return failed(vq, n);
-        long[] hva = new long[n];
-        long[] ln = new long[n];
-        for (int i = 0; i < n; i++) {
-            hva[i] = seg.hva(i);
-            ln[i] = seg.len(i);
-        }
         if (skipVqLock) {
+            long[] hva = new long[n];
+            long[] ln = new long[n];
+            for (int i = 0; i < n; i++) {
+                hva[i] = seg.hva(i);
+                ln[i] = seg.len(i);
+            }
             heldHva[vq] = hva;
             heldLen[vq] = ln;
             return Outcome.TRANSLATED;
         }
-        return copy(vq, hva, ln);
+        // Under the vq mutex: the copy uses the iovecs just translated.
+        if (iovHva.length < n) {
+            iovHva = new long[n];
+            iovLen = new long[n];
+        }
+        for (int i = 0; i < n; i++) {
+            iovHva[i] = seg.hva(i);
+            iovLen[i] = seg.len(i);
+        }
+        return copy(vq, iovHva, iovLen, n);
     }
 
     private Outcome failed(int vq, int rc) {
@@ -140,18 +151,19 @@ public final class VhostNet implements tcesim.state.Snapshot {
         return Outcome.ERROR;
     }
 
-    private Outcome copy(int vq, long[] hva, long[] ln) {
+    /** Copies the packet through the {@code n} iovecs {@code hva[i], ln[i]}, then returns the descriptor in the used ring. */
+    private Outcome copy(int vq, long[] hva, long[] ln, int n) {
         heldHva[vq] = null;
         heldLen[vq] = null;
         Vring r = vqs[vq];
         Vring.Desc d = r.popAvail();
         int total = 0;
-        for (long l : ln) total += (int) l;
+        for (int i = 0; i < n; i++) total += (int) ln[i];
         boolean write = vq == RX_VQ;
         if (write) tap.takeRx(buf);
         long iova = d.iova();
         int off = 0;
-        for (int i = 0; i < hva.length; i++) {
+        for (int i = 0; i < n; i++) {
             int l = (int) ln[i];
             listener.access(vq, iova + off, l, hva[i], write);
             if (um.mapped(hva[i], l)) {
