@@ -35,7 +35,8 @@ public final class VirtioNetDriver implements DriverWork.Owner, tcesim.state.Sna
     /** Posted RX buffers in posting order (the guest knows which are outstanding, not which the device took). */
     private final PostedBuffers rxPosted = new PostedBuffers();
     private final PostedBuffers txPosted = new PostedBuffers();
-    private final ArrayDeque<Long> kernelPages = new ArrayDeque<>();
+    /** The other kernel users' pages, oldest first (page frame numbers). */
+    private final com.carrotsearch.hppc.LongArrayDeque kernelPages = new com.carrotsearch.hppc.LongArrayDeque();
     private final ArrayDeque<Symptom> symptoms = new ArrayDeque<>();
     private final byte[] scratch;
     private final byte[] kernelPage = new byte[GuestMemory.PAGE_SIZE];
@@ -275,7 +276,7 @@ public final class VirtioNetDriver implements DriverWork.Owner, tcesim.state.Sna
         rxPosted.save(out);
         txPosted.save(out);
         out.put(kernelPages.size());
-        for (long p : kernelPages) out.put(p);
+        for (com.carrotsearch.hppc.cursors.LongCursor p : kernelPages) out.put(p.value);
         out.put(nextId, rxDelivered);
         out.put(rxDropped, rxRevoked);
         out.put(txNext, txCompleted);
