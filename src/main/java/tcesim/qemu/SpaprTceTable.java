@@ -61,7 +61,8 @@ public final class SpaprTceTable {
         int perm = Tce.perm(tce);
         IommuTlbEvent e = new IommuTlbEvent(perm == 0 ? IommuTlbEvent.Type.UNMAP : IommuTlbEvent.Type.MAP,
                 ((idx << table.pageShift()) - table.busOffset()) & pageMask, tce & pageMask, ~pageMask, perm);
-        for (IommuNotifier n : notifiers) {
+        for (int i = 0; i < notifiers.size(); i++) {
+            IommuNotifier n = notifiers.get(i);
             if (e.type() == IommuTlbEvent.Type.UNMAP || n.wantsMap()) n.notify(e);
         }
     }
