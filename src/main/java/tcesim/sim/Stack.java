@@ -682,6 +682,8 @@ public final class Stack implements Model {
                 "rx-revoke", "pt-refill", "pt-reap", "hcall-return", "clear-ddw", "remove-ddw", "pt-revoke", "blk-submit", "blk-reap"};
         private final int cpu;
         private final String name;
+        /** RX (and the rest of the guest's work) runs on vCPU 0, TX on the last vCPU. */
+        private final boolean rxCpu, txCpu;
         private DriverWork pending;
         private HcallRegs blocked;
         private HcallRegs blockedIn;
@@ -701,13 +703,15 @@ public final class Stack implements Model {
         VcpuActor(int cpu) {
             this.cpu = cpu;
             this.name = "vcpu" + cpu;
+            this.rxCpu = cpu == 0;
+            this.txCpu = cpu == cfg.vcpus() - 1;
         }
 
         @Override public String name() { return name; }
         @Override public String stepName(int kind) { return NAMES[kind]; }
 
-        private boolean rxCpu() { return cpu == 0; }
-        private boolean txCpu() { return cpu == cfg.vcpus() - 1; }
+        private boolean rxCpu() { return rxCpu; }
+        private boolean txCpu() { return txCpu; }
 
         @Override
         public void enabledSteps(StepList out) {
