@@ -69,9 +69,32 @@ public final class Oracles implements VhostNet.AccessListener {
     @Override
     public void access(int vq, long iova, long len, long hva, boolean write) {
         GuestMemory mem = stack.memory();
-        Supplier<String> acc = () -> String.format("%s vq%d iova 0x%x len %d -> hva 0x%x", write ? "write" : "read", vq, iova, len, hva);
+        VhostAccess acc = vhostAccess.set(vq, iova, len, hva, write);
         check("vhost", acc, iova, len, mem.containsHva(hva, len) ? mem.hvaToGpa(hva) : -1, write);
     }
+
+    /** The description of the vhost access being checked, built only when it is reported (one object for every access). */
+    private static final class VhostAccess implements Supplier<String> {
+        private int vq;
+        private long iova, len, hva;
+        private boolean write;
+
+        VhostAccess set(int vq, long iova, long len, long hva, boolean write) {
+            this.vq = vq;
+            this.iova = iova;
+            this.len = len;
+            this.hva = hva;
+            this.write = write;
+            return this;
+        }
+
+        @Override
+        public String get() {
+            return String.format("%s vq%d iova 0x%x len %d -> hva 0x%x", write ? "write" : "read", vq, iova, len, hva);
+        }
+    }
+
+    private final VhostAccess vhostAccess = new VhostAccess();
 
     /** A passthrough device's DMA: every page it reached, through the PHB cache or the hardware table. */
     public void deviceDma(String actor, DmaResult r) {
