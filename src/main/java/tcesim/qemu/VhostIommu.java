@@ -34,7 +34,8 @@ public final class VhostIommu {
     private final Spapr spapr;
     private final GuestMemory mem;
     private final int msgVersion;
-    private final List<Long> windows = new ArrayList<>();
+    /** The LIOBNs of the windows whose IOMMU regions vhost listens on, with their notifiers at the same index. */
+    private final com.carrotsearch.hppc.LongArrayList windows = new com.carrotsearch.hppc.LongArrayList();
     private final List<IommuNotifier> notifiers = new ArrayList<>();
     private Listener listener = Listener.NONE;
     private boolean dropInvalidate;
@@ -97,7 +98,7 @@ public final class VhostIommu {
         int i = windows.indexOf(liobn);
         if (i < 0) return;
         spapr.unregisterNotifier(liobn, notifiers.get(i));
-        windows.remove(i);
+        windows.removeAt(i);
         notifiers.remove(i);
     }
 
@@ -131,8 +132,8 @@ public final class VhostIommu {
 
     /** {@code vhost_device_iotlb_miss}'s translation: the UPDATE for {@code iova}, or null. */
     public IotlbMsg translate(long iova, int access) {
-        for (long liobn : windows) {
-            SpaprTceTable t = spapr.table(liobn);
+        for (int i = 0; i < windows.size(); i++) {
+            SpaprTceTable t = spapr.table(windows.get(i));
             if (t == null) continue;
             IommuTlbEvent e = t.translate(iova);
             if (e == null) continue;
