@@ -182,10 +182,12 @@ public final class VhostDevice implements tcesim.state.Snapshot {
     private int pendingCount;
     /**
      * The index: the distinct IOVAs on pending_list, ascending unsigned (stored XOR {@link Long#MIN_VALUE}, so that
-     * signed order is unsigned order), each with its MISSes in list order (a chain through {@link Pending#nextAtIova}).
+     * signed order is unsigned order), each with its MISSes in list order (a chain through {@link Pending#nextAtIova},
+     * from its first to its last: unanswered MISSes pile up at one IOVA).
      */
     private long[] pendingIovaB = new long[16];
     private Pending[] pendingAtIova = new Pending[16];
+    private Pending[] pendingLastAtIova = new Pending[16];
     private int pendingIovas;
 
     /** A read MISS on pending_list. */
@@ -500,20 +502,22 @@ public final class VhostDevice implements tcesim.state.Snapshot {
         long key = n.msg().iova() ^ Long.MIN_VALUE;
         int i = Arrays.binarySearch(pendingIovaB, 0, pendingIovas, key);
         if (i >= 0) {
-            Pending q = pendingAtIova[i];
-            while (q.nextAtIova != null) q = q.nextAtIova;
-            q.nextAtIova = p;
+            pendingLastAtIova[i].nextAtIova = p;
+            pendingLastAtIova[i] = p;
             return;
         }
         i = -i - 1;
         if (pendingIovas == pendingIovaB.length) {
             pendingIovaB = Arrays.copyOf(pendingIovaB, pendingIovas * 2);
             pendingAtIova = Arrays.copyOf(pendingAtIova, pendingIovas * 2);
+            pendingLastAtIova = Arrays.copyOf(pendingLastAtIova, pendingIovas * 2);
         }
         System.arraycopy(pendingIovaB, i, pendingIovaB, i + 1, pendingIovas - i);
         System.arraycopy(pendingAtIova, i, pendingAtIova, i + 1, pendingIovas - i);
+        System.arraycopy(pendingLastAtIova, i, pendingLastAtIova, i + 1, pendingIovas - i);
         pendingIovaB[i] = key;
         pendingAtIova[i] = p;
+        pendingLastAtIova[i] = p;
         pendingIovas++;
     }
 
@@ -530,6 +534,7 @@ public final class VhostDevice implements tcesim.state.Snapshot {
         pendingHead = pendingTail = null;
         pendingCount = 0;
         Arrays.fill(pendingAtIova, 0, pendingIovas, null);
+        Arrays.fill(pendingLastAtIova, 0, pendingIovas, null);
         pendingIovas = 0;
     }
 
@@ -553,7 +558,9 @@ public final class VhostDevice implements tcesim.state.Snapshot {
         }
         System.arraycopy(pendingIovaB, to, pendingIovaB, from, pendingIovas - to);
         System.arraycopy(pendingAtIova, to, pendingAtIova, from, pendingIovas - to);
+        System.arraycopy(pendingLastAtIova, to, pendingLastAtIova, from, pendingIovas - to);
         Arrays.fill(pendingAtIova, pendingIovas - (to - from), pendingIovas, null);
+        Arrays.fill(pendingLastAtIova, pendingIovas - (to - from), pendingIovas, null);
         pendingIovas -= to - from;
     }
 
