@@ -102,6 +102,11 @@ public final class Stack implements Model {
     private final PassthroughNicDriver ptDriver;
     private long ptSent;
     private final PassthroughDma ptDma;
+    /** The other threads, each also in {@link #actors} (in this order, after the vCPUs): typed, for the calls of every step. */
+    private final VhostWorker vhostWorker;
+    private final QemuMainLoop qemuLoop;
+    private final Network network;
+    private final DiskIo diskIo;
 
     // The virtio-blk disk, when configured: the guest's driver, QEMU's device and its thread.
     private final VirtioBlkDriver blkDriver;
@@ -201,12 +206,16 @@ public final class Stack implements Model {
         glue.preload(tx.ringIova());
         net = new VhostNet(vhost, rx, tx, new UserMem(), new TapDev(), oracles, 4096, cfg.faults().skipVqLock());
 
-        actors.add(new VhostWorker());
-        actors.add(new QemuMainLoop());
-        actors.add(new Network());
+        vhostWorker = new VhostWorker();
+        qemuLoop = new QemuMainLoop();
+        network = new Network();
+        actors.add(vhostWorker);
+        actors.add(qemuLoop);
+        actors.add(network);
         ptDma = ptDevice == null ? null : new PassthroughDma();
         if (ptDma != null) actors.add(ptDma);
-        if (blk != null) actors.add(new DiskIo());
+        diskIo = blk == null ? null : new DiskIo();
+        if (diskIo != null) actors.add(diskIo);
         actorArray = actors.toArray(new Actor[0]);
         vcpuArray = actors.stream().filter(a -> a instanceof VcpuActor).toArray(VcpuActor[]::new);
         // Boot is not part of the workload's cost.
@@ -461,7 +470,13 @@ public final class Stack implements Model {
     @Override
     public void enabledSteps(StepList out) {
         out.clear();
-        for (Actor a : actorArray) a.enabledSteps(out);
+        // Actor order, as in actors: the vCPUs, vhost, QEMU's main loop, the network, the passthrough NIC, the disk.
+        for (VcpuActor v : vcpuArray) v.enabledSteps(out);
+        vhostWorker.enabledSteps(out);
+        qemuLoop.enabledSteps(out);
+        network.enabledSteps(out);
+        if (ptDma != null) ptDma.enabledSteps(out);
+        if (diskIo != null) diskIo.enabledSteps(out);
         for (int i = 0; i < out.size(); i++) if (!isChurn(out, i)) return;
         out.clear();
     }
