@@ -4,7 +4,11 @@ import java.util.Arrays;
 
 /** The enabled steps at one point of a run: (actor, kind) pairs in a stable order, without an object per step. */
 public final class StepList {
-    private Actor[] actors = new Actor[16];
+    /**
+     * The actors, as plain objects: storing into an interface-typed array checks each element's class against the
+     * interface, a slow check when several classes take turns in the same array.
+     */
+    private Object[] actors = new Object[16];
     private int[] kinds = new int[16];
     private int size;
 
@@ -18,11 +22,11 @@ public final class StepList {
     }
 
     public int size() { return size; }
-    public Actor actor(int i) { return actors[i]; }
+    public Actor actor(int i) { return (Actor) actors[i]; }
     public int kind(int i) { return kinds[i]; }
     public void clear() { size = 0; }
 
     public String describe(int i) {
-        return actors[i].name() + ":" + actors[i].stepName(kinds[i]);
+        return actor(i).name() + ":" + actor(i).stepName(kinds[i]);
     }
 }
