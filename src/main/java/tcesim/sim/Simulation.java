@@ -50,9 +50,11 @@ public final class Simulation {
             n++;
             trace.setStep(n);
             stack.stats().steps++;
-            stack.ledger().beginStep(stack.indexOf(steps.actor(c)));
-            steps.actor(c).step(steps.kind(c));
-            stack.ledger().endStep();
+            Actor a = steps.actor(c);
+            CostLedger ledger = stack.ledger();
+            ledger.beginStep(stack.indexOf(a));
+            a.step(steps.kind(c));
+            ledger.endStep();
         }
     }
 
