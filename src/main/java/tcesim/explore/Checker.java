@@ -191,6 +191,14 @@ public final class Checker {
         final StepList steps = new StepList();
         final tcesim.state.StateWriter out = new tcesim.state.StateWriter();
         final tcesim.state.StateReader in = new tcesim.state.StateReader();
+        /** Whether the model is in the state it last saved or restored (then only the parts that differ need restoring). */
+        boolean atSnapshot;
+
+        void restore(long[] words, int at, int len) {
+            if (atSnapshot) model.restoreChanged(in.reset(words, at, len));
+            else model.restore(in.reset(words, at, len));
+            atSnapshot = true;
+        }
     }
 
     /** Successor records handed back after each level, so that their buffers are reused. */
@@ -344,7 +352,7 @@ public final class Checker {
     }
 
     /** The first word of a checkpoint (of this format: the body is followed by its CRC32). */
-    private static final int MAGIC = 0x7ce5c4b8;
+    private static final int MAGIC = 0x7ce5c4b9;
     /** The header: magic, signature, generated, terminals, depth, node count. */
     private static final int HEADER = 4 + 8 + 8 + 8 + 4 + 4;
 
@@ -518,7 +526,7 @@ public final class Checker {
             }
             int at = frontier.off[k];
             int len = frontier.off[k + 1] - at;
-            m.restore(w.in.reset(frontier.words, at, len));
+            w.restore(frontier.words, at, len);
             m.enabledSteps(w.enabled);
             int n = w.enabled.size();
             int only = opt.reduce() ? independentStep(m, w.enabled) : -1;
@@ -526,10 +534,11 @@ public final class Checker {
             for (int i = 0; i < n; i++) {
                 if (only >= 0 && i != only) continue;
                 // The enabled list stays valid across restores: they bring back the same actors in the same state.
-                if (!fresh) m.restore(w.in.reset(frontier.words, at, len));
+                if (!fresh) w.restore(frontier.words, at, len);
                 fresh = false;
                 w.enabled.actor(i).step(w.enabled.kind(i));
                 byte end = settle(m, w.steps, props);
+                w.atSnapshot = end == Successors.BRANCH;
                 if (end == Successors.VIOLATION) {
                     Violation v = m.violation(props);
                     out.violations.add(v != null ? v : m.stuck());

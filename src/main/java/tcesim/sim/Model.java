@@ -19,6 +19,13 @@ public interface Model extends tcesim.state.Snapshot {
         return v != null && of.contains(v.property()) ? v : null;
     }
 
+    /**
+     * Restores a saved state as {@link #restore} does, given that the model has not changed since it was last saved
+     * or restored: a model may then read only what differs from that state (the checker puts a state back after
+     * saving each of its successors). By default, a plain restore.
+     */
+    default void restoreChanged(tcesim.state.StateReader in) { restore(in); }
+
     /** Whether the workload is finished (an end state). */
     boolean done();
 

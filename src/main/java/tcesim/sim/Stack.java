@@ -86,6 +86,8 @@ public final class Stack implements Model {
     /** The same actors, and the vCPUs among them, as arrays for the loops of every step. */
     private final Actor[] actorArray;
     private final VcpuActor[] vcpuArray;
+    /** The components of the saved state. */
+    private final tcesim.state.Parts parts;
     private final FirmwareFeatures fw;
     /**
      * Whether packet bytes are moved and checked. They feed only the symptom reports (what the guest and the wire
@@ -218,6 +220,7 @@ public final class Stack implements Model {
         if (diskIo != null) actors.add(diskIo);
         actorArray = actors.toArray(new Actor[0]);
         vcpuArray = actors.stream().filter(a -> a instanceof VcpuActor).toArray(VcpuActor[]::new);
+        parts = parts();
         // Boot is not part of the workload's cost.
         ledger = new CostLedger(costModel);
         killsCharged = vfio == null ? 0 : vfio.kills();
@@ -344,84 +347,111 @@ public final class Stack implements Model {
      * relies on, and {@link #restore} makes this stack behave as the saved one would (a test replays both).
      */
     @Override
-    public void save(tcesim.state.StateWriter out) {
-        for (long liobn : WINDOWS) {
-            SpaprTceTable t = spapr.table(liobn);
-            out.put(t == null ? -1 : (t.inKernel() ? 1 : 0) | (t.needVfio() ? 2 : 0));
-            if (t != null) t.table().save(out);
-        }
-        if (eventfd != null) eventfd.save(out);
-        if (vfio != null) {
-            vfio.save(out);
-            ptDevice.save(out);
-            ptDriver.save(out);
-            out.put(ptSent);
-            ptDma.save(out);
-        }
-        if (blk != null) {
-            blkDriver.save(out);
-            blk.save(out);
-        }
-        pages.save(out);
-        driver.iommu().save(out);
-        driver.save(out);
-        vhost.save(out);
-        net.save(out);
-        out.put(bqlHeldByMainLoop);
-        out.put(pendingUpdate != null);
-        if (pendingUpdate != null) {
-            out.put(pendingUpdate.iova(), pendingUpdate.size());
-            out.put(pendingUpdate.uaddr(), pendingUpdate.perm());
-        }
-        out.put(rxInjected, txSeen);
-        out.put(tapBacklog.size());
-        for (long seq : tapBacklog) out.put(seq);
-        for (VcpuActor v : vcpuArray) v.save(out);
-    }
+    public void save(tcesim.state.StateWriter out) { parts.save(out); }
 
     @Override
     public void restore(tcesim.state.StateReader in) {
-        for (long liobn : WINDOWS) {
-            long where = in.next();
-            // The only window that comes and goes during a run is the DDW (a guest that removes it).
-            if (liobn == DDW_LIOBN && (where >= 0) != (spapr.table(liobn) != null)) {
-                if (where >= 0) createDdw();
-                else removeDdw();
-            }
-            if (where >= 0) spapr.table(liobn).table().restore(in);
-        }
-        if (eventfd != null) eventfd.restore(in);
-        if (vfio != null) {
-            vfio.restore(in);
-            ptDevice.restore(in);
-            ptDriver.restore(in);
-            ptSent = in.next();
-            ptDma.restore(in);
-        }
-        if (blk != null) {
-            blkDriver.restore(in);
-            blk.restore(in);
-        }
-        pages.restore(in);
-        driver.iommu().restore(in);
-        driver.restore(in);
-        vhost.restore(in);
-        net.restore(in);
-        bqlHeldByMainLoop = in.nextBool();
-        pendingUpdate = null;
-        if (in.nextBool()) {
-            long iova = in.next();
-            long size = in.next();
-            long uaddr = in.next();
-            pendingUpdate = IotlbMsg.update(iova, size, uaddr, in.nextInt());
-        }
-        rxInjected = in.next();
-        txSeen = in.next();
-        tapBacklog.clear();
-        for (int n = in.nextInt(); n > 0; n--) tapBacklog.addLast(in.next());
-        for (VcpuActor v : vcpuArray) v.restore(in);
+        parts.restore(in);
+        afterRestore();
+    }
+
+    /**
+     * Restores a saved state, reading only the components whose words differ from those of the state this stack
+     * was last saved or restored in; valid when nothing has run since that save or restore (the checker, putting
+     * a state back after saving one of its successors).
+     */
+    @Override
+    public void restoreChanged(tcesim.state.StateReader in) {
+        parts.restoreChanged(in);
+        afterRestore();
+    }
+
+    /** What a restored stack starts afresh with: no verdict yet, and no costs carried over. */
+    private void afterRestore() {
         oracles.reset();
         clocks.clear();
+    }
+
+    /** The saved state's components, in order (see {@link tcesim.state.Parts}); those not configured are left out. */
+    private tcesim.state.Parts parts() {
+        List<tcesim.state.Snapshot> p = new ArrayList<>();
+        p.add(new Windows());
+        if (eventfd != null) p.add(eventfd);
+        if (vfio != null) {
+            p.add(vfio);
+            p.add(ptDevice);
+            p.add(ptDriver);
+            p.add(ptDma);
+        }
+        if (blk != null) {
+            p.add(blkDriver);
+            p.add(blk);
+        }
+        p.add(pages);
+        p.add(driver.iommu());
+        p.add(driver);
+        p.add(vhost);
+        p.add(net);
+        p.add(new HostSide());
+        p.addAll(List.of(vcpuArray));
+        return new tcesim.state.Parts(p.toArray(new tcesim.state.Snapshot[0]));
+    }
+
+    /** The DMA windows: which exist, where they live, and their entries. */
+    private final class Windows implements tcesim.state.Snapshot {
+        @Override
+        public void save(tcesim.state.StateWriter out) {
+            for (long liobn : WINDOWS) {
+                SpaprTceTable t = spapr.table(liobn);
+                out.put(t == null ? -1 : (t.inKernel() ? 1 : 0) | (t.needVfio() ? 2 : 0));
+                if (t != null) t.table().save(out);
+            }
+        }
+
+        @Override
+        public void restore(tcesim.state.StateReader in) {
+            for (long liobn : WINDOWS) {
+                long where = in.next();
+                // The only window that comes and goes during a run is the DDW (a guest that removes it).
+                if (liobn == DDW_LIOBN && (where >= 0) != (spapr.table(liobn) != null)) {
+                    if (where >= 0) createDdw();
+                    else removeDdw();
+                }
+                if (where >= 0) spapr.table(liobn).table().restore(in);
+            }
+        }
+    }
+
+    /** QEMU's BQL and pending UPDATE, the network's counters and the tap's backlog. */
+    private final class HostSide implements tcesim.state.Snapshot {
+        @Override
+        public void save(tcesim.state.StateWriter out) {
+            out.put(bqlHeldByMainLoop);
+            out.put(pendingUpdate != null);
+            if (pendingUpdate != null) {
+                out.put(pendingUpdate.iova(), pendingUpdate.size());
+                out.put(pendingUpdate.uaddr(), pendingUpdate.perm());
+            }
+            out.put(rxInjected, txSeen);
+            out.put(tapBacklog.size());
+            for (long seq : tapBacklog) out.put(seq);
+        }
+
+        @Override
+        public void restore(tcesim.state.StateReader in) {
+            bqlHeldByMainLoop = in.nextBool();
+            pendingUpdate = null;
+            if (in.nextBool()) {
+                long iova = in.next();
+                long size = in.next();
+                long uaddr = in.next();
+                pendingUpdate = IotlbMsg.update(iova, size, uaddr, in.nextInt());
+            }
+            rxInjected = in.next();
+            txSeen = in.next();
+            tapBacklog.clear();
+            for (int n = in.nextInt(); n > 0; n--) tapBacklog.addLast(in.next());
+        }
     }
 
     private static final long[] WINDOWS = {LIOBN, DDW_LIOBN};
@@ -1270,6 +1300,7 @@ public final class Stack implements Model {
 
         @Override
         public void save(tcesim.state.StateWriter out) {
+            out.put(ptSent);
             out.put(current != null);
             if (current != null) {
                 out.put(current.id(), current.iova());
@@ -1279,6 +1310,7 @@ public final class Stack implements Model {
 
         @Override
         public void restore(tcesim.state.StateReader in) {
+            ptSent = in.next();
             current = null;
             if (in.nextBool()) {
                 int id = in.nextInt();

@@ -1,5 +1,7 @@
 package tcesim.state;
 
+import java.util.Arrays;
+
 /** Reads back, in order, the words a {@link StateWriter} took. */
 public final class StateReader {
     private long[] words;
@@ -30,4 +32,21 @@ public final class StateReader {
     public boolean nextBool() { return next() != 0; }
 
     public boolean atEnd() { return pos == end; }
+
+    /** Where the next word is read from, in {@link #array()}. */
+    int position() { return pos; }
+
+    /** The array read from (not a copy). */
+    long[] array() { return words; }
+
+    /** Whether the next {@code n} words are {@code w[from .. from + n)}. */
+    boolean startsWith(long[] w, int from, int n) {
+        return pos + n <= end && Arrays.equals(words, pos, pos + n, w, from, from + n);
+    }
+
+    /** Passes over {@code n} words. */
+    void skip(int n) {
+        if (n < 0 || pos + n > end) throw new IllegalStateException("state record skipped past its end");
+        pos += n;
+    }
 }

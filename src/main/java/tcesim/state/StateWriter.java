@@ -54,19 +54,44 @@ public final class StateWriter {
             P5 = 0x27D4EB2F165667C5L;
 
     /**
-     * The fingerprint of {@code n} words starting at {@code from}: XXH64's per-word round and final avalanche
-     * (Y. Collet's xxHash, the 8-byte tail step), a fast hash whose output bits all depend on every input bit.
+     * The fingerprint of {@code n} words starting at {@code from}: XXH64 (Y. Collet's xxHash, seed 0) of the words as
+     * little-endian bytes, a fast hash whose output bits all depend on every input bit. Its four lanes are
+     * independent chains of multiplications, so a long state hashes at the multiplier's throughput, not its latency.
      */
     public static long hash(long[] w, int from, int n) {
-        long h = P5 + 8L * n;
-        for (int i = from; i < from + n; i++) {
-            long k = Long.rotateLeft(w[i] * P2, 31) * P1;
-            h = Long.rotateLeft(h ^ k, 27) * P1 + P4;
+        int i = from;
+        int stop = from + n;
+        long h;
+        if (n >= 4) {
+            long v1 = P1 + P2, v2 = P2, v3 = 0, v4 = -P1;
+            for (; i + 4 <= stop; i += 4) {
+                v1 = round(v1, w[i]);
+                v2 = round(v2, w[i + 1]);
+                v3 = round(v3, w[i + 2]);
+                v4 = round(v4, w[i + 3]);
+            }
+            h = Long.rotateLeft(v1, 1) + Long.rotateLeft(v2, 7) + Long.rotateLeft(v3, 12) + Long.rotateLeft(v4, 18);
+            h = merge(h, v1);
+            h = merge(h, v2);
+            h = merge(h, v3);
+            h = merge(h, v4);
+        } else {
+            h = P5;
         }
+        h += 8L * n;
+        for (; i < stop; i++) h = Long.rotateLeft(h ^ round(0, w[i]), 27) * P1 + P4;
         h ^= h >>> 33;
         h *= P2;
         h ^= h >>> 29;
         h *= P3;
         return h ^ (h >>> 32);
+    }
+
+    private static long round(long acc, long lane) {
+        return Long.rotateLeft(acc + lane * P2, 31) * P1;
+    }
+
+    private static long merge(long h, long v) {
+        return (h ^ round(0, v)) * P1 + P4;
     }
 }

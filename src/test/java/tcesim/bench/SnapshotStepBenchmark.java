@@ -68,4 +68,14 @@ public class SnapshotStepBenchmark {
         stack.save(out.reset());
         return out;
     }
+
+    // Why it matters: how the checker does it, putting the state back after saving its successor: only the
+    // components the step changed are read (compare with restoreStepSave for what that saves).
+    @Benchmark
+    public StateWriter restoreChangedStepSave() {
+        stack.restoreChanged(in.reset(words, 0, words.length));
+        enabled.actor(choice).step(enabled.kind(choice));
+        stack.save(out.reset());
+        return out;
+    }
 }

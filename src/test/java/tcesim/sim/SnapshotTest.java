@@ -58,23 +58,53 @@ class SnapshotTest {
             StateReader in = new StateReader(words);
             b.restore(in);
             assertThat(in.atEnd()).as("%s seed %d: restore reads every word", name, seed).isTrue();
-            assertThat(words(b)).as("%s seed %d: state after restore", name, seed).containsExactly(words);
-            for (int i = 0; i < 200; i++) {
-                StepList sa = new StepList();
-                StepList sb = new StepList();
-                a.enabledSteps(sa);
-                b.enabledSteps(sb);
-                assertThat(describe(sb)).as("%s seed %d, step %d after restore: enabled steps", name, seed, i).isEqualTo(describe(sa));
-                Violation va = a.violation();
-                Violation vb = b.violation();
-                assertThat(vb == null ? null : vb.property() + " " + vb.why()).as("%s seed %d, step %d: verdict", name, seed, i)
-                        .isEqualTo(va == null ? null : va.property() + " " + va.why());
-                if (sa.size() == 0 || va != null) break;
-                int c = r.nextInt(sa.size());
-                sa.actor(c).step(sa.kind(c));
-                sb.actor(c).step(sb.kind(c));
-                assertThat(words(b)).as("%s seed %d, step %d after restore: state", name, seed, i).containsExactly(words(a));
-            }
+            assertBehavesAs(a, b, r, name + " seed " + seed);
+        }
+    }
+
+    /**
+     * The checker's way back to a state: from one of its successors, saved, or from an unrelated saved state, a
+     * stack that restores only the components whose words changed behaves exactly as one restored in full.
+     */
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("configs")
+    void restoringOnlyTheChangedComponentsIsARestore(String name, StackConfig cfg) {
+        for (long seed = 1; seed <= 12; seed++) {
+            SplittableRandom r = new SplittableRandom(seed);
+            Stack a = new Stack(cfg, Trace.off());
+            Stack b = new Stack(cfg, Trace.off());
+            walk(a, r, 1 + r.nextInt(60));
+            if (a.violation() != null) continue;
+            long[] x = words(a);
+            boolean successor = r.nextBoolean();
+            if (successor) b.restore(new StateReader(x));  // b at x, then a few steps on (a successor of x)
+            walk(b, r, successor ? 1 + r.nextInt(8) : r.nextInt(60));
+            words(b);                                      // b remembers the state it is in
+            StateReader in = new StateReader(x);
+            b.restoreChanged(in);
+            assertThat(in.atEnd()).as("%s seed %d: restoreChanged reads or passes over every word", name, seed).isTrue();
+            assertBehavesAs(a, b, r, name + " seed " + seed + (successor ? ", back from a successor" : ", from another state"));
+        }
+    }
+
+    /** {@code b}, just restored from {@code a}'s words, saves them and then runs as {@code a} does, step by step, for 200 random steps. */
+    private static void assertBehavesAs(Stack a, Stack b, SplittableRandom r, String what) {
+        assertThat(words(b)).as("%s: state after restore", what).containsExactly(words(a));
+        for (int i = 0; i < 200; i++) {
+            StepList sa = new StepList();
+            StepList sb = new StepList();
+            a.enabledSteps(sa);
+            b.enabledSteps(sb);
+            assertThat(describe(sb)).as("%s, step %d after restore: enabled steps", what, i).isEqualTo(describe(sa));
+            Violation va = a.violation();
+            Violation vb = b.violation();
+            assertThat(vb == null ? null : vb.property() + " " + vb.why()).as("%s, step %d: verdict", what, i)
+                    .isEqualTo(va == null ? null : va.property() + " " + va.why());
+            if (sa.size() == 0 || va != null) break;
+            int c = r.nextInt(sa.size());
+            sa.actor(c).step(sa.kind(c));
+            sb.actor(c).step(sb.kind(c));
+            assertThat(words(b)).as("%s, step %d after restore: state", what, i).containsExactly(words(a));
         }
     }
 

@@ -1,0 +1,96 @@
+package tcesim.state;
+
+import java.util.Arrays;
+
+/**
+ * A state made of parts saved one after the other, which can be restored part by part.
+ *
+ * <p>{@link #save} and {@link #restore} write and read every part, in order, and remember the words they
+ * wrote or read. {@link #restoreChanged} restores another state by reading only the parts whose words
+ * differ from the remembered ones and skipping the others, which already hold what the words say. That is
+ * what the checker does between the successors of one state: each differs from its parent in the few parts
+ * its steps touched, so putting the parent back costs those parts alone.
+ *
+ * <p>Skipping is exact because a part's words delimit themselves: its restore reads exactly the words its
+ * save wrote, deciding from the words alone where to stop. So when the words of a state at a part's
+ * position begin with the part's remembered words, those are the part's words in that state, and the part
+ * is in it already. A part's restore may read other parts (restores run in order, so the parts before it
+ * are in the new state), but must not depend on having been called: anything it alone resets must either
+ * be in its words or be reset by {@link #restore}'s caller for every restore.
+ */
+public final class Parts implements Snapshot {
+    private final Snapshot[] parts;
+    /** The words last saved or restored, and where each part's words end in them. */
+    private long[] last = new long[64];
+    private final int[] end;
+    private boolean remembered;
+    private long partsRead;
+    private long partsSkipped;
+
+    public Parts(Snapshot... parts) {
+        this.parts = parts.clone();
+        this.end = new int[parts.length];
+    }
+
+    @Override
+    public void save(StateWriter out) {
+        int base = out.size();
+        for (int i = 0; i < parts.length; i++) {
+            parts[i].save(out);
+            end[i] = out.size() - base;
+        }
+        remember(out.words(), base, out.size() - base);
+    }
+
+    @Override
+    public void restore(StateReader in) {
+        int base = in.position();
+        for (int i = 0; i < parts.length; i++) {
+            parts[i].restore(in);
+            end[i] = in.position() - base;
+        }
+        partsRead += parts.length;
+        remember(in.array(), base, in.position() - base);
+    }
+
+    /**
+     * Restores the state {@code in} holds, as {@link #restore} does, reading only the parts whose words differ
+     * from those last saved or restored. Only valid when the parts have not changed since that save or restore;
+     * the first call (nothing remembered yet) restores every part.
+     */
+    public void restoreChanged(StateReader in) {
+        if (!remembered) {
+            restore(in);
+            return;
+        }
+        int base = in.position();
+        int from = 0; // where the part's remembered words start
+        for (int i = 0; i < parts.length; i++) {
+            int to = end[i];
+            if (in.startsWith(last, from, to - from)) {
+                in.skip(to - from);
+                partsSkipped++;
+            } else {
+                parts[i].restore(in);
+                partsRead++;
+            }
+            end[i] = in.position() - base;
+            from = to;
+        }
+        remember(in.array(), base, in.position() - base);
+    }
+
+    /** Parts restored by reading their words, and parts skipped because they held the state already (for the benchmarks). */
+    public long partsRead() { return partsRead; }
+
+    public long partsSkipped() { return partsSkipped; }
+
+    private void remember(long[] words, int from, int n) {
+        if (last.length < n) last = new long[Math.max(n, 2 * last.length)];
+        System.arraycopy(words, from, last, 0, n);
+        remembered = true;
+    }
+
+    @Override
+    public String toString() { return "Parts" + Arrays.toString(end); }
+}
