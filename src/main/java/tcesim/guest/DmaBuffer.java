@@ -10,6 +10,6 @@ public record DmaBuffer(int id, long pfn, long dma, int len, DmaDirection dir) {
     static DmaBuffer restore(tcesim.state.StateReader in) {
         long h = in.next();
         long pfn = in.next();
-        return new DmaBuffer((int) (h >>> 32), pfn, in.next(), (int) (h & 0xff_ffff), DmaDirection.values()[(int) ((h >>> 24) & 0xff)]);
+        return new DmaBuffer((int) (h >>> 32), pfn, in.next(), (int) (h & 0xff_ffff), DmaDirection.of((int) ((h >>> 24) & 0xff)));
     }
 }

@@ -11,6 +11,11 @@ import tcesim.papr.Tce;
 public enum DmaDirection {
     BIDIRECTIONAL, TO_DEVICE, FROM_DEVICE;
 
+    private static final DmaDirection[] ALL = values();
+
+    /** The direction of ordinal {@code i} (as saved; without the copy {@code values()} makes). */
+    public static DmaDirection of(int i) { return ALL[i]; }
+
     public long tcePerm() {
         return this == TO_DEVICE ? Tce.READ : Tce.READ | Tce.WRITE;
     }

@@ -44,6 +44,8 @@ public final class DmaOp {
         CLEAR_WINDOW
     }
 
+    private static final Kind[] KINDS = Kind.values();
+
     private final PseriesIommu iommu;
     private final Kind kind;
     private final long gpa;
@@ -175,7 +177,7 @@ public final class DmaOp {
         long listPage = in.next();
         long liobn = in.next();
         int shift = in.nextInt();
-        DmaOp op = new DmaOp(iommu, Kind.values()[(int) (h & 3)], gpa, len, DmaDirection.values()[(int) ((h >>> 2) & 3)], dma, entry, npages,
+        DmaOp op = new DmaOp(iommu, KINDS[(int) (h & 3)], gpa, len, DmaDirection.of((int) ((h >>> 2) & 3)), dma, entry, npages,
                 (h & 16) != 0, listPage, liobn, shift);
         op.failed = (h & 32) != 0;
         op.next = (int) (h >>> 8);

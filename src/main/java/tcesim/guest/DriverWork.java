@@ -32,6 +32,8 @@ public record DriverWork(Kind kind, DmaOp op, DmaBuffer buffer, int usedLen, Own
         public String done() { return done; }
     }
 
+    private static final Kind[] KINDS = Kind.values();
+
     /** The driver an operation belongs to. */
     public interface Owner {
         void finish(DriverWork w);
@@ -52,7 +54,7 @@ public record DriverWork(Kind kind, DmaOp op, DmaBuffer buffer, int usedLen, Own
 
     /** Rebuilds work saved by {@link #save} for {@code owner}, whose DMA layer is {@code iommu}. */
     public static DriverWork restore(tcesim.state.StateReader in, PseriesIommu iommu, Owner owner) {
-        Kind kind = Kind.values()[in.nextInt()];
+        Kind kind = KINDS[in.nextInt()];
         int usedLen = in.nextInt();
         DmaOp op = iommu.restoreOp(in);
         return new DriverWork(kind, op, DmaBuffer.restore(in), usedLen, owner);

@@ -45,7 +45,6 @@ public final class PseriesIommu implements tcesim.state.Snapshot {
     private int live;
     /** Bus page -> guest page frame, to find a mapping from the address dma_unmap_page is given. */
     private final LongLongHashMap liveByDma = new LongLongHashMap();
-    private static final DmaDirection[] DIRS = DmaDirection.values();
 
     /**
      * @param cpuListPage per CPU, the guest physical address of the 4 KiB page used as the TCE list
@@ -206,7 +205,7 @@ public final class PseriesIommu implements tcesim.state.Snapshot {
     /** The direction of the live mapping of page {@code pfn}, or null. */
     public DmaDirection mappedDirection(long pfn) {
         int at = java.util.Arrays.binarySearch(livePfn, 0, live, pfn);
-        return at >= 0 ? DIRS[(int) (liveDma[at] & 3)] : null;
+        return at >= 0 ? DmaDirection.of((int) (liveDma[at] & 3)) : null;
     }
 
     /** The direct window, the live mappings by guest page, and the window's allocator. */
