@@ -141,7 +141,8 @@ public final class Checker {
      * the run, the choice, how it ended, and for a new branching state its fingerprint and words.
      */
     private static final class Successors {
-        static final byte BRANCH = 0, END = 1, VIOLATION = 2;
+        /** A branching state not seen before this level (its words are kept), one seen already (they are not), an end state, a violation. */
+        static final byte BRANCH = 0, SEEN = 3, END = 1, VIOLATION = 2;
         /** The first frontier state of the run. */
         int start;
         int n;
@@ -259,7 +260,7 @@ public final class Checker {
                 levelBase = memoryBytes(seen, frontier) + spare.bytes();
                 for (Successors s : spareSuccessors) levelBase += s.bytes();
                 levelWords.set(0);
-                List<Successors> expanded = expandAll(frontier, pool, workers);
+                List<Successors> expanded = expandAll(frontier, pool, workers, seen);
                 if (abort != null) {
                     // The level was left half done: the frontier before it is still whole, so that is what a resume starts from.
                     spareSuccessors.addAll(expanded);
@@ -279,6 +280,7 @@ public final class Checker {
                             return new Result(Verdict.UNSAFE, part.violations.get(v), path, generated, seen.size(), depth, terminals,
                                     collision(seen.size(), generated));
                         }
+                        if (part.kind[k] == Successors.SEEN) continue;
                         if (part.kind[k] == Successors.END) {
                             terminals++;
                             continue;
@@ -483,8 +485,8 @@ public final class Checker {
     }
 
     /** The successors of every frontier state, in frontier order, computed in runs by the workers. */
-    private List<Successors> expandAll(Level frontier, ExecutorService pool, java.util.concurrent.BlockingQueue<Worker> workers) {
-        if (pool == null) return List.of(expand(frontier, 0, frontier.count, workers.peek()));
+    private List<Successors> expandAll(Level frontier, ExecutorService pool, java.util.concurrent.BlockingQueue<Worker> workers, FingerprintSet seen) {
+        if (pool == null) return List.of(expand(frontier, 0, frontier.count, workers.peek(), seen));
         int chunks = Math.min(frontier.count, opt.workers() * 4);
         List<Future<Successors>> futures = new ArrayList<>();
         for (int c = 0; c < chunks; c++) {
@@ -493,7 +495,7 @@ public final class Checker {
             futures.add(pool.submit(() -> {
                 Worker w = workers.take();
                 try {
-                    return expand(frontier, from, to, w);
+                    return expand(frontier, from, to, w, seen);
                 } finally {
                     workers.add(w);
                 }
@@ -512,7 +514,11 @@ public final class Checker {
     }
 
     /** Every successor of frontier states {@code [from, to)}, restored one by one into the worker's model. */
-    private Successors expand(Level frontier, int from, int to, Worker w) {
+    /**
+     * A successor already in {@code seen} (which only the merge, between levels, changes: the workers read it) is
+     * recorded without its words; two new ones with one fingerprint are told apart by the merge, in order.
+     */
+    private Successors expand(Level frontier, int from, int to, Worker w, FingerprintSet seen) {
         Successors out = spareSuccessors.poll();
         out = out == null ? new Successors().reset(from) : out.reset(from);
         Model m = w.model;
@@ -548,7 +554,13 @@ public final class Checker {
                 } else {
                     int mark = out.words.size();
                     m.save(out.words);
-                    out.add(k - from, i, end, tcesim.state.StateWriter.hash(out.words.words(), mark, out.words.size() - mark));
+                    long fp = tcesim.state.StateWriter.hash(out.words.words(), mark, out.words.size() - mark);
+                    if (seen.contains(fp)) {
+                        out.words.truncate(mark);
+                        out.add(k - from, i, Successors.SEEN, fp);
+                    } else {
+                        out.add(k - from, i, end, fp);
+                    }
                 }
             }
         }
