@@ -141,8 +141,8 @@ public final class Checker {
      * the run, the choice, how it ended, and for a new branching state its fingerprint and words.
      */
     private static final class Successors {
-        /** A branching state not seen before this level (its words are kept), one seen already (they are not), an end state, a violation. */
-        static final byte BRANCH = 0, SEEN = 3, END = 1, VIOLATION = 2;
+        /** A branching state not seen before this level (its words are kept), an end state, a violation, a branching state seen already (no words). */
+        static final byte BRANCH = 0, END = 1, VIOLATION = 2, SEEN = 3;
         /** The first frontier state of the run. */
         int start;
         int n;
@@ -513,10 +513,10 @@ public final class Checker {
         return out;
     }
 
-    /** Every successor of frontier states {@code [from, to)}, restored one by one into the worker's model. */
     /**
-     * A successor already in {@code seen} (which only the merge, between levels, changes: the workers read it) is
-     * recorded without its words; two new ones with one fingerprint are told apart by the merge, in order.
+     * Every successor of frontier states {@code [from, to)}, restored one by one into the worker's model. A successor
+     * already in {@code seen} (which only the merge, between levels, changes: the workers only read it) is recorded
+     * without its words; two new ones with one fingerprint are told apart by the merge, in order.
      */
     private Successors expand(Level frontier, int from, int to, Worker w, FingerprintSet seen) {
         Successors out = spareSuccessors.poll();

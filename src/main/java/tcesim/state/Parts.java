@@ -80,7 +80,7 @@ public final class Parts implements Snapshot {
         remember(in.array(), base, in.position() - base);
     }
 
-    /** Parts restored by reading their words, and parts skipped because they held the state already (for the benchmarks). */
+    /** Parts restored by reading their words, and parts skipped because they held the state already (what skipping saves). */
     public long partsRead() { return partsRead; }
 
     public long partsSkipped() { return partsSkipped; }
