@@ -399,6 +399,14 @@ class KvmTceHandlersTest {
         int calls;
         final List<String> log = new ArrayList<>();
 
+        /** A recorder whose {@code call}-th exchange (1-based) returns {@code rc}. */
+        static Recorder failing(int call, long rc) {
+            Recorder r = new Recorder();
+            r.failOnCall = call;
+            r.failRc = rc;
+            return r;
+        }
+
         long refuseGpa = -1;
 
         @Override public boolean realModeCapable() { return realModeCapable; }
@@ -493,8 +501,7 @@ class KvmTceHandlersTest {
 
     @Test
     void putExchangeErrorAbortsClearsTheHardwareEntryAndLeavesTheGuestTable() {
-        Recorder a = new Recorder();
-        a.failOnCall = 1;
+        Recorder a = Recorder.failing(1, H_HARDWARE);
         t4k.attach(a);
         long i = first(t4k);
         t4k.table().put(i, 0x9003);
@@ -506,8 +513,7 @@ class KvmTceHandlersTest {
     @Test
     void indirectExchangeErrorAbortsAfterEarlierEntriesAndKillsOnce() {
         // 2019: kvmppc_clear_tce(..., entry) clears the call's first hardware entry, not the failing one.
-        Recorder a = new Recorder();
-        a.failOnCall = 3;
+        Recorder a = Recorder.failing(3, H_HARDWARE);
         t4k.attach(a);
         long i = first(t4k);
         writeList(LIST, 0x1003, 0x2003, 0x3003, 0x4003);
@@ -520,8 +526,7 @@ class KvmTceHandlersTest {
     @Test
     void indirectExchangeErrorOn2022ClearsTheFailingEntryWithoutABatchedKill() {
         h = handlers(K2022);
-        Recorder a = new Recorder();
-        a.failOnCall = 3;
+        Recorder a = Recorder.failing(3, H_HARDWARE);
         t4k.attach(a);
         long i = first(t4k);
         writeList(LIST, 0x1003, 0x2003, 0x3003, 0x4003);
@@ -533,9 +538,7 @@ class KvmTceHandlersTest {
 
     @Test
     void stuffExchangeErrorAbortsWritesNothingAndKillsOnce() {
-        Recorder a = new Recorder();
-        a.failOnCall = 2;
-        a.failRc = H_TOO_HARD;
+        Recorder a = Recorder.failing(2, H_TOO_HARD);
         t4k.attach(a);
         long i = first(t4k);
         t4k.table().put(i, 0x9003);
@@ -549,9 +552,7 @@ class KvmTceHandlersTest {
     @Test
     void stuffTooHardOn2022ReturnsAfterTheEntriesKilledSoFar() {
         h = handlers(K2022);
-        Recorder a = new Recorder();
-        a.failOnCall = 2;
-        a.failRc = H_TOO_HARD;
+        Recorder a = Recorder.failing(2, H_TOO_HARD);
         t4k.attach(a);
         long i = first(t4k);
         t4k.table().put(i, 0x9003);
@@ -564,8 +565,7 @@ class KvmTceHandlersTest {
     void stuffOtherExchangeErrorWarnsClearsAndCarriesOn() {
         // Any error but H_TOO_HARD: WARN_ON_ONCE, kvmppc_clear_tce, next entry; the guest table is still written
         // and the last exchange's return code returned.
-        Recorder a = new Recorder();
-        a.failOnCall = 2;
+        Recorder a = Recorder.failing(2, H_HARDWARE);
         t4k.attach(a);
         long i = first(t4k);
         t4k.table().put(i + 1, 0x9003);
@@ -574,8 +574,7 @@ class KvmTceHandlersTest {
         assertThat(a.log).containsExactly("x " + i + " 0x0 0", "x " + (i + 1) + " 0x0 0", "x " + i + " 0x0 0",
                 "x " + (i + 2) + " 0x0 0", "k " + (i + 3) + " 3");
 
-        Recorder b = new Recorder();
-        b.failOnCall = 3;
+        Recorder b = Recorder.failing(3, H_HARDWARE);
         t4k.detach(a);
         t4k.attach(b);
         t4k.table().put(i + 2, 0x9003);
@@ -586,8 +585,7 @@ class KvmTceHandlersTest {
     @Test
     void stuffOtherExchangeErrorOn2022ClearsTheFailingEntry() {
         h = handlers(K2022);
-        Recorder a = new Recorder();
-        a.failOnCall = 2;
+        Recorder a = Recorder.failing(2, H_HARDWARE);
         t4k.attach(a);
         long i = first(t4k);
         assertThat(stuff(Mode.VIRTUAL, L4K, ioba(t4k, i), 0, 3)).isEqualTo(H_SUCCESS);
