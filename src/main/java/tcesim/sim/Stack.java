@@ -102,7 +102,6 @@ public final class Stack implements Model {
     private final VfioSpaprTce vfio;
     private final PassthroughDevice ptDevice;
     private final PassthroughNicDriver ptDriver;
-    private long ptSent;
     private final PassthroughDma ptDma;
     /** The other threads, each also in {@link #actors} (in this order, after the vCPUs): typed, for the calls of every step. */
     private final VhostWorker vhostWorker;
@@ -1255,6 +1254,8 @@ public final class Stack implements Model {
         private final byte[] buf = new byte[4096];
         /** The descriptor whose packet is half written, or null. */
         private Vring.Desc current;
+        /** Packets the NIC has started to write (the wire's sequence numbers). */
+        private long ptSent;
 
         @Override public String name() { return "vfio-dev"; }
         @Override public String stepName(int kind) { return NAMES[kind]; }
