@@ -63,6 +63,9 @@ public final class CampaignCommand implements Callable<Integer> {
     private int report(PrintWriter out, StackConfig cfg, long[] range, long total, Campaign.Result r) {
         Campaign.Run first = r.firstFailing();
         String replay = first == null ? null : "./tcesim repro --seed " + first.seed() + stack.asArgs() + " --max-steps " + maxSteps;
+        // Runs are tallied in seed order, so the seeds done are the range's first ones: the rest is one range again.
+        String rest = r.stopped() && r.seeds() < total
+                ? "./tcesim campaign" + stack.asArgs() + " --seeds " + (range[0] + r.seeds()) + ".." + range[1] + " --max-steps " + maxSteps : null;
         double fraction = r.seeds() == 0 ? 0 : (double) r.failing() / r.seeds();
         if (json) {
             Map<String, Object> m = new LinkedHashMap<>();
@@ -71,6 +74,7 @@ public final class CampaignCommand implements Callable<Integer> {
             if (r.stopped()) {
                 m.put("interrupted", true);
                 m.put("seedsRun", r.seeds());
+                if (rest != null) m.put("rest", rest);
             }
             m.put("failing", r.failing());
             m.put("fraction", fraction);
@@ -85,6 +89,7 @@ public final class CampaignCommand implements Callable<Integer> {
         } else {
             out.printf("tcesim campaign: design %s, seeds %d..%d%n", cfg.design(), range[0], range[1]);
             if (r.stopped()) out.printf("Interrupted: %d of %d seeds run; the figures below are for those.%n", r.seeds(), total);
+            if (rest != null) out.printf("the rest: %s%n", rest);
             out.printf("%d of %d seeds break a property (%.1f %%); %d packets and %d steps simulated%n", r.failing(), r.seeds(),
                     100.0 * fraction, r.packets(), r.steps());
             if (first != null) {

@@ -27,12 +27,13 @@ import tcesim.sim.Violation;
  * workers. Each state remembers its parent and the choice that led to it, for the counterexample.
  *
  * <p>Reduction (optional, on by default): when the model names an independent actor
- * ({@link Model#independentActor()}) and it has an enabled step, that step alone is explored. For the
- * stack it is the network: its delivery touches only the tap backlog, which only vhost's RX step reads, and
- * the two commute whenever both are enabled (one appends, the other takes the head); no oracle looks at the
- * backlog; and the state graph is acyclic (packet counters only grow), which discharges the cycle proviso.
- * So the singleton is an ample set in the sense of partial-order reduction, and verdicts are those of the
- * full search (a test checks this against the unreduced search).
+ * ({@link Model#independentActor()}) and it has an enabled step, that step alone is explored. The model vouches
+ * that the actor's steps commute with every other actor's step enabled beside them, enable or disable none of
+ * them, and are invisible to the oracles, and that its state graph is acyclic (which discharges the cycle
+ * proviso): then the singleton is an ample set in the sense of partial-order reduction, and verdicts are those of
+ * the full search (tests check this against the unreduced search on the hand-built models). The stack names
+ * none: a packet's arrival wakes vhost's RX queue, so whether it comes before or after a miss decides whether
+ * vhost tries again and queues a second MISS, and every interleaving of the stack is explored.
  */
 public final class Checker {
     /** How a check ended. */

@@ -75,11 +75,18 @@ class CampaignCommandTest {
         assertThat(r.exit()).as("a property broken").isEqualTo(1);
         assertThat(r.stdout()).containsPattern("Interrupted: [1-9][0-9]* of 100000 seeds run").contains("first failing seed: 1 ")
                 .contains("replay: ./tcesim repro --seed 1 ");
+        java.util.regex.Matcher done = java.util.regex.Pattern.compile("Interrupted: ([0-9]+) of").matcher(r.stdout());
+        assertThat(done.find()).isTrue();
+        long ran = Long.parseLong(done.group(1));
+        assertThat(r.stdout()).as("the seeds not run, as one command").containsPattern(
+                "the rest: \\./tcesim campaign --design D0 .*--seeds " + (1 + ran) + "\\.\\.100000 --max-steps 5000000\\n");
         CliRun json = CliRun.ctrlC((out, err) -> true, "campaign", "--host", "no_vfio_tce", "--packets", "50", "--seeds", "1..100000", "--json");
         assertThat(json.exit()).as("nothing broken: no verdict").isEqualTo(3);
         JsonNode n = new ObjectMapper().readTree(json.stdout());
         assertThat(n.get("interrupted").asBoolean()).isTrue();
         assertThat(n.get("seeds").asLong()).isEqualTo(100000);
         assertThat(n.get("seedsRun").asLong()).isLessThan(100000);
+        assertThat(n.get("rest").asText()).startsWith("./tcesim campaign --design D0 --host no_vfio_tce ")
+                .endsWith(" --seeds " + (1 + n.get("seedsRun").asLong()) + "..100000 --max-steps 5000000");
     }
 }
