@@ -9,10 +9,14 @@ import picocli.CommandLine.Option;
 import tcesim.explore.Campaign;
 import tcesim.explore.Checker;
 import tcesim.kvm.HostCaps;
+import tcesim.sim.Chooser;
 import tcesim.sim.Design;
+import tcesim.sim.Simulation;
 import tcesim.sim.Stack;
 import tcesim.sim.StackConfig;
 import tcesim.sim.Trace;
+import tcesim.state.StateReader;
+import tcesim.state.StateWriter;
 
 /**
  * {@code tcesim bench}: the speed targets, measured here and printed as ratios (never asserted in tests:
@@ -45,20 +49,38 @@ public final class BenchCommand implements Callable<Integer> {
         PrintWriter out = spec.commandLine().getOut();
         StackConfig small = Design.D2.applyTo(StackOptions.small().toConfig());
         long[] distinct = new long[1];
+        long[] steps = new long[1];
         Rate states = measure(() -> {
-            Checker.Result r = new Checker(() -> new Stack(small, Trace.off()), new Checker.Options(10_000_000, 1, true, null)).run();
+            Checker c = new Checker(() -> new Stack(small, Trace.off()), new Checker.Options(10_000_000, 1, true, null));
+            Checker.Result r = c.run();
             distinct[0] = r.distinct();
+            steps[0] = c.steps();
             return r.distinct();
         });
         out.printf("checker, small configuration (D2, %d distinct states): %.0f distinct states/s (wall clock %.0f); target %.0f: %.3f of target%n",
                 distinct[0], states.cpu(), states.wall(), CHECK_TARGET, states.cpu() / CHECK_TARGET);
+        double perStep = stepNanos(small);
+        double perState = (double) steps[0] / distinct[0];
+        double ceiling = 1e9 / (perStep * perState);
+        out.printf("  of which the model's steps: %.0f ns a step (seeded runs of the same configuration), %.2f steps per distinct state, so at"
+                + " most %.0f distinct states/s if saving, restoring, hashing and the search cost nothing: %.3f of target%n",
+                perStep, perState, ceiling, ceiling / CHECK_TARGET);
 
         StackConfig large = StackConfig.seed().toBuilder().host(HostCaps.NO_VFIO_TCE).rxPackets(20_000).txPackets(20_000).build();
         long[] seed = {0};
-        Rate pps = measure(() -> Campaign.one(large, ++seed[0], 10_000_000).packets());
+        long[] simSteps = new long[2];
+        Rate pps = measure(() -> {
+            Campaign.Run run = Campaign.one(large, ++seed[0], 10_000_000);
+            simSteps[0] = run.steps();
+            simSteps[1] = run.packets();
+            return run.packets();
+        });
         out.printf("simulation, large configuration (seed stack, 1 GiB window, 40000 packets, as campaigns run it: oracles on every access, no"
                 + " packet bytes): %.0f packets/s (wall clock %.0f); 10 GbE line rate %.0f packets/s; target 10x line rate: %.3f of target (%.2fx line rate)%n",
                 pps.cpu(), pps.wall(), LINE_RATE_PPS, pps.cpu() / SIM_TARGET, pps.cpu() / LINE_RATE_PPS);
+        double stepsPerPacket = (double) simSteps[0] / simSteps[1];
+        out.printf("  %.1f steps a packet at %.0f ns a step; the target needs %.1f ns a step%n", stepsPerPacket, 1e9 / (pps.cpu() * stepsPerPacket),
+                1e9 / (SIM_TARGET * stepsPerPacket));
         // A campaign spreads its seeds over every core: what a user waits for is its wall-clock rate on the machine.
         int cores = Runtime.getRuntime().availableProcessors();
         int seeds = 4 * cores;
@@ -74,6 +96,35 @@ public final class BenchCommand implements Callable<Integer> {
                 cores, seeds, all, all / SIM_TARGET, all / LINE_RATE_PPS);
         out.flush();
         return 0;
+    }
+
+    /**
+     * What one step of the model costs on its own, apart from a search around it: seeded runs of {@code cfg}, each
+     * from the initial state restored into one stack (as the checker does), less the cost of the restores timed alone.
+     * The same seeds in every batch, so every batch takes the same steps.
+     */
+    private double stepNanos(StackConfig cfg) {
+        Stack stack = new Stack(cfg, Trace.off());
+        StateWriter initial = new StateWriter();
+        stack.save(initial);
+        long[] words = initial.toArray();
+        StateReader in = new StateReader();
+        int runs = 1000;
+        long[] steps = new long[1];
+        Rate stepped = measure(() -> {
+            long n = 0;
+            for (int seed = 1; seed <= runs; seed++) {
+                stack.restore(in.reset(words, 0, words.length));
+                n += Simulation.run(stack, Chooser.seeded(seed), 1_000_000).steps();
+            }
+            steps[0] = n;
+            return n;
+        });
+        Rate restored = measure(() -> {
+            for (int i = 0; i < runs; i++) stack.restore(in.reset(words, 0, words.length));
+            return runs;
+        });
+        return 1e9 * (steps[0] / stepped.cpu() - runs / restored.cpu()) / steps[0];
     }
 
     /** Work done per second of the thread's CPU time and of the wall clock, medians over the repeats. */

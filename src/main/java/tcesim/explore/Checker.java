@@ -109,6 +109,14 @@ public final class Checker {
 
     public Progress progress() { return progress; }
 
+    /**
+     * The model steps the search has taken: one per successor generated, plus those taken on the way to the next
+     * branching point (a measure of its work apart from saving, restoring and hashing states).
+     */
+    public long steps() { return steps.get(); }
+
+    private final java.util.concurrent.atomic.AtomicLong steps = new java.util.concurrent.atomic.AtomicLong();
+
     /** The states of one breadth-first level: their node numbers and saved words, back to back. */
     private static final class Level {
         int[] node = new int[16];
@@ -191,6 +199,8 @@ public final class Checker {
         final Model model = initial.get();
         final StepList enabled = new StepList();
         final StepList steps = new StepList();
+        /** Model steps taken since the last {@link #flushSteps}. */
+        long stepsTaken;
         final tcesim.state.StateWriter out = new tcesim.state.StateWriter();
         final tcesim.state.StateReader in = new tcesim.state.StateReader();
         /** Whether the model is in the state it last saved or restored (then only the parts that differ need restoring). */
@@ -232,7 +242,8 @@ public final class Checker {
             terminals = 0;
             depth = 0;
             Model root = main.model;
-            byte end = settle(root, main.steps, opt.properties());
+            byte end = settle(main, opt.properties());
+            flushSteps(main);
             if (end == Successors.VIOLATION) return new Result(Verdict.UNSAFE, root.violation(opt.properties()) != null ? root.violation(opt.properties())
                     : root.stuck(), new int[0], 1, 1, 0, 0, 0);
             if (end == Successors.END) return new Result(Verdict.SAFE, null, null, 1, 1, 0, 1, 0);
@@ -520,6 +531,14 @@ public final class Checker {
      * without its words; two new ones with one fingerprint are told apart by the merge, in order.
      */
     private Successors expand(Level frontier, int from, int to, Worker w, FingerprintSet seen) {
+        try {
+            return expandRun(frontier, from, to, w, seen);
+        } finally {
+            flushSteps(w);
+        }
+    }
+
+    private Successors expandRun(Level frontier, int from, int to, Worker w, FingerprintSet seen) {
         Successors out = spareSuccessors.poll();
         out = out == null ? new Successors().reset(from) : out.reset(from);
         Model m = w.model;
@@ -544,7 +563,8 @@ public final class Checker {
                 if (!fresh) w.restore(frontier.words, at, len);
                 fresh = false;
                 w.enabled.actor(i).step(w.enabled.kind(i));
-                byte end = settle(m, w.steps, props);
+                w.stepsTaken++;
+                byte end = settle(w, props);
                 w.atSnapshot = end == Successors.BRANCH;
                 if (end == Successors.VIOLATION) {
                     Violation v = m.violation(props);
@@ -568,6 +588,11 @@ public final class Checker {
         return out;
     }
 
+    private void flushSteps(Worker w) {
+        steps.addAndGet(w.stepsTaken);
+        w.stepsTaken = 0;
+    }
+
     /** The index of the model's independent actor's step when it is enabled (the ample set of the reduction), else -1. */
     private static int independentStep(Model m, StepList steps) {
         String name = m.independentActor();
@@ -580,7 +605,9 @@ public final class Checker {
      * Takes every step that has no alternative and says where that led: a violation of a checked property, an
      * end state (the workload done, or nothing enabled when progress is not checked), or a branching state.
      */
-    private static byte settle(Model s, StepList steps, Set<Violation.Property> props) {
+    private static byte settle(Worker w, Set<Violation.Property> props) {
+        Model s = w.model;
+        StepList steps = w.steps;
         while (true) {
             if (s.violation(props) != null) return Successors.VIOLATION;
             if (s.done()) return Successors.END;
@@ -590,6 +617,7 @@ public final class Checker {
             }
             if (steps.size() > 1) return Successors.BRANCH;
             steps.actor(0).step(steps.kind(0));
+            w.stepsTaken++;
         }
     }
 

@@ -10,6 +10,9 @@ class BenchCommandTest {
         CliRun r = CliRun.of("bench", "--repeat", "1", "--warmup", "0");
         assertThat(r.exit()).isZero();
         assertThat(r.stdout()).containsPattern("checker, small configuration \\(D2, \\d+ distinct states\\): \\d+ distinct states/s \\(wall clock \\d+\\); target 1000000: [0-9.]+ of target");
+        assertThat(r.stdout()).containsPattern("\n  of which the model's steps: [1-9]\\d* ns a step \\(seeded runs of the same configuration\\), [1-9][0-9.]* steps per"
+                + " distinct state, so at most \\d+ distinct states/s if saving, restoring, hashing and the search cost nothing: [0-9.]+ of target\n");
+        assertThat(r.stdout()).containsPattern("\n  [1-9][0-9.]* steps a packet at [1-9]\\d* ns a step; the target needs [0-9.]+ ns a step\n");
         assertThat(r.stdout()).containsPattern("simulation, large configuration .*: \\d+ packets/s \\(wall clock \\d+\\); 10 GbE line rate 812744 packets/s; target 10x line rate: [0-9.]+ of target");
         assertThat(r.stdout()).containsPattern("campaign, large configuration on all \\d+ cores \\(\\d+ seeds a run, wall clock\\): \\d+ packets/s; [0-9.]+ of target");
     }

@@ -26,13 +26,17 @@ class CheckerTest {
     @ParameterizedTest
     @ValueSource(ints = {1, 3, 7, 20})
     void exploresASafeGridCompletelyWithTheExactCounts(int n) {
-        Checker.Result r = new Checker(() -> new TinyModels.Grid(n), opts(1)).run();
+        Checker checker = new Checker(() -> new TinyModels.Grid(n), opts(1));
+        Checker.Result r = checker.run();
         assertThat(r.verdict()).isEqualTo(Checker.Verdict.SAFE);
         // Branching states are those with both counters below n; once one reaches n the rest is forced.
         assertThat(r.distinct()).isEqualTo((long) n * n);
         assertThat(r.generated()).isEqualTo(1 + 2L * n * n);
         assertThat(r.terminals()).isEqualTo(2L * n);
         assertThat(r.depth()).isEqualTo(2 * n - 1);
+        // One step per choice (two from each branching state), and the forced tail after a counter reaches n at (n, j)
+        // or (i, n): n - j more steps, summed over j, both ways.
+        assertThat(checker.steps()).isEqualTo(2L * n * n + (long) n * (n + 1));
     }
 
     @ParameterizedTest
@@ -60,10 +64,13 @@ class CheckerTest {
 
     @Test
     void twoWorkersFindTheSameResult() {
-        Checker.Result one = new Checker(() -> new TinyModels.Grid(12), opts(1)).run();
-        Checker.Result two = new Checker(() -> new TinyModels.Grid(12), opts(2)).run();
+        Checker single = new Checker(() -> new TinyModels.Grid(12), opts(1));
+        Checker pair = new Checker(() -> new TinyModels.Grid(12), opts(2));
+        Checker.Result one = single.run();
+        Checker.Result two = pair.run();
         assertThat(two.distinct()).isEqualTo(one.distinct());
         assertThat(two.generated()).isEqualTo(one.generated());
+        assertThat(pair.steps()).as("steps counted on both workers").isEqualTo(single.steps());
         Checker.Result race = new Checker(TinyModels.LostUpdate::new, opts(2)).run();
         assertThat(race.choices()).containsExactly(0, 1, 0);
     }
