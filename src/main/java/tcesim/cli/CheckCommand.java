@@ -86,7 +86,9 @@ public final class CheckCommand implements Callable<Integer> {
         if (workers < 1 || workers > 64) throw new CommandLine.ParameterException(spec.commandLine(), "--workers must be 1..64");
         if (maxStates < 1) throw new CommandLine.ParameterException(spec.commandLine(), "--max-states must be at least 1");
         if (all && hazards) throw new CommandLine.ParameterException(spec.commandLine(), "--all and --hazards exclude each other: each prints its own table");
-        if (hazards && stack.hazard != null) throw new CommandLine.ParameterException(spec.commandLine(), "--hazards checks every hazard: leave out --hazard");
+        if (hazards && stack.effectiveHazard() != null) {
+            throw new CommandLine.ParameterException(spec.commandLine(), "--hazards checks every hazard: leave out --hazard (and a scenario file's hazard, with --hazard none)");
+        }
         if ((all || hazards) && (checkpoint != null || resume != null)) {
             throw new CommandLine.ParameterException(spec.commandLine(), (checkpoint != null ? "--checkpoint" : "--resume") + " works for one check, not with "
                     + (all ? "--all" : "--hazards") + " (a table of many checks)");

@@ -60,8 +60,11 @@ public final class Scenario {
         Invalid(String message) { super(message); }
     }
 
-    /** The config, the seed and the hazard (already applied to the config; null for none) a scenario gives. */
-    public record Loaded(StackConfig config, Long seed, tcesim.sim.Hazard hazard) {}
+    /**
+     * The config, the seed and the hazard (already applied to the config; null for none) a scenario gives, and the
+     * config without the hazard (for a command line that names another hazard, or none).
+     */
+    public record Loaded(StackConfig config, Long seed, tcesim.sim.Hazard hazard, StackConfig withoutHazard) {}
 
     private enum Type { INT, BOOL, STRING }
 
@@ -204,13 +207,14 @@ public final class Scenario {
         b.host(host.withKernel(kernel));
         StackConfig c = b.build();
         if (design != null) c = design.applyTo(c);
+        StackConfig withoutHazard = c;
         if (hazard != null) c = hazard.apply(c);
         StackConfig.Problem p = c.problem();
         if (p != null) {
             String field = FIELD_OF.getOrDefault(p.field(), p.field());
             throw new Invalid(String.format("%s:%d: %s: %s", name, lines.getOrDefault(field, 1), field, p.message()));
         }
-        return new Loaded(c, seed, hazard);
+        return new Loaded(c, seed, hazard, withoutHazard);
     }
 
     private static void walk(String name, String prefix, JsonNode node, Map<String, Integer> lines, Map<String, JsonNode> out) throws Invalid {

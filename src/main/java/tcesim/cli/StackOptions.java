@@ -135,15 +135,16 @@ public final class StackOptions {
     }
 
     @Option(names = "--hazard", paramLabel = "NAME", converter = HazardConverter.class,
-            description = "Put one of the hazards next to the seed's bug in the run: overwrite-without-clear, ro-cached-rw, window-removal, miss-on-cleared, update-size-0, partial-failure.")
+            description = "Put one of the hazards next to the seed's bug in the run: overwrite-without-clear, ro-cached-rw, window-removal, miss-on-cleared,"
+                    + " update-size-0, partial-failure; or none (instead of a scenario file's hazard).")
     tcesim.sim.Hazard hazard;
 
-    /** Hazard names as users type them. */
+    /** Hazard names as users type them; {@code none} is no hazard (null). */
     static final class HazardConverter implements CommandLine.ITypeConverter<tcesim.sim.Hazard> {
         @Override
         public tcesim.sim.Hazard convert(String value) {
             tcesim.sim.Hazard h = tcesim.sim.Hazard.byLabel(value);
-            if (h == null) throw new CommandLine.TypeConversionException("unknown hazard '" + value + "'");
+            if (h == null && !value.equalsIgnoreCase("none")) throw new CommandLine.TypeConversionException("unknown hazard '" + value + "'");
             return h;
         }
     }
@@ -170,7 +171,8 @@ public final class StackOptions {
                     .kernelChurn(!noChurn).rxRevokes(rxRevokes).passthroughPackets(passthrough).ddwRemoval(ddwRemoval.value)
                     .requestResponse(requestResponse).diskRequests(diskIo).faults(faults(StackConfig.Faults.NONE)).build());
         }
-        StackConfig.Builder b = loadScenario().config().toBuilder();
+        // A hazard on the command line replaces the file's: it starts from the file's configuration without its hazard.
+        StackConfig.Builder b = (matched("--hazard") ? loadScenario().withoutHazard() : loadScenario().config()).toBuilder();
         StackConfig sc = b.build();
         if (matched("--host")) b.host(host.caps.withKernel(sc.host().kernel()));
         if (matched("--host-kernel")) b.host(b.build().host().withKernel(hostKernel));
@@ -211,9 +213,9 @@ public final class StackOptions {
         throw new CommandLine.ParameterException(mixee.commandLine(), msg);
     }
 
-    /** The hazard of the run: --hazard, else the scenario file's {@code hazard:}, else null. */
+    /** The hazard of the run: --hazard (null for none), else the scenario file's {@code hazard:}, else null. */
     public tcesim.sim.Hazard effectiveHazard() {
-        if (hazard != null || scenario == null) return hazard;
+        if (matched("--hazard") || scenario == null) return hazard;
         return loadScenario().hazard();
     }
 

@@ -163,6 +163,26 @@ class ScenarioTest {
         assertThat(withoutTiming(file.stdout())).isEqualTo(withoutTiming(flags.stdout()));
     }
 
+    @Test
+    void aHazardOnTheCommandLineReplacesTheFilesAndNoneRemovesIt(@TempDir Path dir) throws Exception {
+        Path f = Files.writeString(dir.resolve("h.yaml"), "design: D1\nhazard: ro-cached-rw\n" + SMALL);
+        Path plain = Files.writeString(dir.resolve("p.yaml"), "design: D1\n" + SMALL);
+        CliRun none = CliRun.of("check", "--scenario", f.toString(), "--hazard", "none");
+        CliRun without = CliRun.of("check", "--scenario", plain.toString());
+        assertThat(without.exit()).isZero();
+        assertThat(none.exit()).isZero();
+        assertThat(withoutTiming(none.stdout())).isEqualTo(withoutTiming(without.stdout()));
+        // Not both hazards: the file's goes, the command line's comes.
+        CliRun other = CliRun.of("check", "--scenario", f.toString(), "--hazard", "overwrite-without-clear");
+        CliRun flags = CliRun.of("check", "--design", "D1", "--hazard", "overwrite-without-clear");
+        assertThat(flags.exit()).isEqualTo(1);
+        assertThat(other.exit()).isEqualTo(1);
+        assertThat(withoutTiming(other.stdout())).isEqualTo(withoutTiming(flags.stdout()));
+        CliRun table = CliRun.of("check", "--hazards", "--scenario", f.toString());
+        assertThat(table.exit()).isEqualTo(2);
+        assertThat(table.err()).contains("--hazards checks every hazard").contains("--hazard none");
+    }
+
     static String withoutTiming(String out) {
         return out.lines().filter(l -> !l.startsWith("Finished in")).collect(java.util.stream.Collectors.joining("\n"));
     }
