@@ -113,9 +113,9 @@ public final class Checker {
      * The model steps the search has taken: one per successor generated, plus those taken on the way to the next
      * branching point (a measure of its work apart from saving, restoring and hashing states).
      */
-    public long steps() { return steps.get(); }
+    public long steps() { return modelSteps.get(); }
 
-    private final java.util.concurrent.atomic.AtomicLong steps = new java.util.concurrent.atomic.AtomicLong();
+    private final java.util.concurrent.atomic.AtomicLong modelSteps = new java.util.concurrent.atomic.AtomicLong();
 
     /** The states of one breadth-first level: their node numbers and saved words, back to back. */
     private static final class Level {
@@ -589,7 +589,7 @@ public final class Checker {
     }
 
     private void flushSteps(Worker w) {
-        steps.addAndGet(w.stepsTaken);
+        modelSteps.addAndGet(w.stepsTaken);
         w.stepsTaken = 0;
     }
 
