@@ -384,8 +384,9 @@ public final class VhostDevice implements tcesim.state.Snapshot {
         // vhost_iotlb_miss(): node framed as v2 iff the vq acked VHOST_BACKEND_F_IOTLB_MSG_V2;
         // iova and perm set, everything else zero; appended to read_list. It looks for no MISS already
         // queued or pending for the same iova (drivers/vhost/vhost.c: vhost_new_msg + vhost_enqueue_msg,
-        // nothing else), so each retry of a stalled queue (e.g. handle_rx woken by every packet the tap
-        // receives) queues one more: the repeated MISSes of the cost reports are the kernel's, not the model's.
+        // nothing else), so each retry of a stalled queue queues one more. handle_rx is retried by every packet
+        // the tap receives (drivers/vhost/net.c polls the tap socket for EPOLLIN: vhost_poll_init(..., handle_rx_net,
+        // EPOLLIN, dev)): the repeated MISSes of the cost reports are the kernel's, not the model's.
         int version = hasBackendFeature(VHOST_BACKEND_F_IOTLB_MSG_V2)
                 ? VhostMsgCodec.VHOST_IOTLB_MSG_V2 : VhostMsgCodec.VHOST_IOTLB_MSG;
         readList.addLast(new QueuedMsg(vq, version, IotlbMsg.miss(addr, access & 0xFF)));
