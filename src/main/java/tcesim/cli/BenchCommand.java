@@ -33,6 +33,16 @@ public final class BenchCommand implements Callable<Integer> {
     static final double CHECK_TARGET = 1_000_000;
     static final double SIM_TARGET = 10 * LINE_RATE_PPS;
 
+    /** The standard small configuration the checker's rate is measured on (also by the JMH benchmarks): {@code check}'s, under D2. */
+    public static StackConfig smallConfig() {
+        return Design.D2.applyTo(StackOptions.small().toConfig());
+    }
+
+    /** The standard large configuration the simulation's rate is measured on: the seed's stack, 20,000 packets each way. */
+    public static StackConfig largeConfig() {
+        return StackConfig.seed().toBuilder().host(HostCaps.NO_VFIO_TCE).rxPackets(20_000).txPackets(20_000).build();
+    }
+
     @Option(names = "--repeat", paramLabel = "N", description = "Runs per measurement (default: ${DEFAULT-VALUE}).")
     int repeat = 5;
 
@@ -47,7 +57,7 @@ public final class BenchCommand implements Callable<Integer> {
         if (repeat < 1 || repeat > 100) throw new CommandLine.ParameterException(spec.commandLine(), "--repeat must be 1..100");
         if (warmup < 0 || warmup > 600) throw new CommandLine.ParameterException(spec.commandLine(), "--warmup must be 0..600 seconds");
         PrintWriter out = spec.commandLine().getOut();
-        StackConfig small = Design.D2.applyTo(StackOptions.small().toConfig());
+        StackConfig small = smallConfig();
         long[] distinct = new long[1];
         long[] steps = new long[1];
         Rate states = measure(() -> {
@@ -66,7 +76,7 @@ public final class BenchCommand implements Callable<Integer> {
                 + " most %.0f distinct states/s if saving, restoring, hashing and the search cost nothing: %.3f of target%n",
                 perStep, perState, ceiling, ceiling / CHECK_TARGET);
 
-        StackConfig large = StackConfig.seed().toBuilder().host(HostCaps.NO_VFIO_TCE).rxPackets(20_000).txPackets(20_000).build();
+        StackConfig large = largeConfig();
         long[] seed = {0};
         long[] simSteps = new long[2];
         Rate pps = measure(() -> {

@@ -13,8 +13,8 @@ import org.openjdk.jmh.annotations.Scope;
 import org.openjdk.jmh.annotations.Setup;
 import org.openjdk.jmh.annotations.State;
 import org.openjdk.jmh.annotations.Warmup;
+import tcesim.cli.BenchCommand;
 import tcesim.explore.Campaign;
-import tcesim.kvm.HostCaps;
 import tcesim.sim.StackConfig;
 
 /**
@@ -46,7 +46,7 @@ public class CampaignBenchmark {
 
     @Setup
     public void setup() {
-        large = StackConfig.seed().toBuilder().host(HostCaps.NO_VFIO_TCE).rxPackets(20_000).txPackets(20_000).build();
+        large = BenchCommand.largeConfig();
     }
 
     // Why it matters: `campaign` runs this once per seed, over ranges of thousands of seeds; packets/s is its throughput.

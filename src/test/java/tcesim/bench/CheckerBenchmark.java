@@ -13,9 +13,8 @@ import org.openjdk.jmh.annotations.Scope;
 import org.openjdk.jmh.annotations.Setup;
 import org.openjdk.jmh.annotations.State;
 import org.openjdk.jmh.annotations.Warmup;
-import tcesim.cli.StackOptions;
+import tcesim.cli.BenchCommand;
 import tcesim.explore.Checker;
-import tcesim.sim.Design;
 import tcesim.sim.Stack;
 import tcesim.sim.StackConfig;
 import tcesim.sim.Trace;
@@ -46,7 +45,7 @@ public class CheckerBenchmark {
 
     @Setup
     public void setup() {
-        small = Design.D2.applyTo(StackOptions.small().toConfig());
+        small = BenchCommand.smallConfig();
     }
 
     // Why it matters: every verdict of `check` and `check --all` is a run of this search; its states/s bound which configurations can be checked at all.

@@ -12,8 +12,7 @@ import org.openjdk.jmh.annotations.Scope;
 import org.openjdk.jmh.annotations.Setup;
 import org.openjdk.jmh.annotations.State;
 import org.openjdk.jmh.annotations.Warmup;
-import tcesim.cli.StackOptions;
-import tcesim.sim.Design;
+import tcesim.cli.BenchCommand;
 import tcesim.sim.Stack;
 import tcesim.sim.StackConfig;
 import tcesim.sim.StepList;
@@ -44,7 +43,7 @@ public class SnapshotStepBenchmark {
 
     @Setup
     public void setup() {
-        StackConfig small = Design.D2.applyTo(StackOptions.small().toConfig());
+        StackConfig small = BenchCommand.smallConfig();
         stack = new Stack(small, Trace.off());
         SplittableRandom r = new SplittableRandom(7);
         for (int i = 0; i < STEPS; i++) {
