@@ -184,7 +184,7 @@ public final class Stack implements Model {
         // virtio-blk: its ring mapped at driver start; QEMU serves it itself, translating through the window (no notifier).
         if (cfg.diskRequests() > 0) {
             blkDriver = new VirtioBlkDriver(mem, pages, iommu, new Vring(BLK_QUEUE_SIZE, mapRing(iommu)), cfg.diskRequests(), data);
-            blk = new VirtioBlk(spapr, mem, blkDriver.ring(), this::blkAccess, new DiskImage(), data);
+            blk = new VirtioBlk(spapr, mem, blkDriver.ring(), new DiskIo.Accesses(oracles, trace), new DiskIo.DiskImage(wireSymptoms), data);
         } else {
             blkDriver = null;
             blk = null;
@@ -215,7 +215,7 @@ public final class Stack implements Model {
         actors.add(network);
         ptDma = ptDevice == null ? null : new PassthroughDma();
         if (ptDma != null) actors.add(ptDma);
-        diskIo = blk == null ? null : new DiskIo();
+        diskIo = blk == null ? null : new DiskIo(this);
         if (diskIo != null) actors.add(diskIo);
         actorArray = actors.toArray(new Actor[0]);
         vcpuArray = actors.stream().filter(a -> a instanceof VcpuActor).toArray(VcpuActor[]::new);
@@ -335,6 +335,14 @@ public final class Stack implements Model {
 
     /** The VFIO group's attachment (hardware table, PHB cache, kills), or null. */
     public VfioSpaprTce vfio() { return vfio; }
+
+    // ---- what the threads share, for their classes in this package ----------------------------------
+
+    /** When what passes between the threads was produced. */
+    Clocks clocks() { return clocks; }
+
+    /** The thread whose step is running charges its costs to {@code lane}; so do the hooks it runs in shared code. */
+    void lane(CostLedger.Lane lane) { this.lane = lane; }
 
     /**
      * Everything that decides what can happen next and what the oracles will judge: the DMA windows (which
@@ -972,66 +980,6 @@ public final class Stack implements Model {
     static boolean lessThan(long a, long b, long c, long d) {
         long hi1 = Math.multiplyHigh(a, b), hi2 = Math.multiplyHigh(c, d);
         return hi1 != hi2 ? hi1 < hi2 : Long.compareUnsigned(a * b, c * d) < 0;
-    }
-
-    /** An access of QEMU's virtio-blk device to guest memory: judged by the oracles, and traced. */
-    private void blkAccess(String what, long iova, long len, long gpa, boolean write) {
-        oracles.qemuDma("qemu-blk", what, iova, len, gpa, write);
-        if (trace.enabled()) trace.emit("qemu-blk", write ? "blk-write" : "blk-read", iova, gpa, String.format("%s: iova 0x%x len %d = gpa 0x%x (%s)", what, iova, len,
-                gpa, what.startsWith("request") || what.startsWith("indirect") ? "translated now through the window's IOMMU region" : "mapped through it at pop"));
-    }
-
-    /**
-     * The disk image behind QEMU's virtio-blk: block {@code sector} holds the pattern of that sector (what the guest
-     * expects to read there), and a write is checked to carry the block the guest wrote (a symptom otherwise).
-     */
-    final class DiskImage implements VirtioBlk.Image {
-        @Override
-        public void read(long sector, byte[] buf, int len) {
-            Payload.fill(buf, len, VirtioBlkDriver.STREAM, sector);
-        }
-
-        @Override
-        public void write(long sector, byte[] buf, int len) {
-            long seq = Payload.check(buf, len, VirtioBlkDriver.STREAM);
-            if (seq != sector) {
-                wireSymptoms.add(new Symptom("disk-write-data", -1, String.format("the disk got %s for sector %d",
-                        seq < 0 ? "foreign bytes" : "the block of sector " + seq, sector)));
-            }
-        }
-    }
-
-    /**
-     * QEMU's thread serving the virtio-blk disk (an iothread, so no BQL): pops a request the guest posted and submits its
-     * I/O, then completes it. Costs: the device's per-request work and a copy per byte it reads or writes.
-     */
-    final class DiskIo implements Actor {
-        private static final String[] NAMES = {"blk-request", "blk-complete"};
-
-        @Override public String name() { return "qemu-blk"; }
-        @Override public String stepName(int kind) { return NAMES[kind]; }
-
-        @Override
-        public void enabledSteps(StepList out) {
-            if (blk.canPop()) out.add(this, 0);
-            if (blk.canComplete()) out.add(this, 1);
-        }
-
-        @Override
-        public void step(int kind) {
-            lane = CostLedger.Lane.QEMU;
-            if (kind == 0) {
-                ledger.after(clocks.blkPosted.poll());
-                ledger.charge(CostLedger.Lane.QEMU, CostLedger.Kind.BLK_REQUEST, 1);
-                long read = blk.pop();
-                if (read > 0) ledger.charge(CostLedger.Lane.QEMU, CostLedger.Kind.COPY, read);
-                if (read < 0 && trace.enabled()) trace.emit("qemu-blk", "virtio-error", Event.NONE, Event.NONE, "virtio_error: " + blk.broken() + ": the device is broken");
-            } else {
-                int written = blk.complete();
-                ledger.charge(CostLedger.Lane.QEMU, CostLedger.Kind.COPY, written);
-                clocks.blkUsed.add(ledger.now());
-            }
-        }
     }
 
     /** The vhost-net worker thread. */
