@@ -213,7 +213,7 @@ public final class Stack implements Model {
         actors.add(vhostWorker);
         actors.add(qemuLoop);
         actors.add(network);
-        ptDma = ptDevice == null ? null : new PassthroughDma();
+        ptDma = ptDevice == null ? null : new PassthroughDma(this);
         if (ptDma != null) actors.add(ptDma);
         diskIo = blk == null ? null : new DiskIo(this);
         if (diskIo != null) actors.add(diskIo);
@@ -340,6 +340,9 @@ public final class Stack implements Model {
 
     /** When what passes between the threads was produced. */
     Clocks clocks() { return clocks; }
+
+    /** Whether packet bytes are moved and checked (only when the run is traced). */
+    boolean data() { return data; }
 
     /** The thread whose step is running charges its costs to {@code lane}; so do the hooks it runs in shared code. */
     void lane(CostLedger.Lane lane) { this.lane = lane; }
@@ -1127,84 +1130,6 @@ public final class Stack implements Model {
             net.kick(VhostNet.RX_VQ);
             if (trace.enabled()) trace.emit("net", "rx-packet", Event.NONE, Event.NONE, "packet " + rxInjected + " arrives at the tap");
             rxInjected++;
-        }
-    }
-
-    /**
-     * The passthrough NIC's DMA engine: a received packet is written into the head buffer in two bursts, the header and
-     * then the rest (a NIC writes a frame in several PCIe transactions; each translation goes through the PHB's TCE
-     * cache), so that the guest can take the buffer back between them.
-     */
-    final class PassthroughDma implements Actor, tcesim.state.Snapshot {
-        static final int HEADER_BURST = 64;
-        private static final String[] NAMES = {"dma-header", "dma-payload"};
-        private final byte[] buf = new byte[4096];
-        /** The descriptor whose packet is half written, or null. */
-        private Vring.Desc current;
-        /** Packets the NIC has started to write (the wire's sequence numbers). */
-        private long ptSent;
-
-        @Override public String name() { return "vfio-dev"; }
-        @Override public String stepName(int kind) { return NAMES[kind]; }
-
-        @Override
-        public void enabledSteps(StepList out) {
-            if (ptDevice.frozen()) return;
-            if (current != null) out.add(this, 1);
-            else if (ptDriver.ring().hasAvail() && ptSent < cfg.passthroughPackets()) out.add(this, 0);
-        }
-
-        @Override
-        public void step(int kind) {
-            Vring ring = ptDriver.ring();
-            boolean header = current == null;
-            if (header) {
-                ledger.after(clocks.ptPosted.poll());
-                current = ring.popAvail();
-                if (data) Payload.fill(buf, Math.min(cfg.packetBytes(), current.len()), PassthroughNicDriver.STREAM, ptSent);
-                ptSent++;
-            }
-            Vring.Desc d = current;
-            int len = Math.min(cfg.packetBytes(), d.len());
-            int from = header ? 0 : Math.min(HEADER_BURST, len);
-            int to = header ? Math.min(HEADER_BURST, len) : len;
-            DmaResult r = data ? ptDevice.dmaWrite(d.iova() + from, buf, from, to - from) : ptDevice.dmaWrite(d.iova() + from, to - from);
-            if (r.ok()) ledger.charge(CostLedger.Lane.DEVICE, CostLedger.Kind.COPY, to - from);
-            oracles.deviceDma("vfio-dev", r);
-            if (!r.ok()) {
-                current = null;
-                if (trace.enabled()) trace.emit("vfio-dev", "dma-fault", r.iova(), Event.NONE, String.format("DMA to iova 0x%x failed (%s): the PE is frozen", r.iova(), r.status()));
-                return;
-            }
-            if (trace.enabled()) trace.emit("vfio-dev", header ? "dma-header" : "dma-write", d.iova() + from, r.gpa(0), String.format("wrote %s to iova 0x%x = gpa 0x%x (%s)",
-                    header ? "the packet's header" : "the rest of the packet", d.iova() + from, r.gpa(0), r.fromCache(0) ? "PHB TCE cache" : "hardware table"));
-            if (to == len) {
-                current = null;
-                ring.pushUsed(d.id(), len);
-                clocks.ptUsed.add(ledger.now());
-                clocks.ptArrival.add(ledger.now());
-            }
-        }
-
-        @Override
-        public void save(tcesim.state.StateWriter out) {
-            out.put(ptSent);
-            out.put(current != null);
-            if (current != null) {
-                out.put(current.id(), current.iova());
-                out.put(current.len());
-            }
-        }
-
-        @Override
-        public void restore(tcesim.state.StateReader in) {
-            ptSent = in.next();
-            current = null;
-            if (in.nextBool()) {
-                int id = in.nextInt();
-                long iova = in.next();
-                current = new Vring.Desc(id, iova, in.nextInt(), true);
-            }
         }
     }
 
