@@ -205,9 +205,9 @@ public final class Stack implements Model {
         if (cfg.faults().mapPastWindowEnd()) driver.mapNextRxPastWindowEnd();
         glue.preload(rx.ringIova());
         glue.preload(tx.ringIova());
-        net = new VhostNet(vhost, rx, tx, new UserMem(), new TapDev(), oracles, 4096, cfg.faults().skipVqLock());
+        net = new VhostNet(vhost, rx, tx, new VhostWorker.UserMem(mem, data), new TapDev(), oracles, 4096, cfg.faults().skipVqLock());
 
-        vhostWorker = new VhostWorker();
+        vhostWorker = new VhostWorker(this);
         qemuLoop = new QemuMainLoop();
         network = new Network();
         actors.add(vhostWorker);
@@ -985,67 +985,6 @@ public final class Stack implements Model {
         return hi1 != hi2 ? hi1 < hi2 : Long.compareUnsigned(a * b, c * d) < 0;
     }
 
-    /** The vhost-net worker thread. */
-    final class VhostWorker implements Actor {
-        private static final String[] NAMES = {"handle-rx", "handle-tx"};
-
-        @Override public String name() { return "vhost"; }
-        @Override public String stepName(int kind) { return NAMES[kind]; }
-
-        @Override
-        public void enabledSteps(StepList out) {
-            if (net.canRun(VhostNet.RX_VQ)) out.add(this, 0);
-            if (net.canRun(VhostNet.TX_VQ)) out.add(this, 1);
-        }
-
-        @Override
-        public void step(int kind) {
-            lane = CostLedger.Lane.VHOST;
-            int vq = kind == 0 ? VhostNet.RX_VQ : VhostNet.TX_VQ;
-            Vring r = kind == 0 ? driver.rx() : driver.tx();
-            Vring.Desc d = r.peekAvail();
-            // The worker runs once the queue was kicked after the UPDATE it waited for, the descriptor posted and, for RX, the packet in.
-            ledger.after(clocks.vqReady[vq]);
-            ledger.after(kind == 0 ? clocks.rxPosted.peek() : clocks.txPosted.peek());
-            if (kind == 0) ledger.after(clocks.tapArrival.peek());
-            boolean held = net.holdsTranslation(vq);
-            long bytesBefore = net.bytes();
-            VhostNet.Outcome o = kind == 0 ? net.handleRx() : net.handleTx();
-            if (o == VhostNet.Outcome.MISS) clocks.misses.add(ledger.now());
-            if (o == VhostNet.Outcome.DONE) {
-                ledger.charge(CostLedger.Lane.VHOST, CostLedger.Kind.VHOST_PACKET, 1);
-                ledger.charge(CostLedger.Lane.VHOST, CostLedger.Kind.COPY, net.bytes() - bytesBefore);
-                double now = ledger.now();
-                if (kind == 0) {
-                    clocks.rxPosted.poll();
-                    clocks.rxUsedArrival.add(clocks.tapArrival.poll());
-                    clocks.rxUsed.add(now);
-                    clocks.tapSlots.add(now);
-                } else {
-                    clocks.txPosted.poll();
-                    clocks.txLatency.add(now - clocks.txStarted.poll());
-                    clocks.txUsed.add(now);
-                    clocks.txOnWire = now;
-                    if (cfg.requestResponse()) clocks.transaction.add(now - clocks.requests.poll());
-                }
-            }
-            if (!trace.enabled()) return;
-            switch (o) {
-                case MISS -> trace.emit("vhost", "iotlb-miss", d.iova(), Event.NONE, String.format("vq%d: no translation for iova 0x%x: MISS queued, queue stalled", vq, d.iova()));
-                case ERROR -> trace.emit("vhost", "vq-error", d.iova(), Event.NONE, String.format("vq%d: translation failed with errno %d: queue stopped", vq, net.lastErrno()));
-                case TRANSLATED -> trace.emit("vhost", "translate", d.iova(), Event.NONE, String.format("vq%d: translated iova 0x%x (copy not yet done)", vq, d.iova()));
-                case DONE -> {
-                    var e = vhost.iotlb().lookup(d.iova());
-                    long hva = e == null ? -1 : e.uaddr() + (d.iova() - e.start());
-                    trace.emit("vhost", kind == 0 ? "rx-copy" : "tx-copy", d.iova(), e == null ? Event.NONE : mem.hvaToGpa(hva),
-                            String.format("vq%d: %s iova 0x%x%s", vq, kind == 0 ? "wrote packet to" : "read packet from", d.iova(),
-                                    e == null ? (held ? " through a translation taken before an INVALIDATE" : "") : String.format(" = gpa 0x%x (IOTLB)", mem.hvaToGpa(hva))));
-                }
-                default -> { }
-            }
-        }
-    }
-
     /** QEMU's main loop, serving the vhost fd. */
     final class QemuMainLoop implements Actor {
         private static final String[] NAMES = {"iotlb-miss", "iotlb-update", "eventfd"};
@@ -1155,13 +1094,6 @@ public final class Stack implements Model {
             txSeen++;
             stats.packetsTx++;
         }
-    }
-
-    /** QEMU's mapping of guest RAM, as vhost's copies reach it. */
-    final class UserMem implements VhostNet.UserMemory {
-        @Override public boolean mapped(long hva, long len) { return mem.containsHva(hva, len); }
-        @Override public void write(long hva, byte[] src, int off, int len) { if (data) mem.write(mem.hvaToGpa(hva), src, off, len); }
-        @Override public void read(long hva, byte[] dst, int off, int len) { if (data) mem.read(mem.hvaToGpa(hva), dst, off, len); }
     }
 
     /** Trace events of QEMU's vhost glue. */
