@@ -121,10 +121,6 @@ public final class Stack implements Model {
     private long txSeen;
     private final List<Symptom> wireSymptoms = new ArrayList<>();
 
-    // QEMU main loop.
-    private boolean bqlHeldByMainLoop;
-    private IotlbMsg pendingUpdate;
-
     /** When what passes between the threads was produced, for the cost model's clocks. */
     private final Clocks clocks = new Clocks();
 
@@ -208,7 +204,7 @@ public final class Stack implements Model {
         net = new VhostNet(vhost, rx, tx, new VhostWorker.UserMem(mem, data), new TapDev(), oracles, 4096, cfg.faults().skipVqLock());
 
         vhostWorker = new VhostWorker(this);
-        qemuLoop = new QemuMainLoop();
+        qemuLoop = new QemuMainLoop(this);
         network = new Network();
         actors.add(vhostWorker);
         actors.add(qemuLoop);
@@ -436,12 +432,7 @@ public final class Stack implements Model {
     private final class HostSide implements tcesim.state.Snapshot {
         @Override
         public void save(tcesim.state.StateWriter out) {
-            out.put(bqlHeldByMainLoop);
-            out.put(pendingUpdate != null);
-            if (pendingUpdate != null) {
-                out.put(pendingUpdate.iova(), pendingUpdate.size());
-                out.put(pendingUpdate.uaddr(), pendingUpdate.perm());
-            }
+            qemuLoop.save(out);
             out.put(rxInjected, txSeen);
             out.put(tapBacklog.size());
             for (long seq : tapBacklog) out.put(seq);
@@ -449,14 +440,7 @@ public final class Stack implements Model {
 
         @Override
         public void restore(tcesim.state.StateReader in) {
-            bqlHeldByMainLoop = in.nextBool();
-            pendingUpdate = null;
-            if (in.nextBool()) {
-                long iova = in.next();
-                long size = in.next();
-                long uaddr = in.next();
-                pendingUpdate = IotlbMsg.update(iova, size, uaddr, in.nextInt());
-            }
+            qemuLoop.restore(in);
             rxInjected = in.next();
             txSeen = in.next();
             tapBacklog.clear();
@@ -710,7 +694,7 @@ public final class Stack implements Model {
         @Override
         public void enabledSteps(StepList out) {
             if (blocked != null) {
-                if (!bqlHeldByMainLoop) out.add(this, EXIT);
+                if (!qemuLoop.holdsBql()) out.add(this, EXIT);
                 return;
             }
             if (waiting != null) {
@@ -729,7 +713,7 @@ public final class Stack implements Model {
                 boolean clearFirst = cfg.ddwRemoval() == StackConfig.DdwRemoval.LINUX && !ddwCleared;
                 // The RTAS call is handled by QEMU under the BQL.
                 if (clearFirst) out.add(this, CLEAR_DDW);
-                else if (!bqlHeldByMainLoop) out.add(this, REMOVE_DDW);
+                else if (!qemuLoop.holdsBql()) out.add(this, REMOVE_DDW);
             }
             if (rxCpu() && ptDriver != null && ptDriver.canReap()) out.add(this, PT_REAP);
             if (rxCpu() && ptDriver != null && ptDriver.canRefill()) out.add(this, PT_REFILL);
@@ -859,7 +843,7 @@ public final class Stack implements Model {
             chargeInKernel(path == null ? HcallPath.QEMU : path);
             if (eventfd != null) for (long s = signalled; s < eventfd.queued(); s++) clocks.signals.add(ledger.now());
             if (path == null) {
-                if (bqlHeldByMainLoop) {
+                if (qemuLoop.holdsBql()) {
                     blocked = r;
                     blockedIn = in.copy();
                     if (trace.enabled()) trace.emit(name, "wait-bql", in.r5, Event.NONE, in.describeCall() + " exits to QEMU and waits for the BQL");
@@ -983,63 +967,6 @@ public final class Stack implements Model {
     static boolean lessThan(long a, long b, long c, long d) {
         long hi1 = Math.multiplyHigh(a, b), hi2 = Math.multiplyHigh(c, d);
         return hi1 != hi2 ? hi1 < hi2 : Long.compareUnsigned(a * b, c * d) < 0;
-    }
-
-    /** QEMU's main loop, serving the vhost fd. */
-    final class QemuMainLoop implements Actor {
-        private static final String[] NAMES = {"iotlb-miss", "iotlb-update", "eventfd"};
-
-        @Override public String name() { return "qemu"; }
-        @Override public String stepName(int kind) { return NAMES[kind]; }
-
-        @Override
-        public void enabledSteps(StepList out) {
-            if (pendingUpdate != null) {
-                out.add(this, 1);
-                return;
-            }
-            if (bqlHeldByMainLoop) return;
-            if (glue.missPending()) out.add(this, 0);
-            if (eventfd != null && eventfd.signaled()) out.add(this, 2);
-        }
-
-        @Override
-        public void step(int kind) {
-            lane = CostLedger.Lane.QEMU;
-            if (kind == 0) {
-                // The MISS round trip (wake-up, read, translate, UPDATE write, re-kick) is priced as one and spent here; a MISS
-                // already waiting when QEMU gets to it is read in the same wake-up, for less.
-                boolean woke = ledger.after(clocks.misses.poll());
-                ledger.charge(CostLedger.Lane.QEMU, woke ? CostLedger.Kind.IOTLB_MISS : CostLedger.Kind.IOTLB_MISS_QUEUED, 1);
-                bqlHeldByMainLoop = true;
-                stats.missesRead++;
-                pendingUpdate = glue.readAndTranslate();
-                if (pendingUpdate == null) {
-                    stats.missesUnanswered++;
-                    bqlHeldByMainLoop = false;
-                    clocks.bqlFree = ledger.now();
-                }
-            } else if (kind == 2) {
-                // The eventfd handler runs under the BQL and finishes within the step.
-                ledger.after(clocks.signals.poll());
-                ledger.charge(CostLedger.Lane.QEMU, CostLedger.Kind.EVENTFD, 1);
-                IotlbEventfd.Range r = eventfd.read();
-                glue.invalidate(r.iova(), r.size());
-                eventfd.ack(r);
-                clocks.acked = ledger.now();
-            } else {
-                IotlbMsg u = pendingUpdate;
-                pendingUpdate = null;
-                boolean rx = vhost.isStalled(VhostNet.RX_VQ);
-                boolean tx = vhost.isStalled(VhostNet.TX_VQ);
-                glue.sendUpdate(u);
-                if (rx && !vhost.isStalled(VhostNet.RX_VQ)) clocks.vqReady[VhostNet.RX_VQ] = ledger.now();
-                if (tx && !vhost.isStalled(VhostNet.TX_VQ)) clocks.vqReady[VhostNet.TX_VQ] = ledger.now();
-                stats.updates++;
-                bqlHeldByMainLoop = false;
-                clocks.bqlFree = ledger.now();
-            }
-        }
     }
 
     /** The network: sends the RX stream into the tap, receives the TX stream from it. */
