@@ -45,7 +45,7 @@ final class Clocks {
 
     void clear() {
         for (Times t : all) t.clear();
-        slotsFreeAtStart = Stack.TAP_BACKLOG;
+        slotsFreeAtStart = Network.TAP_BACKLOG;
         vqReady[0] = vqReady[1] = 0;
         bqlFree = acked = wireFree = txOnWire = 0;
     }

@@ -62,7 +62,6 @@ public final class Stack implements Model {
     public static final long DDW_LIOBN = Spapr.pciLiobn(0, 1);
     /** Guest pages below this are the kernel image: never handed out by the page allocator. */
     static final int RESERVED_PAGES = 256;
-    static final int TAP_BACKLOG = 64;
     static final int KERNEL_PAGES_MAX = 8;
 
     private final StackConfig cfg;
@@ -115,10 +114,6 @@ public final class Stack implements Model {
     /** The disk's queue size: QEMU's virtio-blk {@code queue-size} default of 2019 (128; 256 since QEMU 5.0). */
     static final int BLK_QUEUE_SIZE = 128;
 
-    // Network side.
-    private final ArrayDeque<Long> tapBacklog = new ArrayDeque<>();
-    private long rxInjected;
-    private long txSeen;
     private final List<Symptom> wireSymptoms = new ArrayList<>();
 
     /** When what passes between the threads was produced, for the cost model's clocks. */
@@ -201,11 +196,11 @@ public final class Stack implements Model {
         if (cfg.faults().mapPastWindowEnd()) driver.mapNextRxPastWindowEnd();
         glue.preload(rx.ringIova());
         glue.preload(tx.ringIova());
-        net = new VhostNet(vhost, rx, tx, new VhostWorker.UserMem(mem, data), new TapDev(), oracles, 4096, cfg.faults().skipVqLock());
+        network = new Network(this);
+        net = new VhostNet(vhost, rx, tx, new VhostWorker.UserMem(mem, data), network.tap(), oracles, 4096, cfg.faults().skipVqLock());
 
         vhostWorker = new VhostWorker(this);
         qemuLoop = new QemuMainLoop(this);
-        network = new Network();
         actors.add(vhostWorker);
         actors.add(qemuLoop);
         actors.add(network);
@@ -317,7 +312,7 @@ public final class Stack implements Model {
     public List<Actor> actors() { return java.util.Collections.unmodifiableList(actors); }
     public FirmwareFeatures guestFeatures() { return fw; }
     public List<Symptom> wireSymptoms() { return wireSymptoms; }
-    public long rxInjected() { return rxInjected; }
+    public long rxInjected() { return network.rxInjected(); }
     /** The passthrough NIC's guest driver, or null. */
     public PassthroughNicDriver passthroughDriver() { return ptDriver; }
     /** The passthrough NIC's DMA engine, or null. */
@@ -433,18 +428,13 @@ public final class Stack implements Model {
         @Override
         public void save(tcesim.state.StateWriter out) {
             qemuLoop.save(out);
-            out.put(rxInjected, txSeen);
-            out.put(tapBacklog.size());
-            for (long seq : tapBacklog) out.put(seq);
+            network.save(out);
         }
 
         @Override
         public void restore(tcesim.state.StateReader in) {
             qemuLoop.restore(in);
-            rxInjected = in.next();
-            txSeen = in.next();
-            tapBacklog.clear();
-            for (int n = in.nextInt(); n > 0; n--) tapBacklog.addLast(in.next());
+            network.restore(in);
         }
     }
 
@@ -481,7 +471,7 @@ public final class Stack implements Model {
 
     /** All packets sent both ways have been delivered and every buffer returned. */
     public boolean workloadDone() {
-        return rxInjected == cfg.rxPackets() && tapBacklog.isEmpty() && driver.rxDelivered() + driver.rxDropped() == cfg.rxPackets()
+        return network.rxInjected() == cfg.rxPackets() && network.tapEmpty() && driver.rxDelivered() + driver.rxDropped() == cfg.rxPackets()
                 && driver.txCompleted() == cfg.txPackets() && (ptDriver == null || ptDriver.delivered() == cfg.passthroughPackets())
                 && (blkDriver == null || blkDriver.completed() == cfg.diskRequests());
     }
@@ -594,9 +584,6 @@ public final class Stack implements Model {
         trace.emit(v.name(), Hcall.opcodeName(in.r3), in.r5, gpa,
                 in.describeCall() + " = " + Hcall.returnName(out.r3) + " [" + path.label() + "]");
     }
-
-    /** Bytes a frame takes on Ethernet besides its payload: preamble 8, header 14, FCS 4, inter-frame gap 12. */
-    static final int ETHERNET_OVERHEAD = 38;
 
     /** Mean latencies of the run, in simulated ns (0 where nothing was measured). */
     public record Latency(double rx, double tx, double transaction) {}
@@ -967,60 +954,6 @@ public final class Stack implements Model {
     static boolean lessThan(long a, long b, long c, long d) {
         long hi1 = Math.multiplyHigh(a, b), hi2 = Math.multiplyHigh(c, d);
         return hi1 != hi2 ? hi1 < hi2 : Long.compareUnsigned(a * b, c * d) < 0;
-    }
-
-    /** The network: sends the RX stream into the tap, receives the TX stream from it. */
-    final class Network implements Actor {
-        @Override public String name() { return "net"; }
-        @Override public String stepName(int kind) { return "rx-packet"; }
-
-        @Override
-        public void enabledSteps(StepList out) {
-            // Request/response: request k goes out once response k - 1 has come back.
-            if (rxInjected < cfg.rxPackets() && tapBacklog.size() < TAP_BACKLOG && (!cfg.requestResponse() || txSeen >= rxInjected)) out.add(this, 0);
-        }
-
-        @Override
-        public void step(int kind) {
-            // The wire carries one frame at a time; a request waits for the response before it.
-            ledger.after(clocks.wireFree);
-            ledger.after(clocks.takeTapSlot());
-            if (cfg.requestResponse()) ledger.after(clocks.txOnWire);
-            ledger.charge(CostLedger.Lane.WIRE, CostLedger.Kind.WIRE, cfg.packetBytes() + ETHERNET_OVERHEAD);
-            clocks.wireFree = ledger.now();
-            clocks.tapArrival.add(ledger.now());
-            if (cfg.requestResponse()) clocks.requests.add(ledger.now());
-            tapBacklog.addLast(rxInjected);
-            // The tap's wake-up runs handle_rx again even when it stopped on a miss (the guest's own kicks do not reach a
-            // stopped queue: vhost leaves guest notifications off when it stops on an error).
-            net.kick(VhostNet.RX_VQ);
-            if (trace.enabled()) trace.emit("net", "rx-packet", Event.NONE, Event.NONE, "packet " + rxInjected + " arrives at the tap");
-            rxInjected++;
-        }
-    }
-
-    /** The tap device as vhost-net sees it. */
-    final class TapDev implements VhostNet.Tap {
-        @Override
-        public int peekRx() { return tapBacklog.isEmpty() ? -1 : cfg.packetBytes(); }
-
-        @Override
-        public void takeRx(byte[] buf) {
-            long seq = tapBacklog.removeFirst();
-            if (data) Payload.fill(buf, cfg.packetBytes(), VirtioNetDriver.RX_STREAM, seq);
-            stats.packetsRx++;
-        }
-
-        @Override
-        public void transmit(byte[] buf, int len) {
-            long seq = data ? Payload.check(buf, Math.min(len, cfg.packetBytes()), VirtioNetDriver.TX_STREAM) : txSeen;
-            if (seq != txSeen) {
-                wireSymptoms.add(new Symptom("tx-data", -1, String.format("the wire got %s, expected TX packet %d",
-                        seq < 0 ? "foreign bytes" : "packet " + seq, txSeen)));
-            }
-            txSeen++;
-            stats.packetsTx++;
-        }
     }
 
     /** Trace events of QEMU's vhost glue. */
