@@ -1,16 +1,13 @@
 package tcesim.sim;
 
-import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.List;
 import tcesim.guest.DmaDirection;
 import tcesim.guest.DmaOp;
-import tcesim.guest.DriverWork;
 import tcesim.guest.FirmwareFeatures;
 import tcesim.guest.IommuTableAllocator;
 import tcesim.guest.PageAllocator;
 import tcesim.guest.PassthroughNicDriver;
-import tcesim.guest.Payload;
 import tcesim.guest.PseriesIommu;
 import tcesim.guest.Symptom;
 import tcesim.guest.VirtioBlkDriver;
@@ -32,7 +29,6 @@ import tcesim.vhost.IotlbMsg;
 import tcesim.vhost.VhostDevice;
 import tcesim.vhost.VhostMsgCodec;
 import tcesim.vhost.VhostNet;
-import tcesim.vfio.DmaResult;
 import tcesim.vfio.HwTceTable;
 import tcesim.vfio.PassthroughDevice;
 import tcesim.vfio.PhbTceCache;
@@ -40,29 +36,34 @@ import tcesim.vfio.VfioSpaprTce;
 import tcesim.virtio.Vring;
 
 /**
- * The whole modelled system, wired as the real one is, with its threads as {@link Actor}s:
+ * The whole modelled system, wired as the real one is, with its threads as {@link Actor}s, each in its own class:
  * <ul>
- * <li>{@code vcpuN}: the guest kernel on a vCPU; one step is one hypercall (through KVM's handler chain
+ * <li>{@code vcpuN} ({@link VcpuActor}): the guest kernel on a vCPU; one step is one hypercall (through KVM's handler chain
  *     and, when KVM hands it on, QEMU's, which needs the BQL), or the guest-internal work around it;
- * <li>{@code vhost}: the vhost-net worker; one step is one descriptor under its virtqueue mutex;
- * <li>{@code qemu}: QEMU's main loop serving vhost's fd under the BQL: reading and translating a MISS is
+ * <li>{@code vhost} ({@link VhostWorker}): the vhost-net worker; one step is one descriptor under its virtqueue mutex;
+ * <li>{@code qemu} ({@link QemuMainLoop}): QEMU's main loop serving vhost's fd under the BQL: reading and translating a MISS is
  *     one step, writing the UPDATE the next (in-kernel hypercalls do not take the BQL and can run between);
- * <li>{@code net}: the network feeding the tap device;
- * <li>{@code vfio-dev}: with a passthrough NIC, its DMA engine writing packets through the PHB's TCE cache
+ * <li>{@code net} ({@link Network}): the network feeding the tap device;
+ * <li>{@code vfio-dev} ({@link PassthroughDma}): with a passthrough NIC, its DMA engine writing packets through the PHB's TCE cache
  *     and the hardware table, which KVM (or QEMU's VFIO listener) keeps in step with the guest's;
- * <li>{@code qemu-blk}: with a virtio-blk disk, QEMU's thread serving it (an iothread): popping a request, whose
+ * <li>{@code qemu-blk} ({@link DiskIo}): with a virtio-blk disk, QEMU's thread serving it (an iothread): popping a request, whose
  *     buffers it translates through the window's IOMMU region, is one step, completing its I/O the next.
  * </ul>
  * Components are connected only through the real interfaces: hypercalls (guest to KVM), the
  * userspace exit (KVM to QEMU), the shared table mapping, IOMMU notifiers (QEMU), 72-byte frames on the
  * vhost fd, the virtqueues in guest memory, and the tap.
+ *
+ * <p>The stack builds the components and then the threads, which take what they use from it (the accessors below);
+ * it keeps what several threads share: the hypercall accounting, the cost lane of the running step, the
+ * {@link Clocks}, and the saved state's parts in their order.
  */
 public final class Stack implements Model {
     public static final long LIOBN = Spapr.pciLiobn(0, 0);
     public static final long DDW_LIOBN = Spapr.pciLiobn(0, 1);
     /** Guest pages below this are the kernel image: never handed out by the page allocator. */
     static final int RESERVED_PAGES = 256;
-    static final int KERNEL_PAGES_MAX = 8;
+    /** The vCPU the guest boots on. */
+    private static final String BOOT_VCPU = VcpuActor.name(0);
 
     private final StackConfig cfg;
     private final Trace trace;
@@ -114,6 +115,7 @@ public final class Stack implements Model {
     /** The disk's queue size: QEMU's virtio-blk {@code queue-size} default of 2019 (128; 256 since QEMU 5.0). */
     static final int BLK_QUEUE_SIZE = 128;
 
+    /** What the wire and the disk got wrong: TX packets and written blocks that do not carry the bytes the guest sent. */
     private final List<Symptom> wireSymptoms = new ArrayList<>();
 
     /** When what passes between the threads was produced, for the cost model's clocks. */
@@ -163,8 +165,8 @@ public final class Stack implements Model {
         long[] listPages = new long[cfg.vcpus()];
         for (int i = 0; i < listPages.length; i++) listPages[i] = pages.alloc() << GuestMemory.PAGE_SHIFT;
         IommuTableAllocator alloc = new IommuTableAllocator(0, cfg.windowBytes() >>> 12, 12);
-        for (int i = 0; i < cfg.vcpus(); i++) actors.add(new VcpuActor(i));
-        PseriesIommu iommu = new PseriesIommu(regs -> hcall((VcpuActor) actors.get(0), regs), mem, LIOBN, alloc, fw, listPages);
+        // The guest's hypercalls at boot are made on vCPU 0 and run to completion, before any thread runs.
+        PseriesIommu iommu = new PseriesIommu(regs -> hcall(BOOT_VCPU, regs), mem, LIOBN, alloc, fw, listPages);
 
         // virtio-net rings: one page each, mapped once (coherent) at driver start.
         Vring rx = new Vring(cfg.ringSize(), mapRing(iommu));
@@ -199,8 +201,15 @@ public final class Stack implements Model {
         network = new Network(this);
         net = new VhostNet(vhost, rx, tx, new VhostWorker.UserMem(mem, data), network.tap(), oracles, 4096, cfg.faults().skipVqLock());
 
+        // The threads, once every component they use exists (the network is made above: vhost-net takes its tap), listed
+        // in step order: the vCPUs, vhost, QEMU's main loop, the network, the passthrough NIC, the disk.
         vhostWorker = new VhostWorker(this);
         qemuLoop = new QemuMainLoop(this);
+        vcpuArray = new VcpuActor[cfg.vcpus()];
+        for (int i = 0; i < vcpuArray.length; i++) {
+            vcpuArray[i] = new VcpuActor(this, i);
+            actors.add(vcpuArray[i]);
+        }
         actors.add(vhostWorker);
         actors.add(qemuLoop);
         actors.add(network);
@@ -209,7 +218,6 @@ public final class Stack implements Model {
         diskIo = blk == null ? null : new DiskIo(this);
         if (diskIo != null) actors.add(diskIo);
         actorArray = actors.toArray(new Actor[0]);
-        vcpuArray = actors.stream().filter(a -> a instanceof VcpuActor).toArray(VcpuActor[]::new);
         parts = parts();
         // Boot is not part of the workload's cost.
         ledger = new CostLedger(costModel);
@@ -259,7 +267,7 @@ public final class Stack implements Model {
     }
 
     /** The 64-bit window's page shift: 64 KiB TCEs. */
-    private static final int DDW_SHIFT = 16;
+    static final int DDW_SHIFT = 16;
 
     /** The guest asks for a 64-bit window with 64 KiB pages covering all RAM and maps RAM into it once. */
     private void enableDdw(PseriesIommu iommu) {
@@ -267,12 +275,11 @@ public final class Stack implements Model {
         long entries = cfg.ramBytes() >>> shift;
         createDdw();
         long list = pages.alloc() << GuestMemory.PAGE_SHIFT;
-        VcpuActor boot = (VcpuActor) actors.get(0);
         for (long done = 0; done < entries; done += Hcall.MAX_INDIRECT_TCES) {
             int n = (int) Math.min(Hcall.MAX_INDIRECT_TCES, entries - done);
             for (int i = 0; i < n; i++) mem.writeLongBE(list + 8L * i, ((done + i) << shift) | Tce.READ | Tce.WRITE);
             HcallRegs r = new HcallRegs().set(Hcall.H_PUT_TCE_INDIRECT, DDW_LIOBN, Spapr.DDW_BUS_OFFSET + (done << shift), list, n);
-            hcall(boot, r);
+            hcall(BOOT_VCPU, r);
         }
         pages.free(list >>> GuestMemory.PAGE_SHIFT);
         iommu.useDirectWindow(Spapr.DDW_BUS_OFFSET);
@@ -289,12 +296,12 @@ public final class Stack implements Model {
      * {@code ibm,remove-pe-dma-window}: QEMU deletes the window's IOMMU region ({@code vhost_iommu_region_del}
      * unregisters the notifier and sends nothing) and the table.
      */
-    private void removeDdw() {
+    void removeDdw() {
         glue.regionDel(DDW_LIOBN);
         spapr.removeTable(DDW_LIOBN);
     }
 
-    // ---- accessors for oracles and reports ------------------------------------------------------
+    // ---- accessors for oracles, reports and the threads ------------------------------------------
 
     public StackConfig config() { return cfg; }
     public Trace trace() { return trace; }
@@ -334,6 +341,9 @@ public final class Stack implements Model {
 
     /** Whether packet bytes are moved and checked (only when the run is traced). */
     boolean data() { return data; }
+
+    /** QEMU's main loop, whose BQL a hypercall exiting to QEMU waits for. */
+    QemuMainLoop qemuLoop() { return qemuLoop; }
 
     /** The thread whose step is running charges its costs to {@code lane}; so do the hooks it runs in shared code. */
     void lane(CostLedger.Lane lane) { this.lane = lane; }
@@ -423,7 +433,7 @@ public final class Stack implements Model {
         }
     }
 
-    /** QEMU's BQL and pending UPDATE, the network's counters and the tap's backlog. */
+    /** QEMU's BQL and pending UPDATE, the network's counters and the tap's backlog: the main loop's words, then the network's. */
     private final class HostSide implements tcesim.state.Snapshot {
         @Override
         public void save(tcesim.state.StateWriter out) {
@@ -439,24 +449,6 @@ public final class Stack implements Model {
     }
 
     private static final long[] WINDOWS = {LIOBN, DDW_LIOBN};
-
-    /** The driver whose work a vCPU is doing, as a saved number. */
-    private int ownerIndex(DriverWork.Owner o) { return o == null ? 2 : o == driver ? 0 : o == blkDriver ? 3 : 1; }
-
-    private DriverWork.Owner owner(int index) { return index == 2 ? null : index == 0 ? driver : index == 3 ? blkDriver : ptDriver; }
-
-    private static void saveRegs(tcesim.state.StateWriter out, HcallRegs r) {
-        out.put(r != null);
-        if (r == null) return;
-        out.put(r.r3, r.r4);
-        out.put(r.r5, r.r6);
-        out.put(r.r7);
-    }
-
-    private static HcallRegs restoreRegs(tcesim.state.StateReader in) {
-        if (!in.nextBool()) return null;
-        return new HcallRegs().set(in.next(), in.next(), in.next(), in.next(), in.next());
-    }
 
     /** Whether a hypercall that changes the entry of {@code iova} is under way: device accesses may still see the old entry. */
     boolean hypercallInFlight(long iova) {
@@ -544,8 +536,8 @@ public final class Stack implements Model {
 
     // ---- hypercalls -----------------------------------------------------------------------------
 
-    /** A hypercall from vCPU {@code v} run to completion (boot time, or when the BQL is free). */
-    private void hcall(VcpuActor v, HcallRegs regs) {
+    /** A hypercall from vCPU {@code vcpu} (its name) run to completion: boot time, before the vCPUs' threads run. */
+    private void hcall(String vcpu, HcallRegs regs) {
         HcallRegs in = regs.copy();
         HcallPath path = kvm.hcallInKernel(regs);
         chargeInKernel(path == null ? HcallPath.QEMU : path);
@@ -553,17 +545,17 @@ public final class Stack implements Model {
             path = kvm.completeExit(regs);
             chargeExit();
         }
-        traceHcall(v, in, regs, path);
+        traceHcall(vcpu, in, regs, path);
     }
 
     /** The exit to QEMU and back, and the kills QEMU's handler issued (its VFIO listener). */
-    private void chargeExit() {
+    void chargeExit() {
         ledger.charge(CostLedger.Lane.VCPU, CostLedger.Kind.EXIT_QEMU, 1);
         chargeKills();
     }
 
     /** Charges the in-kernel part of a hypercall: the real-mode entry (when the host enters it), virtual mode unless real mode finished it, and the TCE kills it issued. */
-    private void chargeInKernel(HcallPath path) {
+    void chargeInKernel(HcallPath path) {
         if (cfg.host().enteredRealMode()) ledger.charge(CostLedger.Lane.VCPU, CostLedger.Kind.HCALL_REAL, 1);
         if (path != HcallPath.REAL_MODE) ledger.charge(CostLedger.Lane.VCPU, CostLedger.Kind.HCALL_VIRTUAL, 1);
         chargeKills();
@@ -575,13 +567,13 @@ public final class Stack implements Model {
         killsCharged = vfio.kills();
     }
 
-    /** A hypercall has returned to the guest by {@code path}: counted, and traced. Its costs have been charged. */
-    private void traceHcall(VcpuActor v, HcallRegs in, HcallRegs out, HcallPath path) {
+    /** A hypercall of vCPU {@code vcpu} (its name) has returned to the guest by {@code path}: counted, and traced. Its costs have been charged. */
+    void traceHcall(String vcpu, HcallRegs in, HcallRegs out, HcallPath path) {
         stats.hcall(in.r3, path);
         if (out.r3 != Hcall.H_SUCCESS) stats.hcallErrors++;
         if (!trace.enabled()) return;
         long gpa = in.r3 == Hcall.H_PUT_TCE && Tce.valid(in.r6) ? Tce.gpa(in.r6) : Event.NONE;
-        trace.emit(v.name(), Hcall.opcodeName(in.r3), in.r5, gpa,
+        trace.emit(vcpu, Hcall.opcodeName(in.r3), in.r5, gpa,
                 in.describeCall() + " = " + Hcall.returnName(out.r3) + " [" + path.label() + "]");
     }
 
@@ -637,327 +629,10 @@ public final class Stack implements Model {
         return -1;
     }
 
-    // ---- actors ---------------------------------------------------------------------------------
-
-    /** A guest vCPU running the virtio-net driver (RX on vCPU 0, TX on the last vCPU) and the rest of the kernel. */
-    final class VcpuActor implements Actor, tcesim.state.Snapshot {
-        static final int CONTINUE = 0, RX_REAP = 1, RX_REFILL = 2, TX_SEND = 3, TX_REAP = 4, KALLOC = 5, KFREE = 6, EXIT = 7, RX_REVOKE = 8,
-                PT_REFILL = 9, PT_REAP = 10, RETURN = 11, CLEAR_DDW = 12, REMOVE_DDW = 13, PT_REVOKE = 14, BLK_SUBMIT = 15, BLK_REAP = 16;
-        private static final String[] NAMES = {"hcall", "rx-reap", "rx-refill", "tx-send", "tx-reap", "kernel-alloc", "kernel-free", "exit-to-qemu",
-                "rx-revoke", "pt-refill", "pt-reap", "hcall-return", "clear-ddw", "remove-ddw", "pt-revoke", "blk-submit", "blk-reap"};
-        private final int cpu;
-        private final String name;
-        /** RX (and the rest of the guest's work) runs on vCPU 0, TX on the last vCPU. */
-        private final boolean rxCpu, txCpu;
-        private DriverWork pending;
-        private HcallRegs blocked;
-        private HcallRegs blockedIn;
-        /** D3b: the hypercall is done in KVM but does not return before QEMU acknowledges range {@code waitAck}. */
-        private HcallRegs waiting;
-        private HcallRegs waitingIn;
-        private HcallPath waitingPath;
-        private long waitAck;
-        /** For latencies: when the TX send under way began, and when the packet being reaped arrived. */
-        private double sendStarted;
-        private double reapArrival;
-        /** Linux's remove_ddw has cleared the 64-bit window and is about to call ibm,remove-pe-dma-window. */
-        private boolean ddwCleared;
-        /** The registers of the hypercall being issued, before the call (kept only when the call is parked). */
-        private final HcallRegs callIn = new HcallRegs();
-
-        VcpuActor(int cpu) {
-            this.cpu = cpu;
-            this.name = "vcpu" + cpu;
-            this.rxCpu = cpu == 0;
-            this.txCpu = cpu == cfg.vcpus() - 1;
-        }
-
-        @Override public String name() { return name; }
-        @Override public String stepName(int kind) { return NAMES[kind]; }
-
-        private boolean rxCpu() { return rxCpu; }
-        private boolean txCpu() { return txCpu; }
-
-        @Override
-        public void enabledSteps(StepList out) {
-            if (blocked != null) {
-                if (!qemuLoop.holdsBql()) out.add(this, EXIT);
-                return;
-            }
-            if (waiting != null) {
-                if (eventfd.acked() >= waitAck) out.add(this, RETURN);
-                return;
-            }
-            if (pending != null) {
-                out.add(this, CONTINUE);
-                return;
-            }
-            if (rxCpu() && driver.canReapRx()) out.add(this, RX_REAP);
-            if (rxCpu() && driver.canRefillRx() && rxRefillWanted()) out.add(this, RX_REFILL);
-            if (rxCpu() && revokeDue() && driver.canRevokeRx()) out.add(this, RX_REVOKE);
-            if (rxCpu() && ptRevokeDue() && ptDriver.canRevoke()) out.add(this, PT_REVOKE);
-            if (rxCpu() && ddwRemovalDue()) {
-                boolean clearFirst = cfg.ddwRemoval() == StackConfig.DdwRemoval.LINUX && !ddwCleared;
-                // The RTAS call is handled by QEMU under the BQL.
-                if (clearFirst) out.add(this, CLEAR_DDW);
-                else if (!qemuLoop.holdsBql()) out.add(this, REMOVE_DDW);
-            }
-            if (rxCpu() && ptDriver != null && ptDriver.canReap()) out.add(this, PT_REAP);
-            if (rxCpu() && ptDriver != null && ptDriver.canRefill()) out.add(this, PT_REFILL);
-            if (txCpu() && driver.canSendTx() && (!cfg.requestResponse() || driver.rxDelivered() > driver.txQueued())) out.add(this, TX_SEND);
-            if (txCpu() && driver.canReapTx()) out.add(this, TX_REAP);
-            // The disk's requests are submitted and completed on vCPU 0 (where its interrupt lands).
-            if (rxCpu() && blkDriver != null && blkDriver.canReap()) out.add(this, BLK_REAP);
-            if (rxCpu() && blkDriver != null && blkDriver.canSubmit() && diskDue()) out.add(this, BLK_SUBMIT);
-            if (cfg.kernelChurn() && !workloadDone()) {
-                if (driver.kernelPagesHeld() < KERNEL_PAGES_MAX) out.add(this, KALLOC);
-                if (driver.kernelPagesHeld() > 0) out.add(this, KFREE);
-            }
-        }
-
-        /** The guest's revocations are spread over the RX stream: the k-th once k/(n+1) of it has been delivered. */
-        private boolean revokeDue() {
-            long k = driver.rxRevoked();
-            return k < cfg.rxRevokes() && driver.rxDelivered() * (cfg.rxRevokes() + 1) >= (k + 1) * cfg.rxPackets();
-        }
-
-        /** With no virtio-net RX stream (design V's guest), the revocations take passthrough buffers back, spread the same way. */
-        private boolean ptRevokeDue() {
-            if (ptDriver == null || cfg.rxPackets() > 0) return false;
-            long k = ptDriver.revoked();
-            return k < cfg.rxRevokes() && ptDriver.delivered() * (cfg.rxRevokes() + 1) >= (k + 1) * cfg.passthroughPackets();
-        }
-
-        /** The DDW guest gives its 64-bit window back half-way through the RX stream. */
-        private boolean ddwRemovalDue() {
-            return cfg.ddwRemoval() != StackConfig.DdwRemoval.NONE && driver.iommu().direct() && driver.rxDelivered() * 2 >= cfg.rxPackets();
-        }
-
-        /**
-         * The disk's requests are spread over the network traffic: request k is started once k/n of the packets (both ways,
-         * passthrough ones included) are through.
-         */
-        private boolean diskDue() {
-            long total = cfg.rxPackets() + cfg.txPackets() + cfg.passthroughPackets();
-            long done = driver.rxDelivered() + driver.rxDropped() + driver.txCompleted() + (ptDriver == null ? 0 : ptDriver.delivered());
-            return !lessThan(done, cfg.diskRequests(), blkDriver.submitted(), total);
-        }
-
-        private boolean rxRefillWanted() {
-            return driver.rxDelivered() + driver.rxDropped() + driver.rx().outstanding() < cfg.rxPackets();
-        }
-
-        @Override
-        public void step(int kind) {
-            lane = CostLedger.Lane.VCPU;
-            switch (kind) {
-                case EXIT -> ledger.after(clocks.bqlFree);
-                case RETURN -> ledger.after(clocks.acked);
-                case RX_REAP -> {
-                    reapArrival = clocks.rxUsedArrival.poll();
-                    ledger.after(clocks.rxUsed.poll());
-                }
-                case TX_REAP -> ledger.after(clocks.txUsed.poll());
-                case PT_REAP -> {
-                    reapArrival = clocks.ptArrival.poll();
-                    ledger.after(clocks.ptUsed.poll());
-                }
-                case TX_SEND -> sendStarted = ledger.now();
-                case BLK_REAP -> ledger.after(clocks.blkUsed.poll());
-                default -> { }
-            }
-            switch (kind) {
-                case EXIT -> {
-                    HcallRegs r = blocked;
-                    blocked = null;
-                    kvm.completeExit(r);
-                    chargeExit();
-                    traceHcall(this, blockedIn, r, HcallPath.QEMU);
-                    endHcall(r);
-                }
-                case CONTINUE -> issue();
-                case RETURN -> {
-                    HcallRegs r = waiting;
-                    waiting = null;
-                    traceHcall(this, waitingIn, r, waitingPath);
-                    endHcall(r);
-                }
-                case RX_REAP -> start(driver.reapRx(cpu));
-                case RX_REFILL -> start(driver.refillRx(cpu));
-                case RX_REVOKE -> start(driver.revokeRx(cpu));
-                case CLEAR_DDW -> start(DriverWork.kernel(DriverWork.Kind.DDW_CLEAR,
-                        driver.iommu().clearWindow(DDW_LIOBN, DDW_SHIFT, Spapr.DDW_BUS_OFFSET >>> DDW_SHIFT, (int) (cfg.ramBytes() >>> DDW_SHIFT))));
-                case REMOVE_DDW -> {
-                    // ibm,remove-pe-dma-window (RTAS, handled by QEMU under the BQL): QEMU deletes the window's IOMMU region
-                    // (vhost_iommu_region_del unregisters the notifier and sends nothing) and the table; the guest maps
-                    // through TCEs again.
-                    removeDdw();
-                    ddwCleared = false;
-                    driver.iommu().stopDirectWindow();
-                    if (trace.enabled()) trace.emit(name, "remove-ddw", Event.NONE, Event.NONE, "ibm,remove-pe-dma-window: the 64-bit window is gone; vhost was told nothing");
-                }
-                case PT_REVOKE -> start(ptDriver.revoke(cpu));
-                case PT_REFILL -> start(ptDriver.refill(cpu));
-                case PT_REAP -> start(ptDriver.reap(cpu));
-                case TX_SEND -> start(driver.sendTx(cpu));
-                case TX_REAP -> start(driver.reapTx(cpu));
-                case BLK_SUBMIT -> start(blkDriver.submit(cpu));
-                case BLK_REAP -> start(blkDriver.reap(cpu));
-                case KALLOC -> {
-                    driver.kernelAlloc();
-                    trace.emit(name, "kernel-alloc", Event.NONE, Event.NONE, "a kernel object takes a page");
-                }
-                case KFREE -> driver.kernelFree();
-                default -> throw new IllegalArgumentException("step " + kind);
-            }
-        }
-
-        /** Starts a driver operation and makes its first hypercall in the same step. */
-        private void start(DriverWork p) {
-            if (p == null) return;
-            pending = p;
-            if (p.op().done()) finishPending();
-            else issue();
-        }
-
-        private void issue() {
-            DmaOp op = pending.op();
-            HcallRegs r = op.begin();
-            // The call as the guest made it, for the trace and the statistics (the handlers overwrite r3 and r4).
-            HcallRegs in = callIn.set(r.r3, r.r4, r.r5, r.r6, r.r7);
-            long signalled = eventfd == null ? 0 : eventfd.queued();
-            HcallPath path = kvm.hcallInKernel(r);
-            chargeInKernel(path == null ? HcallPath.QEMU : path);
-            if (eventfd != null) for (long s = signalled; s < eventfd.queued(); s++) clocks.signals.add(ledger.now());
-            if (path == null) {
-                if (qemuLoop.holdsBql()) {
-                    blocked = r;
-                    blockedIn = in.copy();
-                    if (trace.enabled()) trace.emit(name, "wait-bql", in.r5, Event.NONE, in.describeCall() + " exits to QEMU and waits for the BQL");
-                    return;
-                }
-                path = kvm.completeExit(r);
-                chargeExit();
-            }
-            if (path != HcallPath.QEMU && eventfd != null && eventfd.synchronous() && eventfd.queued() > eventfd.acked()) {
-                waiting = r;
-                waitingIn = in.copy();
-                waitingPath = path;
-                waitAck = eventfd.queued();
-                if (trace.enabled()) trace.emit(name, "wait-ack", in.r5, Event.NONE, in.describeCall() + " done in KVM; waits for QEMU to acknowledge the INVALIDATE");
-                return;
-            }
-            traceHcall(this, in, r, path);
-            endHcall(r);
-        }
-
-        /** The driver work in progress and a hypercall parked at the BQL or waiting for QEMU's acknowledgement. */
-        @Override
-        public void save(tcesim.state.StateWriter out) {
-            out.put(ddwCleared);
-            out.put(pending != null);
-            if (pending != null) {
-                out.put(ownerIndex(pending.owner()));
-                pending.save(out);
-            }
-            // The copies of a call's arguments matter only while it is parked.
-            saveRegs(out, blocked);
-            if (blocked != null) saveRegs(out, blockedIn);
-            saveRegs(out, waiting);
-            if (waiting != null) {
-                saveRegs(out, waitingIn);
-                out.put(waitingPath.ordinal(), waitAck);
-            }
-        }
-
-        @Override
-        public void restore(tcesim.state.StateReader in) {
-            ddwCleared = in.nextBool();
-            pending = null;
-            if (in.nextBool()) {
-                DriverWork.Owner o = owner(in.nextInt());
-                pending = DriverWork.restore(in, driver.iommu(), o);
-            }
-            blocked = restoreRegs(in);
-            blockedIn = blocked == null ? null : restoreRegs(in);
-            waiting = restoreRegs(in);
-            waitingIn = null;
-            waitingPath = null;
-            waitAck = 0;
-            if (waiting != null) {
-                waitingIn = restoreRegs(in);
-                waitingPath = HcallPath.values()[in.nextInt()];
-                waitAck = in.next();
-            }
-            // A call parked at the BQL still has QEMU to read its TCE list: write it again, as it was.
-            if (blocked != null) pending.op().begin();
-        }
-
-        /** Whether this vCPU is inside a hypercall (not yet returned to the guest) that covers bus address {@code iova}. */
-        boolean inHypercallOver(long iova) {
-            HcallRegs r = waiting != null ? waitingIn : blocked != null ? blockedIn : null;
-            if (r == null) return false;
-            SpaprTceTable t = spapr.table(r.r4);
-            if (t == null) return false;
-            long n = r.r3 == Hcall.H_PUT_TCE ? 1 : r.r7;
-            long first = r.r5 & t.table().pageMask();
-            return Long.compareUnsigned(iova - first, n << t.pageShift()) < 0;
-        }
-
-        private void endHcall(HcallRegs r) {
-            pending.op().end(r);
-            if (pending.op().done()) finishPending();
-        }
-
-        private void finishPending() {
-            DriverWork p = pending;
-            pending = null;
-            int blkAvail = blkDriver == null ? 0 : blkDriver.ring().availCount();
-            DriverWork follow = null;
-            if (p.owner() != null) {
-                p.owner().finish(p);
-                follow = p.owner().next(cpu);
-            }
-            if (blkDriver != null && blkDriver.ring().availCount() > blkAvail) clocks.blkPosted.add(ledger.now());
-            if (p.kind() == DriverWork.Kind.DDW_CLEAR) ddwCleared = true;
-            if (p.kind() == DriverWork.Kind.RX_REAP || p.kind() == DriverWork.Kind.TX_SEND || p.kind() == DriverWork.Kind.PT_REAP) {
-                ledger.charge(CostLedger.Lane.VCPU, CostLedger.Kind.GUEST_PACKET, 1);
-            }
-            boolean posted = !p.op().mappingFailed();
-            switch (p.kind()) {
-                case RX_REFILL -> {
-                    if (posted) clocks.rxPosted.add(ledger.now());
-                }
-                case TX_SEND -> {
-                    if (posted) {
-                        clocks.txPosted.add(ledger.now());
-                        clocks.txStarted.add(sendStarted);
-                    }
-                }
-                case PT_REFILL -> {
-                    if (posted) clocks.ptPosted.add(ledger.now());
-                }
-                case RX_REAP, PT_REAP -> clocks.rxLatency.add(ledger.now() - reapArrival);
-                default -> { }
-            }
-            if (trace.enabled()) trace.emit(name, p.kind().name().toLowerCase().replace('_', '-'), p.op().dmaAddr(), p.buffer().pfn() << GuestMemory.PAGE_SHIFT,
-                    String.format("%s page 0x%x at iova 0x%x", p.kind().done(), p.buffer().pfn() << GuestMemory.PAGE_SHIFT, p.op().dmaAddr()));
-            // The rest of the driver's sequence (a disk request's other buffers) comes next on this vCPU, a hypercall a step.
-            if (follow != null) {
-                pending = follow;
-                if (follow.op().done()) finishPending();
-            }
-        }
-    }
-
-    /** Whether {@code a * b < c * d}, for values that are not negative, without overflow. */
-    static boolean lessThan(long a, long b, long c, long d) {
-        long hi1 = Math.multiplyHigh(a, b), hi2 = Math.multiplyHigh(c, d);
-        return hi1 != hi2 ? hi1 < hi2 : Long.compareUnsigned(a * b, c * d) < 0;
-    }
+    // ---- QEMU's vhost glue, run from the vCPUs' hypercalls and QEMU's main loop -------------------
 
     /** Trace events of QEMU's vhost glue. */
-    final class GlueTrace implements VhostIommu.Listener {
+    private final class GlueTrace implements VhostIommu.Listener {
         @Override
         public void invalidate(long iova, long size, long rc) {
             stats.invalidates++;
