@@ -1,15 +1,15 @@
 package tcesim.guest;
 
-/** A buffer a driver has mapped for a device: descriptor id, guest page, bus address, length, direction. */
-public record DmaBuffer(int id, long pfn, long dma, int len, DmaDirection dir) {
+/** A buffer a driver has mapped for a device: descriptor id, guest physical address, bus address, length, direction. */
+public record DmaBuffer(int id, long gpa, long dma, int len, DmaDirection dir) {
     void save(tcesim.state.StateWriter out) {
-        out.put(((long) id << 32) | ((long) dir.ordinal() << 24) | len, pfn);
+        out.put(((long) id << 32) | ((long) dir.ordinal() << 24) | len, gpa);
         out.put(dma);
     }
 
     static DmaBuffer restore(tcesim.state.StateReader in) {
         long h = in.next();
-        long pfn = in.next();
-        return new DmaBuffer((int) (h >>> 32), pfn, in.next(), (int) (h & 0xff_ffff), DmaDirection.of((int) ((h >>> 24) & 0xff)));
+        long gpa = in.next();
+        return new DmaBuffer((int) (h >>> 32), gpa, in.next(), (int) (h & 0xff_ffff), DmaDirection.of((int) ((h >>> 24) & 0xff)));
     }
 }

@@ -13,10 +13,10 @@ public record DriverWork(Kind kind, DmaOp op, DmaBuffer buffer, int usedLen, Own
 
     public enum Kind {
         RX_REFILL("posted RX buffer"),
-        RX_REAP("received a packet in, then freed,"),
+        RX_REAP("received a packet in (unmapped)"),
         TX_SEND("posted TX buffer"),
-        TX_REAP("completed and freed TX"),
-        RX_REVOKE("took back (unmapped, then freed) the still posted RX buffer"),
+        TX_REAP("completed (unmapped) TX buffer"),
+        RX_REVOKE("took back (unmapped, then released) the still posted RX buffer"),
         PT_REFILL("posted passthrough RX buffer"),
         PT_REAP("received a passthrough packet in, then freed,"),
         PT_REVOKE("took back (unmapped, then freed) the still posted passthrough RX buffer"),
@@ -36,7 +36,8 @@ public record DriverWork(Kind kind, DmaOp op, DmaBuffer buffer, int usedLen, Own
 
     /** The driver an operation belongs to. */
     public interface Owner {
-        void finish(DriverWork w);
+        /** Every hypercall of {@code w} has returned, on vCPU {@code cpu}. */
+        void finish(DriverWork w, int cpu);
 
         /**
          * The work that must follow the operation just finished on the same vCPU before it does anything else (the rest

@@ -55,12 +55,12 @@ public final class PassthroughNicDriver implements DriverWork.Owner, tcesim.stat
     public DriverWork refill(int cpu) {
         long pfn = pages.alloc(PageUse.DMA_BUFFER);
         if (pfn == PageAllocator.NO_PAGE) return null;
-        DmaOp op = iommu.map(cpu, pfn << GuestMemory.PAGE_SHIFT, bufLen, DmaDirection.FROM_DEVICE);
+        DmaOp op = iommu.map(cpu, pages.gpa(pfn), bufLen, DmaDirection.FROM_DEVICE);
         if (op == null) {
             pages.free(pfn);
             return null;
         }
-        return new DriverWork(DriverWork.Kind.PT_REFILL, op, new DmaBuffer(nextId++, pfn, op.dmaAddr(), bufLen, DmaDirection.FROM_DEVICE), 0, this);
+        return new DriverWork(DriverWork.Kind.PT_REFILL, op, new DmaBuffer(nextId++, pages.gpa(pfn), op.dmaAddr(), bufLen, DmaDirection.FROM_DEVICE), 0, this);
     }
 
     public boolean canReap() { return ring.hasUsed(); }
@@ -95,12 +95,12 @@ public final class PassthroughNicDriver implements DriverWork.Owner, tcesim.stat
     }
 
     @Override
-    public void finish(DriverWork w) {
+    public void finish(DriverWork w, int cpu) {
         DmaBuffer b = w.buffer();
         switch (w.kind()) {
             case PT_REFILL -> {
                 if (w.op().mappingFailed()) {
-                    pages.free(b.pfn());
+                    pages.free(pages.pageOf(b.gpa()));
                     return;
                 }
                 posted.add(b);
@@ -109,25 +109,25 @@ public final class PassthroughNicDriver implements DriverWork.Owner, tcesim.stat
             case PT_REAP -> {
                 if (!data) {
                     delivered++;
-                    pages.free(b.pfn());
+                    pages.free(pages.pageOf(b.gpa()));
                     return;
                 }
                 int n = Math.min(w.usedLen(), b.len());
-                mem.read(b.pfn() << GuestMemory.PAGE_SHIFT, scratch, 0, n);
+                mem.read(b.gpa(), scratch, 0, n);
                 long seq = Payload.check(scratch, n, STREAM);
                 if (seq != expected) {
                     lost++;
-                    symptoms.add(new Symptom("passthrough-rx-data", b.pfn(), String.format(
-                            "passthrough RX buffer at page 0x%x holds %s, expected packet %d", b.pfn() << GuestMemory.PAGE_SHIFT,
+                    symptoms.add(new Symptom("passthrough-rx-data", pages.pageOf(b.gpa()), String.format(
+                            "passthrough RX buffer at 0x%x holds %s, expected packet %d", b.gpa(),
                             seq < 0 ? "foreign bytes" : "packet " + seq, expected)));
                     if (seq > expected) expected = seq + 1;
                 } else {
                     expected++;
                 }
                 delivered++;
-                pages.free(b.pfn());
+                pages.free(pages.pageOf(b.gpa()));
             }
-            case PT_REVOKE -> pages.free(b.pfn());
+            case PT_REVOKE -> pages.free(pages.pageOf(b.gpa()));
             default -> throw new IllegalStateException("not a passthrough operation: " + w.kind());
         }
     }

@@ -2,7 +2,6 @@ package tcesim.guest;
 
 import static tcesim.papr.Hcall.*;
 
-import com.carrotsearch.hppc.LongLongHashMap;
 import tcesim.mem.GuestMemory;
 import tcesim.papr.HcallRegs;
 
@@ -23,9 +22,10 @@ import tcesim.papr.HcallRegs;
  * What the builders do with errors is described at {@link DmaOp}: in short, a mapping fails only on
  * H_NOT_ENOUGH_RESOURCES, and clearing errors are ignored.
  *
- * <p>It also keeps what the guest has mapped for DMA right now, page by page, from the return of the
- * map's last hypercall to the return of the unmap's: the guest's intent that the corruption oracle
- * judges device writes against.
+ * <p>It also keeps what the guest has mapped for DMA right now, mapping by mapping (bus address, guest
+ * address, length, direction), from the return of the map's last hypercall to the return of the unmap's:
+ * the guest's intent that the corruption oracle judges device writes against. Buffers cut from one page
+ * (virtio-net's receive fragments) are separate mappings, some sharing a 4 KiB TCE page's memory.
  */
 public final class PseriesIommu implements tcesim.state.Snapshot {
     private final Hypervisor hv;
@@ -37,14 +37,14 @@ public final class PseriesIommu implements tcesim.state.Snapshot {
     private final long[] cpuListPage;
     private long directOffset = -1;
     /**
-     * Guest page frame -> bus address of its page in a live mapping, with the mapping's direction in the low bits: two
-     * parallel arrays sorted by frame, so that lookups are a binary search and the saved state is already in order.
+     * The live mappings, sorted by bus address (they never overlap: each has its own TCEs): bus address, guest address,
+     * and length with the direction in the low bits ({@code len << 2 | dir}). Parallel arrays, so that lookups are a
+     * binary search and the saved state is already in order.
      */
-    private long[] livePfn = new long[16];
     private long[] liveDma = new long[16];
+    private long[] liveGpa = new long[16];
+    private long[] liveLenDir = new long[16];
     private int live;
-    /** Bus page -> guest page frame, to find a mapping from the address dma_unmap_page is given. */
-    private final LongLongHashMap liveByDma = new LongLongHashMap();
 
     /**
      * @param cpuListPage per CPU, the guest physical address of the 4 KiB page used as the TCE list
@@ -131,6 +131,7 @@ public final class PseriesIommu implements tcesim.state.Snapshot {
             case UNMAP -> {
                 forget(op.dmaAddr(), op.len());
                 tbl.free(op.entry(), op.npages());
+                tcesCleared += op.npages();
             }
             case NONE, CLEAR_WINDOW -> { }
         }
@@ -150,83 +151,112 @@ public final class PseriesIommu implements tcesim.state.Snapshot {
     }
 
     private void record(long gpa, int len, long dma, DmaDirection dir) {
-        long pfn = gpa >>> GuestMemory.PAGE_SHIFT;
-        long dmaPage = dma >>> GuestMemory.PAGE_SHIFT;
-        long n = ((gpa + Math.max(len, 1) - 1) >>> GuestMemory.PAGE_SHIFT) - pfn + 1;
-        for (long i = 0; i < n; i++) {
-            putLive(pfn + i, ((dmaPage + i) << GuestMemory.PAGE_SHIFT) | dir.ordinal());
-            liveByDma.put(dmaPage + i, pfn + i);
-        }
-    }
-
-    private void forget(long dma, int len) {
-        long dmaPage = dma >>> GuestMemory.PAGE_SHIFT;
-        long n = ((dma + Math.max(len, 1) - 1) >>> GuestMemory.PAGE_SHIFT) - dmaPage + 1;
-        for (long i = 0; i < n; i++) {
-            int at = liveByDma.indexOf(dmaPage + i);
-            if (!liveByDma.indexExists(at)) continue;
-            removeLive(liveByDma.indexGet(at));
-            liveByDma.indexRemove(at);
-        }
-    }
-
-    private void putLive(long pfn, long dmaAndDir) {
-        int at = java.util.Arrays.binarySearch(livePfn, 0, live, pfn);
+        int at = java.util.Arrays.binarySearch(liveDma, 0, live, dma);
+        long w = ((long) Math.max(len, 1) << 2) | dir.ordinal();
         if (at >= 0) {
-            liveDma[at] = dmaAndDir;
+            liveGpa[at] = gpa;
+            liveLenDir[at] = w;
             return;
         }
         at = -at - 1;
-        if (live == livePfn.length) {
-            livePfn = java.util.Arrays.copyOf(livePfn, live * 2);
+        if (live == liveDma.length) {
             liveDma = java.util.Arrays.copyOf(liveDma, live * 2);
+            liveGpa = java.util.Arrays.copyOf(liveGpa, live * 2);
+            liveLenDir = java.util.Arrays.copyOf(liveLenDir, live * 2);
         }
-        System.arraycopy(livePfn, at, livePfn, at + 1, live - at);
         System.arraycopy(liveDma, at, liveDma, at + 1, live - at);
-        livePfn[at] = pfn;
-        liveDma[at] = dmaAndDir;
+        System.arraycopy(liveGpa, at, liveGpa, at + 1, live - at);
+        System.arraycopy(liveLenDir, at, liveLenDir, at + 1, live - at);
+        liveDma[at] = dma;
+        liveGpa[at] = gpa;
+        liveLenDir[at] = w;
         live++;
     }
 
-    private void removeLive(long pfn) {
-        int at = java.util.Arrays.binarySearch(livePfn, 0, live, pfn);
+    private void forget(long dma, int len) {
+        int at = java.util.Arrays.binarySearch(liveDma, 0, live, dma);
         if (at < 0) return;
-        System.arraycopy(livePfn, at + 1, livePfn, at, live - at - 1);
         System.arraycopy(liveDma, at + 1, liveDma, at, live - at - 1);
+        System.arraycopy(liveGpa, at + 1, liveGpa, at, live - at - 1);
+        System.arraycopy(liveLenDir, at + 1, liveLenDir, at, live - at - 1);
         live--;
     }
 
-    /** The bus address at which the guest has page {@code pfn} mapped for DMA right now, or -1. */
-    public long mappedAt(long pfn) {
-        int at = java.util.Arrays.binarySearch(livePfn, 0, live, pfn);
-        return at >= 0 ? liveDma[at] & ~(long) (GuestMemory.PAGE_SIZE - 1) : -1;
+    /** The index of the live mapping that contains bus address {@code iova}, or -1. */
+    private int liveAt(long iova) {
+        int at = java.util.Arrays.binarySearch(liveDma, 0, live, iova);
+        if (at < 0) at = -at - 2;
+        if (at < 0) return -1;
+        return Long.compareUnsigned(iova - liveDma[at], liveLenDir[at] >>> 2) < 0 ? at : -1;
     }
 
-    /** The direction of the live mapping of page {@code pfn}, or null. */
-    public DmaDirection mappedDirection(long pfn) {
-        int at = java.util.Arrays.binarySearch(livePfn, 0, live, pfn);
-        return at >= 0 ? DmaDirection.of((int) (liveDma[at] & 3)) : null;
+    /**
+     * Whether the guest has {@code [gpa, gpa + len)} mapped for the device to write at {@code [iova, iova + len)} right
+     * now: one live mapping covers the bus range, puts it at that guest address, and lets the device write.
+     */
+    public boolean mappedForWrite(long iova, long gpa, long len) {
+        int at = liveAt(iova);
+        if (at < 0) return false;
+        long off = iova - liveDma[at];
+        DmaDirection dir = DmaDirection.of((int) (liveLenDir[at] & 3));
+        return liveGpa[at] + off == gpa && off + len <= (liveLenDir[at] >>> 2) && dir != DmaDirection.TO_DEVICE;
     }
 
-    /** The direct window, the live mappings by guest page, and the window's allocator. */
+    /** The guest address a live mapping puts bus address {@code iova} at, or -1. */
+    public long gpaAt(long iova) {
+        int at = liveAt(iova);
+        return at < 0 ? -1 : liveGpa[at] + (iova - liveDma[at]);
+    }
+
+    /** What the guest has mapped at bus address {@code iova}: "gpa 0x... DIRECTION", or null when nothing. */
+    public String mappingAt(long iova) {
+        int at = liveAt(iova);
+        if (at < 0) return null;
+        return String.format("gpa 0x%x %s", liveGpa[at] + (iova - liveDma[at]), DmaDirection.of((int) (liveLenDir[at] & 3)));
+    }
+
+    /** Whether any live mapping holds guest memory in {@code [gpa, gpa + len)} (another buffer of the same page, say). */
+    public boolean anyMappingOf(long gpa, long len) {
+        for (int i = 0; i < live; i++) {
+            long g = liveGpa[i], l = liveLenDir[i] >>> 2;
+            if (g < gpa + len && gpa < g + l) return true;
+        }
+        return false;
+    }
+
+    /** TCEs the guest's unmaps cleared so far (a count for reports and tests, not state). */
+    public long tcesCleared() { return tcesCleared; }
+
+    private long tcesCleared;
+
+    /** The number of live mappings. */
+    public int liveMappings() { return live; }
+
+    /** The direct window, the live mappings, and the window's allocator. */
     @Override
     public void save(tcesim.state.StateWriter out) {
         out.put(directOffset);
         out.put(live);
-        for (int i = 0; i < live; i++) out.put(livePfn[i], liveDma[i]);
+        for (int i = 0; i < live; i++) {
+            out.put(liveDma[i], liveGpa[i]);
+            out.put(liveLenDir[i]);
+        }
         tbl.save(out);
     }
 
     @Override
     public void restore(tcesim.state.StateReader in) {
         directOffset = in.next();
-        live = 0;
-        liveByDma.clear();
-        for (int n = in.nextInt(); n > 0; n--) {
-            long pfn = in.next();
-            long w = in.next();
-            putLive(pfn, w);
-            liveByDma.put(w >>> GuestMemory.PAGE_SHIFT, pfn);
+        live = in.nextInt();
+        if (liveDma.length < live) {
+            liveDma = new long[live];
+            liveGpa = new long[live];
+            liveLenDir = new long[live];
+        }
+        for (int i = 0; i < live; i++) {
+            liveDma[i] = in.next();
+            liveGpa[i] = in.next();
+            liveLenDir[i] = in.next();
         }
         tbl.restore(in);
     }

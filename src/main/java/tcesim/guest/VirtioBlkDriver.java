@@ -23,7 +23,7 @@ import tcesim.virtio.Vring;
  *
  * <p>Requests are one 4 KiB block each, reads and writes in turn, at consecutive blocks. Each buffer is in its own
  * page from the page allocator, freed at completion (Linux keeps the header and status in the request's
- * {@code virtblk_req}; the model's DMA layer records one live mapping per page, hence one page each).
+ * {@code virtblk_req}; a page each keeps the requests' buffers apart).
  */
 public final class VirtioBlkDriver implements DriverWork.Owner, tcesim.state.Snapshot {
     /** The stream id of disk blocks' contents (see {@link Payload}). */
@@ -69,8 +69,10 @@ public final class VirtioBlkDriver implements DriverWork.Owner, tcesim.state.Sna
             };
         }
 
-        long gpa(int buf) { return pfn[buf] << GuestMemory.PAGE_SHIFT; }
     }
+
+    /** Where buffer {@code buf} of request {@code r} is: the start of its page. */
+    private long gpa(Req r, int buf) { return pages.gpa(r.pfn[buf]); }
 
     private final GuestMemory mem;
     private final PageAllocator pages;
@@ -126,7 +128,7 @@ public final class VirtioBlkDriver implements DriverWork.Owner, tcesim.state.Sna
         writeHeader(r);
         if (data && r.type == T_OUT) {
             Payload.fill(scratch, BLOCK_BYTES, STREAM, r.sector);
-            mem.write(r.gpa(DATA), scratch, 0, BLOCK_BYTES);
+            mem.write(gpa(r, DATA), scratch, 0, BLOCK_BYTES);
         }
         cur = r;
         return next(cpu);
@@ -149,7 +151,7 @@ public final class VirtioBlkDriver implements DriverWork.Owner, tcesim.state.Sna
     }
 
     @Override
-    public void finish(DriverWork w) {
+    public void finish(DriverWork w, int cpu) {
         switch (w.kind()) {
             case BLK_MAP -> {
                 if (w.op().mappingFailed()) cur.failedAt = cur.step;
@@ -198,32 +200,32 @@ public final class VirtioBlkDriver implements DriverWork.Owner, tcesim.state.Sna
 
     private DriverWork map(int cpu, int buf) {
         if (buf == TABLE) writeTable(cur);
-        DmaOp op = iommu.map(cpu, cur.gpa(buf), LEN[buf], cur.dir(buf));
+        DmaOp op = iommu.map(cpu, gpa(cur, buf), LEN[buf], cur.dir(buf));
         if (op == null) return null;
         cur.dma[buf] = op.dmaAddr();
-        return new DriverWork(DriverWork.Kind.BLK_MAP, op, new DmaBuffer(cur.id, cur.pfn[buf], op.dmaAddr(), LEN[buf], cur.dir(buf)), 0, this);
+        return new DriverWork(DriverWork.Kind.BLK_MAP, op, new DmaBuffer(cur.id, gpa(cur, buf), op.dmaAddr(), LEN[buf], cur.dir(buf)), 0, this);
     }
 
     private DriverWork unmap(int cpu, int buf) {
         return new DriverWork(DriverWork.Kind.BLK_UNMAP, iommu.unmap(cpu, cur.dma[buf], LEN[buf]),
-                new DmaBuffer(cur.id, cur.pfn[buf], cur.dma[buf], LEN[buf], cur.dir(buf)), 0, this);
+                new DmaBuffer(cur.id, gpa(cur, buf), cur.dma[buf], LEN[buf], cur.dir(buf)), 0, this);
     }
 
     /** The request is over: the block layer reads the status (and a read's block) and the pages go back. */
     private void done(Req r) {
         completed++;
         if (data) {
-            int status = mem.readByte(r.gpa(STATUS)) & 0xff;
+            int status = mem.readByte(gpa(r, STATUS)) & 0xff;
             if (status != S_OK) {
                 symptoms.add(new Symptom("disk-status", r.pfn[STATUS], String.format("disk request %d (sector %d) completed with status %d",
                         r.id, r.sector, status)));
             }
             if (r.type == T_IN) {
-                mem.read(r.gpa(DATA), scratch, 0, BLOCK_BYTES);
+                mem.read(gpa(r, DATA), scratch, 0, BLOCK_BYTES);
                 long seq = Payload.check(scratch, BLOCK_BYTES, STREAM);
                 if (seq != r.sector) {
                     symptoms.add(new Symptom("disk-read-data", r.pfn[DATA], String.format("disk read of sector %d into page 0x%x holds %s",
-                            r.sector, r.gpa(DATA), seq < 0 ? "foreign bytes" : "sector " + seq)));
+                            r.sector, gpa(r, DATA), seq < 0 ? "foreign bytes" : "sector " + seq)));
                 }
             }
         }
@@ -232,7 +234,7 @@ public final class VirtioBlkDriver implements DriverWork.Owner, tcesim.state.Sna
 
     /** {@code struct virtio_blk_outhdr}, little-endian: type, ioprio 0, sector. */
     private void writeHeader(Req r) {
-        long g = r.gpa(HEADER);
+        long g = gpa(r, HEADER);
         mem.writeLE(g, r.type, 4);
         mem.writeLE(g + 4, 0, 4);
         mem.writeLE(g + 8, r.sector, 8);
@@ -240,7 +242,7 @@ public final class VirtioBlkDriver implements DriverWork.Owner, tcesim.state.Sna
 
     /** The indirect table {@code virtqueue_add_split} fills as it maps: header, data, status, chained. */
     private void writeTable(Req r) {
-        long g = r.gpa(TABLE);
+        long g = gpa(r, TABLE);
         for (int i = 0; i < 3; i++) {
             long d = g + 16L * i;
             mem.writeLE(d, r.dma[i], 8);

@@ -147,4 +147,33 @@ class PageAllocatorTest {
             }
         }
     }
+
+    /** free_unref_page_commit puts a freed page on the freeing CPU's list; __rmqueue_pcplist takes from the allocating CPU's. */
+    @Test
+    void eachCpuReusesWhatItFreedItself() {
+        PageAllocator pa = new PageAllocator(0, 16, 16, 2);
+        long a = pa.alloc(0, PageUse.DMA_BUFFER);
+        long b = pa.alloc(1, PageUse.DMA_BUFFER);
+        pa.put(a, 1);
+        pa.put(b, 0);
+        assertThat(pa.alloc(0, PageUse.KERNEL)).isEqualTo(b);
+        assertThat(pa.alloc(1, PageUse.KERNEL)).isEqualTo(a);
+        assertThat(pa.gpa(3)).isEqualTo(3L << 16);
+        assertThat(pa.pageOf((3L << 16) + 5)).isEqualTo(3);
+    }
+
+    /** get_page / put_page: the page goes back only with its last reference. */
+    @Test
+    void aPageIsFreedWithItsLastReference() {
+        PageAllocator pa = new PageAllocator(0, 4, 16, 1);
+        long p = pa.alloc(0, PageUse.DMA_BUFFER);
+        assertThat(pa.get(p)).isTrue();
+        assertThat(pa.refCount(p)).isEqualTo(2);
+        assertThat(pa.put(p, 0)).isTrue();
+        assertThat(pa.isAllocated(p)).isTrue();
+        assertThat(pa.put(p, 0)).isTrue();
+        assertThat(pa.isAllocated(p)).isFalse();
+        assertThat(pa.put(p, 0)).as("a put on a free page is a guest bug, refused").isFalse();
+        assertThat(pa.badFrees()).isEqualTo(1);
+    }
 }
