@@ -15,12 +15,18 @@ import java.util.List;
  * <p><b>Locking / atomicity.</b> In the kernel, vhost_process_iotlb_msg() takes the device mutex
  * and then every virtqueue mutex (vhost_dev_lock_vqs) around the whole UPDATE or INVALIDATE, and
  * every ring access of a virtqueue worker (translate + copy + used-ring update) runs under that
- * virtqueue's mutex. So an UPDATE/INVALIDATE is atomic with respect to every translation of
- * every virtqueue: once write() returns, no translation can see the old contents. This model
- * represents that as {@link #write} / {@link #writeMsg} being one atomic step, and
- * {@link #translate} being one atomic step; the engine may interleave them only at call
- * boundaries. (Each UPDATE/INVALIDATE also resets every virtqueue's metadata cache,
- * vhost_vq_meta_reset, so that cache never outlives an entry; it is therefore not modelled.)
+ * virtqueue's mutex, which vhost-net's handle_rx/handle_tx hold from entry to exit, across every
+ * packet of a run. So an UPDATE/INVALIDATE is atomic with respect to every translation of
+ * every virtqueue, and waits while a handler runs: once write() returns, no translation can see
+ * the old contents. This model represents that as {@link #write} / {@link #writeMsg} being one
+ * atomic step that its writers take only when {@link #acceptsIotlbMsg()} (no handler holds a
+ * virtqueue mutex: {@link #lockVq}), and {@link #translate} being one atomic step. (Each
+ * UPDATE/INVALIDATE also resets every virtqueue's metadata cache, vhost_vq_meta_reset, so that
+ * cache never outlives an entry; it is therefore not modelled.)
+ *
+ * <p><b>The worker.</b> One kernel thread per device runs the queued works in order
+ * ({@code vhost_worker}); {@link #queueWork} / {@link #takeWork} model its list and the
+ * VHOST_WORK_QUEUED bit that keeps a work from being queued twice.
  *
  * <p><b>Message lists</b> (names as in the kernel, vhost.c):
  * <ul>
@@ -38,7 +44,9 @@ import java.util.List;
  * them ({@link #cleanup}).
  *
  * <p><b>Errors of write()</b> (vhost_chr_write_iter): a short frame or unknown header type gives
- * -EINVAL; UPDATE with size 0 gives -EINVAL (upstream e2ae38cf3d91, 2022); INVALIDATE with size 0
+ * -EINVAL; UPDATE with size 0 gives -EFAULT on 2019 kernels (the insert refuses it: "vhost: reject
+ * zero size iova range", v5.1), is accepted from v5.7 to v5.16 (0bbe30668d89 lost the check), and gives
+ * -EINVAL again from upstream e2ae38cf3d91 (v5.17, 2022); INVALIDATE with size 0
  * gave -EINVAL from that fix until upstream "vhost: Allow invalidation of all IOTLB entries"
  * (Eric Auger, 2023, Message-Id 20230927140544.205088-1-eric.auger@redhat.com), after which
  * size 0 means last = iova - 1, i.e. everything when iova = 0. Every failure inside
@@ -51,7 +59,7 @@ import java.util.List;
  * ({@link #translate} answers -EFAULT then), access_ok() limits on uaddr, dirty logging,
  * TX zero-copy.
  */
-public final class VhostDevice implements tcesim.state.Snapshot {
+public final class VhostDevice implements VhostFd, tcesim.state.Snapshot {
 
     /** VIRTIO_F_ACCESS_PLATFORM feature bit (include/uapi/linux/virtio_config.h: 33). */
     public static final int VIRTIO_F_ACCESS_PLATFORM = 33;
@@ -67,15 +75,21 @@ public final class VhostDevice implements tcesim.state.Snapshot {
     public static final int UIO_MAXIOV = 1024;
 
     /**
-     * Kernel-era switches.
+     * Kernel-era switches, one value per era of drivers/vhost/vhost.c and iotlb.c.
      *
      * @param maxIotlbEntries          vhost.c's max_iotlb_entries module parameter (default 2048)
-     * @param rejectZeroSizeUpdate     UPDATE with size 0 is -EINVAL (since e2ae38cf3d91, v5.17, 2022)
+     * @param refuseZeroSizeInsert     an UPDATE of size 0 is refused when it is inserted: vhost_new_umem_range's
+     *                                 {@code if (!size) return -EFAULT;} from "vhost: reject zero size iova range"
+     *                                 (v5.1, 2019), reported by write() as -EFAULT. The check went with
+     *                                 0bbe30668d89 "vhost: factor out IOTLB" (posted 26 Mar 2020 with the vDPA
+     *                                 series, merged for v5.7, not v5.8 as first noted), whose vhost_iotlb_add_range
+     *                                 has no such test
+     * @param rejectZeroSizeUpdate     UPDATE with size 0 is -EINVAL before it is processed (e2ae38cf3d91, v5.17)
      * @param rejectZeroSizeInvalidate INVALIDATE with size 0 is -EINVAL (only between e2ae38cf3d91
      *                                 and the 2023 "Allow invalidation of all IOTLB entries" fix)
      * @param splitFullRange           [0, 2^64-1] is stored as two entries (since e2ae38cf3d91)
      */
-    public record Config(int maxIotlbEntries, boolean rejectZeroSizeUpdate,
+    public record Config(int maxIotlbEntries, boolean refuseZeroSizeInsert, boolean rejectZeroSizeUpdate,
                          boolean rejectZeroSizeInvalidate, boolean splitFullRange) {
         public Config {
             if (maxIotlbEntries < 0) throw new IllegalArgumentException("maxIotlbEntries < 0");
@@ -83,27 +97,27 @@ public final class VhostDevice implements tcesim.state.Snapshot {
 
         /** Current kernels (after the 2023 fix). */
         public static Config current(int maxIotlbEntries) {
-            return new Config(maxIotlbEntries, true, false, true);
+            return new Config(maxIotlbEntries, false, true, false, true);
         }
 
-        /** Kernels between e2ae38cf3d91 (2022) and the 2023 fix: size 0 refused for both. */
+        /** Kernels between e2ae38cf3d91 (v5.17, 2022) and the 2023 fix: size 0 refused for both. */
         public static Config v2022(int maxIotlbEntries) {
-            return new Config(maxIotlbEntries, true, true, true);
+            return new Config(maxIotlbEntries, false, true, true, true);
         }
 
         /**
-         * Kernels with drivers/vhost/iotlb.c but before e2ae38cf3d91 (v5.8 .. v5.16): size 0
-         * accepted, so UPDATE(iova 0, size 0) stores [0, 2^64-1] as one entry whose size overflows.
+         * Kernels with drivers/vhost/iotlb.c but before e2ae38cf3d91 (v5.7 .. v5.16): size 0 accepted, so
+         * UPDATE(iova 0, size 0) stores [0, 2^64-1] as one entry whose size overflows (with any other iova the end
+         * falls below the start and the insert fails: -EFAULT).
          */
         public static Config pre2022(int maxIotlbEntries) {
-            return new Config(maxIotlbEntries, false, false, false);
+            return new Config(maxIotlbEntries, false, false, false, false);
         }
-    }
 
-    /** Receives a virtqueue re-kick (vhost_poll_queue on the virtqueue's poll work). */
-    @FunctionalInterface
-    public interface VirtqueueKick {
-        void kick(int vq);
+        /** Late-2019 kernels (v5.1 .. v5.6, the seed's v5.4/v5.5): the vhost_umem IOTLB, which refuses an empty range. */
+        public static Config v2019(int maxIotlbEntries) {
+            return new Config(maxIotlbEntries, true, false, false, false);
+        }
     }
 
     /** A message on read_list or pending_list: owning virtqueue, frame version, contents. */
@@ -118,7 +132,7 @@ public final class VhostDevice implements tcesim.state.Snapshot {
         /** Every byte translated. */
         record Mapped(List<Segment> segments) implements TranslateResult {}
 
-        /** -EAGAIN: a MISS for {@code iova} (first untranslated byte) was queued; the vq is stalled. */
+        /** -EAGAIN: a MISS for {@code iova} (first untranslated byte) was queued. */
         record Miss(long iova, int access) implements TranslateResult {}
 
         /** Any other failure; {@code errno} is negative (-EPERM, -ENOBUFS, -EFAULT). */
@@ -202,12 +216,23 @@ public final class VhostDevice implements tcesim.state.Snapshot {
         }
     }
 
-    private final boolean[] stalled;
-    private final boolean[] kickQueued;
-    private VirtqueueKick kickListener;
+    /**
+     * The worker's work list ({@code dev->work_list}, vhost.c): the queued works in the order the worker will run them
+     * ({@code vhost_worker} takes the whole list and reverses it, so first queued, first run), and each work's
+     * VHOST_WORK_QUEUED bit. Work {@code vq} is virtqueue {@code vq}'s {@code vq->poll} (its kick handler, also queued by
+     * {@code vhost_iotlb_notify_vq} and {@code vhost_exceeds_weight}); the device's user registers others
+     * ({@link #registerWorks}): vhost-net's socket polls.
+     */
+    private int[] workList = new int[4];
+    private int works;
+    private boolean[] workQueued;
+    /** Whether the worker holds a virtqueue mutex (a handler is running): IOTLB messages wait for it. */
+    private boolean vqLocked;
+    private final java.util.function.IntConsumer onQueued;
 
     private long translations;
     private long missesQueued;
+    private long lastMissIova;
     private long permFailures;
     private long rekicks;
     private long updates;
@@ -221,12 +246,24 @@ public final class VhostDevice implements tcesim.state.Snapshot {
     }
 
     public VhostDevice(int nvqs, Config config) {
+        this(nvqs, config, w -> { });
+    }
+
+    /** @param queued told of each work queued (not one already queued), for whoever times the worker */
+    public VhostDevice(int nvqs, Config config, java.util.function.IntConsumer queued) {
         if (nvqs <= 0) throw new IllegalArgumentException("nvqs must be > 0: " + nvqs);
         this.nvqs = nvqs;
         this.config = config;
+        this.onQueued = queued;
         this.readList = new ArrayDeque<>();
-        this.stalled = new boolean[nvqs];
-        this.kickQueued = new boolean[nvqs];
+        this.workQueued = new boolean[nvqs];
+    }
+
+    /** Makes room for {@code n} more works after the virtqueues' own, numbered from the returned id on. */
+    public int registerWorks(int n) {
+        int first = workQueued.length;
+        workQueued = Arrays.copyOf(workQueued, first + n);
+        return first;
     }
 
     // ------------------------------------------------------------------ ioctls
@@ -269,13 +306,53 @@ public final class VhostDevice implements tcesim.state.Snapshot {
         clearPending();
         features = 0;
         backendFeatures = 0;
-        Arrays.fill(stalled, false);
-        Arrays.fill(kickQueued, false);
+        Arrays.fill(workQueued, false);
+        works = 0;
+        vqLocked = false;
     }
 
-    public void setKickListener(VirtqueueKick listener) {
-        this.kickListener = listener;
+    // ------------------------------------------------------------------ the worker
+
+    /**
+     * {@code vhost_work_queue} (through {@code vhost_poll_queue}): appends the work unless its VHOST_WORK_QUEUED bit is
+     * set already (a queued work is not queued twice).
+     */
+    public void queueWork(int work) {
+        if (workQueued[work]) return;
+        workQueued[work] = true;
+        if (works == workList.length) workList = Arrays.copyOf(workList, works * 2);
+        workList[works++] = work;
+        onQueued.accept(work);
     }
+
+    public boolean hasWork() { return works > 0; }
+
+    /** The work the worker takes next, or -1. */
+    public int peekWork() { return works == 0 ? -1 : workList[0]; }
+
+    public boolean isQueued(int work) { return workQueued[work]; }
+
+    /**
+     * The worker takes the next work: its VHOST_WORK_QUEUED bit is cleared before its function runs
+     * ({@code vhost_worker}: {@code clear_bit(VHOST_WORK_QUEUED, &work->flags); work->fn(work);}), so queueing it while
+     * it runs makes it run once more. Returns -1 when none is queued.
+     */
+    public int takeWork() {
+        if (works == 0) return -1;
+        int w = workList[0];
+        System.arraycopy(workList, 1, workList, 0, --works);
+        workQueued[w] = false;
+        return w;
+    }
+
+    /** The worker takes ({@code true}) or releases a virtqueue mutex for a handler run. */
+    public void lockVq(boolean locked) { vqLocked = locked; }
+
+    /**
+     * Whether an IOTLB message written now is processed now: {@code vhost_process_iotlb_msg} takes the device mutex and
+     * every virtqueue mutex ({@code vhost_dev_lock_vqs}), so a writer waits while a handler runs.
+     */
+    public boolean acceptsIotlbMsg() { return !vqLocked; }
 
     // ------------------------------------------------------------------ translation (worker side)
 
@@ -285,7 +362,7 @@ public final class VhostDevice implements tcesim.state.Snapshot {
      *
      * <p>Walks the IOTLB from {@code iova}: at each address the entry {@link VhostIotlb#find}
      * returns must exist and start at or before it, else a MISS (iova = that first untranslated
-     * byte, perm = access, size 0) is queued on read_list, the virtqueue is marked stalled and
+     * byte, perm = access, size 0) is queued on read_list and
      * -EAGAIN returned (segments already produced are discarded, as the descriptor is not
      * consumed); the entry must share a bit with {@code access} ({@code map->perm & access}),
      * else -EPERM with no MISS. Each entry yields one segment (hva = uaddr + offset), up to
@@ -331,7 +408,6 @@ public final class VhostDevice implements tcesim.state.Snapshot {
                 addr += avail;
             }
         }
-        stalled[vq] = false;
         return out.count;
     }
 
@@ -353,7 +429,7 @@ public final class VhostDevice implements tcesim.state.Snapshot {
      * no -EPERM reported: the worker silently stops). An unsplit [0, 2^64-1] entry read from
      * address 0 made this loop spin forever before e2ae38cf3d91 (the syzbot hang).
      *
-     * @return 0 if the whole range is mapped; -EAGAIN if a MISS was queued (vq stalled);
+     * @return 0 if the whole range is mapped; -EAGAIN if a MISS was queued;
      *         -EPERM for the silent permission failure; -{@link Errno#EHUNG_MODEL} for the hang
      */
     public int accessOk(int vq, long addr, long len, int access) {
@@ -376,7 +452,6 @@ public final class VhostDevice implements tcesim.state.Snapshot {
             remaining -= avail;
             addr += avail;
         }
-        stalled[vq] = false;
         return 0;
     }
 
@@ -384,14 +459,15 @@ public final class VhostDevice implements tcesim.state.Snapshot {
         // vhost_iotlb_miss(): node framed as v2 iff the vq acked VHOST_BACKEND_F_IOTLB_MSG_V2;
         // iova and perm set, everything else zero; appended to read_list. It looks for no MISS already
         // queued or pending for the same iova (drivers/vhost/vhost.c: vhost_new_msg + vhost_enqueue_msg,
-        // nothing else), so each retry of a stalled queue queues one more. handle_rx is retried by every packet
-        // the tap receives (drivers/vhost/net.c polls the tap socket for EPOLLIN: vhost_poll_init(..., handle_rx_net,
-        // EPOLLIN, dev)): the repeated MISSes of the cost reports are the kernel's, not the model's.
+        // nothing else), so each run of a handler that meets the same missing translation queues one more. Which runs
+        // there are is vhost-net's business (VhostNet): after a descriptor's MISS, handle_rx/handle_tx leave the socket
+        // poll stopped and guest notifications off, so only an UPDATE's re-kick, a kick already on its way, or the other
+        // work of the same queue runs them again.
         int version = hasBackendFeature(VHOST_BACKEND_F_IOTLB_MSG_V2)
                 ? VhostMsgCodec.VHOST_IOTLB_MSG_V2 : VhostMsgCodec.VHOST_IOTLB_MSG;
         readList.addLast(new QueuedMsg(vq, version, IotlbMsg.miss(addr, access & 0xFF)));
-        stalled[vq] = true;
         missesQueued++;
+        lastMissIova = addr;
     }
 
     // ------------------------------------------------------------------ the fd (userspace side)
@@ -412,6 +488,7 @@ public final class VhostDevice implements tcesim.state.Snapshot {
      * (vhost_chr_read_iter returns 0 then, consuming nothing), -EAGAIN when nothing is queued,
      * else 72.
      */
+    @Override
     public long read(byte[] dst) {
         if (dst.length < VhostMsgCodec.FRAME_SIZE) return 0;
         QueuedMsg n = dequeueForRead();
@@ -432,6 +509,7 @@ public final class VhostDevice implements tcesim.state.Snapshot {
     }
 
     /** write() of a whole array on the vhost fd. */
+    @Override
     public long writeFrame(byte[] frame) {
         return write(frame, frame == null ? 0 : frame.length);
     }
@@ -454,6 +532,7 @@ public final class VhostDevice implements tcesim.state.Snapshot {
      * only used to find the payload), so the version does not matter here.
      */
     public long writeMsg(IotlbMsg msg) {
+        if (vqLocked) throw new IllegalStateException("an IOTLB message written while a handler holds a virtqueue mutex: the writer must wait");
         if (msg.size() == 0) {
             if (msg.type() == IotlbMsg.UPDATE && config.rejectZeroSizeUpdate()) return -Errno.EINVAL;
             if (msg.type() == IotlbMsg.INVALIDATE && config.rejectZeroSizeInvalidate()) return -Errno.EINVAL;
@@ -472,6 +551,7 @@ public final class VhostDevice implements tcesim.state.Snapshot {
             case IotlbMsg.UPDATE: {
                 if (iotlb == null) return -Errno.EFAULT;
                 if (uaddrOverflows(msg.uaddr(), msg.size())) return -Errno.EFAULT; // umem_access_ok
+                if (msg.size() == 0 && config.refuseZeroSizeInsert()) return -Errno.ENOMEM; // vhost_new_umem_range: -EFAULT, reported as -ENOMEM
                 // vhost_iotlb_add_range(iova, iova + size - 1): -EFAULT when last < start, which
                 // vhost_process_iotlb_msg reports as -ENOMEM.
                 if (iotlb.insert(msg.iova(), msg.last(), msg.uaddr(), msg.perm()) != 0) return -Errno.ENOMEM;
@@ -556,7 +636,8 @@ public final class VhostDevice implements tcesim.state.Snapshot {
         if (to == from) return;
         for (int i = from; i < to; i++) {
             for (Pending n = pendingAtIova[i]; n != null; n = n.nextAtIova) {
-                queueKick(n.msg.vq());
+                rekicks++;
+                queueWork(n.msg.vq()); // vhost_poll_queue(&node->vq->poll)
                 unlinkPending(n);
             }
         }
@@ -568,56 +649,11 @@ public final class VhostDevice implements tcesim.state.Snapshot {
         pendingIovas -= to - from;
     }
 
-    /** A kick from outside the IOTLB (the tap's or the guest's eventfd): a vq stalled on a miss is handled again and will translate anew. */
-    public void pollKick(int vq) {
-        checkVq(vq);
-        stalled[vq] = false;
-    }
-
-    /** vhost_poll_queue(): queues the vq's work unless already queued (VHOST_WORK_QUEUED bit). */
-    private void queueKick(int vq) {
-        rekicks++;
-        stalled[vq] = false;
-        if (!kickQueued[vq]) {
-            kickQueued[vq] = true;
-            if (kickListener != null) kickListener.kick(vq);
-        }
-    }
-
     // ------------------------------------------------------------------ observation
 
-    /**
-     * The virtqueues re-kicked since the last call, ascending, and forgets them (models the
-     * worker taking the queued work).
-     */
-    public int[] drainRekicked() {
-        int c = 0;
-        for (boolean b : kickQueued) if (b) c++;
-        int[] out = new int[c];
-        int j = 0;
-        for (int i = 0; i < nvqs; i++) {
-            if (kickQueued[i]) {
-                out[j++] = i;
-                kickQueued[i] = false;
-            }
-        }
-        return out;
-    }
-
-    /** Whether vq's last translation missed and no UPDATE has re-kicked it since. */
-    public boolean isStalled(int vq) {
-        checkVq(vq);
-        return stalled[vq];
-    }
-
-    /** The stalled virtqueues, ascending. */
-    public int[] stalledVqs() {
-        int c = 0;
-        for (boolean b : stalled) if (b) c++;
-        int[] out = new int[c];
-        int j = 0;
-        for (int i = 0; i < nvqs; i++) if (stalled[i]) out[j++] = i;
-        return out;
+    /** The queued works, in the order the worker will run them. */
+    public int[] queuedWorks() {
+        return Arrays.copyOf(workList, works);
     }
 
     /** Messages queued for userspace, not yet read (read_list), oldest first. */
@@ -633,6 +669,7 @@ public final class VhostDevice implements tcesim.state.Snapshot {
     }
 
     /** poll(): EPOLLIN iff read_list is non-empty (vhost_chr_poll). */
+    @Override
     public boolean readable() {
         return !readList.isEmpty();
     }
@@ -670,6 +707,11 @@ public final class VhostDevice implements tcesim.state.Snapshot {
         return missesQueued;
     }
 
+    /** The address of the last MISS queued (its first untranslated byte). */
+    public long lastMissIova() {
+        return lastMissIova;
+    }
+
     public long permFailures() {
         return permFailures;
     }
@@ -687,8 +729,8 @@ public final class VhostDevice implements tcesim.state.Snapshot {
     }
 
     /**
-     * The behavioural state: features, IOTLB contents, both message lists, stalled and queued-kick flags.
-     * Counters are not saved.
+     * The behavioural state: features, IOTLB contents, both message lists, the worker's queued works and whether it
+     * holds a virtqueue mutex. Counters are not saved.
      */
     @Override
     public void save(tcesim.state.StateWriter out) {
@@ -699,7 +741,8 @@ public final class VhostDevice implements tcesim.state.Snapshot {
         for (QueuedMsg n : readList) saveMsg(out, n);
         out.put(pendingCount);
         for (Pending n = pendingHead; n != null; n = n.next) saveMsg(out, n.msg);
-        for (int i = 0; i < nvqs; i++) out.put((stalled[i] ? 1 : 0) | (kickQueued[i] ? 2 : 0));
+        out.put(works | (vqLocked ? 1L << 32 : 0));
+        for (int i = 0; i < works; i++) out.put(workList[i]);
     }
 
     @Override
@@ -716,10 +759,14 @@ public final class VhostDevice implements tcesim.state.Snapshot {
         for (int n = in.nextInt(); n > 0; n--) readList.addLast(restoreMsg(in));
         clearPending();
         for (int n = in.nextInt(); n > 0; n--) addPending(restoreMsg(in));
-        for (int i = 0; i < nvqs; i++) {
-            int f = in.nextInt();
-            stalled[i] = (f & 1) != 0;
-            kickQueued[i] = (f & 2) != 0;
+        long w = in.next();
+        works = (int) (w & 0xffffffffL);
+        vqLocked = (w >>> 32) != 0;
+        if (workList.length < works) workList = new int[works];
+        Arrays.fill(workQueued, false);
+        for (int i = 0; i < works; i++) {
+            workList[i] = in.nextInt();
+            workQueued[workList[i]] = true;
         }
     }
 
@@ -739,16 +786,18 @@ public final class VhostDevice implements tcesim.state.Snapshot {
                 new IotlbMsg(iova, size, uaddr, (int) ((h >>> 32) & 0xffff), (int) (h >>> 48)));
     }
 
-    /** A deep copy (the kick listener is not copied). */
+    /** A deep copy (told of nothing it queues). */
     public VhostDevice copy() {
         VhostDevice c = new VhostDevice(nvqs, config);
+        c.workQueued = workQueued.clone();
+        c.workList = workList.clone();
+        c.works = works;
+        c.vqLocked = vqLocked;
         c.iotlb = iotlb == null ? null : iotlb.copy();
         c.features = features;
         c.backendFeatures = backendFeatures;
         c.readList.addAll(readList);
         for (Pending n = pendingHead; n != null; n = n.next) c.addPending(n.msg);
-        System.arraycopy(stalled, 0, c.stalled, 0, nvqs);
-        System.arraycopy(kickQueued, 0, c.kickQueued, 0, nvqs);
         c.translations = translations;
         c.missesQueued = missesQueued;
         c.permFailures = permFailures;

@@ -128,7 +128,7 @@ class VhostFrameFuzzTest {
 
     record Scenario(int limit, int cfg, List<Step> steps, long probeSeed) {
         VhostDevice.Config config() {
-            return cfg == 0 ? VhostDevice.Config.current(limit) : cfg == 1 ? VhostDevice.Config.v2022(limit) : VhostDevice.Config.pre2022(limit);
+            return cfg == 0 ? VhostDevice.Config.current(limit) : cfg == 1 ? VhostDevice.Config.v2022(limit) : cfg == 2 ? VhostDevice.Config.pre2022(limit) : VhostDevice.Config.v2019(limit);
         }
 
         @Override public String toString() {
@@ -241,6 +241,7 @@ class VhostFrameFuzzTest {
         if (type == IotlbMsg.UPDATE) {
             if (ref == null) return -Errno.EFAULT;
             if (Long.compareUnsigned(uaddr, -1L - size) > 0) return -Errno.EFAULT; // vhost_overflow
+            if (size == 0 && cfg.refuseZeroSizeInsert()) return -Errno.EFAULT; // vhost_new_umem_range (2019)
             if (!ref.insert(iova, iova + size - 1, uaddr, perm)) return -Errno.EFAULT;
             return VhostMsgCodec.FRAME_SIZE;
         }
@@ -375,6 +376,7 @@ class VhostFrameFuzzTest {
         assertTimeoutPreemptively(TIMEOUT, () -> {
             Property.forAll("fuzz-vhost-frames", FuzzBudget.share(0.10), scenarios(0, 60), shrinker(), VhostFrameFuzzTest::run);
             Property.forAll("fuzz-vhost-frames-v2022", FuzzBudget.share(0.03), scenarios(1, 60), shrinker(), VhostFrameFuzzTest::run);
+            Property.forAll("fuzz-vhost-frames-v2019", FuzzBudget.share(0.03), scenarios(3, 60), shrinker(), VhostFrameFuzzTest::run);
         });
         System.out.printf("fuzz-vhost-frames: writes accepted=%d, translations mapped=%d, MISS frames read=%d%n", COV[0], COV[1], COV[2]);
         if (FuzzBudget.share(0.10) >= 1000 && System.getProperty(Property.SEED_PROPERTY) == null)
