@@ -4,7 +4,7 @@ import java.util.ArrayList;
 import java.util.List;
 import tcesim.mem.GuestMemory;
 import tcesim.vhost.IotlbMsg;
-import tcesim.vhost.VhostDevice;
+import tcesim.vhost.VhostFd;
 import tcesim.vhost.VhostMsgCodec;
 
 /**
@@ -17,7 +17,8 @@ import tcesim.vhost.VhostMsgCodec;
  * with 72-byte frames on the vhost fd.
  * <ul>
  * <li>An UNMAP-only notifier on each IOMMU region of the device's DMA address space; an UNMAP event sends
- *     INVALIDATE(iova + region offset, addr_mask + 1) synchronously, inside the hypercall that caused it.
+ *     INVALIDATE(iova + region offset, addr_mask + 1) synchronously, inside the hypercall that caused it (whose
+ *     vCPU thread waits in write() while a vhost handler holds a virtqueue mutex).
  *     A MAP event (valid to valid overwrite) sends nothing. Removing a region only unregisters the
  *     notifier: no INVALIDATE.
  * <li>A MISS is translated through the IOMMU region as the table is at that moment; when there is no
@@ -30,7 +31,7 @@ import tcesim.vhost.VhostMsgCodec;
  * </ul>
  */
 public final class VhostIommu {
-    private final VhostDevice fd;
+    private final VhostFd fd;
     private final Spapr spapr;
     private final GuestMemory mem;
     private final int msgVersion;
@@ -59,7 +60,7 @@ public final class VhostIommu {
         default void updateSent(IotlbMsg update, long rc) {}
     }
 
-    public VhostIommu(VhostDevice fd, Spapr spapr, GuestMemory mem, int msgVersion) {
+    public VhostIommu(VhostFd fd, Spapr spapr, GuestMemory mem, int msgVersion) {
         this.fd = fd;
         this.spapr = spapr;
         this.mem = mem;

@@ -2,8 +2,8 @@ package tcesim.sim;
 
 /**
  * The times things passed between actors were produced: descriptors posted and returned, packets on the wire
- * and in the tap, MISS messages, eventfd ranges, the UPDATE that re-kicks a queue, the BQL's release, QEMU's
- * acknowledgement; and the latencies measured from them. Not part of the saved state: a restored state starts
+ * and in the tap, MISS messages, eventfd ranges, the works queued for vhost's worker, the device's interrupts, the
+ * release of vhost's virtqueue mutex and of the BQL, QEMU's acknowledgement; and the latencies measured from them. Not part of the saved state: a restored state starts
  * with none (the checker does not time anything).
  *
  * <p>Kept by {@link Stack}: each of its actors adds the times of what it produces and takes those of what it
@@ -24,7 +24,13 @@ final class Clocks {
     final Times blkPosted = new Times(), blkUsed = new Times();
     private final Times[] all = {rxPosted, txPosted, ptPosted, txStarted, rxUsed, txUsed, ptUsed, rxUsedArrival, ptArrival, tapArrival, tapSlots,
             requests, misses, signals, blkPosted, blkUsed};
-    final double[] vqReady = new double[2];
+    /** When each of vhost's works was last queued (a kick, the tap's wake-up, an UPDATE's re-kick, the weight's requeue). */
+    final double[] workAt = new double[4];
+    /** When the device last interrupted the guest for each virtio-net queue; whether it did so in the step running now. */
+    final double[] irq = new double[2];
+    final boolean[] irqRaised = new boolean[2];
+    /** When the vhost worker last released its virtqueue mutex (a write to its fd waits for that). */
+    double vhostFree;
     double bqlFree, acked, wireFree, txOnWire;
     final Mean rxLatency = new Mean(), txLatency = new Mean(), transaction = new Mean();
 
@@ -46,8 +52,10 @@ final class Clocks {
     void clear() {
         for (Times t : all) t.clear();
         slotsFreeAtStart = Network.TAP_BACKLOG;
-        vqReady[0] = vqReady[1] = 0;
-        bqlFree = acked = wireFree = txOnWire = 0;
+        java.util.Arrays.fill(workAt, 0);
+        java.util.Arrays.fill(irq, 0);
+        java.util.Arrays.fill(irqRaised, false);
+        vhostFree = bqlFree = acked = wireFree = txOnWire = 0;
     }
 
     /** A running mean. */

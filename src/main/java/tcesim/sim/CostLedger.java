@@ -23,7 +23,8 @@ public final class CostLedger {
     public enum Kind {
         HCALL_REAL("hcall.realmode"), HCALL_VIRTUAL("hcall.virtmode"), EXIT_QEMU("exit.qemu"), TCE_KILL("tce.kill"),
         IOTLB_MISS("iotlb.miss"), IOTLB_MISS_QUEUED("iotlb.miss.queued"), INVALIDATE("iotlb.invalidate"), EVENTFD("eventfd"), COPY("copy.byte"),
-        VHOST_PACKET("vhost.packet"), GUEST_PACKET("guest.packet"), WIRE("wire.byte"), BLK_REQUEST("qemu.blk.request");
+        VHOST_PACKET("vhost.packet"), GUEST_PACKET("guest.packet"), WIRE("wire.byte"), BLK_REQUEST("qemu.blk.request"), KICK("guest.kick"),
+        INTERRUPT("guest.interrupt");
 
         final String param;
 

@@ -56,6 +56,13 @@ public final class CostModel {
                 "estimate: vhost-net's per-descriptor work besides the copy (ring access, used-ring update, notification).");
         p("guest.packet", 2000, "ns per packet",
                 "estimate: the guest driver and network stack per packet besides DMA mapping.");
+        p("guest.kick", 2400, "ns per kick",
+                "estimate: the guest's write to the virtqueue's notify register traps to KVM in virtual mode (a hypervisor data storage"
+                + " interrupt), which matches it against vhost's ioeventfd and signals the kick eventfd without leaving the kernel; priced as one"
+                + " virtual-mode hypercall (hcall.virtmode). No public POWER figure found.");
+        p("guest.interrupt", 2000, "ns per interrupt",
+                "estimate: vhost signals the call eventfd, KVM's irqfd injects the interrupt, and the guest's vring_interrupt runs and schedules"
+                + " NAPI; about a virtual-mode exit's worth of work. No public POWER figure found.");
         p("qemu.blk.request", 10000, "ns per request",
                 "estimate: QEMU's virtio-blk work per request besides the copies: the wake-up of its thread by the guest's notification"
                 + " (an ioeventfd), virtqueue_pop with its IOMMU translations, the submission and completion of the I/O on an image in the"

@@ -14,11 +14,19 @@ public enum Design {
     D2("QEMU keeps the table in userspace while vhost's notifier is registered", KvmPolicy.STOCK, new QemuPolicy(true), Link.NONE),
     D3a("KVM signals an eventfd per cleared range; QEMU sends INVALIDATE later; the hypercall returns at once", KvmPolicy.STOCK, QemuPolicy.STOCK, Link.EVENTFD_ASYNC),
     D3b("as D3a, but the vCPU waits until QEMU acknowledges the INVALIDATE", KvmPolicy.STOCK, QemuPolicy.STOCK, Link.EVENTFD_SYNC),
-    D4("KVM invalidates vhost's IOTLB itself through a link set by QEMU, like tce_kill, before returning", KvmPolicy.STOCK, QemuPolicy.STOCK, Link.VHOST_LINK),
+    D4("KVM invalidates vhost's IOTLB itself through a link set by QEMU, like tce_kill, before returning: the entries each call wrote",
+            KvmPolicy.STOCK, QemuPolicy.STOCK, Link.VHOST_LINK),
+    D4k("as D4, the link reusing the VFIO path's TCE kills and their ranges (a 2019 H_STUFF_TCE kills the entries after the cleared ones)",
+            KvmPolicy.STOCK, QemuPolicy.STOCK, Link.VHOST_LINK_TCE_KILL),
     V("a VFIO passthrough device on the same window: hardware table, PHB TCE cache, tce_kill", KvmPolicy.STOCK, QemuPolicy.STOCK, Link.NONE);
 
     /** What KVM is connected to besides the guest table. */
-    public enum Link { NONE, EVENTFD_ASYNC, EVENTFD_SYNC, VHOST_LINK }
+    public enum Link {
+        NONE, EVENTFD_ASYNC, EVENTFD_SYNC, VHOST_LINK, VHOST_LINK_TCE_KILL;
+
+        /** A direct KVM-to-vhost link (D4, D4k). */
+        public boolean vhostLink() { return this == VHOST_LINK || this == VHOST_LINK_TCE_KILL; }
+    }
 
     private final String summary;
     private final KvmPolicy kvm;

@@ -11,7 +11,8 @@ import tcesim.vhost.VhostNet;
  * The network: sends the RX stream into the tap, receives the TX stream from it.
  *
  * <p>Models the host side of the guest's tap device: a packet for the guest goes into the tap ({@code tun_net_xmit},
- * drivers/net/tun.c, queues it on the tun file's ring and wakes the socket's readers, vhost's poll among them), and
+ * drivers/net/tun.c, queues it on the tun file's ring and wakes the socket's readers: vhost's RX socket poll, when it
+ * is on the wait queue), and
  * what vhost sends on the tap's socket goes out on the wire. The wire carries one frame at a time. Also holds the
  * tap's backlog and the wire's counters, which are saved with QEMU's main loop as the stack's host side
  * (see {@link Stack#save}).
@@ -31,6 +32,7 @@ final class Network implements Actor, tcesim.state.Snapshot {
     /** Where the wire reports a TX packet it did not expect: the stack's {@link Stack#wireSymptoms()}. */
     private final List<Symptom> symptoms;
     private final TapDev tap = new TapDev();
+    private final byte[] packet;
 
     /** The packets in the tap, by sequence number, waiting for vhost. */
     private final ArrayDeque<Long> tapBacklog = new ArrayDeque<>();
@@ -48,6 +50,7 @@ final class Network implements Actor, tcesim.state.Snapshot {
         this.clocks = stack.clocks();
         this.data = stack.data();
         this.symptoms = stack.wireSymptoms();
+        this.packet = new byte[cfg.packetBytes()];
     }
 
     @Override public String name() { return "net"; }
@@ -79,9 +82,9 @@ final class Network implements Actor, tcesim.state.Snapshot {
         clocks.tapArrival.add(ledger.now());
         if (cfg.requestResponse()) clocks.requests.add(ledger.now());
         tapBacklog.addLast(rxInjected);
-        // The tap's wake-up runs handle_rx again even when it stopped on a miss (the guest's own kicks do not reach a
-        // stopped queue: vhost leaves guest notifications off when it stops on an error).
-        stack.vhostNet().kick(VhostNet.RX_VQ);
+        // The tap wakes its socket's readers (EPOLLIN): vhost's RX socket poll, if it is armed. After handle_rx stopped on a
+        // MISS it is not: the packet waits in the tap.
+        stack.vhostNet().tapReadable();
         if (trace.enabled()) trace.emit("net", "rx-packet", Event.NONE, Event.NONE, "packet " + rxInjected + " arrives at the tap");
         rxInjected++;
     }
@@ -107,16 +110,26 @@ final class Network implements Actor, tcesim.state.Snapshot {
         @Override
         public int peekRx() { return tapBacklog.isEmpty() ? -1 : cfg.packetBytes(); }
 
+        /** The packet with the virtio-net header the tap puts before it (IFF_VNET_HDR): 12 zero bytes. */
         @Override
         public void takeRx(byte[] buf) {
             long seq = tapBacklog.removeFirst();
-            if (data) Payload.fill(buf, cfg.packetBytes(), VirtioNetDriver.RX_STREAM, seq);
+            if (data) {
+                java.util.Arrays.fill(buf, 0, VhostNet.VNET_HDR_LEN, (byte) 0);
+                Payload.fill(packet, cfg.packetBytes(), VirtioNetDriver.RX_STREAM, seq);
+                System.arraycopy(packet, 0, buf, VhostNet.VNET_HDR_LEN, cfg.packetBytes());
+            }
             stats.packetsRx++;
         }
 
+        /** The frame vhost sends: the guest's virtio-net header, then the packet. */
         @Override
         public void transmit(byte[] buf, int len) {
-            long seq = data ? Payload.check(buf, Math.min(len, cfg.packetBytes()), VirtioNetDriver.TX_STREAM) : txSeen;
+            long seq = txSeen;
+            if (data) {
+                int n = Math.min(len - VhostNet.VNET_HDR_LEN, cfg.packetBytes());
+                seq = n <= 0 ? -1 : Payload.check(java.util.Arrays.copyOfRange(buf, VhostNet.VNET_HDR_LEN, VhostNet.VNET_HDR_LEN + n), n, VirtioNetDriver.TX_STREAM);
+            }
             if (seq != txSeen) {
                 symptoms.add(new Symptom("tx-data", -1, String.format("the wire got %s, expected TX packet %d",
                         seq < 0 ? "foreign bytes" : "packet " + seq, txSeen)));

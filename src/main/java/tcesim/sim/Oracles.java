@@ -15,8 +15,8 @@ import tcesim.vhost.VhostNet;
  * <li>No stale access: the access uses the translation the guest's table holds now for that IOVA, with a
  *     permitted direction, unless a hypercall changing that entry has not yet returned to the guest (a vCPU
  *     waiting for the BQL, or in design D3b for QEMU's acknowledgement).
- * <li>No corruption: a device write lands only in a page the guest has mapped for DMA from the device at
- *     that IOVA.
+ * <li>No corruption: a device write lands only in memory the guest has mapped for DMA from the device at
+ *     that IOVA (byte for byte: buffers cut from one page are mapped one by one).
  * <li>Isolation: no access outside the guest's memory.
  * </ol>
  * vhost's copies, a passthrough device's DMA and the accesses QEMU's own devices make through the window's IOMMU
@@ -127,13 +127,11 @@ public final class Oracles implements VhostNet.AccessListener {
         }
         if (write) {
             PseriesIommu dma = stack.driver().iommu();
-            long pfn = gpa >>> GuestMemory.PAGE_SHIFT;
-            long at = dma.mappedAt(pfn);
-            DmaDirection dir = dma.mappedDirection(pfn);
-            if (at < 0 || (at >>> GuestMemory.PAGE_SHIFT) != (iova >>> GuestMemory.PAGE_SHIFT) || dir == DmaDirection.TO_DEVICE) {
-                String now = at < 0 ? "is not mapped for DMA (" + stack.pageState(pfn) + ")" : String.format("is mapped at iova 0x%x %s", at, dir);
+            if (!dma.mappedForWrite(iova, gpa, len)) {
+                String atIova = dma.mappingAt(iova);
+                String now = dma.anyMappingOf(gpa, len) ? "belongs to another DMA buffer" : "is not mapped for DMA (page " + stack.pageState(gpa) + ")";
                 report(new Violation(Violation.Property.CORRUPTION, step, who, acc.get() + String.format(" (gpa 0x%x)", gpa),
-                        String.format("guest page 0x%x %s", gpa & ~0xfffL, now), iova, gpa));
+                        String.format("guest memory 0x%x %s; iova 0x%x is %s", gpa, now, iova, atIova == null ? "not mapped" : "mapped to " + atIova), iova, gpa));
             }
         }
     }

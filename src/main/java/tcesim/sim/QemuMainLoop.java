@@ -4,7 +4,6 @@ import tcesim.kvm.IotlbEventfd;
 import tcesim.qemu.VhostIommu;
 import tcesim.vhost.IotlbMsg;
 import tcesim.vhost.VhostDevice;
-import tcesim.vhost.VhostNet;
 
 /**
  * QEMU's main loop, serving the vhost fd.
@@ -15,7 +14,9 @@ import tcesim.vhost.VhostNet;
  * {@code vhost_backend_handle_iotlb_msg} to {@code vhost_device_iotlb_miss} (hw/virtio/vhost.c), which translates it
  * and writes the UPDATE; in designs D3a and D3b, also the handler of KVM's eventfd. Reading and translating a MISS is
  * one step, writing the UPDATE the next, with the BQL held from one to the other: in-kernel hypercalls do not take
- * the BQL and can run between, a hypercall that exits to QEMU waits. What the handlers do is {@link VhostIommu}.
+ * the BQL and can run between, a hypercall that exits to QEMU waits. A write to vhost's fd waits while vhost's worker
+ * holds a virtqueue mutex (the main loop is blocked in write(), the BQL still held). What the handlers do is
+ * {@link VhostIommu}.
  */
 final class QemuMainLoop implements Actor, tcesim.state.Snapshot {
     private static final String[] NAMES = {"iotlb-miss", "iotlb-update", "eventfd"};
@@ -51,13 +52,15 @@ final class QemuMainLoop implements Actor, tcesim.state.Snapshot {
 
     @Override
     public void enabledSteps(StepList out) {
+        // Writing to vhost's fd waits while the worker holds a virtqueue mutex (vhost_process_iotlb_msg locks them all).
+        boolean writable = vhost.acceptsIotlbMsg();
         if (pendingUpdate != null) {
-            out.add(this, 1);
+            if (writable) out.add(this, 1);
             return;
         }
         if (bqlHeld) return;
         if (glue.missPending()) out.add(this, 0);
-        if (eventfd != null && eventfd.signaled()) out.add(this, 2);
+        if (eventfd != null && eventfd.signaled() && writable) out.add(this, 2);
     }
 
     @Override
@@ -80,6 +83,7 @@ final class QemuMainLoop implements Actor, tcesim.state.Snapshot {
         } else if (kind == 2) {
             // The eventfd handler runs under the BQL and finishes within the step.
             ledger.after(clocks.signals.poll());
+            ledger.after(clocks.vhostFree);
             ledger.charge(CostLedger.Lane.QEMU, CostLedger.Kind.EVENTFD, 1);
             IotlbEventfd.Range r = eventfd.read();
             glue.invalidate(r.iova(), r.size());
@@ -88,11 +92,8 @@ final class QemuMainLoop implements Actor, tcesim.state.Snapshot {
         } else {
             IotlbMsg u = pendingUpdate;
             pendingUpdate = null;
-            boolean rx = vhost.isStalled(VhostNet.RX_VQ);
-            boolean tx = vhost.isStalled(VhostNet.TX_VQ);
-            glue.sendUpdate(u);
-            if (rx && !vhost.isStalled(VhostNet.RX_VQ)) clocks.vqReady[VhostNet.RX_VQ] = ledger.now();
-            if (tx && !vhost.isStalled(VhostNet.TX_VQ)) clocks.vqReady[VhostNet.TX_VQ] = ledger.now();
+            ledger.after(clocks.vhostFree);
+            glue.sendUpdate(u); // a covered MISS's queue is re-kicked: its work is timed as queued now
             stats.updates++;
             bqlHeld = false;
             clocks.bqlFree = ledger.now();

@@ -40,7 +40,8 @@ import tcesim.virtio.Vring;
  * <ul>
  * <li>{@code vcpuN} ({@link VcpuActor}): the guest kernel on a vCPU; one step is one hypercall (through KVM's handler chain
  *     and, when KVM hands it on, QEMU's, which needs the BQL), or the guest-internal work around it;
- * <li>{@code vhost} ({@link VhostWorker}): the vhost-net worker; one step is one descriptor under its virtqueue mutex;
+ * <li>{@code vhost} ({@link VhostWorker}): the vhost-net worker; one step is one packet of a handler run, under the
+ *     virtqueue mutex it holds from the run's first step to its last (a write to vhost's fd waits for it);
  * <li>{@code qemu} ({@link QemuMainLoop}): QEMU's main loop serving vhost's fd under the BQL: reading and translating a MISS is
  *     one step, writing the UPDATE the next (in-kernel hypercalls do not take the BQL and can run between);
  * <li>{@code net} ({@link Network}): the network feeding the tap device;
@@ -60,8 +61,8 @@ import tcesim.virtio.Vring;
 public final class Stack implements Model {
     public static final long LIOBN = Spapr.pciLiobn(0, 0);
     public static final long DDW_LIOBN = Spapr.pciLiobn(0, 1);
-    /** Guest pages below this are the kernel image: never handed out by the page allocator. */
-    static final int RESERVED_PAGES = 256;
+    /** Guest memory below this is the kernel image: never handed out by the page allocator. */
+    static final long RESERVED_BYTES = 1 << 20;
     /** The vCPU the guest boots on. */
     private static final String BOOT_VCPU = VcpuActor.name(0);
 
@@ -160,10 +161,11 @@ public final class Stack implements Model {
         }
 
         // Guest boot: page allocator, per-CPU TCE list pages, the window's IOVA allocator.
-        long ramPages = cfg.ramBytes() >>> GuestMemory.PAGE_SHIFT;
-        pages = new PageAllocator(RESERVED_PAGES, (int) (ramPages - RESERVED_PAGES));
+        int pageShift = Integer.numberOfTrailingZeros(cfg.guestPageKib() << 10);
+        long reserved = RESERVED_BYTES >>> pageShift;
+        pages = new PageAllocator(reserved, (int) ((cfg.ramBytes() >>> pageShift) - reserved), pageShift, cfg.vcpus());
         long[] listPages = new long[cfg.vcpus()];
-        for (int i = 0; i < listPages.length; i++) listPages[i] = pages.alloc() << GuestMemory.PAGE_SHIFT;
+        for (int i = 0; i < listPages.length; i++) listPages[i] = pages.gpa(pages.alloc());
         IommuTableAllocator alloc = new IommuTableAllocator(0, cfg.windowBytes() >>> 12, 12);
         // The guest's hypercalls at boot are made on vCPU 0 and run to completion, before any thread runs.
         PseriesIommu iommu = new PseriesIommu(regs -> hcall(BOOT_VCPU, regs), mem, LIOBN, alloc, fw, listPages);
@@ -171,7 +173,8 @@ public final class Stack implements Model {
         // virtio-net rings: one page each, mapped once (coherent) at driver start.
         Vring rx = new Vring(cfg.ringSize(), mapRing(iommu));
         Vring tx = new Vring(cfg.ringSize(), mapRing(iommu));
-        driver = new VirtioNetDriver(mem, pages, iommu, rx, tx, 4096, cfg.packetBytes(), cfg.txPackets(), data);
+        driver = new VirtioNetDriver(mem, pages, iommu, rx, tx, new VirtioNetDriver.Config(cfg.rxBuffers(), cfg.packetBytes(), cfg.txPackets(), 0,
+                cfg.vcpus() - 1, cfg.requestResponse(), cfg.faults().mapPastWindowEnd(), cfg.rxPackets() + cfg.txPackets() > 0), this::guestKick, data);
         ptDriver = ptDevice == null ? null
                 : new PassthroughNicDriver(mem, pages, iommu, new Vring(cfg.ringSize(), mapRing(iommu)), 4096, cfg.passthroughPackets(), data);
         // virtio-blk: its ring mapped at driver start; QEMU serves it itself, translating through the window (no notifier).
@@ -184,10 +187,10 @@ public final class Stack implements Model {
         }
 
         // vhost device start as QEMU does it (vhost_dev_start): features (fresh IOTLB), notifier, rings, used-ring pre-load.
-        vhost = new VhostDevice(2, VhostDevice.Config.current(cfg.maxIotlbEntries()));
+        vhost = new VhostDevice(2, vhostConfig(cfg), w -> clocks.workAt[w] = ledger.now());
         vhost.setBackendFeatures(VhostDevice.VHOST_NET_BACKEND_FEATURES);
         vhost.setFeatures(1L << VhostDevice.VIRTIO_F_ACCESS_PLATFORM);
-        glue = new VhostIommu(vhost, spapr, mem, VhostMsgCodec.VHOST_IOTLB_MSG_V2);
+        glue = new VhostIommu(new WaitingFd(), spapr, mem, VhostMsgCodec.VHOST_IOTLB_MSG_V2);
         glue.setDropInvalidate(cfg.faults().dropInvalidate());
         glue.setZeroSizeUpdate(cfg.faults().zeroSizeUpdate());
         glue.setListener(new GlueTrace());
@@ -195,11 +198,12 @@ public final class Stack implements Model {
         eventfd = newEventfd();
         linkKvm(LIOBN);
         if (fw.ddw()) enableDdw(iommu);
-        if (cfg.faults().mapPastWindowEnd()) driver.mapNextRxPastWindowEnd();
         glue.preload(rx.ringIova());
         glue.preload(tx.ringIova());
         network = new Network(this);
-        net = new VhostNet(vhost, rx, tx, new VhostWorker.UserMem(mem, data), network.tap(), oracles, 4096, cfg.faults().skipVqLock());
+        net = new VhostNet(vhost, rx, tx, new VhostWorker.UserMem(mem, data), network.tap(), oracles, this::deviceInterrupt, cfg.packetBytes(),
+                cfg.faults().skipVqLock());
+        net.setBackend();
 
         // The threads, once every component they use exists (the network is made above: vhost-net takes its tap), listed
         // in step order: the vCPUs, vhost, QEMU's main loop, the network, the passthrough NIC, the disk.
@@ -247,9 +251,10 @@ public final class Stack implements Model {
         Design.Link link = cfg.design().link();
         if (link == Design.Link.NONE || !spapr.table(liobn).inKernel()) return;
         int shift = spapr.table(liobn).pageShift();
-        if (link == Design.Link.VHOST_LINK) {
-            kvm.table(liobn).attach(new VhostIotlbLink(shift, (iova, size) -> {
-                long rc = vhost.writeMsg(IotlbMsg.invalidate(iova, size));
+        if (link.vhostLink()) {
+            VhostIotlbLink.Range range = link == Design.Link.VHOST_LINK ? VhostIotlbLink.Range.WRITTEN : VhostIotlbLink.Range.TCE_KILL;
+            kvm.table(liobn).attach(new VhostIotlbLink(shift, range, (iova, size) -> {
+                long rc = writeToVhost(VhostMsgCodec.encode(VhostMsgCodec.VHOST_IOTLB_MSG_V2, 0, IotlbMsg.invalidate(iova, size)));
                 stats.invalidates++;
                 ledger.charge(CostLedger.Lane.VCPU, CostLedger.Kind.INVALIDATE, 1);
                 if (trace.enabled()) trace.emit("kvm", "invalidate", iova, Event.NONE, String.format("KVM invalidates vhost's IOTLB for iova 0x%x size 0x%x (rc %d)", iova, size, rc));
@@ -261,9 +266,63 @@ public final class Stack implements Model {
 
     private long mapRing(PseriesIommu iommu) {
         long pfn = pages.alloc();
-        DmaOp op = iommu.map(0, pfn << GuestMemory.PAGE_SHIFT, GuestMemory.PAGE_SIZE, DmaDirection.BIDIRECTIONAL);
+        DmaOp op = iommu.map(0, pages.gpa(pfn), GuestMemory.PAGE_SIZE, DmaDirection.BIDIRECTIONAL);
         op.runToEnd();
         return op.dmaAddr();
+    }
+
+    /** vhost's IOTLB code as the host kernel's era has it. */
+    private static VhostDevice.Config vhostConfig(StackConfig cfg) {
+        return switch (cfg.host().kernel()) {
+            case K2019 -> VhostDevice.Config.v2019(cfg.maxIotlbEntries());
+            case K2022 -> VhostDevice.Config.v2022(cfg.maxIotlbEntries());
+        };
+    }
+
+    /** The guest kicks virtqueue {@code vq}: its write to the notify register reaches vhost's kick eventfd through KVM's ioeventfd. */
+    private void guestKick(int vq) {
+        ledger.charge(CostLedger.Lane.VCPU, CostLedger.Kind.KICK, 1);
+        net.kick(vq);
+        if (trace.enabled()) trace.emit(running == null ? BOOT_VCPU : running.name(), "kick", Event.NONE, Event.NONE, "kicks the " + (vq == 0 ? "RX" : "TX") + " queue");
+    }
+
+    /** vhost interrupts the guest for virtqueue {@code vq} (its call eventfd, KVM's irqfd). */
+    private void deviceInterrupt(int vq) {
+        driver.raiseInterrupt(vq);
+        clocks.irqRaised[vq] = true;
+        if (trace.enabled()) trace.emit("vhost", "interrupt", Event.NONE, Event.NONE, "interrupts the guest for the " + (vq == 0 ? "RX" : "TX") + " queue");
+    }
+
+    /** The vCPU whose step is running (whose hypercall a write to vhost's fd belongs to), or null. */
+    private VcpuActor running;
+
+    void running(VcpuActor v) { running = v; }
+
+    /**
+     * A frame written to vhost's fd from inside a hypercall: processed now, or, while the worker holds a virtqueue mutex,
+     * held until the hypercall's vCPU gets the mutex (the write sleeps; the call does not return before). Returns what
+     * write() returns, or will.
+     */
+    private long writeToVhost(byte[] frame) {
+        if (vhost.acceptsIotlbMsg() || running == null) return vhost.writeFrame(frame);
+        running.deferVhostWrite(frame);
+        return VhostMsgCodec.FRAME_SIZE;
+    }
+
+    /** A write that waited for vhost's mutex goes through (see {@link #writeToVhost}). */
+    void deliverToVhost(byte[] frame) {
+        long rc = vhost.writeFrame(frame);
+        if (trace.enabled()) {
+            tcesim.vhost.IotlbMsg m = ((VhostMsgCodec.DecodeResult.Ok) VhostMsgCodec.decode(frame)).msg();
+            trace.emit(running.name(), "vhost-write", m.iova(), Event.NONE, String.format("its INVALIDATE iova 0x%x size 0x%x gets vhost's mutex (rc %d)", m.iova(), m.size(), rc));
+        }
+    }
+
+    /** vhost's fd as QEMU's glue writes it: a write from a vCPU's hypercall waits for the virtqueue mutex (see {@link #writeToVhost}). */
+    private final class WaitingFd implements tcesim.vhost.VhostFd {
+        @Override public long read(byte[] dst) { return vhost.read(dst); }
+        @Override public long writeFrame(byte[] frame) { return writeToVhost(frame); }
+        @Override public boolean readable() { return vhost.readable(); }
     }
 
     /** The 64-bit window's page shift: 64 KiB TCEs. */
@@ -274,14 +333,14 @@ public final class Stack implements Model {
         int shift = DDW_SHIFT;
         long entries = cfg.ramBytes() >>> shift;
         createDdw();
-        long list = pages.alloc() << GuestMemory.PAGE_SHIFT;
+        long list = pages.gpa(pages.alloc());
         for (long done = 0; done < entries; done += Hcall.MAX_INDIRECT_TCES) {
             int n = (int) Math.min(Hcall.MAX_INDIRECT_TCES, entries - done);
             for (int i = 0; i < n; i++) mem.writeLongBE(list + 8L * i, ((done + i) << shift) | Tce.READ | Tce.WRITE);
             HcallRegs r = new HcallRegs().set(Hcall.H_PUT_TCE_INDIRECT, DDW_LIOBN, Spapr.DDW_BUS_OFFSET + (done << shift), list, n);
             hcall(BOOT_VCPU, r);
         }
-        pages.free(list >>> GuestMemory.PAGE_SHIFT);
+        pages.free(pages.pageOf(list));
         iommu.useDirectWindow(Spapr.DDW_BUS_OFFSET);
     }
 
@@ -381,6 +440,7 @@ public final class Stack implements Model {
     private void afterRestore() {
         oracles.reset();
         clocks.clear();
+        for (VcpuActor v : vcpuArray) v.clearClocks();
     }
 
     /** The saved state's components, in order (see {@link tcesim.state.Parts}); those not configured are left out. */
@@ -456,9 +516,18 @@ public final class Stack implements Model {
         return false;
     }
 
-    String pageState(long pfn) {
+    /** What the guest page holding {@code gpa} is used for now. */
+    String pageState(long gpa) {
+        long pfn = pages.pageOf(gpa);
+        if (!pages.contains(pfn)) return "the kernel image";
         if (!pages.isAllocated(pfn)) return "free";
         return "in use as " + pages.use(pfn) + ", allocation #" + pages.generation(pfn);
+    }
+
+    /** Whether a virtio-net queue's last handler run ended with {@code exit} while packets are left for it. */
+    private boolean stopped(VhostNet.Exit exit) {
+        return net.lastExit(VhostNet.RX_VQ) == exit && driver.rxDelivered() + driver.rxDropped() < cfg.rxPackets()
+                || net.lastExit(VhostNet.TX_VQ) == exit && driver.txCompleted() < cfg.txPackets();
     }
 
     /** All packets sent both ways have been delivered and every buffer returned. */
@@ -515,9 +584,9 @@ public final class Stack implements Model {
     }
 
     /*
-     * No actor is independent of the others, so the checker's partial-order reduction has nothing to work with here: a
-     * packet's arrival wakes vhost's RX queue, so whether it comes before or after vhost misses on a descriptor decides
-     * whether vhost tries again and queues a second MISS, whose late answer is the race design D4 loses.
+     * No actor is declared independent of the others, so the checker's partial-order reduction has nothing to work with
+     * here: the network's packet wakes vhost's armed socket poll, so its order against vhost's runs decides when handle_rx
+     * runs, and every vCPU step can change what vhost or QEMU sees next.
      */
 
     /** A progress violation when nothing can run but work is left (a virtqueue stalled on a miss nobody answers). */
@@ -526,9 +595,9 @@ public final class Stack implements Model {
         String why;
         if (ptDevice != null && ptDevice.frozen()) why = "the passthrough device is frozen (EEH) after a DMA fault";
         else if (blk != null && blk.broken() != null) why = "the virtio-blk device is broken (virtio_error: " + blk.broken() + ")";
-        else if (net.isBroken(VhostNet.RX_VQ) || net.isBroken(VhostNet.TX_VQ)) why = "a virtqueue stopped on a translation error (errno " + net.lastErrno() + ")";
-        else if (vhost.isStalled(VhostNet.RX_VQ) || vhost.isStalled(VhostNet.TX_VQ)) why = "a virtqueue waits for an UPDATE that will never come";
-        else why = "no thread can make progress";
+        else if (stopped(VhostNet.Exit.ERROR)) why = "a virtqueue stopped on a translation error (errno " + net.lastErrno() + ") and nothing kicks it";
+        else if (stopped(VhostNet.Exit.MISS) || stopped(VhostNet.Exit.PREFETCH_MISS)) why = "a virtqueue stopped on a MISS waits for an UPDATE that will never come";
+        else why = "no thread can make progress: every queue waits for a kick or an interrupt nobody sends";
         return new Violation(Violation.Property.PROGRESS, step, "-", String.format("rx %d/%d delivered, tx %d/%d completed",
                 driver.rxDelivered(), cfg.rxPackets(), driver.txCompleted(), cfg.txPackets())
                 + (blkDriver == null ? "" : String.format(", disk %d/%d requests", blkDriver.completed(), cfg.diskRequests())), why, -1, -1);
@@ -598,20 +667,20 @@ public final class Stack implements Model {
     double inputTime(Actor actor, int kind) {
         double dep = 0;
         if (actor instanceof VhostWorker) {
-            int vq = kind == 0 ? VhostNet.RX_VQ : VhostNet.TX_VQ;
-            dep = Math.max(clocks.vqReady[vq], kind == 0 ? Math.max(clocks.rxPosted.peek(), clocks.tapArrival.peek()) : clocks.txPosted.peek());
+            dep = vhostWorker.inputTime();
         } else if (actor instanceof VcpuActor) {
             dep = switch (kind) {
-                case VcpuActor.RX_REAP -> clocks.rxUsed.peek();
-                case VcpuActor.TX_REAP -> clocks.txUsed.peek();
+                case VcpuActor.RX_IRQ -> clocks.irq[0];
+                case VcpuActor.TX_IRQ -> clocks.irq[1];
                 case VcpuActor.PT_REAP -> clocks.ptUsed.peek();
                 case VcpuActor.BLK_REAP -> clocks.blkUsed.peek();
                 case VcpuActor.EXIT -> clocks.bqlFree;
                 case VcpuActor.RETURN -> clocks.acked;
+                case VcpuActor.DELIVER -> clocks.vhostFree;
                 default -> 0;
             };
         } else if (actor instanceof QemuMainLoop) {
-            dep = kind == 0 ? clocks.misses.peek() : kind == 2 ? clocks.signals.peek() : 0;
+            dep = kind == 0 ? clocks.misses.peek() : kind == 2 ? Math.max(clocks.signals.peek(), clocks.vhostFree) : clocks.vhostFree;
         } else if (actor instanceof Network) {
             dep = Math.max(clocks.wireFree, clocks.nextTapSlot());
             if (cfg.requestResponse()) dep = Math.max(dep, clocks.txOnWire);

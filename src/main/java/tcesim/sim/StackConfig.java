@@ -1,6 +1,7 @@
 package tcesim.sim;
 
 import tcesim.guest.FirmwareFeatures;
+import tcesim.guest.VirtioNetDriver;
 import tcesim.kvm.HostCaps;
 
 /**
@@ -33,11 +34,14 @@ import tcesim.kvm.HostCaps;
  *     the run, spread over the network traffic: the guest maps each request's buffers in the same window and the same
  *     IOVA pools as virtio-net's (0: no such disk)
  * @param faults fault injection (mutations), none by default
+ * @param guestPageKib the guest kernel's page size: 64 (a ppc64 kernel's default, {@code PPC_64K_PAGES}) or 4
+ * @param rxBuffers how the guest's virtio-net driver lays out its receive buffers: cut from page fragments as Linux
+ *     does with mergeable buffers, or one page each (the simplification small checks may use)
  */
 public record StackConfig(HostCaps host, Design design, FirmwareFeatures fw, int vcpus, long ramBytes, long windowBytes,
                           int maxIotlbEntries, long rxPackets, long txPackets, int packetBytes, int ringSize,
                           boolean kernelChurn, int rxRevokes, long passthroughPackets, DdwRemoval ddwRemoval, boolean requestResponse, long diskRequests,
-                          Faults faults) {
+                          Faults faults, int guestPageKib, VirtioNetDriver.RxBuffers rxBuffers) {
 
     /** How a DDW guest gives its 64-bit window back. */
     public enum DdwRemoval {
@@ -81,7 +85,7 @@ public record StackConfig(HostCaps host, Design design, FirmwareFeatures fw, int
 
     public static StackConfig seed() {
         return new StackConfig(HostCaps.POWERNV_HV, Design.D0, FirmwareFeatures.MULTI_TCE, 1, 256L << 20, 1L << 30,
-                2048, 5000, 5000, 1500, 256, true, 0, 0, DdwRemoval.NONE, false, 0, Faults.NONE);
+                2048, 5000, 5000, 1500, 256, true, 0, 0, DdwRemoval.NONE, false, 0, Faults.NONE, 64, VirtioNetDriver.RxBuffers.MERGEABLE);
     }
 
     /** A field out of range: which one (the record component's name) and why. */
@@ -108,6 +112,9 @@ public record StackConfig(HostCaps host, Design design, FirmwareFeatures fw, int
         if (diskRequests < 0) return new Problem("diskRequests", "disk-io must not be negative, got " + diskRequests);
         if (requestResponse && rxPackets != txPackets) return new Problem("requestResponse", "a request/response workload needs as many TX as RX packets, got " + rxPackets + " and " + txPackets);
         if (passthroughPackets > 0 && fw.ddw()) return new Problem("passthroughPackets", "a passthrough device with a DDW guest is not modelled (its hardware table covers the default window only)");
+        if (guestPageKib != 4 && guestPageKib != 64) return new Problem("guestPageKib", "guest page size must be 4 or 64 KiB, got " + guestPageKib);
+        if ((ramBytes & ((guestPageKib << 10) - 1)) != 0) return new Problem("ramBytes", "ram must be a whole number of " + guestPageKib + " KiB guest pages");
+        if (ramBytes / (guestPageKib << 10) > Integer.MAX_VALUE) return new Problem("ramBytes", "too many guest pages");
         return null;
     }
 
@@ -143,6 +150,8 @@ public record StackConfig(HostCaps host, Design design, FirmwareFeatures fw, int
         private boolean requestResponse;
         private long diskRequests;
         private Faults faults;
+        private int guestPageKib;
+        private VirtioNetDriver.RxBuffers rxBuffers;
 
         private Builder(StackConfig c) {
             host = c.host;
@@ -163,6 +172,8 @@ public record StackConfig(HostCaps host, Design design, FirmwareFeatures fw, int
             requestResponse = c.requestResponse;
             diskRequests = c.diskRequests;
             faults = c.faults;
+            guestPageKib = c.guestPageKib;
+            rxBuffers = c.rxBuffers;
         }
 
         public Builder host(HostCaps v) { host = v; return this; }
@@ -183,10 +194,13 @@ public record StackConfig(HostCaps host, Design design, FirmwareFeatures fw, int
         public Builder requestResponse(boolean v) { requestResponse = v; return this; }
         public Builder diskRequests(long v) { diskRequests = v; return this; }
         public Builder faults(Faults v) { faults = v; return this; }
+        public Builder guestPageKib(int v) { guestPageKib = v; return this; }
+        public Builder rxBuffers(VirtioNetDriver.RxBuffers v) { rxBuffers = v; return this; }
 
         public StackConfig build() {
             return new StackConfig(host, design, fw, vcpus, ramBytes, windowBytes, maxIotlbEntries, rxPackets, txPackets,
-                    packetBytes, ringSize, kernelChurn, rxRevokes, passthroughPackets, ddwRemoval, requestResponse, diskRequests, faults);
+                    packetBytes, ringSize, kernelChurn, rxRevokes, passthroughPackets, ddwRemoval, requestResponse, diskRequests, faults,
+                    guestPageKib, rxBuffers);
         }
     }
 }

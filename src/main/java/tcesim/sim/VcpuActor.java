@@ -1,5 +1,7 @@
 package tcesim.sim;
 
+import java.util.ArrayList;
+import java.util.List;
 import tcesim.guest.DmaOp;
 import tcesim.guest.DriverWork;
 import tcesim.guest.PassthroughNicDriver;
@@ -9,28 +11,40 @@ import tcesim.guest.VirtioNetDriver;
 import tcesim.kvm.HcallPath;
 import tcesim.kvm.IotlbEventfd;
 import tcesim.kvm.Kvm;
-import tcesim.mem.GuestMemory;
 import tcesim.papr.Hcall;
 import tcesim.papr.HcallRegs;
 import tcesim.qemu.Spapr;
 import tcesim.qemu.SpaprTceTable;
 
 /**
- * A guest vCPU running the virtio-net driver (RX on vCPU 0, TX on the last vCPU) and the rest of the kernel.
+ * A guest vCPU: the guest kernel's work on it, one step at a time, and the hypercalls that work makes.
  *
  * <p>Models the guest kernel on a vCPU (its drivers, {@link VirtioNetDriver}, {@link PassthroughNicDriver},
  * {@link VirtioBlkDriver}, mapping through {@link PseriesIommu}) with what runs its hypercalls: KVM's handlers
  * ({@link Kvm}) and, for a call KVM hands on, QEMU's vCPU thread ({@code kvm_cpu_exec}, accel/kvm/kvm-all.c), whose
  * {@code kvm_arch_handle_exit} (target/ppc/kvm.c) takes the BQL and runs {@code spapr_hypercall} for
- * {@code KVM_EXIT_PAPR_HCALL}. One step is one hypercall, or the guest-internal work around it; a call that exits
- * to QEMU while QEMU's main loop holds the BQL waits for it, and in design D3b a call done in KVM does not return
- * before QEMU has acknowledged the ranges it cleared.
+ * {@code KVM_EXIT_PAPR_HCALL}.
+ *
+ * <p>What the vCPU may do next is every piece of guest work that could run now, each offered as a step, because
+ * which one runs first depends on timing the guest does not control: an interrupt the device raised
+ * ({@code vring_interrupt}, taken between any two steps, hardware interrupts being on in softirq and process
+ * context alike); a scheduled NAPI's poll (softirq); the sender's {@code start_xmit} and the application reading
+ * its socket (process context); the rest of the kernel allocating and freeing pages. Once a driver activity has
+ * started (a poll, a transmit), it runs to its end before the vCPU starts another (a softirq is not preempted by
+ * process context on its CPU, and {@code start_xmit} runs with bottom halves off), one hypercall a step.
+ *
+ * <p>A hypercall is in flight, and the vCPU waits, when it exits to QEMU while QEMU's main loop holds the BQL
+ * ({@link #EXIT}), when its handler writes to vhost's fd (QEMU's UNMAP notifier, or design D4's link in KVM) while the
+ * vhost worker holds a virtqueue mutex ({@link #DELIVER}: the write sleeps on the mutex), and in design D3b until QEMU
+ * has acknowledged the ranges it cleared ({@link #RETURN}).
  */
 final class VcpuActor implements Actor, tcesim.state.Snapshot {
-    static final int CONTINUE = 0, RX_REAP = 1, RX_REFILL = 2, TX_SEND = 3, TX_REAP = 4, KALLOC = 5, KFREE = 6, EXIT = 7, RX_REVOKE = 8,
-            PT_REFILL = 9, PT_REAP = 10, RETURN = 11, CLEAR_DDW = 12, REMOVE_DDW = 13, PT_REVOKE = 14, BLK_SUBMIT = 15, BLK_REAP = 16;
-    private static final String[] NAMES = {"hcall", "rx-reap", "rx-refill", "tx-send", "tx-reap", "kernel-alloc", "kernel-free", "exit-to-qemu",
-            "rx-revoke", "pt-refill", "pt-reap", "hcall-return", "clear-ddw", "remove-ddw", "pt-revoke", "blk-submit", "blk-reap"};
+    static final int CONTINUE = 0, OPEN = 1, RX_IRQ = 2, RX_POLL = 3, TX_IRQ = 4, TX_POLL = 5, XMIT = 6, APP_RECV = 7, KALLOC = 8, KFREE = 9,
+            EXIT = 10, RETURN = 11, DELIVER = 12, RX_REVOKE = 13, PT_REFILL = 14, PT_REAP = 15, CLEAR_DDW = 16, REMOVE_DDW = 17, PT_REVOKE = 18,
+            BLK_SUBMIT = 19, BLK_REAP = 20;
+    private static final String[] NAMES = {"hcall", "virtnet-open", "rx-interrupt", "rx-napi-poll", "tx-interrupt", "tx-napi-poll", "start-xmit",
+            "app-recv", "kernel-alloc", "kernel-free", "exit-to-qemu", "hcall-return", "vhost-write", "rx-revoke", "pt-refill", "pt-reap",
+            "clear-ddw", "remove-ddw", "pt-revoke", "blk-submit", "blk-reap"};
     /** At most this many pages held by the rest of the guest kernel ({@link #KALLOC}). */
     static final int KERNEL_PAGES_MAX = 8;
 
@@ -51,23 +65,27 @@ final class VcpuActor implements Actor, tcesim.state.Snapshot {
 
     private final int cpu;
     private final String name;
-    /** RX (and the rest of the guest's work) runs on vCPU 0, TX on the last vCPU. */
-    private final boolean rxCpu, txCpu;
+    /** The guest's other work (the passthrough NIC, the disk, the kernel's pages) runs on vCPU 0. */
+    private final boolean cpu0;
     private DriverWork pending;
+    /** A hypercall that exited to QEMU and waits for the BQL. */
     private HcallRegs blocked;
     private HcallRegs blockedIn;
-    /** D3b: the hypercall is done in KVM but does not return before QEMU acknowledges range {@code waitAck}. */
+    /** A hypercall done in KVM (D3b) or in QEMU whose return waits: for QEMU's acknowledgement, or for vhost's mutex. */
     private HcallRegs waiting;
     private HcallRegs waitingIn;
     private HcallPath waitingPath;
     private long waitAck;
-    /** For latencies: when the TX send under way began, and when the packet being reaped arrived. */
-    private double sendStarted;
-    private double reapArrival;
+    /** Messages the hypercall wrote to vhost's fd that wait for its mutex, in order (frames), with the hypercall held. */
+    private final List<byte[]> vhostWrites = new ArrayList<>();
     /** Linux's remove_ddw has cleared the 64-bit window and is about to call ibm,remove-pe-dma-window. */
     private boolean ddwCleared;
     /** The registers of the hypercall being issued, before the call (kept only when the call is parked). */
     private final HcallRegs callIn = new HcallRegs();
+    /** For latencies: when the packet being reaped arrived. */
+    private double reapArrival;
+    /** The used elements of each virtio-net queue the guest had consumed when the cost clocks last looked (not state: clocks only). */
+    private int rxUsedSeen, txUsedSeen;
 
     /** vCPU {@code cpu} of {@code stack}, made once the guest's drivers and QEMU's main loop exist. */
     VcpuActor(Stack stack, int cpu) {
@@ -84,18 +102,18 @@ final class VcpuActor implements Actor, tcesim.state.Snapshot {
         this.qemuLoop = stack.qemuLoop();
         this.cpu = cpu;
         this.name = name(cpu);
-        this.rxCpu = cpu == 0;
-        this.txCpu = cpu == cfg.vcpus() - 1;
+        this.cpu0 = cpu == 0;
+        this.rxUsedSeen = driver.rx().lastUsedIdx();
+        this.txUsedSeen = driver.tx().lastUsedIdx();
     }
 
     /** The name of vCPU {@code cpu}, in the trace and the step list. */
     static String name(int cpu) { return "vcpu" + cpu; }
 
+    int cpu() { return cpu; }
+
     @Override public String name() { return name; }
     @Override public String stepName(int kind) { return NAMES[kind]; }
-
-    private boolean rxCpu() { return rxCpu; }
-    private boolean txCpu() { return txCpu; }
 
     @Override
     public void enabledSteps(StepList out) {
@@ -103,32 +121,43 @@ final class VcpuActor implements Actor, tcesim.state.Snapshot {
             if (!qemuLoop.holdsBql()) out.add(this, EXIT);
             return;
         }
+        if (!vhostWrites.isEmpty()) {
+            if (stack.vhost().acceptsIotlbMsg()) out.add(this, DELIVER);
+            return;
+        }
         if (waiting != null) {
             if (eventfd.acked() >= waitAck) out.add(this, RETURN);
             return;
         }
+        // Hardware interrupts are taken between any two steps.
+        if (cpu == driver.rxCpu() && driver.rxInterruptPending()) out.add(this, RX_IRQ);
+        if (cpu == driver.txCpu() && driver.txInterruptPending()) out.add(this, TX_IRQ);
         if (pending != null) {
             out.add(this, CONTINUE);
             return;
         }
-        if (rxCpu() && driver.canReapRx()) out.add(this, RX_REAP);
-        if (rxCpu() && driver.canRefillRx() && rxRefillWanted()) out.add(this, RX_REFILL);
-        if (rxCpu() && revokeDue() && driver.canRevokeRx()) out.add(this, RX_REVOKE);
-        if (rxCpu() && ptRevokeDue() && ptDriver.canRevoke()) out.add(this, PT_REVOKE);
-        if (rxCpu() && ddwRemovalDue()) {
+        if (driver.canOpen(cpu)) {
+            out.add(this, OPEN);
+            return;
+        }
+        if (driver.canPollRx(cpu)) out.add(this, RX_POLL);
+        if (driver.canPollTx(cpu)) out.add(this, TX_POLL);
+        if (driver.canXmit(cpu)) out.add(this, XMIT);
+        if (cpu == driver.rxCpu() && driver.canAppRecv()) out.add(this, APP_RECV);
+        if (revokeDue() && driver.canRevokeRx(cpu)) out.add(this, RX_REVOKE);
+        if (cpu0 && ptRevokeDue() && ptDriver.canRevoke()) out.add(this, PT_REVOKE);
+        if (cpu0 && ddwRemovalDue()) {
             boolean clearFirst = cfg.ddwRemoval() == StackConfig.DdwRemoval.LINUX && !ddwCleared;
             // The RTAS call is handled by QEMU under the BQL.
             if (clearFirst) out.add(this, CLEAR_DDW);
             else if (!qemuLoop.holdsBql()) out.add(this, REMOVE_DDW);
         }
-        if (rxCpu() && ptDriver != null && ptDriver.canReap()) out.add(this, PT_REAP);
-        if (rxCpu() && ptDriver != null && ptDriver.canRefill()) out.add(this, PT_REFILL);
-        if (txCpu() && driver.canSendTx() && (!cfg.requestResponse() || driver.rxDelivered() > driver.txQueued())) out.add(this, TX_SEND);
-        if (txCpu() && driver.canReapTx()) out.add(this, TX_REAP);
+        if (cpu0 && ptDriver != null && ptDriver.canReap()) out.add(this, PT_REAP);
+        if (cpu0 && ptDriver != null && ptDriver.canRefill()) out.add(this, PT_REFILL);
         // The disk's requests are submitted and completed on vCPU 0 (where its interrupt lands).
-        if (rxCpu() && blkDriver != null && blkDriver.canReap()) out.add(this, BLK_REAP);
-        if (rxCpu() && blkDriver != null && blkDriver.canSubmit() && diskDue()) out.add(this, BLK_SUBMIT);
-        if (cfg.kernelChurn() && !stack.workloadDone()) {
+        if (cpu0 && blkDriver != null && blkDriver.canReap()) out.add(this, BLK_REAP);
+        if (cpu0 && blkDriver != null && blkDriver.canSubmit() && diskDue()) out.add(this, BLK_SUBMIT);
+        if (cpu0 && cfg.kernelChurn() && !stack.workloadDone()) {
             if (driver.kernelPagesHeld() < KERNEL_PAGES_MAX) out.add(this, KALLOC);
             if (driver.kernelPagesHeld() > 0) out.add(this, KFREE);
         }
@@ -162,27 +191,21 @@ final class VcpuActor implements Actor, tcesim.state.Snapshot {
         return !lessThan(done, cfg.diskRequests(), blkDriver.submitted(), total);
     }
 
-    private boolean rxRefillWanted() {
-        return driver.rxDelivered() + driver.rxDropped() + driver.rx().outstanding() < cfg.rxPackets();
-    }
-
     @Override
     public void step(int kind) {
         stack.lane(CostLedger.Lane.VCPU);
+        stack.running(this);
         CostLedger ledger = stack.ledger();
         switch (kind) {
             case EXIT -> ledger.after(clocks.bqlFree);
             case RETURN -> ledger.after(clocks.acked);
-            case RX_REAP -> {
-                reapArrival = clocks.rxUsedArrival.poll();
-                ledger.after(clocks.rxUsed.poll());
-            }
-            case TX_REAP -> ledger.after(clocks.txUsed.poll());
+            case DELIVER -> ledger.after(clocks.vhostFree);
+            case RX_IRQ -> ledger.after(clocks.irq[0]);
+            case TX_IRQ -> ledger.after(clocks.irq[1]);
             case PT_REAP -> {
                 reapArrival = clocks.ptArrival.poll();
                 ledger.after(clocks.ptUsed.poll());
             }
-            case TX_SEND -> sendStarted = ledger.now();
             case BLK_REAP -> ledger.after(clocks.blkUsed.poll());
             default -> { }
         }
@@ -192,18 +215,41 @@ final class VcpuActor implements Actor, tcesim.state.Snapshot {
                 blocked = null;
                 kvm.completeExit(r);
                 stack.chargeExit();
+                if (!vhostWrites.isEmpty()) {
+                    hold(r, blockedIn, HcallPath.QEMU, 0);
+                    return;
+                }
                 stack.traceHcall(name, blockedIn, r, HcallPath.QEMU);
                 endHcall(r);
             }
-            case CONTINUE -> issue();
-            case RETURN -> {
-                HcallRegs r = waiting;
-                waiting = null;
-                stack.traceHcall(name, waitingIn, r, waitingPath);
-                endHcall(r);
+            case DELIVER -> {
+                for (byte[] f : vhostWrites) stack.deliverToVhost(f);
+                vhostWrites.clear();
+                if (waitAck == 0 || eventfd.acked() >= waitAck) returnWaiting();
             }
-            case RX_REAP -> start(driver.reapRx(cpu));
-            case RX_REFILL -> start(driver.refillRx(cpu));
+            case CONTINUE -> issue();
+            case RETURN -> returnWaiting();
+            case RX_IRQ -> {
+                driver.rxInterrupt();
+                ledger.charge(CostLedger.Lane.VCPU, CostLedger.Kind.INTERRUPT, 1);
+                if (trace.enabled()) trace.emit(name, "rx-interrupt", Event.NONE, Event.NONE, "RX interrupt: " + (driver.napiScheduled() ? "NAPI scheduled" : "nothing used"));
+            }
+            case TX_IRQ -> {
+                driver.txInterrupt();
+                ledger.charge(CostLedger.Lane.VCPU, CostLedger.Kind.INTERRUPT, 1);
+                if (trace.enabled()) trace.emit(name, "tx-interrupt", Event.NONE, Event.NONE, "TX interrupt: " + (driver.txNapiScheduled() ? "TX NAPI scheduled" : "nothing used"));
+            }
+            case OPEN -> start(driver.open(cpu));
+            case RX_POLL -> start(driver.pollRx(cpu));
+            case TX_POLL -> start(driver.pollTx(cpu));
+            case XMIT -> {
+                clocks.txStarted.add(ledger.now());
+                start(driver.xmit(cpu));
+            }
+            case APP_RECV -> {
+                driver.appRecv(cpu);
+                if (trace.enabled()) trace.emit(name, "app-recv", Event.NONE, Event.NONE, "the application reads a packet: its buffer's page reference goes");
+            }
             case RX_REVOKE -> start(driver.revokeRx(cpu));
             case CLEAR_DDW -> start(DriverWork.kernel(DriverWork.Kind.DDW_CLEAR,
                     driver.iommu().clearWindow(Stack.DDW_LIOBN, Stack.DDW_SHIFT, Spapr.DDW_BUS_OFFSET >>> Stack.DDW_SHIFT, (int) (cfg.ramBytes() >>> Stack.DDW_SHIFT))));
@@ -219,25 +265,42 @@ final class VcpuActor implements Actor, tcesim.state.Snapshot {
             case PT_REVOKE -> start(ptDriver.revoke(cpu));
             case PT_REFILL -> start(ptDriver.refill(cpu));
             case PT_REAP -> start(ptDriver.reap(cpu));
-            case TX_SEND -> start(driver.sendTx(cpu));
-            case TX_REAP -> start(driver.reapTx(cpu));
             case BLK_SUBMIT -> start(blkDriver.submit(cpu));
             case BLK_REAP -> start(blkDriver.reap(cpu));
             case KALLOC -> {
-                driver.kernelAlloc();
+                driver.kernelAlloc(cpu);
                 trace.emit(name, "kernel-alloc", Event.NONE, Event.NONE, "a kernel object takes a page");
             }
-            case KFREE -> driver.kernelFree();
+            case KFREE -> driver.kernelFree(cpu);
             default -> throw new IllegalArgumentException("step " + kind);
         }
+        consumedUsed(ledger);
     }
 
-    /** Starts a driver operation and makes its first hypercall in the same step. */
+    /**
+     * The cost clocks of the used elements this step took from the virtio-net rings: the guest cannot have taken one
+     * before the device published it; a received packet's latency ends here.
+     */
+    private void consumedUsed(CostLedger ledger) {
+        for (int n = (driver.rx().lastUsedIdx() - rxUsedSeen) & 0xffff; n > 0; n--) {
+            ledger.after(clocks.rxUsed.poll());
+            clocks.rxLatency.add(ledger.now() - clocks.rxUsedArrival.poll());
+        }
+        for (int n = (driver.tx().lastUsedIdx() - txUsedSeen) & 0xffff; n > 0; n--) ledger.after(clocks.txUsed.poll());
+        rxUsedSeen = driver.rx().lastUsedIdx();
+        txUsedSeen = driver.tx().lastUsedIdx();
+    }
+
+    /** A message the running hypercall writes to vhost's fd while the worker holds a virtqueue mutex: it waits, and so does the call. */
+    void deferVhostWrite(byte[] frame) {
+        vhostWrites.add(frame.clone());
+    }
+
+    /** Starts a driver activity and makes its first hypercall in the same step (none when the activity needed none). */
     private void start(DriverWork p) {
-        if (p == null) return;
         pending = p;
-        if (p.op().done()) finishPending();
-        else issue();
+        while (pending != null && pending.op().done()) finishPending();
+        if (pending != null) issue();
     }
 
     private void issue() {
@@ -260,19 +323,35 @@ final class VcpuActor implements Actor, tcesim.state.Snapshot {
             path = kvm.completeExit(r);
             stack.chargeExit();
         }
-        if (path != HcallPath.QEMU && eventfd != null && eventfd.synchronous() && eventfd.queued() > eventfd.acked()) {
-            waiting = r;
-            waitingIn = in.copy();
-            waitingPath = path;
-            waitAck = eventfd.queued();
-            if (trace.enabled()) trace.emit(name, "wait-ack", in.r5, Event.NONE, in.describeCall() + " done in KVM; waits for QEMU to acknowledge the INVALIDATE");
+        boolean ack = path != HcallPath.QEMU && eventfd != null && eventfd.synchronous() && eventfd.queued() > eventfd.acked();
+        if (ack || !vhostWrites.isEmpty()) {
+            hold(r, in, path, ack ? eventfd.queued() : 0);
             return;
         }
         stack.traceHcall(name, in, r, path);
         endHcall(r);
     }
 
-    /** The driver work in progress and a hypercall parked at the BQL or waiting for QEMU's acknowledgement. */
+    /** The hypercall {@code r} is done in KVM or QEMU but does not return yet: vhost's mutex, or QEMU's acknowledgement up to {@code ack}. */
+    private void hold(HcallRegs r, HcallRegs in, HcallPath path, long ack) {
+        waiting = r;
+        waitingIn = in.copy();
+        waitingPath = path;
+        waitAck = ack;
+        if (!trace.enabled()) return;
+        if (!vhostWrites.isEmpty()) trace.emit(name, "wait-vhost", in.r5, Event.NONE, in.describeCall() + ": its write to vhost's fd waits for the virtqueue mutex");
+        else trace.emit(name, "wait-ack", in.r5, Event.NONE, in.describeCall() + " done in KVM; waits for QEMU to acknowledge the INVALIDATE");
+    }
+
+    private void returnWaiting() {
+        HcallRegs r = waiting;
+        waiting = null;
+        waitAck = 0;
+        stack.traceHcall(name, waitingIn, r, waitingPath);
+        endHcall(r);
+    }
+
+    /** The driver work in progress, and a hypercall parked at the BQL, at vhost's mutex or waiting for QEMU's acknowledgement. */
     @Override
     public void save(tcesim.state.StateWriter out) {
         out.put(ddwCleared);
@@ -289,6 +368,8 @@ final class VcpuActor implements Actor, tcesim.state.Snapshot {
             saveRegs(out, waitingIn);
             out.put(waitingPath.ordinal(), waitAck);
         }
+        out.put(vhostWrites.size());
+        for (byte[] f : vhostWrites) for (int i = 0; i < f.length; i += 8) out.put(java.nio.ByteBuffer.wrap(f, i, 8).getLong());
     }
 
     @Override
@@ -310,8 +391,21 @@ final class VcpuActor implements Actor, tcesim.state.Snapshot {
             waitingPath = HcallPath.values()[in.nextInt()];
             waitAck = in.next();
         }
+        vhostWrites.clear();
+        for (int n = in.nextInt(); n > 0; n--) {
+            byte[] f = new byte[tcesim.vhost.VhostMsgCodec.FRAME_SIZE];
+            java.nio.ByteBuffer b = java.nio.ByteBuffer.wrap(f);
+            for (int i = 0; i < f.length; i += 8) b.putLong(i, in.next());
+            vhostWrites.add(f);
+        }
         // A call parked at the BQL still has QEMU to read its TCE list: write it again, as it was.
         if (blocked != null) pending.op().begin();
+    }
+
+    /** The cost clocks start afresh (a restored state): what the guest consumed so far is not timed. */
+    void clearClocks() {
+        rxUsedSeen = driver.rx().lastUsedIdx();
+        txUsedSeen = driver.tx().lastUsedIdx();
     }
 
     /** Whether this vCPU is inside a hypercall (not yet returned to the guest) that covers bus address {@code iova}. */
@@ -327,9 +421,10 @@ final class VcpuActor implements Actor, tcesim.state.Snapshot {
 
     private void endHcall(HcallRegs r) {
         pending.op().end(r);
-        if (pending.op().done()) finishPending();
+        while (pending != null && pending.op().done()) finishPending();
     }
 
+    /** The operation is over: its driver finishes it and says what comes next in the same activity (made in the next step). */
     private void finishPending() {
         CostLedger ledger = stack.ledger();
         DriverWork p = pending;
@@ -337,7 +432,7 @@ final class VcpuActor implements Actor, tcesim.state.Snapshot {
         int blkAvail = blkDriver == null ? 0 : blkDriver.ring().availCount();
         DriverWork follow = null;
         if (p.owner() != null) {
-            p.owner().finish(p);
+            p.owner().finish(p, cpu);
             follow = p.owner().next(cpu);
         }
         if (blkDriver != null && blkDriver.ring().availCount() > blkAvail) clocks.blkPosted.add(ledger.now());
@@ -351,24 +446,17 @@ final class VcpuActor implements Actor, tcesim.state.Snapshot {
                 if (posted) clocks.rxPosted.add(ledger.now());
             }
             case TX_SEND -> {
-                if (posted) {
-                    clocks.txPosted.add(ledger.now());
-                    clocks.txStarted.add(sendStarted);
-                }
+                if (posted) clocks.txPosted.add(ledger.now());
             }
             case PT_REFILL -> {
                 if (posted) clocks.ptPosted.add(ledger.now());
             }
-            case RX_REAP, PT_REAP -> clocks.rxLatency.add(ledger.now() - reapArrival);
+            case PT_REAP -> clocks.rxLatency.add(ledger.now() - reapArrival);
             default -> { }
         }
-        if (trace.enabled()) trace.emit(name, p.kind().name().toLowerCase().replace('_', '-'), p.op().dmaAddr(), p.buffer().pfn() << GuestMemory.PAGE_SHIFT,
-                String.format("%s page 0x%x at iova 0x%x", p.kind().done(), p.buffer().pfn() << GuestMemory.PAGE_SHIFT, p.op().dmaAddr()));
-        // The rest of the driver's sequence (a disk request's other buffers) comes next on this vCPU, a hypercall a step.
-        if (follow != null) {
-            pending = follow;
-            if (follow.op().done()) finishPending();
-        }
+        if (trace.enabled()) trace.emit(name, p.kind().name().toLowerCase().replace('_', '-'), p.op().dmaAddr(), p.buffer().gpa(),
+                String.format("%s 0x%x at iova 0x%x", p.kind().done(), p.buffer().gpa(), p.op().dmaAddr()));
+        pending = follow;
     }
 
     /** The driver whose work a vCPU is doing, as a saved number. */
