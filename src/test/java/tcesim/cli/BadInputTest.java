@@ -45,7 +45,7 @@ class BadInputTest {
 
     @Test
     void aChoiceOutOfRangeNamesTheChoiceAndTheStep() {
-        badContent("--choices: choice 1 of 2 is 999999, but step 1 has only 4 enabled steps (0..3)", "repro", "--choices", "999999,3");
+        badContent("--choices: choice 1 of 2 is 999999, but step 1 has only 3 enabled steps (0..2)", "repro", "--choices", "999999,2");
     }
 
     @Test

@@ -128,7 +128,7 @@ class ReproCommandTest {
         assertThat(r.stdout()).contains("First broken on the way: no stale access")
                 .contains("VIOLATION: no corruption")
                 .contains("--until CORRUPTION")
-                .containsPattern("vhost write vq0 iova 0x[0-9a-f]+ len 1500");
+                .containsPattern("vhost write vq0 iova 0x[0-9a-f]+ len 1512");
     }
 
     @Test

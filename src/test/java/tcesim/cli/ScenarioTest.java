@@ -112,7 +112,7 @@ class ScenarioTest {
             "design: D0\\nguest:\\n  vcpus: 9|s:3: guest.vcpus: must be 1..8, got 9",
             "design: D0\\nvhost:\\n  max_iotlb: 5|s:3: vhost.max_iotlb: unknown key (known here: max_iotlb_entries)",
             "colour: red|s:1: colour: unknown key",
-            "design: D9|s:1: design: unknown value 'D9' (one of D0, D1, D2, D3a, D3b, D4, V)",
+            "design: D9|s:1: design: unknown value 'D9' (one of D0, D1, D2, D3a, D3b, D4, D4k, V)",
             "host: vax|s:1: host: unknown value 'vax'",
             "design: D0\\nhost_kernel: 2020|s:2: host_kernel: must be 2019 or 2022, got 2020",
             "host_kernel: 2023|s:1: host_kernel: must be 2019..2022, got 2023",

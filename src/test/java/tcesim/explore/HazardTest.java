@@ -18,24 +18,29 @@ class HazardTest {
             .rxPackets(2).txPackets(2).kernelChurn(false).build();
 
     /** hazard -> design -> expected: "safe", or the property broken and the start of the reason. */
+    static final String MAPS = "STALE_ACCESS:the guest's TCE maps", RO = "STALE_ACCESS:the guest's TCE allows R- only",
+            STALLS = "PROGRESS:a virtqueue stopped on a MISS waits for an UPDATE";
+
+    /** hazard -> design -> expected: "safe", or the property broken and the start of the reason. */
     static final Map<Hazard, Map<Design, String>> EXPECTED = Map.of(
             // The UNMAP-only notifier misses every overwrite; D4 invalidates on it but loses the late-answer race.
-            Hazard.OVERWRITE_WITHOUT_CLEAR, all("STALE_ACCESS:the guest's TCE maps"),
-            Hazard.RO_CACHED_RW, Map.of(Design.D0, "STALE_ACCESS:the guest's TCE maps", Design.D1, "STALE_ACCESS:the guest's TCE allows R- only",
-                    Design.D2, "STALE_ACCESS:the guest's TCE allows R- only", Design.D3a, "STALE_ACCESS:the guest's TCE maps",
-                    Design.D3b, "STALE_ACCESS:the guest's TCE allows R- only", Design.D4, "STALE_ACCESS:the guest's TCE for this IOVA is clear"),
+            Hazard.OVERWRITE_WITHOUT_CLEAR, all(MAPS),
+            // D0, D3a and D4 break through the unsafe clear before the RW entry matters.
+            Hazard.RO_CACHED_RW, designs(MAPS, RO, RO, MAPS, RO, MAPS, MAPS),
             Hazard.WINDOW_REMOVAL, all("STALE_ACCESS:no DMA window"),
             // The same call leaves the first TCE written where QEMU ran it (D2) and none where KVM did.
-            Hazard.PARTIAL_FAILURE, Map.of(Design.D0, "PROGRESS:a virtqueue waits for an UPDATE", Design.D1, "PROGRESS:a virtqueue waits for an UPDATE",
-                    Design.D2, "safe", Design.D3a, "PROGRESS:a virtqueue waits for an UPDATE", Design.D3b, "PROGRESS:a virtqueue waits for an UPDATE",
-                    Design.D4, "PROGRESS:a virtqueue waits for an UPDATE"),
-            Hazard.MISS_ON_CLEARED, Map.of(Design.D0, "STALE_ACCESS:the guest's TCE maps", Design.D1, "PROGRESS:a virtqueue waits for an UPDATE",
-                    Design.D2, "PROGRESS:a virtqueue waits for an UPDATE", Design.D3a, "STALE_ACCESS:the guest's TCE maps",
-                    Design.D3b, "STALE_ACCESS:the guest's TCE allows R- only", Design.D4, "PROGRESS:a virtqueue waits for an UPDATE"),
-            Hazard.UPDATE_SIZE_0, all("PROGRESS:a virtqueue waits for an UPDATE"));
+            Hazard.PARTIAL_FAILURE, designs(STALLS, STALLS, "safe", STALLS, STALLS, STALLS, STALLS),
+            Hazard.MISS_ON_CLEARED, designs(MAPS, STALLS, STALLS, MAPS, STALLS, MAPS, MAPS),
+            // Every era the model has refuses the size-0 UPDATE (2019: -EFAULT, 2022: -EINVAL), so the MISS stays unanswered.
+            Hazard.UPDATE_SIZE_0, all(STALLS));
+
+    /** The expectations for D0, D1, D2, D3a, D3b, D4 and D4k, in that order. */
+    private static Map<Design, String> designs(String d0, String d1, String d2, String d3a, String d3b, String d4, String d4k) {
+        return Map.of(Design.D0, d0, Design.D1, d1, Design.D2, d2, Design.D3a, d3a, Design.D3b, d3b, Design.D4, d4, Design.D4k, d4k);
+    }
 
     private static Map<Design, String> all(String what) {
-        return Map.of(Design.D0, what, Design.D1, what, Design.D2, what, Design.D3a, what, Design.D3b, what, Design.D4, what);
+        return designs(what, what, what, what, what, what, what);
     }
 
     @ParameterizedTest
