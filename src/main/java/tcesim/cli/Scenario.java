@@ -26,7 +26,7 @@ import tcesim.sim.StackConfig;
  * unknown key rejected, each problem reported with its file, line and dotted field name.
  *
  * <pre>
- * design: D0                 # D0 D1 D2 D3a D3b D4 V
+ * design: D0                 # D0 D1 D2 D3a D3b D4 D4k V
  * host: powernv              # powernv powernv8 no_vfio_tce no_kvm_tce
  * host_kernel: 2019          # 2019 or 2022
  * seed: 1
@@ -41,6 +41,8 @@ import tcesim.sim.StackConfig;
  *   clear_on_unmap: true
  *   kernel_churn: true
  *   rx_revokes: 0
+ *   page_kib: 64             # the guest kernel's page size: 64 or 4
+ *   rx_buffers: mergeable    # mergeable (page_frag slices) or page (a whole page each)
  * vhost:
  *   max_iotlb_entries: 32768
  * workload:
@@ -92,6 +94,8 @@ public final class Scenario {
         key("guest.kernel_churn", Type.BOOL, 0, 0);
         key("guest.rx_revokes", Type.INT, 0, 1_000_000);
         key("guest.ddw_removal", Type.STRING, 0, 0);
+        key("guest.page_kib", Type.INT, 4, 64);
+        key("guest.rx_buffers", Type.STRING, 0, 0);
         key("vhost", null, 0, 0);
         key("vhost.max_iotlb_entries", Type.INT, 1, 1 << 24);
         key("workload", null, 0, 0);
@@ -115,6 +119,7 @@ public final class Scenario {
             Map.entry("packetBytes", "workload.packet_bytes"),
             Map.entry("ringSize", "workload.ring_size"),
             Map.entry("rxRevokes", "guest.rx_revokes"),
+            Map.entry("guestPageKib", "guest.page_kib"),
             Map.entry("passthroughPackets", "workload.passthrough_packets"),
             Map.entry("diskRequests", "workload.disk_requests"));
 
@@ -199,6 +204,8 @@ public final class Scenario {
                 case "workload.passthrough_packets" -> b.passthroughPackets(v.asLong());
                 case "workload.request_response" -> b.requestResponse(v.asBoolean());
                 case "workload.disk_requests" -> b.diskRequests(v.asLong());
+                case "guest.page_kib" -> b.guestPageKib(v.asInt());
+                case "guest.rx_buffers" -> b.rxBuffers(enumValue(name, lines, k, v.asText(), StackOptions.RxBuffersOption.class).value);
                 case "guest.ddw_removal" -> b.ddwRemoval(enumValue(name, lines, k, v.asText(), StackOptions.DdwRemovalOption.class).value);
                 default -> throw new IllegalStateException(k);
             }

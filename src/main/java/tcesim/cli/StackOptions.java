@@ -3,6 +3,7 @@ package tcesim.cli;
 import picocli.CommandLine;
 import picocli.CommandLine.Option;
 import tcesim.guest.FirmwareFeatures;
+import tcesim.guest.VirtioNetDriver;
 import tcesim.kvm.HostCaps;
 import tcesim.kvm.HostCaps.HostKernel;
 import tcesim.sim.Design;
@@ -113,6 +114,28 @@ public final class StackOptions {
             + " (linux: clear it with H_STUFF_TCE, then ibm,remove-pe-dma-window, as remove_ddw does; without_clear: remove it as it is). Default: ${DEFAULT-VALUE}.")
     DdwRemovalOption ddwRemoval = DdwRemovalOption.none;
 
+    /** How the guest lays out its receive buffers, as users type it. */
+    enum RxBuffersOption {
+        mergeable(VirtioNetDriver.RxBuffers.MERGEABLE), page(VirtioNetDriver.RxBuffers.PAGE);
+
+        final VirtioNetDriver.RxBuffers value;
+
+        RxBuffersOption(VirtioNetDriver.RxBuffers v) { this.value = v; }
+
+        static RxBuffersOption of(VirtioNetDriver.RxBuffers v) {
+            for (RxBuffersOption o : values()) if (o.value == v) return o;
+            throw new IllegalArgumentException(String.valueOf(v));
+        }
+    }
+
+    @Option(names = "--rx-buffers", paramLabel = "LAYOUT", description = "The guest's receive buffers: ${COMPLETION-CANDIDATES} (mergeable: "
+            + "1536-byte slices of page fragments, several to a page, as Linux's virtio-net posts them with QEMU's default mrg_rxbuf=on; "
+            + "page: one whole guest page per buffer). Default: ${DEFAULT-VALUE}.")
+    RxBuffersOption rxBuffers = RxBuffersOption.mergeable;
+
+    @Option(names = "--guest-page-kib", paramLabel = "N", description = "The guest kernel's page size in KiB: 64 (ppc64's default) or 4. Default: ${DEFAULT-VALUE}.")
+    int guestPageKib = 64;
+
     @Option(names = "--request-response", description = "A TCP_RR-like workload: each RX packet is a request the guest answers with a TX packet before the next comes.")
     boolean requestResponse;
 
@@ -169,7 +192,8 @@ public final class StackOptions {
                     .vcpus(vcpus).maxIotlbEntries(maxIotlbEntries).rxPackets(packets).txPackets(txPackets == null ? packets : txPackets)
                     .ringSize(ringSize).packetBytes(packetBytes).ramBytes(shifted("--ram-mib", ramMib, 20, "16 MiB to 64 GiB")).windowBytes(shifted("--window-kib", windowKib, 10, "64 KiB to 1 TiB"))
                     .kernelChurn(!noChurn).rxRevokes(rxRevokes).passthroughPackets(passthrough).ddwRemoval(ddwRemoval.value)
-                    .requestResponse(requestResponse).diskRequests(diskIo).faults(faults(StackConfig.Faults.NONE)).build());
+                    .requestResponse(requestResponse).diskRequests(diskIo).guestPageKib(guestPageKib).rxBuffers(rxBuffers.value)
+                    .faults(faults(StackConfig.Faults.NONE)).build());
         }
         // A hazard on the command line replaces the file's: it starts from the file's configuration without its hazard.
         StackConfig.Builder b = (matched("--hazard") ? loadScenario().withoutHazard() : loadScenario().config()).toBuilder();
@@ -190,6 +214,8 @@ public final class StackOptions {
         if (matched("--ddw-removal")) b.ddwRemoval(ddwRemoval.value);
         if (matched("--request-response")) b.requestResponse(requestResponse);
         if (matched("--disk-io")) b.diskRequests(diskIo);
+        if (matched("--guest-page-kib")) b.guestPageKib(guestPageKib);
+        if (matched("--rx-buffers")) b.rxBuffers(rxBuffers.value);
         b.faults(faults(sc.faults()));
         FirmwareFeatures f = sc.fw();
         b.fw(new FirmwareFeatures(matched("--no-indirect") ? !noIndirect : f.putTceIndirect(), matched("--no-stuff-tce") ? !noStuff : f.stuffTce(),
@@ -275,6 +301,8 @@ public final class StackOptions {
         if (c.ddwRemoval() != StackConfig.DdwRemoval.NONE) sb.append(" --ddw-removal ").append(DdwRemovalOption.of(c.ddwRemoval()));
         if (c.requestResponse()) sb.append(" --request-response");
         if (c.diskRequests() != 0) sb.append(" --disk-io ").append(c.diskRequests());
+        if (c.guestPageKib() != 64) sb.append(" --guest-page-kib ").append(c.guestPageKib());
+        if (c.rxBuffers() != VirtioNetDriver.RxBuffers.MERGEABLE) sb.append(" --rx-buffers ").append(RxBuffersOption.of(c.rxBuffers()));
         if (c.faults().zeroSizeUpdate()) sb.append(" --zero-size-update");
         if (c.faults().mapPastWindowEnd()) sb.append(" --map-past-window-end");
         return sb.toString();

@@ -51,11 +51,33 @@ class StackCheckTest {
         }
     }
 
+    /**
+     * The seed's crash with receive traffic alone: an RX buffer cut from a page fragment straddles two TCEs, the guest
+     * clears them after the packet and maps the second IOVA again to the next 4 KiB of the fragment's page, and vhost
+     * writes the next packet's tail through its old translation. The refill and reap order comes from the guest's
+     * choices (interrupt, NAPI poll, the application reading its socket), not from one fixed order.
+     */
+    @ParameterizedTest
+    @EnumSource(value = Design.class, names = {"D0", "D1", "D2", "D3a", "D3b", "D4", "D4k"})
+    void receiveTrafficAloneBreaksTheDesignsThatLoseTheClear(Design d) {
+        Checker.Result r = check(small(d, LINUX).toBuilder().rxPackets(3).txPackets(0).build(), true);
+        boolean unsafe = d == Design.D0 || d == Design.D3a || d == Design.D4 || d == Design.D4k;
+        assertThat(r.verdict()).as("%s", d).isEqualTo(unsafe ? Checker.Verdict.UNSAFE : Checker.Verdict.SAFE);
+        if (unsafe) {
+            assertThat(r.violation().property()).isEqualTo(Violation.Property.STALE_ACCESS);
+            assertThat(r.violation().access()).as("a write into an RX buffer").startsWith("write vq0 ");
+        }
+        Checker.Result two = check(small(d, LINUX).toBuilder().rxPackets(2).txPackets(0).build(), true);
+        assertThat(two.verdict()).as("two packets on a 2-entry ring never reach a re-mapped IOVA").isEqualTo(Checker.Verdict.SAFE);
+    }
+
     @Test
     void d1IsUnsafeForAGuestWithoutStuffTce() {
         Checker.Result r = check(small(Design.D1, new FirmwareFeatures(true, false, false, true)), true);
         assertThat(r.verdict()).isEqualTo(Checker.Verdict.UNSAFE);
         assertThat(r.violation().property()).isEqualTo(Violation.Property.STALE_ACCESS);
+        Checker.Result rxOnly = check(small(Design.D1, new FirmwareFeatures(true, false, false, true)).toBuilder().rxPackets(3).txPackets(0).build(), true);
+        assertThat(rxOnly.verdict()).as("with receive traffic alone").isEqualTo(Checker.Verdict.UNSAFE);
     }
 
     @ParameterizedTest
