@@ -62,6 +62,8 @@ class ScenarioTest {
                   clear_on_unmap: false
                   kernel_churn: false
                   rx_revokes: 3
+                  page_kib: 4
+                  rx_buffers: page
                 vhost:
                   max_iotlb_entries: 7
                 workload:
@@ -89,6 +91,19 @@ class ScenarioTest {
         assertThat(c.ringSize()).isEqualTo(8);
         assertThat(c.passthroughPackets()).isEqualTo(5);
         assertThat(c.diskRequests()).isEqualTo(9);
+        assertThat(c.guestPageKib()).isEqualTo(4);
+        assertThat(c.rxBuffers()).isEqualTo(tcesim.guest.VirtioNetDriver.RxBuffers.PAGE);
+    }
+
+    @Test
+    void theGuestsPagesAndBufferLayoutComeFromTheFileOrTheFlagsAndTheReplayLineRebuildsThem() throws Exception {
+        StackConfig c = Scenario.parse("s", "guest:\n  page_kib: 4\n  rx_buffers: page\n").config();
+        String args = StackOptions.argsOf(c);
+        assertThat(args).contains(" --guest-page-kib 4").contains(" --rx-buffers page");
+        assertThat(StackOptions.argsOf(StackConfig.seed())).doesNotContain("--guest-page-kib").doesNotContain("--rx-buffers");
+        ReproCommand cmd = new ReproCommand();
+        new picocli.CommandLine(cmd).parseArgs(args.trim().split(" "));
+        assertThat(cmd.stack.toConfig()).isEqualTo(c);
     }
 
     @Test
@@ -132,7 +147,9 @@ class ScenarioTest {
             "hazard: soon|s:1: hazard: unknown value 'soon' (none, or one of overwrite-without-clear",
             "guest:\\n  ddw: true\\nworkload:\\n  passthrough_packets: 3|s:4: workload.passthrough_packets: a passthrough device with a DDW guest is not modelled",
             "workload:\\n  disk_requests: -3|s:2: workload.disk_requests: must be 0..1099511627776, got -3",
-            "workload:\\n  disk_requests: many|s:2: workload.disk_requests: must be a whole number"})
+            "workload:\\n  disk_requests: many|s:2: workload.disk_requests: must be a whole number",
+            "guest:\\n  page_kib: 8|s:2: guest.page_kib: guest page size must be 4 or 64 KiB, got 8",
+            "guest:\\n  rx_buffers: big|s:2: guest.rx_buffers: unknown value 'big'"})
     void badFilesNameTheLineAndTheField(String yaml, String message) {
         String text = yaml.replace("\\n", "\n").replace("\\t", "\t");
         assertThatThrownBy(() -> Scenario.parse("s", text)).isInstanceOf(Scenario.Invalid.class).hasMessageStartingWith(message)
