@@ -60,6 +60,9 @@ public final class CheckCommand implements Callable<Integer> {
     @Option(names = "--json", description = "Print the result as JSON.")
     boolean json;
 
+    @Option(names = "--markdown", description = "With --all or --hazards: print the table once every check is done, as Markdown (the README's tables are this output).")
+    boolean markdown;
+
     @CommandLine.Spec
     CommandLine.Model.CommandSpec spec;
 
@@ -85,6 +88,9 @@ public final class CheckCommand implements Callable<Integer> {
         PrintWriter out = spec.commandLine().getOut();
         if (workers < 1 || workers > 64) throw new CommandLine.ParameterException(spec.commandLine(), "--workers must be 1..64");
         if (maxStates < 1) throw new CommandLine.ParameterException(spec.commandLine(), "--max-states must be at least 1");
+        if (markdown && (json || !(all || hazards))) {
+            throw new CommandLine.ParameterException(spec.commandLine(), json ? "--markdown and --json exclude each other" : "--markdown prints the table of --all or --hazards: give one of them");
+        }
         if (all && hazards) throw new CommandLine.ParameterException(spec.commandLine(), "--all and --hazards exclude each other: each prints its own table");
         if (hazards && stack.effectiveHazard() != null) {
             throw new CommandLine.ParameterException(spec.commandLine(), "--hazards checks every hazard: leave out --hazard (and a scenario file's hazard, with --hazard none)");
@@ -236,7 +242,7 @@ public final class CheckCommand implements Callable<Integer> {
     private int checkAll(PrintWriter out, StackConfig base, long maxBytes, Table table) {
         List<Map<String, Object>> rows = new ArrayList<>();
         int worst = 0;
-        if (!json) {
+        if (!json && !markdown) {
             out.printf("%-5s %-21s %-9s %-38s %10s %9s%n", "design", "guest", "verdict", "property broken (choices)", "states", "time");
         }
         rows:
@@ -250,7 +256,7 @@ public final class CheckCommand implements Callable<Integer> {
                 long ms = (System.nanoTime() - t0) / 1_000_000;
                 worst = Math.max(worst, exitCode(r.verdict()) == 1 ? 1 : exitCode(r.verdict()) == 3 ? 3 : 0);
                 rows.add(resultMap(d.name(), v.label, r, ms));
-                if (!json) {
+                if (!json && !markdown) {
                     String what = r.verdict() == Checker.Verdict.UNSAFE
                             ? r.violation().property().label() + " (" + r.choices().length + ")" : "";
                     out.printf("%-6s %-21s %-9s %-38s %10d %7d ms%n", d, v.label, r.verdict().name().toLowerCase(), what, r.distinct(), ms);
@@ -258,6 +264,7 @@ public final class CheckCommand implements Callable<Integer> {
                 }
             }
         }
+        if (markdown && !table.stopped()) out.print(Markdown.verdicts(rows));
         return endTable(out, "results", rows, worst, table);
     }
 
@@ -286,7 +293,7 @@ public final class CheckCommand implements Callable<Integer> {
     private int checkHazards(PrintWriter out, StackConfig base, long maxBytes, Table table) {
         List<Map<String, Object>> rows = new ArrayList<>();
         int worst = 0;
-        if (!json) out.printf("%-24s %-5s %-9s %-60s %8s%n", "hazard", "design", "verdict", "property broken: why", "states");
+        if (!json && !markdown) out.printf("%-24s %-5s %-9s %-60s %8s%n", "hazard", "design", "verdict", "property broken: why", "states");
         rows:
         for (tcesim.sim.Hazard h : tcesim.sim.Hazard.values()) {
             for (Design d : Design.values()) {
@@ -298,13 +305,14 @@ public final class CheckCommand implements Callable<Integer> {
                 Map<String, Object> m = resultMap(d.name(), null, r, 0);
                 m.put("hazard", h.label());
                 rows.add(m);
-                if (!json) {
+                if (!json && !markdown) {
                     String what = r.violation() == null ? "" : r.violation().property().label() + ": " + r.violation().why();
                     out.printf("%-24s %-5s %-9s %-60s %8d%n", h.label(), d, r.verdict().name().toLowerCase(), what.length() > 60 ? what.substring(0, 60) : what, r.distinct());
                     out.flush();
                 }
             }
         }
+        if (markdown && !table.stopped()) out.print(Markdown.hazards(rows));
         return endTable(out, "hazards", rows, worst, table);
     }
 

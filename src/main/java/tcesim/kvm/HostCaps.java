@@ -6,7 +6,10 @@ package tcesim.kvm;
  *
  * <p>Capabilities (Linux {@code include/uapi/linux/kvm.h}): {@code KVM_CAP_SPAPR_TCE} (63) /
  * {@code KVM_CAP_SPAPR_TCE_64} (125): in-kernel TCE tables; {@code KVM_CAP_SPAPR_TCE_VFIO} (142): hardware
- * tables can be attached to them, reported by HV-KVM on PowerNV hosts only; {@code KVM_CAP_SPAPR_MULTITCE}
+ * tables can be attached to them, reported by {@code kvm_vm_ioctl_check_extension} (arch/powerpc/kvm/powerpc.c) as
+ * {@code !!cpu_has_feature(CPU_FTR_HVMODE)}: on any host running in hypervisor mode (bare metal), whichever KVM
+ * flavour serves the guest, from v5.0 to v6.14, and on every host again (a pseries KVM host included) from
+ * b4392813bbc3 "KVM: PPC: Enable CAP_SPAPR_TCE_VFIO on pSeries KVM Hosts" (v6.15); {@code KVM_CAP_SPAPR_MULTITCE}
  * (94): in-kernel H_PUT_TCE_INDIRECT / H_STUFF_TCE, without which QEMU does not advertise
  * "hcall-multi-tce" to the guest ({@code hw/ppc/spapr.c}).
  *
