@@ -9,7 +9,10 @@ import tcesim.virtio.Vring;
  *
  * <p>Models {@code handle_rx} / {@code handle_tx_copy} of Linux drivers/vhost/net.c with the notification and
  * polling code of drivers/vhost/vhost.c, as read in the late-2019 tree (v5.3 to v5.6) and checked unchanged in
- * control flow in the 2022 and 2025 trees (docs/fidelity.md has a row per rule):
+ * control flow in the 2022 tree (docs/fidelity.md has a row per rule). In 2025, 8c2e6b26ffe2 "vhost/net: Defer TX
+ * queue re-enable until after sendmsg" made handle_tx re-queue itself after any exit with buffers left, an IOTLB
+ * miss included, until "vhost-net: correctly flush batched packet before enabling notification" (Sep 2025) restored
+ * the exit modelled here; no era of the model runs those kernels:
  * <ul>
  * <li><b>Who runs a handler.</b> The device's worker runs queued works in order ({@link VhostDevice#takeWork}).
  *     Each virtqueue has two works that call its handler: its kick work ({@code vq->poll}, queued by a guest kick

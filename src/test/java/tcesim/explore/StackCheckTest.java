@@ -89,9 +89,10 @@ class StackCheckTest {
     }
 
     /**
-     * D4 invalidates vhost from inside KVM, outside QEMU's BQL, so nothing orders it against QEMU answering a MISS: vhost
-     * retries a stalled RX queue when a packet arrives and queues a second MISS; QEMU translates that copy, KVM clears and
-     * re-maps the IOVA (invalidating an IOTLB that holds nothing yet), and the late UPDATE installs the old translation.
+     * D4 invalidates vhost from inside KVM, outside QEMU's BQL, so nothing orders it against QEMU answering a MISS: the
+     * guest's kick and the tap's wake-up both queued handle_rx before it ran, so it runs twice and queues a MISS each time;
+     * QEMU translates the second copy, KVM clears and re-maps the IOVA (invalidating nothing the IOTLB holds), and the late
+     * UPDATE installs the old translation.
      */
     @Test
     void d4LosesTheRaceWithALateAnswerToADuplicateMiss() {
