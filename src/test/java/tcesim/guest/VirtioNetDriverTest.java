@@ -202,6 +202,33 @@ class VirtioNetDriverTest {
         assertThat(r.driver.txCompleted()).as("start_xmit reaped the two completed buffers first").isEqualTo(2);
     }
 
+    /**
+     * skb_xmit_done schedules the TX NAPI only when used elements are there (else IRQ_NONE); virtnet_poll_tx reaps the
+     * completed buffers, unmapping each (H_STUFF_TCE), and completes the NAPI when nothing more is used.
+     */
+    @Test
+    void theTransmitInterruptSchedulesTheTxNapiWhosePollReapsTheCompletedBuffers() {
+        Rig r = new Rig(64, VirtioNetDriver.RxBuffers.MERGEABLE, 2);
+        r.run(r.driver.open(0));
+        r.run(r.driver.xmit(0));
+        r.driver.raiseInterrupt(1);
+        r.driver.txInterrupt();
+        assertThat(r.driver.txNapiScheduled()).as("nothing used yet: IRQ_NONE").isFalse();
+        Vring tx = r.driver.tx();
+        tx.pushUsed(tx.popAvail().id(), 0);
+        r.driver.raiseInterrupt(1);
+        assertThat(r.driver.txInterruptPending()).isTrue();
+        r.driver.txInterrupt();
+        assertThat(r.driver.txInterruptPending()).isFalse();
+        assertThat(r.driver.txNapiScheduled()).isTrue();
+        assertThat(r.driver.canPollTx(0)).isTrue();
+        r.hcalls.clear();
+        r.run(r.driver.pollTx(0));
+        assertThat(r.driver.txCompleted()).isEqualTo(1);
+        assertThat(r.hcalls).as("the buffer is unmapped as it is reaped").contains(Hcall.H_STUFF_TCE);
+        assertThat(r.driver.txNapiScheduled()).as("nothing more used: the NAPI completes").isFalse();
+    }
+
     /** The one-page layout: a whole guest page per receive buffer (the small checks' simplification). */
     @Test
     void thePageLayoutPostsAWholePagePerBuffer() {
