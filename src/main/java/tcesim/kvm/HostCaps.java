@@ -87,8 +87,9 @@ public record HostCaps(boolean spaprTce, boolean spaprTceVfio, boolean multiTce,
     /** A POWER8 PowerNV host running HV-KVM (hash MMU guest), 2019 kernel: the real-mode handlers do the work. */
     public static final HostCaps POWERNV8_HV = new HostCaps(true, true, true, RealMode.HANDLES, HostKernel.K2019);
     /**
-     * An HV-KVM host kernel that cannot attach hardware tables (no VFIO-TCE capability: a kernel older than
-     * KVM's in-kernel acceleration for VFIO); its real-mode handlers work (hash MMU). QEMU then keeps the
+     * A host that does not report KVM_CAP_SPAPR_TCE_VFIO: a kernel older than KVM's in-kernel acceleration for VFIO,
+     * or, from v5.0 to v6.14, a KVM host that is itself a pseries guest (not in hypervisor mode); its real-mode
+     * handlers work (hash MMU). QEMU then keeps the
      * table of a window with a notifier in userspace ("just like we do for VFIO for older host kernels", the
      * seed thread).
      */

@@ -69,7 +69,7 @@ public final class VhostIommu {
 
     public void setListener(Listener l) { this.listener = l; }
 
-    /** Fault injection: UPDATEs go out with size 0 (a userspace bug; kernels since 2022 reject them, older ones hung). */
+    /** Fault injection: UPDATEs go out with size 0 (a userspace bug; vhost refuses them in late 2019 and from v5.17, accepted them from v5.7 to v5.16). */
     public void setZeroSizeUpdate(boolean on) { this.zeroSizeUpdate = on; }
 
     /** Fault injection: UNMAP events are ignored (the mutation "remove QEMU's INVALIDATE on UNMAP"). */
