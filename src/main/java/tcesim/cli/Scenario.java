@@ -28,7 +28,7 @@ import tcesim.sim.StackConfig;
  * <pre>
  * design: D0                 # D0 D1 D2 D3a D3b D4 D4k V
  * host: powernv              # powernv powernv8 no_vfio_tce no_kvm_tce
- * host_kernel: 2019          # 2019 or 2022
+ * host_kernel: 2019          # 2019, 2022 or current
  * seed: 1
  * hazard: window-removal     # optional: one of the hazards next to the seed's bug
  * window_kib: 1048576        # default DMA window, a power of two, 64 KiB .. 1 TiB
@@ -68,7 +68,8 @@ public final class Scenario {
      */
     public record Loaded(StackConfig config, Long seed, tcesim.sim.Hazard hazard, StackConfig withoutHazard) {}
 
-    private enum Type { INT, BOOL, STRING }
+    /** A key's type; WORD is a name or a whole number (a kernel era: 2019, 2022 or current). */
+    private enum Type { INT, BOOL, STRING, WORD }
 
     /** Every key, its type, and for numbers the allowed range. */
     private static final Map<String, Object[]> KEYS = new LinkedHashMap<>();
@@ -80,7 +81,7 @@ public final class Scenario {
     static {
         key("design", Type.STRING, 0, 0);
         key("host", Type.STRING, 0, 0);
-        key("host_kernel", Type.INT, 2019, 2022);
+        key("host_kernel", Type.WORD, 0, 0);
         key("seed", Type.INT, 0, Long.MAX_VALUE);
         key("hazard", Type.STRING, 0, 0);
         key("window_kib", Type.INT, 64, 1L << 30);
@@ -176,7 +177,7 @@ public final class Scenario {
                 case "host" -> host = enumValue(name, lines, k, v.asText(), StackOptions.Host.class).caps;
                 case "host_kernel" -> {
                     kernel = HostCaps.HostKernel.ofYear(v.asText());
-                    if (kernel == null) throw new Invalid(String.format("%s:%d: host_kernel: must be 2019 or 2022, got %s", name, lines.getOrDefault(k, 1), v.asText()));
+                    if (kernel == null) throw new Invalid(String.format("%s:%d: host_kernel: must be 2019, 2022 or current, got %s", name, lines.getOrDefault(k, 1), v.asText()));
                 }
                 case "seed" -> seed = v.asLong();
                 case "hazard" -> {
@@ -252,6 +253,9 @@ public final class Scenario {
                 }
                 case STRING -> {
                     if (!v.isTextual()) throw new Invalid(String.format("%s:%d: %s: must be a name, got %s", name, line, path, v));
+                }
+                case WORD -> {
+                    if (!v.isTextual() && !v.isIntegralNumber()) throw new Invalid(String.format("%s:%d: %s: must be a name or a year, got %s", name, line, path, v));
                 }
             }
             out.put(path, v);

@@ -26,12 +26,12 @@ public final class StackOptions {
         }
     }
 
-    /** Kernel eras as users type them: 2019 or 2022. */
+    /** Kernel eras as users type them: 2019, 2022 or current. */
     static final class KernelConverter implements CommandLine.ITypeConverter<HostKernel> {
         @Override
         public HostKernel convert(String value) {
             HostKernel k = HostKernel.ofYear(value);
-            if (k == null) throw new CommandLine.TypeConversionException("host kernel must be 2019 or 2022, got '" + value + "'");
+            if (k == null) throw new CommandLine.TypeConversionException("host kernel must be 2019, 2022 or current, got '" + value + "'");
             return k;
         }
     }
@@ -43,7 +43,7 @@ public final class StackOptions {
     Host host = Host.powernv;
 
     @Option(names = "--host-kernel", paramLabel = "YEAR", converter = KernelConverter.class,
-            description = "Host kernel era: 2019 (the seed's: real-mode handlers, one TCE kill per hypercall, H_STUFF_TCE kills the entries after the cleared ones) or 2022 (no real-mode handlers, one TCE kill per entry). Default: ${DEFAULT-VALUE}.")
+            description = "Host kernel era: 2019 (the seed's: real-mode handlers, one TCE kill per hypercall, H_STUFF_TCE kills the entries after the cleared ones) 2022 (v5.18: no real-mode handlers, one TCE kill per entry; like 2019, KVM checks only the first entry of a multi-TCE call against the window) or current (late 2026: as 2022, every entry checked). Default: ${DEFAULT-VALUE}.")
     HostKernel hostKernel = HostKernel.K2019;
 
     @Option(names = "--max-iotlb-entries", paramLabel = "N", description = "vhost's max_iotlb_entries (default: ${DEFAULT-VALUE}).")

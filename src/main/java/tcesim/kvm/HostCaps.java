@@ -58,28 +58,45 @@ public record HostCaps(boolean spaprTce, boolean spaprTceVfio, boolean multiTce,
 
     /** The host kernel's era, as far as the TCE handlers go. */
     public enum HostKernel {
-        K2019(2019), K2022(2022);
+        /** The seed's: v5.4/v5.5, December 2019. */
+        K2019("2019"),
+        /** v5.18 (2022): after "KVM: PPC: Fix TCE handling for VFIO" and the retirement of the real-mode handlers. */
+        K2022("2022"),
+        /** Mainline of late 2026: as 2022, with 0b271f7d7f5e "powerpc/iommu: Fix the overflow validation in iommu_tce_check_ioba". */
+        CURRENT("current");
 
-        private final int year;
+        private final String name;
 
-        HostKernel(int year) { this.year = year; }
+        HostKernel(String name) { this.name = name; }
 
-        public int year() { return year; }
+        /** The era as users type it: 2019, 2022 or current. */
+        public String label() { return name; }
 
-        /** The era named by a year as users type it (2019 or 2022); null for any other. */
+        /** The era named as users type it (2019, 2022 or current); null for any other. */
         public static HostKernel ofYear(String year) {
-            for (HostKernel k : values()) if (Integer.toString(k.year).equals(year.trim())) return k;
+            for (HostKernel k : values()) if (k.name.equals(year.trim())) return k;
             return null;
         }
 
-        /** 2019: one {@code iommu_tce_kill} per hypercall and table; 2022: one per entry, from map/unmap. */
+        /**
+         * {@code kvmppc_ioba_validate} checks every entry a call names. From v4.18 to 0b271f7d7f5e (2026) it is a macro
+         * over {@code iommu_tce_check_ioba()} (arch/powerpc/kernel/iommu.c), which checks the ioba's alignment and that
+         * its first entry lies in the window, and ignores npages ({@code if ((ioba + 1) > (offset + size))}): an
+         * H_PUT_TCE_INDIRECT or H_STUFF_TCE that starts inside the window and runs past its end is accepted and
+         * {@code kvmppc_tce_put} writes the entries past the end ({@code stt->pages[idx / TCES_PER_PAGE]}, past the
+         * array once the index passes its last page). The fix checks the whole range (its diff was not available; it
+         * is modelled as the whole-range check of the older book3s_64_vio_hv.c function).
+         */
+        public boolean iobaChecksEveryEntry() { return this == CURRENT; }
+
+        /** 2019: one {@code iommu_tce_kill} per hypercall and table; 2022 and later: one per entry, from map/unmap. */
         public boolean batchedKills() { return this == K2019; }
 
         /** 2019: book3s_64_vio_hv.c and its {@code hcall_real_table} entries exist; 2022: retired. */
         public boolean realModeHandlers() { return this == K2019; }
 
         @Override
-        public String toString() { return Integer.toString(year); }
+        public String toString() { return name; }
     }
 
     /** A POWER9 PowerNV host running HV-KVM with a radix guest on a late-2019 kernel: the seed's host. Real mode punts. */

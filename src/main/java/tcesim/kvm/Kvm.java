@@ -39,9 +39,14 @@ public final class Kvm {
     private UserspaceExit userspace = regs -> H_FUNCTION;
 
     public Kvm(HostCaps caps, GuestMemory mem, KvmPolicy policy) {
+        this(caps, mem, policy, HostMemoryListener.NONE);
+    }
+
+    /** @param hostMemory told when a handler indexes past a table it owns (see {@link HostMemoryListener}) */
+    public Kvm(HostCaps caps, GuestMemory mem, KvmPolicy policy, HostMemoryListener hostMemory) {
         this.caps = caps;
         this.mem = mem;
-        this.handlers = new KvmTceHandlers(this::table, mem, policy, caps);
+        this.handlers = new KvmTceHandlers(this::table, mem, policy, caps, hostMemory);
     }
 
     public HostCaps caps() { return caps; }

@@ -30,14 +30,14 @@ import tcesim.papr.TceTable;
  *     punt"); H_GET_TCE has no such check. On a 2022 kernel there is no real-mode handler at all: a call
  *     made in {@link Mode#REAL} is H_TOO_HARD (nothing in {@code hcall_real_table}).
  * <li>Unknown LIOBN: H_TOO_HARD, so that QEMU may own the table ({@code kvmppc_find_table} fails).
- * <li>{@code kvmppc_ioba_validate}: ioba aligned to the table's page, {@code idx >= offset},
- *     {@code idx - offset + npages <= size}, {@code idx + npages} does not wrap; else H_PARAMETER.
- *     With npages = 0 the one-past-the-end ioba passes (nothing is then written). This is the
- *     whole-range check of the kernels that had their own {@code kvmppc_ioba_validate}
- *     (book3s_64_vio_hv.c, about v4.7 to v4.17). Since v4.18 the macro calls
- *     {@code iommu_tce_check_ioba()} (arch/powerpc/kernel/iommu.c), which checks alignment and the
- *     first entry only and ignores npages; the model keeps the whole-range rule so that no hypercall can
- *     reach past the table, and the difference is recorded here rather than reproduced.
+ * <li>{@code kvmppc_ioba_validate}, by era ({@link HostCaps.HostKernel#iobaChecksEveryEntry}): on 2019 and 2022
+ *     kernels the macro calls {@code iommu_tce_check_ioba()} (arch/powerpc/kernel/iommu.c): ioba aligned to the
+ *     table's page, {@code idx >= offset}, {@code idx + 1 <= offset + size}, npages ignored; so a multi-TCE call
+ *     starting in the window and running past its end passes, and the write loops index past the table: the
+ *     model reports each such index to the {@link HostMemoryListener} and writes nothing there. With npages = 0
+ *     the one-past-the-end ioba fails. On current kernels (0b271f7d7f5e) the whole range is checked:
+ *     {@code idx - offset + npages <= size}, {@code idx + npages} does not wrap; with npages = 0 the
+ *     one-past-the-end ioba passes (nothing is then written).
  * <li>{@code kvmppc_tce_validate}: a TCE with no permission bit always passes ("allow userspace to
  *     poison TCE table"); otherwise its address must be aligned to the table's page
  *     ({@code iommu_tce_check_gpa}) and lie in a memslot ({@code kvmppc_tce_to_ua}), and, for each attached
@@ -79,18 +79,25 @@ public final class KvmTceHandlers {
     private final GuestMemory mem;
     private final KvmPolicy policy;
     private final HostCaps host;
+    private final HostMemoryListener hostMemory;
 
     /**
      * @param tables LIOBN to KVM table lookup ({@code kvmppc_find_table}); null when KVM has no such table
      * @param mem the guest's memslots
      * @param policy the handler variant (stock kernel, or a design's change)
      * @param host the host: its real-mode behaviour and kernel era
+     * @param hostMemory told when a handler indexes past a table it owns (kernels whose ioba check lets it)
      */
-    public KvmTceHandlers(LongFunction<KvmSpaprTceTable> tables, GuestMemory mem, KvmPolicy policy, HostCaps host) {
+    public KvmTceHandlers(LongFunction<KvmSpaprTceTable> tables, GuestMemory mem, KvmPolicy policy, HostCaps host, HostMemoryListener hostMemory) {
         this.tables = tables;
         this.mem = mem;
         this.policy = policy;
         this.host = host;
+        this.hostMemory = hostMemory;
+    }
+
+    public KvmTceHandlers(LongFunction<KvmSpaprTceTable> tables, GuestMemory mem, KvmPolicy policy, HostCaps host) {
+        this(tables, mem, policy, host, HostMemoryListener.NONE);
     }
 
     /** Handlers of a POWER8 host on a 2019 kernel: the one where both handler sets do their full work. */
@@ -137,7 +144,7 @@ public final class KvmTceHandlers {
         long rc = iobaValidate(t, ioba, 1);
         if (rc != H_SUCCESS) return rc;
         if (mode == Mode.REAL) {
-            rc = realModeCheck(stt, ioba, 1, tce == 0);
+            rc = realModeCheck(stt, ioba, 1, tce == 0, "H_PUT_TCE");
             if (rc != H_SUCCESS) return rc;
         }
         rc = tceValidate(mode, stt, tce);
@@ -176,7 +183,7 @@ public final class KvmTceHandlers {
         long rc = iobaValidate(t, ioba, npages);
         if (rc != H_SUCCESS) return rc;
         if (mode == Mode.REAL) {
-            rc = realModeCheck(stt, ioba, npages, false);
+            rc = realModeCheck(stt, ioba, npages, false, "H_PUT_TCE_INDIRECT");
             if (rc != H_SUCCESS) return rc;
         }
         int n = (int) npages;
@@ -197,6 +204,10 @@ public final class KvmTceHandlers {
                 rc = H_PARAMETER;
                 break;
             }
+            if (!t.contains(entry + i)) {
+                pastTheWindow(t, "H_PUT_TCE_INDIRECT", entry + i);
+                continue;
+            }
             for (AttachedTable a : stt.attached()) {
                 rc = a.exchange(entry + i, Tce.gpa(tce), Tce.perm(tce));
                 if (!batched) a.kill(entry + i, 1);
@@ -207,7 +218,7 @@ public final class KvmTceHandlers {
             }
             t.put(entry + i, tce);
         }
-        if (batched) for (AttachedTable a : stt.attached()) a.kill(entry, npages);
+        if (batched) for (AttachedTable a : stt.attached()) kill(a, t, entry, npages);
         return rc;
     }
 
@@ -240,40 +251,75 @@ public final class KvmTceHandlers {
         long rc = iobaValidate(t, ioba, npages);
         if (rc != H_SUCCESS) return rc;
         if (mode == Mode.REAL) {
-            rc = realModeCheck(stt, ioba, npages, tceValue == 0);
+            rc = realModeCheck(stt, ioba, npages, tceValue == 0, "H_STUFF_TCE");
             if (rc != H_SUCCESS) return rc;
         }
         if ((tceValue & Tce.PERM_MASK) != 0) return H_PARAMETER;
         if (policy.stuffZeroToUserspace() && tceValue == 0) return H_TOO_HARD;
         boolean batched = host.kernel().batchedKills();
         long entry = ioba >>> t.pageShift();
+        // On kernels that check the first entry only, the entries past the window are host memory: the first is reported.
+        long inWindow = Long.compareUnsigned(npages, t.offset() + t.size() - entry) > 0 ? t.offset() + t.size() - entry : npages;
+        if (inWindow != npages) pastTheWindow(t, "H_STUFF_TCE", entry + inWindow);
         for (AttachedTable a : stt.attached()) {
-            for (long i = 0; i < npages; i++) {
+            for (long i = 0; i < inWindow; i++) {
                 rc = a.exchange(entry + i, 0, 0);
                 if (!batched) a.kill(entry + i, 1);
                 if (rc == H_SUCCESS) continue;
                 if (rc == H_TOO_HARD) {
-                    if (batched) for (AttachedTable k : stt.attached()) k.kill(entry, npages);
+                    if (batched) for (AttachedTable k : stt.attached()) kill(k, t, entry, npages);
                     return rc;
                 }
                 // WARN_ON_ONCE(1); kvmppc_clear_tce(); carry on.
                 a.exchange(batched ? entry : entry + i, 0, 0);
             }
         }
-        for (long i = 0; i < npages; i++) t.put(entry + i, tceValue);
-        if (batched) for (AttachedTable a : stt.attached()) a.kill(entry + npages, npages);
+        for (long i = 0; i < inWindow; i++) t.put(entry + i, tceValue);
+        if (batched) for (AttachedTable a : stt.attached()) kill(a, t, entry + npages, npages);
         return rc;
     }
 
-    /** {@code kvmppc_ioba_validate}. */
-    static long iobaValidate(TceTable t, long ioba, long npages) {
+    /** {@code kvmppc_ioba_validate} as this host's kernel era has it. */
+    private long iobaValidate(TceTable t, long ioba, long npages) {
+        return iobaValidate(t, ioba, npages, host.kernel().iobaChecksEveryEntry());
+    }
+
+    /**
+     * {@code kvmppc_ioba_validate}: with {@code everyEntry} the whole range (current kernels), else alignment and the
+     * first entry only ({@code iommu_tce_check_ioba} from v4.18 to 0b271f7d7f5e).
+     */
+    static long iobaValidate(TceTable t, long ioba, long npages, boolean everyEntry) {
         long mask = t.pageSize() - 1;
         long idx = ioba >>> t.pageShift();
         if ((ioba & mask) != 0) return H_PARAMETER;
         if (idx < t.offset()) return H_PARAMETER;
+        if (!everyEntry) return idx - t.offset() + 1 > t.size() ? H_PARAMETER : H_SUCCESS;
         if (Long.compareUnsigned(idx - t.offset() + npages, t.size()) > 0) return H_PARAMETER;
         if (Long.compareUnsigned(idx + npages, idx) < 0) return H_PARAMETER;
         return H_SUCCESS;
+    }
+
+    /**
+     * A batched {@code iommu_tce_kill(tbl, start, n)}: what it can drop is the part of {@code [start, start + n)} inside
+     * the window (nothing is cached past it), so the range is cut to the window; a call whose range lies wholly outside
+     * (an npages the first-entry ioba check let through, or the off-by-npages range past the end) kills nothing.
+     */
+    private static void kill(AttachedTable a, TceTable t, long start, long n) {
+        long end = t.offset() + t.size();
+        if (Long.compareUnsigned(start, end) >= 0 || n == 0) return;
+        long from = Math.max(start, t.offset());
+        long room = end - start;
+        long to = Long.compareUnsigned(n, room) > 0 ? end : start + n;
+        if (to > from) a.kill(from, to - from);
+    }
+
+    /** {@code kvmppc_tce_put} for an entry past the window: host memory KVM does not own (its table page's slack, or past {@code stt->pages[]}). */
+    private void pastTheWindow(TceTable t, String hcall, long idx) {
+        long pages = (t.size() + TceTable.CHUNK_ENTRIES - 1) >>> TceTable.CHUNK_SHIFT;
+        long page = (idx - t.offset()) >>> TceTable.CHUNK_SHIFT;
+        hostMemory.outside(String.format("%s writes TCE table entry 0x%x, %s", hcall, idx,
+                        page < pages ? "in the slack of the table's last page" : "through stt->pages[" + page + "], past the array"),
+                String.format("the window has 0x%x entries (0x%x..0x%x) in %d table page%s", t.size(), t.offset(), t.offset() + t.size() - 1, pages, pages == 1 ? "" : "s"));
     }
 
     /** {@code kvmppc_tce_validate} (virtual mode) / {@code kvmppc_rm_tce_validate} (real mode). */
@@ -303,17 +349,26 @@ public final class KvmTceHandlers {
      * them ({@code idx} relative to the window): with npages = 0 that is still the one page holding idx, unless
      * idx is the first entry of its page.
      */
-    private static long realModeCheck(KvmSpaprTceTable stt, long ioba, long npages, boolean clearing) {
+    private long realModeCheck(KvmSpaprTceTable stt, long ioba, long npages, boolean clearing, String hcall) {
         if (!stt.realModeCapable()) return H_TOO_HARD;
         if (clearing) return H_SUCCESS;
         TceTable t = stt.table();
         long rel = (ioba >>> t.pageShift()) - t.offset();
         long firstPage = rel >>> TceTable.CHUNK_SHIFT;
         long inPage = rel & (TceTable.CHUNK_ENTRIES - 1);
-        long pages = (inPage + npages + TceTable.CHUNK_ENTRIES - 1) >>> TceTable.CHUNK_SHIFT;
-        for (long p = firstPage; p < firstPage + pages; p++) {
+        if (npages == 0 && inPage == 0) return H_SUCCESS;
+        long tablePages = (t.size() + TceTable.CHUNK_ENTRIES - 1) >>> TceTable.CHUNK_SHIFT;
+        // The pages from the one holding idx until they cover npages entries (npages may be huge where only the
+        // first entry was checked), stopping at the first unallocated one.
+        for (long p = firstPage; ; p++) {
+            if (p >= tablePages) {
+                // kvmppc_rm_ioba_validate reads stt->pages[p] past the array (the first-entry ioba check let the call in).
+                hostMemory.outside(String.format("%s (real mode) reads stt->pages[%d], past the array", hcall, p),
+                        String.format("the window's table has %d page%s", tablePages, tablePages == 1 ? "" : "s"));
+                return H_TOO_HARD;
+            }
             if (!t.isBacked(t.offset() + (p << TceTable.CHUNK_SHIFT))) return H_TOO_HARD;
+            if (Long.compareUnsigned(((p + 1) << TceTable.CHUNK_SHIFT) - rel, npages) >= 0) return H_SUCCESS;
         }
-        return H_SUCCESS;
     }
 }

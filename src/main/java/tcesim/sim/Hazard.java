@@ -18,8 +18,8 @@ public enum Hazard {
             + " buffers are posted through it; QEMU drops the IOMMU region and vhost keeps its translations (Linux's remove_ddw clears the window"
             + " first: see --ddw-removal linux)", Props.SAFETY),
     PARTIAL_FAILURE("partial failure of a multi-TCE hypercall: a buggy guest maps a buffer with one H_PUT_TCE_INDIRECT of two TCEs at the"
-            + " window's last entry; the model's KVM refuses the whole call (the real kvmppc_ioba_validate checks only the first entry:"
-            + " docs/fidelity.md), QEMU writes the first TCE and then fails; the guest posts the buffer whatever"
+            + " window's last entry; KVM on 2019 and 2022 kernels checks the first entry only and writes the second past the window (host"
+            + " memory), a current KVM refuses the whole call, QEMU writes the first TCE and then fails; the guest posts the buffer whatever"
             + " the answer, so the device finds it mapped or not depending on where the call ran", Props.ALL),
     MISS_ON_CLEARED("a miss on a cleared TCE stalls the queue: the guest takes a posted buffer back, vhost misses on it, QEMU finds no"
             + " translation and sends nothing", Props.ALL),

@@ -18,11 +18,14 @@ import tcesim.vhost.VhostNet;
  * <li>No corruption: a device write lands only in memory the guest has mapped for DMA from the device at
  *     that IOVA (byte for byte: buffers cut from one page are mapped one by one).
  * <li>Isolation: no access outside the guest's memory.
+ * <li>(4, progress, is judged by {@link Stack}.)
+ * <li>Host memory: KVM never indexes past a table it owns (its TCE table's window, {@code stt->pages[]}), whatever
+ *     the guest passes ({@link tcesim.kvm.HostMemoryListener}).
  * </ol>
  * vhost's copies, a passthrough device's DMA and the accesses QEMU's own devices make through the window's IOMMU
  * region are checked. Progress (4) is judged by {@link Stack} when the run can go no further.
  */
-public final class Oracles implements VhostNet.AccessListener {
+public final class Oracles implements VhostNet.AccessListener, tcesim.kvm.HostMemoryListener {
     private final Stack stack;
     private Violation first;
     private final java.util.EnumMap<Violation.Property, Violation> firstOf = new java.util.EnumMap<>(Violation.Property.class);
@@ -95,6 +98,12 @@ public final class Oracles implements VhostNet.AccessListener {
     }
 
     private final VhostAccess vhostAccess = new VhostAccess();
+
+    /** Host memory (5): KVM indexed past a table it owns; the hypercall that did it is the access. */
+    @Override
+    public void outside(String access, String bound) {
+        report(new Violation(Violation.Property.HOST_MEMORY, stack.trace().step(), "kvm", access, "past its bound: " + bound, -1, -1));
+    }
 
     /** A passthrough device's DMA: every page it reached, through the PHB cache or the hardware table. */
     public void deviceDma(String actor, DmaResult r) {

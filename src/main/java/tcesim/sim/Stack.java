@@ -135,9 +135,9 @@ public final class Stack implements Model {
         this.ledger = new CostLedger(costs);
         this.data = trace.enabled();
         this.mem = new GuestMemory(cfg.ramBytes());
-        this.kvm = new Kvm(cfg.host(), mem, cfg.design().kvmPolicy());
-        this.spapr = new Spapr(kvm, mem, cfg.design().qemuPolicy());
         this.oracles = new Oracles(this);
+        this.kvm = new Kvm(cfg.host(), mem, cfg.design().kvmPolicy(), oracles);
+        this.spapr = new Spapr(kvm, mem, cfg.design().qemuPolicy());
         this.fw = new FirmwareFeatures(cfg.fw().putTceIndirect() && spapr.advertisesMultiTce(),
                 cfg.fw().stuffTce() && spapr.advertisesMultiTce(), cfg.fw().ddw(), cfg.fw().clearOnUnmap());
 
@@ -276,6 +276,7 @@ public final class Stack implements Model {
         return switch (cfg.host().kernel()) {
             case K2019 -> VhostDevice.Config.v2019(cfg.maxIotlbEntries());
             case K2022 -> VhostDevice.Config.v2022(cfg.maxIotlbEntries());
+            case CURRENT -> VhostDevice.Config.current(cfg.maxIotlbEntries());
         };
     }
 

@@ -9,7 +9,9 @@ public record Violation(Property property, long step, String actor, String acces
         STALE_ACCESS("no stale access"),
         CORRUPTION("no corruption"),
         ISOLATION("isolation"),
-        PROGRESS("progress");
+        PROGRESS("progress"),
+        /** KVM, QEMU or vhost reads or writes outside a table, array or buffer it indexes (host memory it does not own). */
+        HOST_MEMORY("host memory");
 
         private final String label;
 

@@ -80,7 +80,10 @@ class ReproCommandTest {
         assertThat(k22.stdout()).contains("--host powernv --host-kernel 2022 ");
         CliRun bad = CliRun.of("repro", "--host-kernel", "2020");
         assertThat(bad.exit()).isEqualTo(2);
-        assertThat(bad.err()).contains("host kernel must be 2019 or 2022");
+        assertThat(bad.err()).contains("host kernel must be 2019, 2022 or current");
+        CliRun cur = CliRun.of("repro", "--host-kernel", "current", "--packets", "50");
+        assertThat(cur.exit()).isZero();
+        assertThat(cur.stdout()).contains("--host powernv --host-kernel current ");
     }
 
     @Test

@@ -129,9 +129,10 @@ class ScenarioTest {
             "colour: red|s:1: colour: unknown key",
             "design: D9|s:1: design: unknown value 'D9' (one of D0, D1, D2, D3a, D3b, D4, D4k, V)",
             "host: vax|s:1: host: unknown value 'vax'",
-            "design: D0\\nhost_kernel: 2020|s:2: host_kernel: must be 2019 or 2022, got 2020",
-            "host_kernel: 2023|s:1: host_kernel: must be 2019..2022, got 2023",
-            "host_kernel: new|s:1: host_kernel: must be a whole number",
+            "design: D0\\nhost_kernel: 2020|s:2: host_kernel: must be 2019, 2022 or current, got 2020",
+            "host_kernel: 2023|s:1: host_kernel: must be 2019, 2022 or current, got 2023",
+            "host_kernel: new|s:1: host_kernel: must be 2019, 2022 or current, got new",
+            "host_kernel: [1]|s:1: host_kernel: must be a name or a year",
             "guest:\\n  ddw: yes please|s:2: guest.ddw: must be true or false",
             "workload:\\n  rx_packets: lots|s:2: workload.rx_packets: must be a whole number",
             "workload:\\n  ring_size: 100|s:2: workload.ring_size: ring-size must be a power of two 2..4096, got 100",
@@ -234,6 +235,7 @@ class ScenarioTest {
         assertThat(Scenario.parse("s", "host_kernel: 2022\nhost: powernv8\n").config().host())
                 .isEqualTo(HostCaps.POWERNV8_HV.withKernel(HostCaps.HostKernel.K2022));
         assertThat(Scenario.parse("s", "host: powernv8\n").config().host()).isEqualTo(HostCaps.POWERNV8_HV);
+        assertThat(Scenario.parse("s", "host_kernel: current\n").config().host().kernel()).isEqualTo(HostCaps.HostKernel.CURRENT);
         Path f = dir.resolve("s.yaml");
         Files.writeString(f, "host: powernv8\nhost_kernel: 2022\nworkload:\n  rx_packets: 20\n  tx_packets: 20\n");
         CliRun r = CliRun.of("repro", "--scenario", f.toString(), "--host", "powernv");
@@ -241,6 +243,8 @@ class ScenarioTest {
         assertThat(r.stdout()).contains("--host powernv --host-kernel 2022 ");
         r = CliRun.of("repro", "--scenario", f.toString(), "--host-kernel", "2019");
         assertThat(r.stdout()).contains("--host powernv8 ").doesNotContain("--host-kernel");
+        r = CliRun.of("repro", "--scenario", f.toString(), "--host-kernel", "current");
+        assertThat(r.stdout()).contains("--host powernv8 --host-kernel current ");
     }
 
     @Test

@@ -3,6 +3,7 @@ package tcesim.explore;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import java.util.Map;
+import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.EnumSource;
 import tcesim.sim.Design;
@@ -19,7 +20,7 @@ class HazardTest {
 
     /** hazard -> design -> expected: "safe", or the property broken and the start of the reason. */
     static final String MAPS = "STALE_ACCESS:the guest's TCE maps", RO = "STALE_ACCESS:the guest's TCE allows R- only",
-            STALLS = "PROGRESS:a virtqueue stopped on a MISS waits for an UPDATE";
+            STALLS = "PROGRESS:a virtqueue stopped on a MISS waits for an UPDATE", HOST = "HOST_MEMORY:past its bound: the window has 0x10 entries";
 
     /** hazard -> design -> expected: "safe", or the property broken and the start of the reason. */
     static final Map<Hazard, Map<Design, String>> EXPECTED = Map.of(
@@ -28,8 +29,8 @@ class HazardTest {
             // D0, D3a and D4 break through the unsafe clear before the RW entry matters.
             Hazard.RO_CACHED_RW, designs(MAPS, RO, RO, MAPS, RO, MAPS, MAPS),
             Hazard.WINDOW_REMOVAL, all("STALE_ACCESS:no DMA window"),
-            // The same call leaves the first TCE written where QEMU ran it (D2) and none where KVM did.
-            Hazard.PARTIAL_FAILURE, designs(STALLS, STALLS, "safe", STALLS, STALLS, STALLS, STALLS),
+            // A 2019 KVM checks the call's first entry only and writes the second past the window; QEMU (D2) stops at it.
+            Hazard.PARTIAL_FAILURE, designs(HOST, HOST, "safe", HOST, HOST, HOST, HOST),
             Hazard.MISS_ON_CLEARED, designs(MAPS, STALLS, STALLS, MAPS, STALLS, MAPS, MAPS),
             // Every era the model has refuses the size-0 UPDATE (2019: -EFAULT, 2022: -EINVAL), so the MISS stays unanswered.
             Hazard.UPDATE_SIZE_0, all(STALLS));
@@ -57,6 +58,24 @@ class HazardTest {
                 assertThat(r.verdict()).as("%s under %s", h, e.getKey()).isEqualTo(Checker.Verdict.UNSAFE);
                 assertThat(r.violation().property()).as("%s under %s", h, e.getKey()).isEqualTo(Violation.Property.valueOf(p[0]));
                 assertThat(r.violation().why()).as("%s under %s", h, e.getKey()).startsWith(p[1]);
+            }
+        }
+    }
+
+    /** A current kernel checks every entry of the call: KVM refuses it whole, nothing reaches host memory, and the queue stalls. */
+    @Test
+    void onACurrentKernelThePartialFailureStallsInsteadOfReachingHostMemory() {
+        for (Design d : new Design[] {Design.D0, Design.D2}) {
+            StackConfig c = Hazard.PARTIAL_FAILURE.apply(d.applyTo(SMALL)).toBuilder()
+                    .host(SMALL.host().withKernel(tcesim.kvm.HostCaps.HostKernel.CURRENT)).build();
+            Checker.Result r = new Checker(() -> new Stack(c, Trace.off()), new Checker.Options(1_000_000, 2, true, null, Hazard.PARTIAL_FAILURE.properties())).run();
+            if (d == Design.D2) {
+                assertThat(r.verdict()).isEqualTo(Checker.Verdict.SAFE);
+            } else {
+                assertThat(r.violation().property()).isEqualTo(Violation.Property.PROGRESS);
+                Checker.Result host = new Checker(() -> new Stack(c, Trace.off()),
+                        new Checker.Options(1_000_000, 2, true, null, java.util.EnumSet.of(Violation.Property.HOST_MEMORY))).run();
+                assertThat(host.verdict()).as("no host memory reached on a current kernel").isEqualTo(Checker.Verdict.SAFE);
             }
         }
     }

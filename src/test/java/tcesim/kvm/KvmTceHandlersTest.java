@@ -32,7 +32,15 @@ class KvmTceHandlersTest {
     final KvmSpaprTceTable t64k = add(L64K, 16, (1L << 59) >>> 16, 600);
     final KvmSpaprTceTable t16m = add(L16M, 24, 4, 8);
     final KvmSpaprTceTable tBig = add(LBIG, 12, 5000, 3L * TceTable.CHUNK_ENTRIES);
-    KvmTceHandlers h = new KvmTceHandlers(tables::get, mem, KvmPolicy.STOCK);
+    /** What the handlers reported reading or writing past a table (host memory). */
+    final List<String> hostMemory = new ArrayList<>();
+    KvmTceHandlers h = new KvmTceHandlers(tables::get, mem, KvmPolicy.STOCK, HostCaps.POWERNV8_HV, (a, b) -> hostMemory.add(a + " / " + b));
+
+    /** Handlers of a current kernel, which checks every entry a call names (virtual mode only). */
+    KvmTceHandlers current() {
+        return new KvmTceHandlers(tables::get, mem, KvmPolicy.STOCK, HostCaps.POWERNV8_HV.withKernel(HostCaps.HostKernel.CURRENT),
+                (a, b) -> hostMemory.add(a + " / " + b));
+    }
 
     KvmSpaprTceTable add(long liobn, int shift, long offset, long size) {
         KvmSpaprTceTable s = new KvmSpaprTceTable(new TceTable(liobn, shift, offset, size));
@@ -112,51 +120,108 @@ class KvmTceHandlersTest {
         assertThat(r.r4).isEqualTo(tceB);
         assertThat(h.hcall(Mode.VIRTUAL, HcallRegs.of(H_GET_TCE, liobn, ioba(s, end(s))))).isEqualTo(H_PARAMETER);
         assertThat(h.hcall(Mode.VIRTUAL, HcallRegs.of(H_GET_TCE, liobn, ioba(s, first(s) - 1)))).isEqualTo(H_PARAMETER);
-        // Stuff up to the last entry exactly, and one more.
+        // Stuff up to the last entry exactly, and one more: a 2019 kernel checks the first entry only and runs past the
+        // window's end (host memory); a current one refuses the call.
         assertThat(stuff(Mode.VIRTUAL, liobn, ioba(s, first(s)), 0, s.table().size())).isEqualTo(H_SUCCESS);
         assertThat(s.table().get(end(s) - 1)).isZero();
+        assertThat(hostMemory).isEmpty();
+        assertThat(stuff(Mode.VIRTUAL, liobn, ioba(s, first(s)), 0, s.table().size() + 1)).isEqualTo(H_SUCCESS);
+        assertThat(hostMemory).singleElement().asString().startsWith(String.format("H_STUFF_TCE writes TCE table entry 0x%x, ", end(s)));
+        h = current();
         assertThat(stuff(Mode.VIRTUAL, liobn, ioba(s, first(s)), 0, s.table().size() + 1)).isEqualTo(H_PARAMETER);
+        assertThat(hostMemory).hasSize(1);
+    }
+
+    /** The whole-range rule of current kernels (0b271f7d7f5e). */
+    @Test
+    void iobaValidateRulesOnCurrentKernels() {
+        TceTable t = t4k.table();
+        long off = t.offset(), size = t.size();
+        assertThat(KvmTceHandlers.iobaValidate(t, off << 12, size, true)).isEqualTo(H_SUCCESS);
+        assertThat(KvmTceHandlers.iobaValidate(t, off << 12, size + 1, true)).isEqualTo(H_PARAMETER);
+        assertThat(KvmTceHandlers.iobaValidate(t, (off + size) << 12, 0, true)).isEqualTo(H_SUCCESS);
+        assertThat(KvmTceHandlers.iobaValidate(t, (off + size + 1) << 12, 0, true)).isEqualTo(H_PARAMETER);
+        assertThat(KvmTceHandlers.iobaValidate(t, (off - 1) << 12, 1, true)).isEqualTo(H_PARAMETER);
+        // idx - offset + npages wraps to a small value, idx + npages wraps below idx: H_PARAMETER.
+        assertThat(KvmTceHandlers.iobaValidate(t, (off + 10) << 12, -5, true)).isEqualTo(H_PARAMETER);
+        assertThat(KvmTceHandlers.iobaValidate(t, (off + 10) << 12, -10, true)).isEqualTo(H_PARAMETER);
+        assertThat(KvmTceHandlers.iobaValidate(t, -4096L, 1, true)).isEqualTo(H_PARAMETER);
+    }
+
+    /** iommu_tce_check_ioba of 2019 and 2022 kernels: alignment and the first entry; npages is not looked at. */
+    @Test
+    void iobaValidateRulesOn2019And2022Kernels() {
+        TceTable t = t4k.table();
+        long off = t.offset(), size = t.size();
+        assertThat(KvmTceHandlers.iobaValidate(t, off << 12, size, false)).isEqualTo(H_SUCCESS);
+        assertThat(KvmTceHandlers.iobaValidate(t, off << 12, size + 1, false)).as("npages ignored").isEqualTo(H_SUCCESS);
+        assertThat(KvmTceHandlers.iobaValidate(t, (off + size - 1) << 12, -1, false)).as("npages ignored").isEqualTo(H_SUCCESS);
+        assertThat(KvmTceHandlers.iobaValidate(t, (off + size) << 12, 0, false)).as("(ioba + 1) > (offset + size)").isEqualTo(H_PARAMETER);
+        assertThat(KvmTceHandlers.iobaValidate(t, (off - 1) << 12, 1, false)).isEqualTo(H_PARAMETER);
+        assertThat(KvmTceHandlers.iobaValidate(t, (off << 12) + 8, 1, false)).isEqualTo(H_PARAMETER);
     }
 
     @Test
-    void iobaValidateRules() {
-        TceTable t = t4k.table();
-        long off = t.offset(), size = t.size();
-        assertThat(KvmTceHandlers.iobaValidate(t, off << 12, size)).isEqualTo(H_SUCCESS);
-        assertThat(KvmTceHandlers.iobaValidate(t, off << 12, size + 1)).isEqualTo(H_PARAMETER);
-        assertThat(KvmTceHandlers.iobaValidate(t, (off + size) << 12, 0)).isEqualTo(H_SUCCESS);
-        assertThat(KvmTceHandlers.iobaValidate(t, (off + size + 1) << 12, 0)).isEqualTo(H_PARAMETER);
-        assertThat(KvmTceHandlers.iobaValidate(t, (off - 1) << 12, 1)).isEqualTo(H_PARAMETER);
-        // idx - offset + npages wraps to a small value, idx + npages wraps below idx: H_PARAMETER.
-        assertThat(KvmTceHandlers.iobaValidate(t, (off + 10) << 12, -5)).isEqualTo(H_PARAMETER);
-        assertThat(KvmTceHandlers.iobaValidate(t, (off + 10) << 12, -10)).isEqualTo(H_PARAMETER);
-        assertThat(KvmTceHandlers.iobaValidate(t, -4096L, 1)).isEqualTo(H_PARAMETER);
-    }
-
-    @ParameterizedTest
-    @EnumSource(Mode.class)
-    void iobaPlusNpagesOverflowIsParameterAndWritesNothing(Mode m) {
+    void onCurrentKernelsAnIobaPlusNpagesOverflowIsParameterAndWritesNothing() {
+        h = current();
         long idx = first(t4k) + 10;
         t4k.table().put(idx, 0x5003);
         Assertions.assertTimeoutPreemptively(Duration.ofSeconds(5), () -> {
-            assertThat(stuff(m, L4K, ioba(t4k, idx), 0, -5)).isEqualTo(H_PARAMETER);
-            assertThat(stuff(m, L4K, ioba(t4k, idx), 0, -1)).isEqualTo(H_PARAMETER);
-            assertThat(stuff(m, L4K, ioba(t4k, idx), 0, Long.MIN_VALUE)).isEqualTo(H_PARAMETER);
+            assertThat(stuff(Mode.VIRTUAL, L4K, ioba(t4k, idx), 0, -5)).isEqualTo(H_PARAMETER);
+            assertThat(stuff(Mode.VIRTUAL, L4K, ioba(t4k, idx), 0, -1)).isEqualTo(H_PARAMETER);
+            assertThat(stuff(Mode.VIRTUAL, L4K, ioba(t4k, idx), 0, Long.MIN_VALUE)).isEqualTo(H_PARAMETER);
         });
         assertThat(t4k.table().get(idx)).isEqualTo(0x5003);
+        assertThat(hostMemory).isEmpty();
+    }
+
+    /**
+     * A 2019 kernel looks at the first entry only (iommu_tce_check_ioba ignores npages): a clear of 2^63 entries
+     * clears the rest of the window and goes on into host memory, in real mode (a clear needs no table page) and in
+     * virtual mode alike. The model stops at the window's end and reports the first entry past it.
+     */
+    @ParameterizedTest
+    @EnumSource(Mode.class)
+    void on2019KernelsAHugeNpagesRunsPastTheWindowIntoHostMemory(Mode m) {
+        long idx = first(t4k) + 10;
+        t4k.table().put(idx, 0x5003);
+        t4k.table().put(end(t4k) - 1, 0x6003);
+        Assertions.assertTimeoutPreemptively(Duration.ofSeconds(5), () ->
+                assertThat(stuff(m, L4K, ioba(t4k, idx), 0, Long.MIN_VALUE)).isEqualTo(H_SUCCESS));
+        assertThat(t4k.table().get(idx)).isZero();
+        assertThat(t4k.table().get(end(t4k) - 1)).isZero();
+        assertThat(hostMemory).singleElement().asString()
+                .isEqualTo(String.format("H_STUFF_TCE writes TCE table entry 0x%x, in the slack of the table's last page / the window has 0x400 entries (0x100..0x4ff) in 1 table page", end(t4k)));
+    }
+
+    /** Real mode on a 2019 kernel reads stt->pages[] for every page a write would touch: past the array for a call running past the last page. */
+    @Test
+    void on2019KernelsRealModeReadsThePagesArrayPastItsEnd() {
+        long last = end(tBig) - 1;
+        tBig.table().put(last, 0x5003);   // the last table page is allocated
+        writeList(LIST, 0x1003, 0x2003);
+        assertThat(indirect(Mode.REAL, LBIG, ioba(tBig, last), LIST, 2)).isEqualTo(H_TOO_HARD);
+        assertThat(hostMemory).singleElement().asString().isEqualTo("H_PUT_TCE_INDIRECT (real mode) reads stt->pages[3], past the array / the window's table has 3 pages");
+        hostMemory.clear();
+        // Virtual mode then writes the first entry and the one past the window, which lies past stt->pages[].
+        assertThat(indirect(Mode.VIRTUAL, LBIG, ioba(tBig, last), LIST, 2)).isEqualTo(H_SUCCESS);
+        assertThat(tBig.table().get(last)).isEqualTo(0x1003);
+        assertThat(hostMemory).singleElement().asString().startsWith(String.format("H_PUT_TCE_INDIRECT writes TCE table entry 0x%x, through stt->pages[3], past the array", end(tBig)));
     }
 
     // ---- npages ----------------------------------------------------------------------------
 
     @ParameterizedTest
     @EnumSource(Mode.class)
-    void npagesZeroSucceedsWritingNothingEvenOnePastTheEnd(Mode m) {
+    void npagesZeroSucceedsWritingNothing(Mode m) {
         writeList(LIST, 0x1003);
-        assertThat(stuff(m, L4K, ioba(t4k, end(t4k)), 0, 0)).isEqualTo(H_SUCCESS);
+        // One past the end fails on a 2019 kernel ((ioba + 1) > (offset + size)) and passes on a current one.
+        assertThat(stuff(m, L4K, ioba(t4k, end(t4k)), 0, 0)).isEqualTo(H_PARAMETER);
+        if (m == Mode.VIRTUAL) assertThat(current().hcall(m, HcallRegs.of(H_STUFF_TCE, L4K, ioba(t4k, end(t4k)), 0, 0))).isEqualTo(H_SUCCESS);
         assertThat(stuff(m, L4K, ioba(t4k, first(t4k)), 0, 0)).isEqualTo(H_SUCCESS);
         // Real mode still looks at the table page of an idx that is not the first of its page, npages 0 or
         // not (kvmppc_rm_ioba_validate: ALIGN_UP(idx % TCES_PER_PAGE + npages, ...)): unallocated, H_TOO_HARD.
-        assertThat(indirect(m, L4K, ioba(t4k, end(t4k)), LIST, 0)).isEqualTo(m == Mode.REAL ? H_TOO_HARD : H_SUCCESS);
+        assertThat(indirect(m, L4K, ioba(t4k, end(t4k) - 1), LIST, 0)).isEqualTo(m == Mode.REAL ? H_TOO_HARD : H_SUCCESS);
         assertThat(indirect(m, L4K, ioba(t4k, first(t4k)), LIST, 0)).isEqualTo(H_SUCCESS);
         assertThat(t4k.table().allocatedChunks()).isZero();
         assertThat(t4k.table().get(first(t4k))).isZero();
