@@ -10,7 +10,8 @@ import picocli.CommandLine.Command;
 @Command(name = "tcesim", mixinStandardHelpOptions = true, version = "tcesim 0.1.0",
         description = {"An executable model of the sPAPR TCE / KVM / QEMU / vhost IOTLB stack:",
                 "reproduces the stale vhost IOTLB crash and judges invalidation designs."},
-        subcommands = {ReproCommand.class, CheckCommand.class, CampaignCommand.class, CompareCommand.class, BenchCommand.class, CommandLine.HelpCommand.class})
+        subcommands = {ReproCommand.class, CheckCommand.class, CampaignCommand.class, CompareCommand.class, BenchCommand.class, HistoryCommand.class,
+                CommandLine.HelpCommand.class})
 public final class Main implements Runnable {
     /** Exit code of an internal error (a bug in tcesim, not in the modelled stack): sysexits' EX_SOFTWARE. */
     static final int INTERNAL_ERROR = 70;
