@@ -27,7 +27,7 @@ import tcesim.sim.StackConfig;
  *
  * <pre>
  * design: D0                 # D0 D1 D2 D3a D3b D4 D4k V
- * host: powernv              # powernv powernv8 no_vfio_tce no_kvm_tce
+ * host: powernv              # powernv powernv8 nested no_vfio_tce no_kvm_tce
  * host_kernel: 2019          # 2019, 2022 or current
  * seed: 1
  * hazard: window-removal     # optional: one of the hazards next to the seed's bug

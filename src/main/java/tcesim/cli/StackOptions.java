@@ -13,7 +13,8 @@ import tcesim.sim.StackConfig;
 public final class StackOptions {
     /** Host kinds: the KVM capabilities each reports and what its real mode does (on a 2019 kernel; see --host-kernel). */
     public enum Host {
-        powernv(HostCaps.POWERNV_HV), powernv8(HostCaps.POWERNV8_HV), no_vfio_tce(HostCaps.NO_VFIO_TCE), no_kvm_tce(HostCaps.NO_KVM_TCE);
+        powernv(HostCaps.POWERNV_HV), powernv8(HostCaps.POWERNV8_HV), nested(HostCaps.NESTED_PSERIES), no_vfio_tce(HostCaps.NO_VFIO_TCE),
+        no_kvm_tce(HostCaps.NO_KVM_TCE);
 
         final HostCaps caps;
 
@@ -39,7 +40,7 @@ public final class StackOptions {
     @Option(names = "--design", paramLabel = "D", description = "Invalidation design: ${COMPLETION-CANDIDATES} (default: ${DEFAULT-VALUE}).")
     Design design = Design.D0;
 
-    @Option(names = "--host", paramLabel = "KIND", description = "Host: powernv (POWER9 PowerNV, HV-KVM with KVM_CAP_SPAPR_TCE_VFIO, radix guest: real mode punts every TCE hcall to virtual mode; the seed's), powernv8 (POWER8, hash guest: real mode handles them), no_vfio_tce (table moves to QEMU when vhost registers), no_kvm_tce (no in-kernel TCE). Default: ${DEFAULT-VALUE}.")
+    @Option(names = "--host", paramLabel = "KIND", description = "Host: powernv (POWER9 PowerNV, HV-KVM with KVM_CAP_SPAPR_TCE_VFIO, radix guest: real mode punts every TCE hcall to virtual mode; the seed's), powernv8 (POWER8, hash guest: real mode handles them), nested (a KVM host that is itself a pseries guest: virtual mode only, KVM_CAP_SPAPR_TCE_VFIO only on the current era), no_vfio_tce (table moves to QEMU when vhost registers), no_kvm_tce (no in-kernel TCE). Default: ${DEFAULT-VALUE}.")
     Host host = Host.powernv;
 
     @Option(names = "--host-kernel", paramLabel = "YEAR", converter = KernelConverter.class,

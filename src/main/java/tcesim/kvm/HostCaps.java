@@ -43,8 +43,15 @@ package tcesim.kvm;
  * @param cpuRealMode what the CPU's real-mode path does with H_PUT_TCE / H_PUT_TCE_INDIRECT / H_STUFF_TCE on a
  *     kernel that has the real-mode handlers; {@link #realMode()} is what this host does
  * @param kernel the host kernel's era
+ * @param nestedPseries the KVM host is itself a pseries guest (KVM-HV nested under a pseries hypervisor): it runs
+ *     its guests' hypercalls in virtual mode, and reports KVM_CAP_SPAPR_TCE_VFIO only from b4392813bbc3 (the current
+ *     era), so {@link #withKernel} sets {@code spaprTceVfio} from the era
  */
-public record HostCaps(boolean spaprTce, boolean spaprTceVfio, boolean multiTce, RealMode cpuRealMode, HostKernel kernel) {
+public record HostCaps(boolean spaprTce, boolean spaprTceVfio, boolean multiTce, RealMode cpuRealMode, HostKernel kernel, boolean nestedPseries) {
+
+    public HostCaps(boolean spaprTce, boolean spaprTceVfio, boolean multiTce, RealMode cpuRealMode, HostKernel kernel) {
+        this(spaprTce, spaprTceVfio, multiTce, cpuRealMode, kernel, false);
+    }
 
     /** What the real-mode TCE handlers do with a call. */
     public enum RealMode {
@@ -111,6 +118,13 @@ public record HostCaps(boolean spaprTce, boolean spaprTceVfio, boolean multiTce,
      * seed thread).
      */
     public static final HostCaps NO_VFIO_TCE = new HostCaps(true, false, true, RealMode.HANDLES, HostKernel.K2019);
+    /**
+     * A KVM host that is itself a pseries guest (nested KVM-HV on POWER9 or later): in-kernel TCE tables and
+     * multi-TCE, no real mode for its guests' hypercalls (they reach it through the L0 hypervisor, in virtual mode),
+     * and KVM_CAP_SPAPR_TCE_VFIO only on the current era: before b4392813bbc3 (v6.15) {@code kvm_vm_ioctl_check_extension}
+     * reported it only in hypervisor mode ({@code CPU_FTR_HVMODE}), which a pseries guest is not.
+     */
+    public static final HostCaps NESTED_PSERIES = new HostCaps(true, false, true, RealMode.NONE, HostKernel.K2019, true);
     /** No in-kernel TCE acceleration at all (TCG-like): every TCE hypercall exits to QEMU. */
     public static final HostCaps NO_KVM_TCE = new HostCaps(false, false, false, RealMode.NONE, HostKernel.K2019);
 
@@ -120,7 +134,7 @@ public record HostCaps(boolean spaprTce, boolean spaprTceVfio, boolean multiTce,
 
     /** The same host with a kernel of era {@code k}. */
     public HostCaps withKernel(HostKernel k) {
-        return new HostCaps(spaprTce, spaprTceVfio, multiTce, cpuRealMode, k);
+        return new HostCaps(spaprTce, nestedPseries ? k == HostKernel.CURRENT : spaprTceVfio, multiTce, cpuRealMode, k, nestedPseries);
     }
 
     /** What this host's real-mode path does with a TCE hypercall: NONE without in-kernel TCE or on a 2022 kernel. */

@@ -71,6 +71,21 @@ class StackCheckTest {
         assertThat(two.verdict()).as("two packets on a 2-entry ring never reach a re-mapped IOVA").isEqualTo(Checker.Verdict.SAFE);
     }
 
+    /**
+     * A KVM host that is itself a pseries guest reports KVM_CAP_SPAPR_TCE_VFIO only from b4392813bbc3 (v6.15): before,
+     * QEMU moves the table out of KVM when vhost registers its notifier, and the seed's bug cannot happen; on the
+     * current era the table stays in KVM and it can.
+     */
+    @Test
+    void aNestedPseriesHostHasTheSeedsBugOnlyOnceItReportsTceVfio() {
+        for (tcesim.kvm.HostCaps.HostKernel k : tcesim.kvm.HostCaps.HostKernel.values()) {
+            StackConfig c = small(Design.D0, LINUX).toBuilder().host(tcesim.kvm.HostCaps.NESTED_PSERIES.withKernel(k)).build();
+            assertThat(c.host().spaprTceVfio()).isEqualTo(k == tcesim.kvm.HostCaps.HostKernel.CURRENT);
+            assertThat(check(c, true).verdict()).as("%s", k)
+                    .isEqualTo(k == tcesim.kvm.HostCaps.HostKernel.CURRENT ? Checker.Verdict.UNSAFE : Checker.Verdict.SAFE);
+        }
+    }
+
     @Test
     void d1IsUnsafeForAGuestWithoutStuffTce() {
         Checker.Result r = check(small(Design.D1, new FirmwareFeatures(true, false, false, true)), true);
