@@ -57,7 +57,8 @@ class HypercallFuzzTest {
     /** A 2022 kernel: no real-mode handlers, one TCE kill per entry. */
     static final HostCaps NO_REAL_MODE = HostCaps.POWERNV_HV.withKernel(HostCaps.HostKernel.K2022);
     /** Index 3 (NO_KVM_TCE) is also the host of the QEMU-only runs. */
-    static final HostCaps[] HOSTS = {HostCaps.POWERNV_HV, NO_REAL_MODE, HostCaps.NO_VFIO_TCE, HostCaps.NO_KVM_TCE, HostCaps.POWERNV8_HV};
+    static final HostCaps[] HOSTS = {HostCaps.POWERNV_HV, NO_REAL_MODE, HostCaps.NO_VFIO_TCE, HostCaps.NO_KVM_TCE, HostCaps.POWERNV8_HV,
+            HostCaps.POWERNV_HV.withKernel(HostCaps.HostKernel.CURRENT), HostCaps.NESTED_PSERIES};
     static final long[] EDGES = {0, 1, -1, Long.MIN_VALUE, Long.MAX_VALUE, 4096, 512, 513, 1L << 59, 0xfff, -4096};
 
     /** One run: the stack configuration and what the guest does. {@code checkSeed} draws the probe addresses. */
@@ -203,7 +204,7 @@ class HypercallFuzzTest {
             this.probe = new SplittableRandom(c.checkSeed());
             mem = new GuestMemory(c.ram());
             HostCaps caps = HOSTS[c.host()];
-            kvm = viaKvm ? new Kvm(caps, mem, c.d1Policy() ? new KvmPolicy(true) : KvmPolicy.STOCK) : null;
+            kvm = viaKvm ? new Kvm(caps, mem, c.d1Policy() ? new KvmPolicy(true) : KvmPolicy.STOCK, (access, bound) -> hostMemory.add(access)) : null;
             spapr = new Spapr(kvm, mem, QemuPolicy.STOCK);
             for (Geo g : GEOS) spapr.createTable(g.liobn(), g.shift(), g.offset() << g.shift(), g.size());
             qemu = new QemuTceHandlers(spapr::table, mem);
@@ -233,6 +234,9 @@ class HypercallFuzzTest {
             }
         }
 
+        /** What KVM reported indexing past its tables during the current call. */
+        final List<String> hostMemory = new ArrayList<>();
+
         void run() {
             for (Op op : c.ops()) step(op);
             for (Recorder rec : vfio) checkHw(rec, rec.touchedEver, "end of sequence");
@@ -257,7 +261,25 @@ class HypercallFuzzTest {
                 throw new AssertionError(op + " returned " + returnName(rc) + " to the guest via " + path);
             if (!isTceHcall(op.opcode()) && rc != H_FUNCTION)
                 throw new AssertionError(op + " is no TCE hypercall but returned " + returnName(rc));
+            checkHostMemory(op);
             checkIsolation(op);
+        }
+
+        /**
+         * KVM reaches past a table only on kernels that check a call's first entry alone, and only for a multi-TCE call
+         * whose first entry is in the window and whose last is not; current kernels never.
+         */
+        void checkHostMemory(Op op) {
+            if (hostMemory.isEmpty()) return;
+            if (HOSTS[c.host()].kernel().iobaChecksEveryEntry()) throw new AssertionError(op + " reached host memory on a current kernel: " + hostMemory);
+            Geo g = GEOS.stream().filter(x -> x.liobn() == op.liobn()).findFirst().orElse(null);
+            boolean multi = op.opcode() == H_STUFF_TCE || op.opcode() == H_PUT_TCE_INDIRECT;
+            long first = op.ioba() >>> (g == null ? 12 : g.shift());
+            boolean runsPast = g != null && multi && first >= g.offset() && first < g.offset() + g.size()
+                    && Long.compareUnsigned(op.npages(), g.offset() + g.size() - first) > 0;
+            if (!runsPast) throw new AssertionError(op + " reached host memory without running past its window: " + hostMemory);
+            cov[C_HOST_MEMORY]++;
+            hostMemory.clear();
         }
 
         /** The bus addresses to probe after {@code op}: what it touched, window edges, random ones. */
@@ -365,9 +387,9 @@ class HypercallFuzzTest {
 
     // ------------------------------------------------------------------ properties
 
-    static final int C_CALLS = 0, C_SUCCESS_WRITE = 1, C_QEMU_TRANSLATED = 2, C_VHOST_MAPPED = 3, C_DMA_OK = 4, C_HW_VALID = 5;
+    static final int C_CALLS = 0, C_SUCCESS_WRITE = 1, C_QEMU_TRANSLATED = 2, C_VHOST_MAPPED = 3, C_DMA_OK = 4, C_HW_VALID = 5, C_HOST_MEMORY = 6;
     static final String[] C_NAMES = {"hypercalls", "successful TCE writes", "QEMU translations for vhost",
-            "vhost translations", "passthrough DMAs OK", "valid hardware TCEs checked"};
+            "vhost translations", "passthrough DMAs OK", "valid hardware TCEs checked", "calls past a window (host memory)"};
 
     /**
      * The properties must not hold vacuously: with a real budget, every check must have seen its positive
@@ -387,7 +409,7 @@ class HypercallFuzzTest {
         long[] cov = new long[C_NAMES.length];
         int n = FuzzBudget.share(0.60);
         Property.forAll("fuzz-hcall-kvm", n, cases(true), shrinker(), c -> new Rig(c, true, cov).run());
-        assertCovered("fuzz-hcall-kvm", n, cov, C_CALLS, C_SUCCESS_WRITE, C_QEMU_TRANSLATED, C_VHOST_MAPPED, C_DMA_OK, C_HW_VALID);
+        assertCovered("fuzz-hcall-kvm", n, cov, C_CALLS, C_SUCCESS_WRITE, C_QEMU_TRANSLATED, C_VHOST_MAPPED, C_DMA_OK, C_HW_VALID, C_HOST_MEMORY);
     }
 
     @Test
