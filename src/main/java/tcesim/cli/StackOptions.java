@@ -97,6 +97,12 @@ public final class StackOptions {
     @Option(names = "--no-kernel-churn", negatable = true, description = "The rest of the guest kernel does not allocate pages between packets (--kernel-churn: it does).")
     boolean noChurn;
 
+    /** The option, among {@code options}, that users type for the configuration value {@code v}. */
+    static <O> O spelling(O[] options, java.util.function.Function<O, Object> value, Object v) {
+        for (O o : options) if (value.apply(o) == v) return o;
+        throw new IllegalArgumentException(String.valueOf(v));
+    }
+
     /** How a DDW guest gives its window back, as users type it. */
     enum DdwRemovalOption {
         none(StackConfig.DdwRemoval.NONE), linux(StackConfig.DdwRemoval.LINUX), without_clear(StackConfig.DdwRemoval.WITHOUT_CLEAR);
@@ -105,10 +111,7 @@ public final class StackOptions {
 
         DdwRemovalOption(StackConfig.DdwRemoval v) { this.value = v; }
 
-        static DdwRemovalOption of(StackConfig.DdwRemoval v) {
-            for (DdwRemovalOption o : values()) if (o.value == v) return o;
-            throw new IllegalArgumentException(String.valueOf(v));
-        }
+        static DdwRemovalOption of(StackConfig.DdwRemoval v) { return spelling(values(), o -> o.value, v); }
     }
 
     @Option(names = "--ddw-removal", paramLabel = "HOW", description = "A DDW guest gives its 64-bit window back half-way through the RX stream: ${COMPLETION-CANDIDATES}"
@@ -123,10 +126,7 @@ public final class StackOptions {
 
         RxBuffersOption(VirtioNetDriver.RxBuffers v) { this.value = v; }
 
-        static RxBuffersOption of(VirtioNetDriver.RxBuffers v) {
-            for (RxBuffersOption o : values()) if (o.value == v) return o;
-            throw new IllegalArgumentException(String.valueOf(v));
-        }
+        static RxBuffersOption of(VirtioNetDriver.RxBuffers v) { return spelling(values(), o -> o.value, v); }
     }
 
     @Option(names = "--rx-buffers", paramLabel = "LAYOUT", description = "The guest's receive buffers: ${COMPLETION-CANDIDATES} (mergeable: "

@@ -55,6 +55,14 @@ class VhostNetTest {
         }
 
         /** QEMU answers with an UPDATE of the page at {@code iova}. */
+        /** A rig whose backend is set and whose first runs (the TX socket's wake-up at start) are done. */
+        static Rig started() {
+            Rig r = new Rig();
+            r.net.setBackend();
+            r.runAll();
+            return r;
+        }
+
         void map(long iova) {
             assertThat(dev.writeMsg(IotlbMsg.update(iova & ~0xfffL, 0x1000, HVA + (iova & ~0xfffL), IotlbMsg.RW))).isEqualTo(72);
         }
@@ -100,9 +108,7 @@ class VhostNetTest {
      */
     @Test
     void afterADescriptorMissPacketsReachingTheTapDoNotRunHandleRx() {
-        Rig r = new Rig();
-        r.net.setBackend();
-        r.runAll();
+        Rig r = Rig.started();
         r.postRx(0x10000);
         r.packetArrives();
         assertThat(r.runAll()).containsExactly(VhostNet.Outcome.MISS);
@@ -127,9 +133,7 @@ class VhostNetTest {
      */
     @Test
     void aRingMissLeavesTheSocketPollArmedSoEachPacketQueuesAnotherMiss() {
-        Rig r = new Rig();
-        r.net.setBackend();
-        r.runAll();
+        Rig r = Rig.started();
         assertThat(r.net.socketArmed(RX)).isTrue();
         r.dev.writeMsg(IotlbMsg.invalidate(RX_RING, 0x1000)); // the ring's entry is gone (evicted, say)
         r.postRx(0x10000);
@@ -152,9 +156,7 @@ class VhostNetTest {
      */
     @Test
     void aKickAndASocketWakeUpQueuedTogetherRunHandleRxTwiceAndQueueTwoMisses() {
-        Rig r = new Rig();
-        r.net.setBackend();
-        r.runAll();
+        Rig r = Rig.started();
         r.postRx(0x10000);
         r.net.kick(RX);
         r.packetArrives();
@@ -181,9 +183,7 @@ class VhostNetTest {
      */
     @Test
     void aDrainedRunReArmsTheSocketPollAndLeavesNotificationsOff() {
-        Rig r = new Rig();
-        r.net.setBackend();
-        r.runAll();
+        Rig r = Rig.started();
         r.map(0x10000);
         r.postRx(0x10000);
         r.postRx(0x10600);
@@ -206,9 +206,7 @@ class VhostNetTest {
      */
     @Test
     void anEmptyRingEnablesNotificationsAndLeavesTheSocketPollStopped() {
-        Rig r = new Rig();
-        r.net.setBackend();
-        r.runAll();
+        Rig r = Rig.started();
         r.packetArrives();
         r.runAll();
         assertThat(r.net.lastExit(RX)).isEqualTo(VhostNet.Exit.EMPTY);
@@ -229,9 +227,7 @@ class VhostNetTest {
      */
     @Test
     void aStaleAvailEventLetsOneGuestKickThroughAfterAMiss() {
-        Rig r = new Rig();
-        r.net.setBackend();
-        r.runAll();
+        Rig r = Rig.started();
         r.packetArrives();
         r.runAll(); // empty ring: avail_event = 0
         r.postRx(0x10000); // passes avail_event: the guest kicks
@@ -297,9 +293,7 @@ class VhostNetTest {
      */
     @Test
     void usedElementsAreWrittenAtTheExitAndTheGuestInterruptedAsUsedEventSays() {
-        Rig r = new Rig();
-        r.net.setBackend();
-        r.runAll();
+        Rig r = Rig.started();
         r.map(0x10000);
         r.postRx(0x10000);
         r.postRx(0x10600);
@@ -326,9 +320,7 @@ class VhostNetTest {
     /** vhost_process_iotlb_msg takes every virtqueue mutex: while a run holds one, an IOTLB message waits (the model refuses to process it). */
     @Test
     void anIotlbMessageWaitsWhileARunHoldsTheVirtqueueMutex() {
-        Rig r = new Rig();
-        r.net.setBackend();
-        r.runAll();
+        Rig r = Rig.started();
         r.map(0x10000);
         r.postRx(0x10000);
         r.postRx(0x10600);
@@ -345,9 +337,7 @@ class VhostNetTest {
     /** A packet larger than one buffer takes several (get_rx_bufs with mergeable buffers), the first carrying num_buffers. */
     @Test
     void aPacketLargerThanABufferTakesSeveralAndTheFirstSaysHowMany() {
-        Rig r = new Rig();
-        r.net.setBackend();
-        r.runAll();
+        Rig r = Rig.started();
         r.map(0x10000);
         r.rx.post(new Vring.Desc(r.nextId++, 0x10000, 1024, true));
         r.rx.post(new Vring.Desc(r.nextId++, 0x10400, 1024, true));
