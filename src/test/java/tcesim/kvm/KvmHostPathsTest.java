@@ -110,4 +110,28 @@ class KvmHostPathsTest {
             assertThat(call(k, H_STUFF_TCE, LIOBN, 0x1000, 0x1000, 1)).isNotEqualTo(HcallPath.QEMU);
         }
     }
+
+    /** KVM_CREATE_SPAPR_TCE_64: -EINVAL for size 0, a page shift outside 12..34 or a window past 2^64; -EBUSY for a LIOBN already there. */
+    @org.junit.jupiter.api.Test
+    void createSpaprTce64RefusesBadGeometryAndADuplicateLiobn() {
+        Kvm kvm = new Kvm(P9_2019, new tcesim.mem.GuestMemory(16L << 20), KvmPolicy.STOCK);
+        java.util.function.IntSupplier[] bad = {
+                () -> errno(() -> kvm.createSpaprTce64(1, 12, 0, 0)),
+                () -> errno(() -> kvm.createSpaprTce64(1, 11, 0, 16)),
+                () -> errno(() -> kvm.createSpaprTce64(1, 35, 0, 16)),
+                () -> errno(() -> kvm.createSpaprTce64(1, 24, (1L << 40) - 8, 16))};
+        for (java.util.function.IntSupplier b : bad) org.assertj.core.api.Assertions.assertThat(b.getAsInt()).isEqualTo(Kvm.EINVAL);
+        kvm.createSpaprTce64(1, 12, 0, 16);
+        org.assertj.core.api.Assertions.assertThat(errno(() -> kvm.createSpaprTce64(1, 16, 0, 16))).isEqualTo(Kvm.EBUSY);
+        org.assertj.core.api.Assertions.assertThat(kvm.table(1).table().size()).isEqualTo(16);
+    }
+
+    private static int errno(Runnable r) {
+        try {
+            r.run();
+            return 0;
+        } catch (Kvm.KvmError e) {
+            return e.errno();
+        }
+    }
 }
