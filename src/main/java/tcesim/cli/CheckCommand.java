@@ -109,6 +109,7 @@ public final class CheckCommand implements Callable<Integer> {
         }
         tcesim.sim.Hazard hazard = stack.effectiveHazard();
         if (hazard != null && !stack.matched("--properties")) properties = java.util.EnumSet.copyOf(hazard.properties());
+        else if (!stack.matched("--properties")) properties = java.util.EnumSet.copyOf(base.defaultProperties());
         if (hazards) return checkHazards(out, base, maxBytes);
         return all ? checkAll(out, base, maxBytes) : checkOne(out, base, maxBytes);
     }

@@ -94,7 +94,7 @@ public final class HistoryCommand implements Callable<Integer> {
         new CommandLine(check).setCaseInsensitiveEnumValuesAllowed(true).parseArgs(args.toArray(String[]::new));
         StackConfig cfg = check.stack.toConfig();
         Set<Violation.Property> props = check.properties;
-        if (!check.stack.matched("--properties") && check.stack.effectiveHazard() != null) props = check.stack.effectiveHazard().properties();
+        if (!check.stack.matched("--properties")) props = check.stack.effectiveHazard() != null ? check.stack.effectiveHazard().properties() : cfg.defaultProperties();
         Checker.Result r = new Checker(() -> new Stack(cfg, Trace.off()), new Checker.Options(2_000_000, 1, true, null, props)).run();
         return new Row(b, era, expectBroken, "./tcesim check " + String.join(" ", args), r);
     }

@@ -43,6 +43,7 @@ import tcesim.sim.StackConfig;
  *   rx_revokes: 0
  *   page_kib: 64             # the guest kernel's page size: 64 or 4
  *   rx_buffers: mergeable    # mergeable (page_frag slices) or page (a whole page each)
+ *   hostile: false           # may make one call of a small adversarial set of TCE hypercalls
  * vhost:
  *   max_iotlb_entries: 32768
  * workload:
@@ -96,6 +97,7 @@ public final class Scenario {
         key("guest.rx_revokes", Type.INT, 0, 1_000_000);
         key("guest.ddw_removal", Type.STRING, 0, 0);
         key("guest.page_kib", Type.INT, 4, 64);
+        key("guest.hostile", Type.BOOL, 0, 0);
         key("guest.rx_buffers", Type.STRING, 0, 0);
         key("vhost", null, 0, 0);
         key("vhost.max_iotlb_entries", Type.INT, 1, 1 << 24);
@@ -206,6 +208,7 @@ public final class Scenario {
                 case "workload.request_response" -> b.requestResponse(v.asBoolean());
                 case "workload.disk_requests" -> b.diskRequests(v.asLong());
                 case "guest.page_kib" -> b.guestPageKib(v.asInt());
+                case "guest.hostile" -> b.hostileGuest(v.asBoolean());
                 case "guest.rx_buffers" -> b.rxBuffers(enumValue(name, lines, k, v.asText(), StackOptions.RxBuffersOption.class).value);
                 case "guest.ddw_removal" -> b.ddwRemoval(enumValue(name, lines, k, v.asText(), StackOptions.DdwRemovalOption.class).value);
                 default -> throw new IllegalStateException(k);

@@ -137,6 +137,11 @@ public final class StackOptions {
     @Option(names = "--guest-page-kib", paramLabel = "N", description = "The guest kernel's page size in KiB: 64 (ppc64's default) or 4. Default: ${DEFAULT-VALUE}.")
     int guestPageKib = 64;
 
+    @Option(names = "--hostile-guest", description = "Besides its traffic, the guest may make one TCE hypercall of a small adversarial set at any point "
+            + "(past the window's end, npages 0 and 513, a list or a TCE outside guest RAM, an unknown LIOBN; see README). check then watches "
+            + "host_memory and isolation unless --properties says otherwise.")
+    boolean hostileGuest;
+
     @Option(names = "--request-response", description = "A TCP_RR-like workload: each RX packet is a request the guest answers with a TX packet before the next comes.")
     boolean requestResponse;
 
@@ -193,7 +198,7 @@ public final class StackOptions {
                     .vcpus(vcpus).maxIotlbEntries(maxIotlbEntries).rxPackets(packets).txPackets(txPackets == null ? packets : txPackets)
                     .ringSize(ringSize).packetBytes(packetBytes).ramBytes(shifted("--ram-mib", ramMib, 20, "16 MiB to 64 GiB")).windowBytes(shifted("--window-kib", windowKib, 10, "64 KiB to 1 TiB"))
                     .kernelChurn(!noChurn).rxRevokes(rxRevokes).passthroughPackets(passthrough).ddwRemoval(ddwRemoval.value)
-                    .requestResponse(requestResponse).diskRequests(diskIo).guestPageKib(guestPageKib).rxBuffers(rxBuffers.value)
+                    .requestResponse(requestResponse).diskRequests(diskIo).guestPageKib(guestPageKib).rxBuffers(rxBuffers.value).hostileGuest(hostileGuest)
                     .faults(faults(StackConfig.Faults.NONE)).build());
         }
         // A hazard on the command line replaces the file's: it starts from the file's configuration without its hazard.
@@ -217,6 +222,7 @@ public final class StackOptions {
         if (matched("--disk-io")) b.diskRequests(diskIo);
         if (matched("--guest-page-kib")) b.guestPageKib(guestPageKib);
         if (matched("--rx-buffers")) b.rxBuffers(rxBuffers.value);
+        if (matched("--hostile-guest")) b.hostileGuest(hostileGuest);
         b.faults(faults(sc.faults()));
         FirmwareFeatures f = sc.fw();
         b.fw(new FirmwareFeatures(matched("--no-indirect") ? !noIndirect : f.putTceIndirect(), matched("--no-stuff-tce") ? !noStuff : f.stuffTce(),
@@ -304,6 +310,7 @@ public final class StackOptions {
         if (c.diskRequests() != 0) sb.append(" --disk-io ").append(c.diskRequests());
         if (c.guestPageKib() != 64) sb.append(" --guest-page-kib ").append(c.guestPageKib());
         if (c.rxBuffers() != VirtioNetDriver.RxBuffers.MERGEABLE) sb.append(" --rx-buffers ").append(RxBuffersOption.of(c.rxBuffers()));
+        if (c.hostileGuest()) sb.append(" --hostile-guest");
         if (c.faults().zeroSizeUpdate()) sb.append(" --zero-size-update");
         if (c.faults().mapPastWindowEnd()) sb.append(" --map-past-window-end");
         return sb.toString();

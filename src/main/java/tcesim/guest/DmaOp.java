@@ -41,7 +41,14 @@ public final class DmaOp {
          * Clear a whole window before giving it back ({@code remove_ddw} -> {@code tce_clearrange_multi_pSeriesLP}:
          * H_STUFF_TCE(0) 512 TCEs at a time, {@code while (num_tce > 0 && !rc)}); no mapping bookkeeping.
          */
-        CLEAR_WINDOW
+        CLEAR_WINDOW,
+        /**
+         * One call of the hostile guest's adversarial set ({@link HostileHcall}), its registers kept as given: the
+         * opcode in {@code len}, the ioba in {@code dmaAddr}, r6 in {@code gpa}, npages in {@code npages}, and for
+         * H_PUT_TCE_INDIRECT the value of each list entry in {@code entry}, written into the CPU's list page when
+         * r6 is -1 (else r6 is the list address as given, guest RAM or not); no mapping bookkeeping.
+         */
+        HOSTILE
     }
 
     private static final Kind[] KINDS = Kind.values();
@@ -95,6 +102,7 @@ public final class DmaOp {
     /** Hypercalls the operation makes when none stops it early. */
     public int hcalls() {
         if (kind == Kind.NONE) return 0;
+        if (kind == Kind.HOSTILE) return 1;
         return multi ? (npages + MAX_INDIRECT_TCES - 1) / MAX_INDIRECT_TCES : npages;
     }
 
@@ -114,8 +122,9 @@ public final class DmaOp {
     }
 
     public HcallRegs begin() {
-        long ioba = entry << shift;
         HcallRegs r = new HcallRegs();
+        if (kind == Kind.HOSTILE) return hostileCall(r);
+        long ioba = entry << shift;
         if (!multi) {
             long tce = kind == Kind.MAP ? (((gpa >>> shift) + next) << shift) | dir.tcePerm() : 0;
             return r.set(H_PUT_TCE, liobn, ioba + ((long) next << shift), tce, 0);
@@ -128,6 +137,22 @@ public final class DmaOp {
         long rpn = (gpa >>> shift) + done;
         for (int i = 0; i < n; i++) mem.writeLongBE(listPage + 8L * i, ((rpn + i) << shift) | dir.tcePerm());
         return r.set(H_PUT_TCE_INDIRECT, liobn, chunk, listPage, n);
+    }
+
+    /** The one call of a hostile operation; an H_PUT_TCE_INDIRECT's list is written first when it is the CPU's list page. */
+    private HcallRegs hostileCall(HcallRegs r) {
+        long list = gpa;
+        if (len == H_PUT_TCE_INDIRECT && gpa == -1) {
+            list = listPage;
+            for (int i = 0; i < Math.min(npages, MAX_INDIRECT_TCES); i++) iommu.memory().writeLongBE(list + 8L * i, entry);
+        }
+        return r.set(len, liobn, dmaAddr, list, npages);
+    }
+
+    /** The hostile call {@code h} on the DMA layer's window, its list (if any) in {@code listPage}. */
+    static DmaOp hostile(PseriesIommu iommu, HostileHcall h, long first, long entries, long ramBytes, long ramPage, long listPage) {
+        long[] c = h.registers(iommu.liobn(), iommu.tceShift(), first, entries, ramBytes, ramPage);
+        return new DmaOp(iommu, Kind.HOSTILE, c[3], (int) c[0], DmaDirection.BIDIRECTIONAL, c[2], c[5], (int) c[4], false, listPage, c[1], iommu.tceShift());
     }
 
     /** Records the return of the hypercall {@link #begin()} prepared; after the last, the mapping layer completes the operation. */
@@ -160,7 +185,7 @@ public final class DmaOp {
 
     /** The operation as data: enough for {@link PseriesIommu#restoreOp} to rebuild it. */
     void save(tcesim.state.StateWriter out) {
-        out.put(kind.ordinal() | (dir.ordinal() << 2) | (multi ? 16 : 0) | (failed ? 32 : 0) | ((long) next << 8), gpa);
+        out.put(kind.ordinal() | (dir.ordinal() << 3) | (multi ? 32 : 0) | (failed ? 64 : 0) | ((long) next << 8), gpa);
         out.put(len, dmaAddr);
         out.put(entry, npages);
         out.put(listPage);
@@ -177,9 +202,9 @@ public final class DmaOp {
         long listPage = in.next();
         long liobn = in.next();
         int shift = in.nextInt();
-        DmaOp op = new DmaOp(iommu, KINDS[(int) (h & 3)], gpa, len, DmaDirection.of((int) ((h >>> 2) & 3)), dma, entry, npages,
-                (h & 16) != 0, listPage, liobn, shift);
-        op.failed = (h & 32) != 0;
+        DmaOp op = new DmaOp(iommu, KINDS[(int) (h & 7)], gpa, len, DmaDirection.of((int) ((h >>> 3) & 3)), dma, entry, npages,
+                (h & 32) != 0, listPage, liobn, shift);
+        op.failed = (h & 64) != 0;
         op.next = (int) (h >>> 8);
         return op;
     }

@@ -21,6 +21,7 @@ public record DriverWork(Kind kind, DmaOp op, DmaBuffer buffer, int usedLen, Own
         PT_REAP("received a passthrough packet in, then freed,"),
         PT_REVOKE("took back (unmapped, then freed) the still posted passthrough RX buffer"),
         DDW_CLEAR("cleared the 64-bit window before removing it:"),
+        HOSTILE("made a hostile call at"),
         BLK_MAP("mapped disk request buffer"),
         BLK_UNMAP("unmapped disk request buffer");
 

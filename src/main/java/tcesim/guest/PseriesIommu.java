@@ -133,7 +133,7 @@ public final class PseriesIommu implements tcesim.state.Snapshot {
                 tbl.free(op.entry(), op.npages());
                 tcesCleared += op.npages();
             }
-            case NONE, CLEAR_WINDOW -> { }
+            case NONE, CLEAR_WINDOW, HOSTILE -> { }
         }
     }
 
@@ -143,6 +143,14 @@ public final class PseriesIommu implements tcesim.state.Snapshot {
     /** Starts the clearing of another window of the device before it is removed (Linux's {@code remove_ddw}). */
     public DmaOp clearWindow(long liobn, int shift, long firstEntry, int entries) {
         return DmaOp.clearWindow(this, liobn, shift, firstEntry, entries);
+    }
+
+    /**
+     * A hostile guest's call {@code h} on this layer's window ({@code entries} entries from {@code first}), made on
+     * {@code cpu} (its list page), its TCEs pointing at guest page {@code ramPage} of a guest of {@code ramBytes}.
+     */
+    public DmaOp hostile(HostileHcall h, int cpu, long first, long entries, long ramBytes, long ramPage) {
+        return DmaOp.hostile(this, h, first, entries, ramBytes, ramPage, cpuListPage[cpu % cpuListPage.length]);
     }
 
     /** Rebuilds an operation saved with {@code DmaOp.save} (part of a driver's saved state). */

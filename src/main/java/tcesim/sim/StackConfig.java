@@ -35,13 +35,24 @@ import tcesim.kvm.HostCaps;
  *     IOVA pools as virtio-net's (0: no such disk)
  * @param faults fault injection (mutations), none by default
  * @param guestPageKib the guest kernel's page size: 64 (a ppc64 kernel's default, {@code PPC_64K_PAGES}) or 4
+ * @param hostileGuest besides its traffic, the guest may make one call of {@link tcesim.guest.HostileHcall}'s
+ *     adversarial set at any point between its driver's activities
  * @param rxBuffers how the guest's virtio-net driver lays out its receive buffers: cut from page fragments as Linux
  *     does with mergeable buffers, or one page each (the simplification small checks may use)
  */
 public record StackConfig(HostCaps host, Design design, FirmwareFeatures fw, int vcpus, long ramBytes, long windowBytes,
                           int maxIotlbEntries, long rxPackets, long txPackets, int packetBytes, int ringSize,
                           boolean kernelChurn, int rxRevokes, long passthroughPackets, DdwRemoval ddwRemoval, boolean requestResponse, long diskRequests,
-                          Faults faults, int guestPageKib, VirtioNetDriver.RxBuffers rxBuffers) {
+                          Faults faults, int guestPageKib, VirtioNetDriver.RxBuffers rxBuffers, boolean hostileGuest) {
+
+    /**
+     * The properties a check watches unless told otherwise: with a hostile guest, those the host owes it whatever it
+     * does (host memory, isolation); a guest that scribbles over its own TCEs may break its own DMA.
+     */
+    public java.util.Set<Violation.Property> defaultProperties() {
+        return hostileGuest ? java.util.EnumSet.of(Violation.Property.HOST_MEMORY, Violation.Property.ISOLATION)
+                : java.util.EnumSet.allOf(Violation.Property.class);
+    }
 
     /** How a DDW guest gives its 64-bit window back. */
     public enum DdwRemoval {
@@ -85,7 +96,7 @@ public record StackConfig(HostCaps host, Design design, FirmwareFeatures fw, int
 
     public static StackConfig seed() {
         return new StackConfig(HostCaps.POWERNV_HV, Design.D0, FirmwareFeatures.MULTI_TCE, 1, 256L << 20, 1L << 30,
-                2048, 5000, 5000, 1500, 256, true, 0, 0, DdwRemoval.NONE, false, 0, Faults.NONE, 64, VirtioNetDriver.RxBuffers.MERGEABLE);
+                2048, 5000, 5000, 1500, 256, true, 0, 0, DdwRemoval.NONE, false, 0, Faults.NONE, 64, VirtioNetDriver.RxBuffers.MERGEABLE, false);
     }
 
     /** A field out of range: which one (the record component's name) and why. */
@@ -152,6 +163,7 @@ public record StackConfig(HostCaps host, Design design, FirmwareFeatures fw, int
         private Faults faults;
         private int guestPageKib;
         private VirtioNetDriver.RxBuffers rxBuffers;
+        private boolean hostileGuest;
 
         private Builder(StackConfig c) {
             host = c.host;
@@ -174,6 +186,7 @@ public record StackConfig(HostCaps host, Design design, FirmwareFeatures fw, int
             faults = c.faults;
             guestPageKib = c.guestPageKib;
             rxBuffers = c.rxBuffers;
+            hostileGuest = c.hostileGuest;
         }
 
         public Builder host(HostCaps v) { host = v; return this; }
@@ -196,11 +209,12 @@ public record StackConfig(HostCaps host, Design design, FirmwareFeatures fw, int
         public Builder faults(Faults v) { faults = v; return this; }
         public Builder guestPageKib(int v) { guestPageKib = v; return this; }
         public Builder rxBuffers(VirtioNetDriver.RxBuffers v) { rxBuffers = v; return this; }
+        public Builder hostileGuest(boolean v) { hostileGuest = v; return this; }
 
         public StackConfig build() {
             return new StackConfig(host, design, fw, vcpus, ramBytes, windowBytes, maxIotlbEntries, rxPackets, txPackets,
                     packetBytes, ringSize, kernelChurn, rxRevokes, passthroughPackets, ddwRemoval, requestResponse, diskRequests, faults,
-                    guestPageKib, rxBuffers);
+                    guestPageKib, rxBuffers, hostileGuest);
         }
     }
 }

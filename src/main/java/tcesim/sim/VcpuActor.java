@@ -4,6 +4,7 @@ import java.util.ArrayList;
 import java.util.List;
 import tcesim.guest.DmaOp;
 import tcesim.guest.DriverWork;
+import tcesim.guest.HostileHcall;
 import tcesim.guest.PassthroughNicDriver;
 import tcesim.guest.PseriesIommu;
 import tcesim.guest.VirtioBlkDriver;
@@ -42,9 +43,15 @@ final class VcpuActor implements Actor, tcesim.state.Snapshot {
     static final int CONTINUE = 0, OPEN = 1, RX_IRQ = 2, RX_POLL = 3, TX_IRQ = 4, TX_POLL = 5, XMIT = 6, APP_RECV = 7, KALLOC = 8, KFREE = 9,
             EXIT = 10, RETURN = 11, DELIVER = 12, RX_REVOKE = 13, PT_REFILL = 14, PT_REAP = 15, CLEAR_DDW = 16, REMOVE_DDW = 17, PT_REVOKE = 18,
             BLK_SUBMIT = 19, BLK_REAP = 20;
+    /** Step kinds {@code HOSTILE + k}: the hostile guest makes call {@code k} of {@link HostileHcall}. */
+    static final int HOSTILE = 21;
+    private static final HostileHcall[] HOSTILE_CALLS = HostileHcall.values();
+    /** The guest page the hostile calls' TCEs point to: guest RAM the kernel keeps (inside the reserved first MiB). */
+    static final long HOSTILE_PAGE = 0x10000;
     private static final String[] NAMES = {"hcall", "virtnet-open", "rx-interrupt", "rx-napi-poll", "tx-interrupt", "tx-napi-poll", "start-xmit",
             "app-recv", "kernel-alloc", "kernel-free", "exit-to-qemu", "hcall-return", "vhost-write", "rx-revoke", "pt-refill", "pt-reap",
             "clear-ddw", "remove-ddw", "pt-revoke", "blk-submit", "blk-reap"};
+    private boolean hostileDone;
     /** At most this many pages held by the rest of the guest kernel ({@link #KALLOC}). */
     static final int KERNEL_PAGES_MAX = 8;
 
@@ -113,7 +120,9 @@ final class VcpuActor implements Actor, tcesim.state.Snapshot {
     int cpu() { return cpu; }
 
     @Override public String name() { return name; }
-    @Override public String stepName(int kind) { return NAMES[kind]; }
+    @Override public String stepName(int kind) {
+        return kind >= HOSTILE ? "hostile-" + HOSTILE_CALLS[kind - HOSTILE].name().toLowerCase(java.util.Locale.ROOT).replace('_', '-') : NAMES[kind];
+    }
 
     @Override
     public void enabledSteps(StepList out) {
@@ -157,6 +166,9 @@ final class VcpuActor implements Actor, tcesim.state.Snapshot {
         // The disk's requests are submitted and completed on vCPU 0 (where its interrupt lands).
         if (cpu0 && blkDriver != null && blkDriver.canReap()) out.add(this, BLK_REAP);
         if (cpu0 && blkDriver != null && blkDriver.canSubmit() && diskDue()) out.add(this, BLK_SUBMIT);
+        if (cpu0 && cfg.hostileGuest() && !hostileDone && pending == null) {
+            for (int k = 0; k < HOSTILE_CALLS.length; k++) out.add(this, HOSTILE + k);
+        }
         if (cpu0 && cfg.kernelChurn() && !stack.workloadDone()) {
             if (driver.kernelPagesHeld() < KERNEL_PAGES_MAX) out.add(this, KALLOC);
             if (driver.kernelPagesHeld() > 0) out.add(this, KFREE);
@@ -272,7 +284,12 @@ final class VcpuActor implements Actor, tcesim.state.Snapshot {
                 trace.emit(name, "kernel-alloc", Event.NONE, Event.NONE, "a kernel object takes a page");
             }
             case KFREE -> driver.kernelFree(cpu);
-            default -> throw new IllegalArgumentException("step " + kind);
+            default -> {
+                if (kind < HOSTILE || kind >= HOSTILE + HOSTILE_CALLS.length) throw new IllegalArgumentException("step " + kind);
+                hostileDone = true;
+                start(DriverWork.kernel(DriverWork.Kind.HOSTILE,
+                        driver.iommu().hostile(HOSTILE_CALLS[kind - HOSTILE], cpu, 0, cfg.windowBytes() >>> 12, cfg.ramBytes(), HOSTILE_PAGE)));
+            }
         }
         consumedUsed(ledger);
     }
@@ -355,6 +372,7 @@ final class VcpuActor implements Actor, tcesim.state.Snapshot {
     @Override
     public void save(tcesim.state.StateWriter out) {
         out.put(ddwCleared);
+        out.put(hostileDone);
         out.put(pending != null);
         if (pending != null) {
             out.put(ownerIndex(pending.owner()));
@@ -375,6 +393,7 @@ final class VcpuActor implements Actor, tcesim.state.Snapshot {
     @Override
     public void restore(tcesim.state.StateReader in) {
         ddwCleared = in.nextBool();
+        hostileDone = in.nextBool();
         pending = null;
         if (in.nextBool()) {
             DriverWork.Owner o = owner(in.nextInt());

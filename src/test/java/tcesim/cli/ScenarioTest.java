@@ -97,9 +97,10 @@ class ScenarioTest {
 
     @Test
     void theGuestsPagesAndBufferLayoutComeFromTheFileOrTheFlagsAndTheReplayLineRebuildsThem() throws Exception {
-        StackConfig c = Scenario.parse("s", "guest:\n  page_kib: 4\n  rx_buffers: page\n").config();
+        StackConfig c = Scenario.parse("s", "guest:\n  page_kib: 4\n  rx_buffers: page\n  hostile: true\n").config();
+        assertThat(c.hostileGuest()).isTrue();
         String args = StackOptions.argsOf(c);
-        assertThat(args).contains(" --guest-page-kib 4").contains(" --rx-buffers page");
+        assertThat(args).contains(" --guest-page-kib 4").contains(" --rx-buffers page").contains(" --hostile-guest");
         assertThat(StackOptions.argsOf(StackConfig.seed())).doesNotContain("--guest-page-kib").doesNotContain("--rx-buffers");
         ReproCommand cmd = new ReproCommand();
         new picocli.CommandLine(cmd).parseArgs(args.trim().split(" "));
