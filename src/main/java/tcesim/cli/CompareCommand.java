@@ -88,10 +88,14 @@ public final class CompareCommand implements Callable<Integer> {
             CostSummary rr = CostSummary.measure(CostSummary.Workload.TCP_RR.apply(base, d), "TCP_RR", model);
             rows.add(new HtmlReport.Row(d.name(), d.summary(), v.verdict().name().toLowerCase(Locale.ROOT), property, stream, rr));
         }
-        if (json) out.println(Json.write(Map.of("designs", rows.stream().map(CompareCommand::asMap).toList(), "costs", model.values())));
+        // Which host and kernel era the verdicts and costs were computed on.
+        StackOptions.Host kind = StackOptions.Host.of(base.host());
+        String host = kind == null ? "custom" : kind.name(), era = base.host().kernel().label();
+        if (json) out.println(Json.write(Map.of("designs", rows.stream().map(CompareCommand::asMap).toList(), "costs", model.values(), "host", host, "hostKernel", era)));
         else if (csv) printCsv(out, rows);
         else {
-            out.printf("cost runs: discrete-event (each step at its earliest start, no random choice); replay: %s%n", replayLine());
+            out.printf("host %s, host kernel %s; cost runs: discrete-event (each step at its earliest start, no random choice); replay: %s%n",
+                    host, era, replayLine());
             printTable(out, rows);
         }
         if (html != null) {

@@ -37,6 +37,8 @@ class CompareCommandTest {
         assertThat(d2.get("tcpStream").get("hcallsQemu").asLong()).isEqualTo(4 * 300 + 256);
         assertThat(d2.get("tcpRr").get("packets").asLong()).isPositive();
         assertThat(n.get("costs").get("tce.kill").asDouble()).isEqualTo(6100);
+        assertThat(n.get("host").asText()).isEqualTo("powernv");
+        assertThat(n.get("hostKernel").asText()).as("the era the costs were computed on").isEqualTo("2019");
     }
 
     @Test
