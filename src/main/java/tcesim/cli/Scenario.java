@@ -29,6 +29,7 @@ import tcesim.sim.StackConfig;
  * design: D0                 # D0 D1 D2 D3a D3b D4 D4k V
  * host: powernv              # powernv powernv8 nested no_vfio_tce no_kvm_tce
  * host_kernel: 2019          # 2019, 2022 or current
+ * qemu: 4.2                  # 4.2, 5.2 or current
  * seed: 1
  * hazard: window-removal     # optional: one of the hazards next to the seed's bug
  * window_kib: 1048576        # default DMA window, a power of two, 64 KiB .. 1 TiB
@@ -69,7 +70,7 @@ public final class Scenario {
      */
     public record Loaded(StackConfig config, Long seed, tcesim.sim.Hazard hazard, StackConfig withoutHazard) {}
 
-    /** A key's type; WORD is a name or a whole number (a kernel era: 2019, 2022 or current). */
+    /** A key's type; WORD is a name or a number (an era: 2019, 2022 or current; a QEMU release: 4.2, 5.2 or current). */
     private enum Type { INT, BOOL, STRING, WORD }
 
     /** Every key, its type, and for numbers the allowed range. */
@@ -83,6 +84,7 @@ public final class Scenario {
         key("design", Type.STRING, 0, 0);
         key("host", Type.STRING, 0, 0);
         key("host_kernel", Type.WORD, 0, 0);
+        key("qemu", Type.WORD, 0, 0);
         key("seed", Type.INT, 0, Long.MAX_VALUE);
         key("hazard", Type.STRING, 0, 0);
         key("window_kib", Type.INT, 64, 1L << 30);
@@ -181,6 +183,11 @@ public final class Scenario {
                     kernel = HostCaps.HostKernel.ofYear(v.asText());
                     if (kernel == null) throw new Invalid(String.format("%s:%d: host_kernel: must be 2019, 2022 or current, got %s", name, lines.getOrDefault(k, 1), v.asText()));
                 }
+                case "qemu" -> {
+                    tcesim.qemu.QemuVersion q = tcesim.qemu.QemuVersion.of(v.asText());
+                    if (q == null) throw new Invalid(String.format("%s:%d: qemu: must be 4.2, 5.2 or current, got %s", name, lines.getOrDefault(k, 1), v.asText()));
+                    b.qemu(q);
+                }
                 case "seed" -> seed = v.asLong();
                 case "hazard" -> {
                     hazard = tcesim.sim.Hazard.byLabel(v.asText());
@@ -258,7 +265,7 @@ public final class Scenario {
                     if (!v.isTextual()) throw new Invalid(String.format("%s:%d: %s: must be a name, got %s", name, line, path, v));
                 }
                 case WORD -> {
-                    if (!v.isTextual() && !v.isIntegralNumber()) throw new Invalid(String.format("%s:%d: %s: must be a name or a year, got %s", name, line, path, v));
+                    if (!v.isTextual() && !v.isNumber()) throw new Invalid(String.format("%s:%d: %s: must be a name or a version, got %s", name, line, path, v));
                 }
             }
             out.put(path, v);

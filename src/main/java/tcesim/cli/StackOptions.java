@@ -6,6 +6,7 @@ import tcesim.guest.FirmwareFeatures;
 import tcesim.guest.VirtioNetDriver;
 import tcesim.kvm.HostCaps;
 import tcesim.kvm.HostCaps.HostKernel;
+import tcesim.qemu.QemuVersion;
 import tcesim.sim.Design;
 import tcesim.sim.StackConfig;
 
@@ -36,6 +37,21 @@ public final class StackOptions {
             return k;
         }
     }
+
+    /** QEMU releases as users type them: 4.2, 5.2 or current. */
+    static final class QemuConverter implements CommandLine.ITypeConverter<QemuVersion> {
+        @Override
+        public QemuVersion convert(String value) {
+            QemuVersion v = QemuVersion.of(value);
+            if (v == null) throw new CommandLine.TypeConversionException("QEMU must be 4.2, 5.2 or current, got '" + value + "'");
+            return v;
+        }
+    }
+
+    @Option(names = "--qemu", paramLabel = "VERSION", converter = QemuConverter.class,
+            description = "QEMU release: 4.2 (the seed's), 5.2 (vhost listens for DEVIOTLB_UNMAP only, which spapr never sends: no INVALIDATE reaches vhost) "
+                    + "or current (6.0 and later: UNMAP again). Default: ${DEFAULT-VALUE}.")
+    QemuVersion qemu = QemuVersion.Q4_2;
 
     @Option(names = "--design", paramLabel = "D", description = "Invalidation design: ${COMPLETION-CANDIDATES} (default: ${DEFAULT-VALUE}).")
     Design design = Design.D0;
@@ -198,7 +214,7 @@ public final class StackOptions {
                     .vcpus(vcpus).maxIotlbEntries(maxIotlbEntries).rxPackets(packets).txPackets(txPackets == null ? packets : txPackets)
                     .ringSize(ringSize).packetBytes(packetBytes).ramBytes(shifted("--ram-mib", ramMib, 20, "16 MiB to 64 GiB")).windowBytes(shifted("--window-kib", windowKib, 10, "64 KiB to 1 TiB"))
                     .kernelChurn(!noChurn).rxRevokes(rxRevokes).passthroughPackets(passthrough).ddwRemoval(ddwRemoval.value)
-                    .requestResponse(requestResponse).diskRequests(diskIo).guestPageKib(guestPageKib).rxBuffers(rxBuffers.value).hostileGuest(hostileGuest)
+                    .requestResponse(requestResponse).diskRequests(diskIo).guestPageKib(guestPageKib).rxBuffers(rxBuffers.value).hostileGuest(hostileGuest).qemu(qemu)
                     .faults(faults(StackConfig.Faults.NONE)).build());
         }
         // A hazard on the command line replaces the file's: it starts from the file's configuration without its hazard.
@@ -223,6 +239,7 @@ public final class StackOptions {
         if (matched("--guest-page-kib")) b.guestPageKib(guestPageKib);
         if (matched("--rx-buffers")) b.rxBuffers(rxBuffers.value);
         if (matched("--hostile-guest")) b.hostileGuest(hostileGuest);
+        if (matched("--qemu")) b.qemu(qemu);
         b.faults(faults(sc.faults()));
         FirmwareFeatures f = sc.fw();
         b.fw(new FirmwareFeatures(matched("--no-indirect") ? !noIndirect : f.putTceIndirect(), matched("--no-stuff-tce") ? !noStuff : f.stuffTce(),
@@ -291,6 +308,7 @@ public final class StackOptions {
         Host h = Host.of(c.host());
         if (h != null) sb.append(" --host ").append(h);
         if (c.host().kernel() != HostKernel.K2019) sb.append(" --host-kernel ").append(c.host().kernel());
+        if (c.qemu() != QemuVersion.Q4_2) sb.append(" --qemu ").append(c.qemu());
         sb.append(" --max-iotlb-entries ").append(c.maxIotlbEntries()).append(" --packets ").append(c.rxPackets());
         if (c.txPackets() != c.rxPackets()) sb.append(" --tx-packets ").append(c.txPackets());
         sb.append(" --vcpus ").append(c.vcpus());

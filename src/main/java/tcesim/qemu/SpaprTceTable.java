@@ -63,7 +63,7 @@ public final class SpaprTceTable {
                 ((idx << table.pageShift()) - table.busOffset()) & pageMask, tce & pageMask, ~pageMask, perm);
         for (int i = 0; i < notifiers.size(); i++) {
             IommuNotifier n = notifiers.get(i);
-            if (e.type() == IommuTlbEvent.Type.UNMAP || n.wantsMap()) n.notify(e);
+            if (e.type() == IommuTlbEvent.Type.UNMAP ? n.wantsUnmap() : n.wantsMap()) n.notify(e);
         }
     }
 

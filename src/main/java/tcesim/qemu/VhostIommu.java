@@ -38,6 +38,7 @@ public final class VhostIommu {
     /** The LIOBNs of the windows whose IOMMU regions vhost listens on, with their notifiers at the same index. */
     private final com.carrotsearch.hppc.LongArrayList windows = new com.carrotsearch.hppc.LongArrayList();
     private final List<IommuNotifier> notifiers = new ArrayList<>();
+    private final QemuVersion qemu;
     private Listener listener = Listener.NONE;
     private boolean dropInvalidate;
     private boolean zeroSizeUpdate;
@@ -61,6 +62,12 @@ public final class VhostIommu {
     }
 
     public VhostIommu(VhostFd fd, Spapr spapr, GuestMemory mem, int msgVersion) {
+        this(fd, spapr, mem, msgVersion, QemuVersion.Q4_2);
+    }
+
+    /** @param qemu the QEMU release: which notifier type vhost registers ({@link QemuVersion#vhostHearsUnmaps}) */
+    public VhostIommu(VhostFd fd, Spapr spapr, GuestMemory mem, int msgVersion, QemuVersion qemu) {
+        this.qemu = qemu;
         this.fd = fd;
         this.spapr = spapr;
         this.mem = mem;
@@ -82,6 +89,9 @@ public final class VhostIommu {
         IommuNotifier n = new IommuNotifier() {
             @Override
             public boolean wantsMap() { return false; }
+
+            @Override
+            public boolean wantsUnmap() { return qemu.vhostHearsUnmaps(); }
 
             @Override
             public void notify(IommuTlbEvent e) {

@@ -190,7 +190,7 @@ public final class Stack implements Model {
         vhost = new VhostDevice(2, vhostConfig(cfg), w -> clocks.workAt[w] = ledger.now());
         vhost.setBackendFeatures(VhostDevice.VHOST_NET_BACKEND_FEATURES);
         vhost.setFeatures(1L << VhostDevice.VIRTIO_F_ACCESS_PLATFORM);
-        glue = new VhostIommu(new WaitingFd(), spapr, mem, VhostMsgCodec.VHOST_IOTLB_MSG_V2);
+        glue = new VhostIommu(new WaitingFd(), spapr, mem, VhostMsgCodec.VHOST_IOTLB_MSG_V2, cfg.qemu());
         glue.setDropInvalidate(cfg.faults().dropInvalidate());
         glue.setZeroSizeUpdate(cfg.faults().zeroSizeUpdate());
         glue.setListener(new GlueTrace());

@@ -37,13 +37,15 @@ import tcesim.kvm.HostCaps;
  * @param guestPageKib the guest kernel's page size: 64 (a ppc64 kernel's default, {@code PPC_64K_PAGES}) or 4
  * @param hostileGuest besides its traffic, the guest may make one call of {@link tcesim.guest.HostileHcall}'s
  *     adversarial set at any point between its driver's activities
+ * @param qemu the QEMU release (4.2 the seed's, 5.2, current): what vhost's IOMMU notifier hears
  * @param rxBuffers how the guest's virtio-net driver lays out its receive buffers: cut from page fragments as Linux
  *     does with mergeable buffers, or one page each (the simplification small checks may use)
  */
 public record StackConfig(HostCaps host, Design design, FirmwareFeatures fw, int vcpus, long ramBytes, long windowBytes,
                           int maxIotlbEntries, long rxPackets, long txPackets, int packetBytes, int ringSize,
                           boolean kernelChurn, int rxRevokes, long passthroughPackets, DdwRemoval ddwRemoval, boolean requestResponse, long diskRequests,
-                          Faults faults, int guestPageKib, VirtioNetDriver.RxBuffers rxBuffers, boolean hostileGuest) {
+                          Faults faults, int guestPageKib, VirtioNetDriver.RxBuffers rxBuffers, boolean hostileGuest,
+                          tcesim.qemu.QemuVersion qemu) {
 
     /**
      * The properties a check watches unless told otherwise: with a hostile guest, those the host owes it whatever it
@@ -96,7 +98,8 @@ public record StackConfig(HostCaps host, Design design, FirmwareFeatures fw, int
 
     public static StackConfig seed() {
         return new StackConfig(HostCaps.POWERNV_HV, Design.D0, FirmwareFeatures.MULTI_TCE, 1, 256L << 20, 1L << 30,
-                2048, 5000, 5000, 1500, 256, true, 0, 0, DdwRemoval.NONE, false, 0, Faults.NONE, 64, VirtioNetDriver.RxBuffers.MERGEABLE, false);
+                2048, 5000, 5000, 1500, 256, true, 0, 0, DdwRemoval.NONE, false, 0, Faults.NONE, 64, VirtioNetDriver.RxBuffers.MERGEABLE, false,
+                tcesim.qemu.QemuVersion.Q4_2);
     }
 
     /** A field out of range: which one (the record component's name) and why. */
@@ -164,6 +167,7 @@ public record StackConfig(HostCaps host, Design design, FirmwareFeatures fw, int
         private int guestPageKib;
         private VirtioNetDriver.RxBuffers rxBuffers;
         private boolean hostileGuest;
+        private tcesim.qemu.QemuVersion qemu;
 
         private Builder(StackConfig c) {
             host = c.host;
@@ -187,6 +191,7 @@ public record StackConfig(HostCaps host, Design design, FirmwareFeatures fw, int
             guestPageKib = c.guestPageKib;
             rxBuffers = c.rxBuffers;
             hostileGuest = c.hostileGuest;
+            qemu = c.qemu;
         }
 
         public Builder host(HostCaps v) { host = v; return this; }
@@ -210,11 +215,12 @@ public record StackConfig(HostCaps host, Design design, FirmwareFeatures fw, int
         public Builder guestPageKib(int v) { guestPageKib = v; return this; }
         public Builder rxBuffers(VirtioNetDriver.RxBuffers v) { rxBuffers = v; return this; }
         public Builder hostileGuest(boolean v) { hostileGuest = v; return this; }
+        public Builder qemu(tcesim.qemu.QemuVersion v) { qemu = v; return this; }
 
         public StackConfig build() {
             return new StackConfig(host, design, fw, vcpus, ramBytes, windowBytes, maxIotlbEntries, rxPackets, txPackets,
                     packetBytes, ringSize, kernelChurn, rxRevokes, passthroughPackets, ddwRemoval, requestResponse, diskRequests, faults,
-                    guestPageKib, rxBuffers, hostileGuest);
+                    guestPageKib, rxBuffers, hostileGuest, qemu);
         }
     }
 }

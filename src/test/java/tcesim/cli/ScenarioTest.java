@@ -52,6 +52,7 @@ class ScenarioTest {
                 design: D3b
                 host: no_vfio_tce
                 host_kernel: 2022
+                qemu: 5.2
                 window_kib: 64
                 guest:
                   vcpus: 2
@@ -92,6 +93,8 @@ class ScenarioTest {
         assertThat(c.passthroughPackets()).isEqualTo(5);
         assertThat(c.diskRequests()).isEqualTo(9);
         assertThat(c.guestPageKib()).isEqualTo(4);
+        assertThat(c.qemu()).isEqualTo(tcesim.qemu.QemuVersion.Q5_2);
+        assertThat(StackOptions.argsOf(c)).contains(" --qemu 5.2");
         assertThat(c.rxBuffers()).isEqualTo(tcesim.guest.VirtioNetDriver.RxBuffers.PAGE);
     }
 
@@ -133,7 +136,8 @@ class ScenarioTest {
             "design: D0\\nhost_kernel: 2020|s:2: host_kernel: must be 2019, 2022 or current, got 2020",
             "host_kernel: 2023|s:1: host_kernel: must be 2019, 2022 or current, got 2023",
             "host_kernel: new|s:1: host_kernel: must be 2019, 2022 or current, got new",
-            "host_kernel: [1]|s:1: host_kernel: must be a name or a year",
+            "host_kernel: [1]|s:1: host_kernel: must be a name or a version",
+            "qemu: 6.1|s:1: qemu: must be 4.2, 5.2 or current, got 6.1",
             "guest:\\n  ddw: yes please|s:2: guest.ddw: must be true or false",
             "workload:\\n  rx_packets: lots|s:2: workload.rx_packets: must be a whole number",
             "workload:\\n  ring_size: 100|s:2: workload.ring_size: ring-size must be a power of two 2..4096, got 100",
