@@ -161,7 +161,7 @@ public final class CheckCommand implements Callable<Integer> {
         Checker.Result r = checker.run();
         long ms = (System.nanoTime() - t0) / 1_000_000;
         if (json) {
-            out.println(Json.write(resultMap(cfg.design().name(), null, r, ms)));
+            out.println(Json.write(resultMap(cfg.design().name(), null, r, ms, stack.configWithoutHazard(), stack.effectiveHazard(), properties)));
         } else {
             out.printf("tcesim check: design %s (%s)%n", cfg.design(), cfg.design().summary());
             if (r.verdict() == Checker.Verdict.UNSAFE) printCounterexample(out, cfg, r);
@@ -186,6 +186,7 @@ public final class CheckCommand implements Callable<Integer> {
 
     private void printCounterexample(PrintWriter out, StackConfig cfg, Checker.Result r) {
         Stack st = new Stack(cfg, new Trace(1 << 16, 24));
+        st.oracles().stopAt(until(properties, r));
         Simulation.Result sim = Simulation.run(st, Chooser.scripted(r.choices()), 10_000_000);
         Violation v = sim.violation();
         out.printf("Error: %s is broken. The shortest counterexample has %d scheduling choices and %d steps:%n", r.violation().property().label(),
@@ -198,7 +199,30 @@ public final class CheckCommand implements Callable<Integer> {
         } else {
             TextReport.violation(out, st, v);
         }
-        out.printf("%nreplay: ./tcesim repro --choices %s%s%n%n", join(r.choices()), stack.asArgs());
+        out.printf("%nreplay: %s%n%n", replay(stack.configWithoutHazard(), stack.effectiveHazard(), properties, r));
+    }
+
+    /**
+     * The property a replay of {@code r} must run to: its own, when the check left out a safety property (the
+     * counterexample may go through a violation of that one first); null otherwise. Progress alone left out needs
+     * nothing: it is judged only where nothing can run, which ends a path.
+     */
+    private static Violation.Property until(java.util.Set<Violation.Property> checked, Checker.Result r) {
+        java.util.Set<Violation.Property> safety = java.util.EnumSet.complementOf(java.util.EnumSet.of(Violation.Property.PROGRESS));
+        return checked.containsAll(safety) ? null : r.violation().property();
+    }
+
+    /** The {@code repro} line that replays the counterexample {@code r} of {@code cfg} (before {@code hazard}) checked for {@code checked}. */
+    static String replay(StackConfig cfg, tcesim.sim.Hazard hazard, java.util.Set<Violation.Property> checked, Checker.Result r) {
+        Violation.Property until = until(checked, r);
+        return "./tcesim repro --choices " + join(r.choices()) + StackOptions.replayArgs(cfg, hazard) + (until == null ? "" : " --until " + until);
+    }
+
+    /** The steps the replay of the counterexample {@code r} of {@code cfg} (hazard applied) takes to its violation. */
+    private static long replaySteps(StackConfig cfg, java.util.Set<Violation.Property> checked, Checker.Result r) {
+        Stack st = new Stack(cfg, Trace.off());
+        st.oracles().stopAt(until(checked, r));
+        return Simulation.run(st, Chooser.scripted(r.choices()), 10_000_000).steps();
     }
 
     /** The checks of a table, one after the other; Ctrl-C stops the one running and the table, which keeps the rows done. */
@@ -255,11 +279,12 @@ public final class CheckCommand implements Callable<Integer> {
                 if (r == null) break rows;
                 long ms = (System.nanoTime() - t0) / 1_000_000;
                 worst = Math.max(worst, exitCode(r.verdict()) == 1 ? 1 : exitCode(r.verdict()) == 3 ? 3 : 0);
-                rows.add(resultMap(d.name(), v.label, r, ms));
+                rows.add(resultMap(d.name(), v.label, r, ms, cfg, null, properties));
                 if (!json && !markdown) {
                     String what = r.verdict() == Checker.Verdict.UNSAFE
                             ? r.violation().property().label() + " (" + r.choices().length + ")" : "";
                     out.printf("%-6s %-21s %-9s %-38s %10d %7d ms%n", d, v.label, r.verdict().name().toLowerCase(), what, r.distinct(), ms);
+                    if (r.verdict() == Checker.Verdict.UNSAFE) out.printf("       replay: %s%n", replay(cfg, null, properties, r));
                     out.flush();
                 }
             }
@@ -298,16 +323,20 @@ public final class CheckCommand implements Callable<Integer> {
         for (tcesim.sim.Hazard h : tcesim.sim.Hazard.values()) {
             for (Design d : Design.values()) {
                 if (d.passthrough()) continue;
-                StackConfig cfg = h.apply(d.applyTo(base));
+                StackConfig before = d.applyTo(base);
+                StackConfig cfg = h.apply(before);
+                long t0 = System.nanoTime();
                 Checker.Result r = table.run(new Checker(() -> new Stack(cfg, Trace.off()), options(false, h.properties(), maxBytes)));
                 if (r == null) break rows;
+                long ms = (System.nanoTime() - t0) / 1_000_000;
                 worst = Math.max(worst, exitCode(r.verdict()) == 1 ? 1 : exitCode(r.verdict()) == 3 ? 3 : 0);
-                Map<String, Object> m = resultMap(d.name(), null, r, 0);
+                Map<String, Object> m = resultMap(d.name(), null, r, ms, before, h, h.properties());
                 m.put("hazard", h.label());
                 rows.add(m);
                 if (!json && !markdown) {
                     String what = r.violation() == null ? "" : r.violation().property().label() + ": " + r.violation().why();
                     out.printf("%-24s %-5s %-9s %-60s %8d%n", h.label(), d, r.verdict().name().toLowerCase(), what.length() > 60 ? what.substring(0, 60) : what, r.distinct());
+                    if (r.verdict() == Checker.Verdict.UNSAFE) out.printf("       replay: %s%n", replay(before, h, h.properties(), r));
                     out.flush();
                 }
             }
@@ -324,7 +353,12 @@ public final class CheckCommand implements Callable<Integer> {
         };
     }
 
-    private Map<String, Object> resultMap(String design, String variant, Checker.Result r, long ms) {
+    /**
+     * One check's result as JSON; {@code cfg} is the configuration checked before {@code hazard} (null: none) is applied,
+     * for the counterexample's replay line and its step count.
+     */
+    private Map<String, Object> resultMap(String design, String variant, Checker.Result r, long ms, StackConfig cfg, tcesim.sim.Hazard hazard,
+            java.util.Set<Violation.Property> checked) {
         Map<String, Object> m = new LinkedHashMap<>();
         m.put("design", design);
         if (variant != null) m.put("guest", variant);
@@ -335,7 +369,8 @@ public final class CheckCommand implements Callable<Integer> {
             m.put("why", r.violation().why());
             m.put("access", r.violation().access());
             m.put("choices", r.choices());
-            m.put("replay", "./tcesim repro --choices " + join(r.choices()) + stack.asArgs());
+            m.put("steps", replaySteps(hazard == null ? cfg : hazard.apply(cfg), checked, r));
+            m.put("replay", replay(cfg, hazard, checked, r));
         }
         m.put("statesGenerated", r.generated());
         m.put("distinctStates", r.distinct());

@@ -180,9 +180,16 @@ public final class StackOptions {
 
     private Scenario.Loaded loaded;
 
+    /** The configuration of the run: the flags' (or the scenario file's, with the flags over it) with the hazard applied. */
     public StackConfig toConfig() {
         StackConfig c = baseConfig();
-        return hazard == null ? c : hazard.apply(c);
+        tcesim.sim.Hazard h = effectiveHazard();
+        return h == null ? c : h.apply(c);
+    }
+
+    /** The configuration before its hazard is applied: what the flags of a replay line spell, next to {@code --hazard}. */
+    public StackConfig configWithoutHazard() {
+        return baseConfig();
     }
 
     private StackConfig baseConfig() {
@@ -195,8 +202,8 @@ public final class StackOptions {
                     .requestResponse(requestResponse).diskRequests(diskIo).guestPageKib(guestPageKib).rxBuffers(rxBuffers.value)
                     .faults(faults(StackConfig.Faults.NONE)).build());
         }
-        // A hazard on the command line replaces the file's: it starts from the file's configuration without its hazard.
-        StackConfig.Builder b = (matched("--hazard") ? loadScenario().withoutHazard() : loadScenario().config()).toBuilder();
+        // The file's configuration without its hazard, the flags over it; toConfig applies the hazard (--hazard replaces the file's).
+        StackConfig.Builder b = loadScenario().withoutHazard().toBuilder();
         StackConfig sc = b.build();
         if (matched("--host")) b.host(host.caps.withKernel(sc.host().kernel()));
         if (matched("--host-kernel")) b.host(b.build().host().withKernel(hostKernel));
@@ -267,15 +274,23 @@ public final class StackOptions {
         return pr != null && pr.hasMatchedOption(option);
     }
 
-    /** The options as they would be typed, for replay lines: every setting of the effective configuration. */
+    /** The options as they would be typed, for replay lines: every setting of the effective configuration, and its hazard. */
     public String asArgs() {
-        StackConfig c = toConfig();
-        return " --design " + c.design() + argsOf(c);
+        return replayArgs(configWithoutHazard(), effectiveHazard());
     }
 
     /** The options but the design, for commands that go over several designs. */
     public String asArgsWithoutDesign() {
-        return argsOf(toConfig());
+        return argsOf(configWithoutHazard()) + hazardArg(effectiveHazard());
+    }
+
+    /** The flags that rebuild {@code c} with its design, and then {@code h} applied to it (null: none). */
+    static String replayArgs(StackConfig c, tcesim.sim.Hazard h) {
+        return " --design " + c.design() + argsOf(c) + hazardArg(h);
+    }
+
+    private static String hazardArg(tcesim.sim.Hazard h) {
+        return h == null ? "" : " --hazard " + h.label();
     }
 
     /** Flags that rebuild {@code c} (design aside) from the defaults of {@code repro}. */
