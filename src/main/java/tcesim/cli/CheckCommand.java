@@ -99,6 +99,9 @@ public final class CheckCommand implements Callable<Integer> {
             throw new CommandLine.ParameterException(spec.commandLine(), (checkpoint != null ? "--checkpoint" : "--resume") + " works for one check, not with "
                     + (all ? "--all" : "--hazards") + " (a table of many checks)");
         }
+        if ((all || hazards) && stack.matched("--config-id")) {
+            throw new IllegalArgumentException("--config-id is for one configuration: " + (all ? "--all" : "--hazards") + " checks many");
+        }
         long maxBytes = maxBytes();
         StackConfig base = stack.toConfig();
         String err = base.validate();

@@ -114,6 +114,8 @@ public final class CompareCommand implements Callable<Integer> {
             why = String.format("--ring-size: compare's workloads fix the rings (%s %d entries, %s %d entries)", stream, stream.ring, rr, rr.ring);
         } else if (stack.matched("--design")) {
             why = "--design: compare runs every design; choose some with --designs D,D,...";
+        } else if (stack.matched("--config-id")) {
+            why = "--config-id: compare runs several configurations (each design, each workload); the id is for one, in a repro, check or campaign line";
         }
         if (why != null) throw new CommandLine.ParameterException(spec.commandLine(), why);
     }
@@ -134,7 +136,7 @@ public final class CompareCommand implements Callable<Integer> {
         Simulation.run(st, Chooser.scripted(r.choices()), 10_000_000);
         List<tcesim.sim.Event> events = st.trace().recent().stream().filter(e -> e.step() > 0).toList();
         return new HtmlReport.Counterexample(d.name(), st.oracles().first() != null ? st.oracles().first() : r.violation(), events,
-                "./tcesim repro --choices " + CheckCommand.join(r.choices()) + " --design " + d + StackOptions.argsOf(cfg));
+                "./tcesim repro --choices " + CheckCommand.join(r.choices()) + StackOptions.replayArgs(cfg, null));
     }
 
     private CostModel costModel() {

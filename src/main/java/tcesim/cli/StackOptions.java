@@ -175,6 +175,10 @@ public final class StackOptions {
     @Option(names = "--scenario", paramLabel = "FILE", description = "Read the configuration from a YAML/JSON scenario file (see README); options given on the command line override it.")
     java.nio.file.Path scenario;
 
+    @Option(names = "--config-id", paramLabel = "ID", description = "Run only if the configuration is the one with this id, as replay lines"
+            + " carry it (choices and seeds replay only on the configuration they came from); refused naming the settings that differ.")
+    String configId;
+
     @CommandLine.Spec(CommandLine.Spec.Target.MIXEE)
     CommandLine.Model.CommandSpec mixee;
 
@@ -184,7 +188,12 @@ public final class StackOptions {
     public StackConfig toConfig() {
         StackConfig c = baseConfig();
         tcesim.sim.Hazard h = effectiveHazard();
-        return h == null ? c : h.apply(c);
+        if (h != null) c = h.apply(c);
+        if (configId != null) {
+            String why = ConfigId.mismatch(configId.trim(), c);
+            if (why != null) throw new IllegalArgumentException(why);
+        }
+        return c;
     }
 
     /** The configuration before its hazard is applied: what the flags of a replay line spell, next to {@code --hazard}. */
@@ -274,7 +283,7 @@ public final class StackOptions {
         return pr != null && pr.hasMatchedOption(option);
     }
 
-    /** The options as they would be typed, for replay lines: every setting of the effective configuration, and its hazard. */
+    /** The options as they would be typed, for replay lines: every setting of the effective configuration, its hazard and its id. */
     public String asArgs() {
         return replayArgs(configWithoutHazard(), effectiveHazard());
     }
@@ -286,7 +295,7 @@ public final class StackOptions {
 
     /** The flags that rebuild {@code c} with its design, and then {@code h} applied to it (null: none). */
     static String replayArgs(StackConfig c, tcesim.sim.Hazard h) {
-        return " --design " + c.design() + argsOf(c) + hazardArg(h);
+        return " --design " + c.design() + argsOf(c) + hazardArg(h) + " --config-id " + ConfigId.of(h == null ? c : h.apply(c));
     }
 
     private static String hazardArg(tcesim.sim.Hazard h) {

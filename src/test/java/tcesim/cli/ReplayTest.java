@@ -123,4 +123,44 @@ class ReplayTest {
         assertThat(row.find()).isTrue();
         assertThat(replay(first.group(2))).isEqualTo(new Outcome(row.group(1), Long.parseLong(row.group(2)), -1));
     }
+
+    /** The replay line of {@code check --design D0}, as args for {@link CliRun#of}, with {@code edit} applied to it. */
+    private static String[] d0Replay(java.util.function.UnaryOperator<String> edit) {
+        String line = replayLines(CheckCommandTest.check("--design", "D0").stdout()).get(0);
+        return edit.apply(line).substring("./tcesim ".length()).split(" ");
+    }
+
+    @Test
+    void aReplayOnAnotherConfigurationIsRefusedNamingWhatDiffers() {
+        CliRun other = CliRun.of(d0Replay(l -> l.replace(" --packets 2 ", " --packets 3 ")));
+        assertThat(other.exit()).isEqualTo(2);
+        assertThat(other.err().strip()).isEqualTo("tcesim repro: --config-id: the replay came from another configuration than this command line's:"
+                + " --packets, --tx-packets differ; run the replay line as it was printed");
+        assertThat(other.stdout()).as("nothing ran").isEmpty();
+
+        CliRun bare = CliRun.of(d0Replay(l -> l.replaceAll(" --design .* --config-id ", " --config-id ")));
+        assertThat(bare.exit()).isEqualTo(2);
+        assertThat(bare.err()).contains("--max-iotlb-entries, --packets, --tx-packets, --ring-size, --ram-mib, --window-kib, --no-kernel-churn differ")
+                .doesNotContain("--design,").hasLineCount(1);
+
+        CliRun bad = CliRun.of(d0Replay(l -> l.replaceAll("--config-id \\S+", "--config-id c1-00")));
+        assertThat(bad.exit()).isEqualTo(2);
+        assertThat(bad.err()).contains("--config-id c1-00: not a configuration id this tcesim writes").hasLineCount(1);
+    }
+
+    @Test
+    void aReplayLineWithoutItsIdStillReplays() {
+        CliRun r = CliRun.of(d0Replay(l -> l.replaceAll(" --config-id \\S+", "")));
+        assertThat(r.exit()).isEqualTo(1);
+        assertThat(r.stdout()).contains("VIOLATION: no stale access");
+    }
+
+    @Test
+    void theSameConfigurationSpeltAnotherWayHasTheSameId() {
+        String id = "--config-id (\\S+)";
+        Matcher a = Pattern.compile(id).matcher(CheckCommandTest.check("--design", "D0", "--hazard", "overwrite-without-clear").stdout());
+        Matcher b = Pattern.compile(id).matcher(CheckCommandTest.check("--design", "D0", "--no-clear").stdout());
+        assertThat(a.find() && b.find()).isTrue();
+        assertThat(a.group(1)).isEqualTo(b.group(1));
+    }
 }
