@@ -17,7 +17,8 @@ import tcesim.sim.StackConfig;
         description = {"Run one seeded simulation per seed of a range on a large configuration and report how many break a property.",
                 "Memory: each worker holds one run, bounded by the configuration (guest RAM, window, IOTLB, rings); the campaign",
                 "keeps only its tally, so the range does not add to it.",
-                "Exit code: 0 no seed broke a property, 1 some did, 2 bad usage, 3 interrupted (Ctrl-C) before any seed broke one."})
+                "Exit code: 0 no seed broke a property, 1 some did, 2 bad usage, 3 no verdict: interrupted (Ctrl-C), a seed stopped at",
+                "--max-steps or out of memory, before any seed broke one."})
 public final class CampaignCommand implements Callable<Integer> {
     @Mixin
     StackOptions stack = new StackOptions();
@@ -77,6 +78,7 @@ public final class CampaignCommand implements Callable<Integer> {
                 if (rest != null) m.put("rest", rest);
             }
             m.put("failing", r.failing());
+            m.put("unfinished", r.unfinished());
             m.put("fraction", fraction);
             if (first != null) {
                 m.put("firstFailingSeed", first.seed());
@@ -92,13 +94,16 @@ public final class CampaignCommand implements Callable<Integer> {
             if (rest != null) out.printf("the rest: %s%n", rest);
             out.printf("%d of %d seeds break a property (%.1f %%); %d packets and %d steps simulated%n", r.failing(), r.seeds(),
                     100.0 * fraction, r.packets(), r.steps());
+            if (r.unfinished() > 0) {
+                out.printf("%d of %d seeds did not finish in %d steps: no verdict for them (raise --max-steps)%n", r.unfinished(), r.seeds(), maxSteps);
+            }
             if (first != null) {
                 out.printf("first failing seed: %d (%s at step %d)%nreplay: %s%n", first.seed(), first.violation().property().label(),
                         first.violation().step(), replay);
             }
         }
         out.flush();
-        return r.failing() > 0 ? 1 : r.stopped() ? 3 : 0;
+        return r.failing() > 0 ? 1 : r.stopped() || r.unfinished() > 0 ? 3 : 0;
     }
 
     static long[] parseRange(String s) {

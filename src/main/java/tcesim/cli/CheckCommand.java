@@ -25,7 +25,8 @@ import tcesim.sim.Violation;
 @Command(name = "check", mixinStandardHelpOptions = true,
         description = {"Explore every interleaving of a small configuration and decide whether a design is safe.",
                 "Breadth-first, so a counterexample has the fewest scheduling choices; states are 64-bit fingerprints.",
-                "Exit code: 0 safe, 1 a property broken, 2 bad usage or configuration, 3 no verdict (state or memory limit, or interrupted)."})
+                "Exit code: 0 safe, 1 a property broken, 2 bad usage or configuration, 3 no verdict (state or memory limit, out of memory, or interrupted),",
+                "70 an internal error."})
 public final class CheckCommand implements Callable<Integer> {
     @Mixin
     StackOptions stack = StackOptions.small();
@@ -138,6 +139,11 @@ public final class CheckCommand implements Callable<Integer> {
             default -> 0;
         };
         if (n <= 0 || n > (Long.MAX_VALUE >> shift)) throw new CommandLine.ParameterException(spec.commandLine(), "--max-memory out of range: " + maxMemory);
+        long heap = Runtime.getRuntime().maxMemory();
+        if (n << shift > heap) {
+            throw new IllegalArgumentException("--max-memory " + maxMemory + ": more than this JVM's heap, at most " + (heap >> 20)
+                    + " MiB (give java more with JAVA_TOOL_OPTIONS=-Xmx..., or ask for less)");
+        }
         return n << shift;
     }
 

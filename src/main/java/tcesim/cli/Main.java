@@ -26,8 +26,35 @@ public final class Main implements Runnable {
         spec.commandLine().usage(spec.commandLine().getOut());
     }
 
+    /** Exit code of a run that gave no verdict (a limit, an interruption, the heap exhausted). */
+    static final int NO_VERDICT = 3;
+
     public static CommandLine commandLine() {
-        return new CommandLine(new Main()).setCaseInsensitiveEnumValuesAllowed(true).setExecutionExceptionHandler(Main::failed);
+        return new CommandLine(new Main()).setCaseInsensitiveEnumValuesAllowed(true).setExecutionStrategy(Main::execute)
+                .setExecutionExceptionHandler(Main::failed);
+    }
+
+    /**
+     * Runs the command picocli parsed; running out of heap is no verdict (exit 3) with one line saying so, not a
+     * property broken nor a bug, whether it happens on the command's thread or on one of its workers.
+     */
+    static int execute(CommandLine.ParseResult parsed) {
+        try {
+            return new CommandLine.RunLast().execute(parsed);
+        } catch (OutOfMemoryError e) {
+            CommandLine cl = parsed.asCommandLineList().get(parsed.asCommandLineList().size() - 1);
+            return outOfMemory(cl);
+        }
+    }
+
+    private static int outOfMemory(CommandLine cl) {
+        cl.getOut().flush();
+        PrintWriter err = cl.getErr();
+        err.println(cl.getCommandSpec().qualifiedName() + ": out of memory (the JVM's heap is at most " + (Runtime.getRuntime().maxMemory() >> 20)
+                + " MiB): no verdict. Give java a larger heap (JAVA_TOOL_OPTIONS=-Xmx8g) or run a smaller configuration"
+                + (cl.getCommandSpec().name().equals("check") ? " or a lower --max-memory" : ""));
+        err.flush();
+        return NO_VERDICT;
     }
 
     /**
@@ -39,6 +66,7 @@ public final class Main implements Runnable {
         PrintWriter err = cl.getErr();
         cl.getOut().flush();
         String cmd = cl.getCommandSpec().qualifiedName();
+        for (Throwable t = e; t != null; t = t.getCause()) if (t instanceof OutOfMemoryError) return outOfMemory(cl);
         Throwable cause = e instanceof CommandLine.ExecutionException && e.getCause() != null ? e.getCause() : e;
         boolean badInput = cause instanceof IOException || cause instanceof UncheckedIOException || cause instanceof IllegalArgumentException
                 || e instanceof CommandLine.ExecutionException && e.getCause() == null;

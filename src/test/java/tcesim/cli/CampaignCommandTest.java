@@ -89,4 +89,11 @@ class CampaignCommandTest {
         assertThat(n.get("rest").asText()).startsWith("./tcesim campaign --design D0 --host no_vfio_tce ")
                 .endsWith(" --seeds " + (1 + n.get("seedsRun").asLong()) + "..100000 --max-steps 5000000");
     }
+
+    @Test
+    void seedsStoppedAtTheStepLimitAreNoVerdict() {
+        CliRun r = CliRun.of("campaign", "--seeds", "1..2", "--max-steps", "100");
+        assertThat(r.exit()).isEqualTo(3);
+        assertThat(r.stdout()).contains("0 of 2 seeds break a property").contains("2 of 2 seeds did not finish in 100 steps: no verdict for them");
+    }
 }

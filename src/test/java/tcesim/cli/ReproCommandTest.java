@@ -158,4 +158,31 @@ class ReproCommandTest {
         assertThat(r.exit()).isEqualTo(2);
         assertThat(r.err()).contains("DDW").doesNotContain("Exception");
     }
+
+    @Test
+    void aRunStoppedAtTheStepLimitIsNoVerdict() {
+        CliRun r = CliRun.of("repro", "--max-steps", "0");
+        assertThat(r.exit()).isEqualTo(3);
+        assertThat(r.stdout()).contains("No property broken in 0 steps, but the workload did not finish: no verdict");
+        CliRun seeds = CliRun.of("repro", "--seeds", "2", "--max-steps", "100");
+        assertThat(seeds.exit()).isEqualTo(3);
+        assertThat(seeds.stdout()).contains("seed 1      no verdict: not finished in 100 steps").contains("0 of 2 seeds break a property")
+                .contains("2 of 2 seeds did not finish in 100 steps");
+    }
+
+    @Test
+    void seedsAreCountedByThePropertyAskedFor() {
+        // The window goes without being cleared: every seed reads through a stale translation, none writes into a page in use.
+        CliRun corruption = CliRun.of("repro", "--seeds", "3", "--hazard", "window-removal", "--packets", "50", "--until", "corruption");
+        assertThat(corruption.exit()).as("no seed broke the property asked for").isZero();
+        assertThat(corruption.stdout()).contains("0 of 3 seeds break no corruption").doesNotContain("first failing seed")
+                .containsPattern("seed 1 +no corruption held \\(done\\); on the way: no stale access broken at step \\d+");
+        CliRun stale = CliRun.of("repro", "--seeds", "3", "--hazard", "window-removal", "--packets", "50", "--until", "stale_access");
+        assertThat(stale.exit()).isEqualTo(1);
+        assertThat(stale.stdout()).contains("3 of 3 seeds break no stale access").contains("first failing seed: 1;");
+        CliRun one = CliRun.of("repro", "--hazard", "window-removal", "--packets", "50", "--until", "corruption");
+        assertThat(one.exit()).as("one seed, the same rule").isZero();
+        assertThat(one.stdout()).contains("(no corruption was never broken; the first violation on the way is shown)")
+                .contains("no corruption not broken: the workload finished.");
+    }
 }
