@@ -46,7 +46,7 @@ public final class CampaignCommand implements Callable<Integer> {
         if (maxSteps < 1) throw new CommandLine.ParameterException(spec.commandLine(), "--max-steps must be at least 1");
         StackConfig cfg = stack.toConfig();
         String err = cfg.validate();
-        if (err != null) throw new CommandLine.ParameterException(spec.commandLine(), err);
+        if (err != null) throw new IllegalArgumentException(err); // one line: the configuration, not the flags' syntax
         PrintWriter out = spec.commandLine().getOut();
         long total = range[1] - range[0] + 1;
         Progress progress = json ? null : new Progress(spec.commandLine().getErr(), total, System.console() != null);

@@ -100,13 +100,11 @@ public final class CheckCommand implements Callable<Integer> {
             throw new CommandLine.ParameterException(spec.commandLine(), (checkpoint != null ? "--checkpoint" : "--resume") + " works for one check, not with "
                     + (all ? "--all" : "--hazards") + " (a table of many checks)");
         }
-        if ((all || hazards) && stack.matched("--config-id")) {
-            throw new IllegalArgumentException("--config-id is for one configuration: " + (all ? "--all" : "--hazards") + " checks many");
-        }
+        if (all || hazards) refuseWhatATableSetsItself();
         long maxBytes = maxBytes();
         StackConfig base = stack.toConfig();
-        String err = base.validate();
-        if (err != null) throw new CommandLine.ParameterException(spec.commandLine(), err);
+        String err = all ? null : base.validate(); // --all validates each row: --ddw-removal is for its DDW rows
+        if (err != null) throw new IllegalArgumentException(err); // one line: the configuration, not the flags' syntax
         if (checkpoint != null) Files2.outputFile("--checkpoint", checkpoint);
         if (resume != null && !java.nio.file.Files.isRegularFile(resume)) {
             throw new IllegalArgumentException("--resume " + resume + ": " + (java.nio.file.Files.isDirectory(resume) ? "is a directory, not a checkpoint" : "no such file"));
@@ -115,6 +113,57 @@ public final class CheckCommand implements Callable<Integer> {
         if (hazard != null && !stack.matched("--properties")) properties = java.util.EnumSet.copyOf(hazard.properties());
         if (hazards) return checkHazards(out, base, maxBytes);
         return all ? checkAll(out, base, maxBytes) : checkOne(out, base, maxBytes);
+    }
+
+    /**
+     * A table goes over the designs (and --all over the guest variants, which set the guest's features), so options that
+     * set those would be dropped: refused, each with one line.
+     */
+    private void refuseWhatATableSetsItself() {
+        String table = all ? "--all" : "--hazards";
+        String over = all ? "every design and guest variant" : "every design";
+        List<String> set = new ArrayList<>();
+        for (String o : all ? new String[] {"--design", "--no-stuff-tce", "--no-indirect", "--no-clear", "--ddw", "--hazard", "--config-id"}
+                : new String[] {"--design", "--config-id"}) {
+            if (stack.matched(o)) set.add(o);
+        }
+        if (!set.isEmpty()) {
+            String why = set.contains("--config-id") && set.size() == 1 ? "the id is for one configuration"
+                    : set.contains("--hazard") && set.size() == 1 ? "check one hazard under every design with --hazards" : "it would be ignored";
+            throw new IllegalArgumentException(table + " goes over " + over + ": leave out " + String.join(", ", set) + " (" + why + ")");
+        }
+        if (stack.scenario != null) {
+            StackConfig file = stack.configWithoutHazard();
+            if (file.design() != Design.D0) throw new IllegalArgumentException(table + " goes over " + over + ": the scenario file's design " + file.design() + " would be ignored");
+            if (all && !file.fw().equals(StackConfig.seed().fw())) {
+                throw new IllegalArgumentException("--all goes over every guest variant: the scenario file's guest features would be ignored");
+            }
+        }
+    }
+
+    /** The designs a table has rows for on {@code host}: those that can exist there. */
+    private static List<Design> designsOn(tcesim.kvm.HostCaps host, boolean passthrough) {
+        List<Design> ds = new ArrayList<>();
+        for (Design d : Design.values()) if ((passthrough || !d.passthrough()) && d.unavailableOn(host) == null) ds.add(d);
+        return ds;
+    }
+
+    /** The line a table prints (and its JSON carries) for the designs left out on this host, or null. */
+    static String leftOut(tcesim.kvm.HostCaps host) {
+        List<String> out = new ArrayList<>();
+        String why = null;
+        for (Design d : Design.values()) {
+            String w = d.unavailableOn(host);
+            if (w == null) continue;
+            out.add(d.name());
+            why = w.substring(w.indexOf(", but ") + ", but ".length());
+        }
+        return out.isEmpty() ? null : String.join(", ", out) + " left out: " + (out.size() == 1 ? "it changes" : "they change") + " KVM's TCE handling, but " + why;
+    }
+
+    /** The row of --all for design {@code d} and guest {@code v}: DDW removal only where the guest has DDW. */
+    private static StackConfig row(StackConfig base, Design d, Variant v) {
+        return d.applyTo(base.toBuilder().fw(v.fw).ddwRemoval(v.fw.ddw() ? base.ddwRemoval() : StackConfig.DdwRemoval.NONE).build());
     }
 
     private Checker.Options options(boolean progress, java.util.Set<Violation.Property> props, long maxBytes) {
@@ -266,7 +315,14 @@ public final class CheckCommand implements Callable<Integer> {
 
     private int checkAll(PrintWriter out, StackConfig base, long maxBytes) {
         Table table = new Table();
-        for (Design d : Design.values()) for (Variant v : Variant.values()) if (!(d.passthrough() && v == Variant.DDW)) table.total++;
+        for (Design d : designsOn(base.host(), true)) {
+            for (Variant v : Variant.values()) {
+                if (d.passthrough() && v == Variant.DDW) continue;
+                table.total++;
+                String err = row(base, d, v).validate();
+                if (err != null) throw new IllegalArgumentException("--all: the row " + d + " / " + v.label + ": " + err);
+            }
+        }
         try (Interrupt i = new Interrupt(table)) {
             return i.exit(checkAll(out, base, maxBytes, table));
         }
@@ -275,14 +331,16 @@ public final class CheckCommand implements Callable<Integer> {
     private int checkAll(PrintWriter out, StackConfig base, long maxBytes, Table table) {
         List<Map<String, Object>> rows = new ArrayList<>();
         int worst = 0;
+        String leftOut = leftOut(base.host());
         if (!json && !markdown) {
+            if (leftOut != null) out.println(leftOut);
             out.printf("%-5s %-21s %-9s %-38s %10s %9s%n", "design", "guest", "verdict", "property broken (choices)", "states", "time");
         }
         rows:
-        for (Design d : Design.values()) {
+        for (Design d : designsOn(base.host(), true)) {
             for (Variant v : Variant.values()) {
                 if (d.passthrough() && v == Variant.DDW) continue;
-                StackConfig cfg = d.applyTo(base.withFw(v.fw));
+                StackConfig cfg = row(base, d, v);
                 long t0 = System.nanoTime();
                 Checker.Result r = table.run(new Checker(() -> new Stack(cfg, Trace.off()), options(false, properties, maxBytes)));
                 if (r == null) break rows;
@@ -298,14 +356,18 @@ public final class CheckCommand implements Callable<Integer> {
                 }
             }
         }
-        if (markdown && !table.stopped()) out.print(Markdown.verdicts(rows));
-        return endTable(out, "results", rows, worst, table);
+        if (markdown && !table.stopped()) {
+            out.print(Markdown.verdicts(rows));
+            if (leftOut != null) out.printf("%n%s%n", leftOut);
+        }
+        return endTable(out, "results", rows, worst, table, leftOut);
     }
 
     /** Prints the JSON of a table, or the line of an interrupted one; interrupted, the table has no verdict (3) unless a row broke a property. */
-    private int endTable(PrintWriter out, String key, List<Map<String, Object>> rows, int worst, Table table) {
+    private int endTable(PrintWriter out, String key, List<Map<String, Object>> rows, int worst, Table table, String leftOut) {
         if (json) {
             Map<String, Object> m = new LinkedHashMap<>();
+            if (leftOut != null) m.put("leftOut", leftOut);
             m.put(key, rows);
             if (table.stopped()) m.put("interrupted", true);
             out.println(Json.write(m));
@@ -318,7 +380,13 @@ public final class CheckCommand implements Callable<Integer> {
 
     private int checkHazards(PrintWriter out, StackConfig base, long maxBytes) {
         Table table = new Table();
-        for (tcesim.sim.Hazard h : tcesim.sim.Hazard.values()) for (Design d : Design.values()) if (!d.passthrough()) table.total++;
+        for (tcesim.sim.Hazard h : tcesim.sim.Hazard.values()) {
+            for (Design d : designsOn(base.host(), false)) {
+                table.total++;
+                String err = h.apply(d.applyTo(base)).validate();
+                if (err != null) throw new IllegalArgumentException("--hazards: the row " + h.label() + " / " + d + ": " + err);
+            }
+        }
         try (Interrupt i = new Interrupt(table)) {
             return i.exit(checkHazards(out, base, maxBytes, table));
         }
@@ -327,11 +395,14 @@ public final class CheckCommand implements Callable<Integer> {
     private int checkHazards(PrintWriter out, StackConfig base, long maxBytes, Table table) {
         List<Map<String, Object>> rows = new ArrayList<>();
         int worst = 0;
-        if (!json && !markdown) out.printf("%-24s %-5s %-9s %-60s %8s%n", "hazard", "design", "verdict", "property broken: why", "states");
+        String leftOut = leftOut(base.host());
+        if (!json && !markdown) {
+            if (leftOut != null) out.println(leftOut);
+            out.printf("%-24s %-5s %-9s %-60s %8s%n", "hazard", "design", "verdict", "property broken: why", "states");
+        }
         rows:
         for (tcesim.sim.Hazard h : tcesim.sim.Hazard.values()) {
-            for (Design d : Design.values()) {
-                if (d.passthrough()) continue;
+            for (Design d : designsOn(base.host(), false)) {
                 StackConfig before = d.applyTo(base);
                 StackConfig cfg = h.apply(before);
                 long t0 = System.nanoTime();
@@ -350,8 +421,11 @@ public final class CheckCommand implements Callable<Integer> {
                 }
             }
         }
-        if (markdown && !table.stopped()) out.print(Markdown.hazards(rows));
-        return endTable(out, "hazards", rows, worst, table);
+        if (markdown && !table.stopped()) {
+            out.print(Markdown.hazards(rows));
+            if (leftOut != null) out.printf("%n%s%n", leftOut);
+        }
+        return endTable(out, "hazards", rows, worst, table, leftOut);
     }
 
     private static int exitCode(Checker.Verdict v) {

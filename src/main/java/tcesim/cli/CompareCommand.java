@@ -75,11 +75,21 @@ public final class CompareCommand implements Callable<Integer> {
         if (html != null) Files2.outputDir("--html", html, "report.html");
         StackConfig base = stack.toConfig();
         String err = base.validate();
-        if (err != null) throw new CommandLine.ParameterException(spec.commandLine(), err);
+        if (err != null) throw new IllegalArgumentException(err); // one line: the configuration, not the flags' syntax
         StackConfig small = StackOptions.small().toConfig().withHost(base.host());
         List<HtmlReport.Row> rows = new ArrayList<>();
         List<HtmlReport.Counterexample> unsafe = new ArrayList<>();
+        // Designs that cannot exist on the host: refused when asked for by name, left out (and said so) by default.
+        List<String> leftOut = new ArrayList<>();
         for (Design d : new TreeSet<>(designs)) {
+            String why = d.unavailableOn(base.host());
+            if (why == null) continue;
+            if (compareMatched("--designs")) throw new IllegalArgumentException("--designs: " + why);
+            leftOut.add(d.name());
+        }
+        String leftOutLine = leftOut.isEmpty() ? null : CheckCommand.leftOut(base.host());
+        for (Design d : new TreeSet<>(designs)) {
+            if (leftOut.contains(d.name())) continue;
             StackConfig checked = d.applyTo(small);
             Checker.Result v = new Checker(() -> new Stack(checked, Trace.off()), Checker.Options.defaults()).run();
             String property = v.violation() == null ? null : v.violation().property().label();
@@ -88,9 +98,16 @@ public final class CompareCommand implements Callable<Integer> {
             CostSummary rr = CostSummary.measure(CostSummary.Workload.TCP_RR.apply(base, d), "TCP_RR", model);
             rows.add(new HtmlReport.Row(d.name(), d.summary(), v.verdict().name().toLowerCase(Locale.ROOT), property, stream, rr));
         }
-        if (json) out.println(Json.write(Map.of("designs", rows.stream().map(CompareCommand::asMap).toList(), "costs", model.values())));
+        if (json) {
+            Map<String, Object> m = new java.util.LinkedHashMap<>();
+            if (leftOutLine != null) m.put("leftOut", leftOutLine);
+            m.put("designs", rows.stream().map(CompareCommand::asMap).toList());
+            m.put("costs", model.values());
+            out.println(Json.write(m));
+        }
         else if (csv) printCsv(out, rows);
         else {
+            if (leftOutLine != null) out.println(leftOutLine);
             out.printf("cost runs: discrete-event (each step at its earliest start, no random choice); replay: %s%n", replayLine());
             printTable(out, rows);
         }
@@ -118,6 +135,10 @@ public final class CompareCommand implements Callable<Integer> {
             why = "--config-id: compare runs several configurations (each design, each workload); the id is for one, in a repro, check or campaign line";
         }
         if (why != null) throw new CommandLine.ParameterException(spec.commandLine(), why);
+    }
+
+    private boolean compareMatched(String option) {
+        return spec.commandLine().getParseResult().hasMatchedOption(option);
     }
 
     private String replayLine() {

@@ -52,9 +52,14 @@ public final class ReproCommand implements Callable<Integer> {
         PrintWriter out = spec.commandLine().getOut();
         StackConfig cfg = stack.toConfig();
         String err = cfg.validate();
-        if (err != null) throw new CommandLine.ParameterException(spec.commandLine(), err);
+        if (err != null) throw new IllegalArgumentException(err); // one line: the configuration, not the flags' syntax
         if (seeds < 1) throw new CommandLine.ParameterException(spec.commandLine(), "--seeds must be at least 1");
         if (maxSteps < 0) throw new CommandLine.ParameterException(spec.commandLine(), "--max-steps must not be negative");
+        if (choices != null && (spec.commandLine().getParseResult().hasMatchedOption("--seeds") || spec.commandLine().getParseResult().hasMatchedOption("--seed"))) {
+            throw new IllegalArgumentException("--choices replays one run, choice by choice: leave out " + (spec.commandLine().getParseResult().hasMatchedOption("--seeds") ? "--seeds" : "--seed")
+                    + " (a seed chooses instead of them)");
+        }
+        if (html != null && seeds > 1) throw new IllegalArgumentException("--html writes the timeline of one run: with --seeds " + seeds + ", give the seed to draw with --seed S");
         if (choices != null) {
             for (int i = 0; i < choices.length; i++) {
                 if (choices[i] < 0) {

@@ -121,7 +121,8 @@ public final class Scenario {
             Map.entry("rxRevokes", "guest.rx_revokes"),
             Map.entry("guestPageKib", "guest.page_kib"),
             Map.entry("passthroughPackets", "workload.passthrough_packets"),
-            Map.entry("diskRequests", "workload.disk_requests"));
+            Map.entry("diskRequests", "workload.disk_requests"),
+            Map.entry("ddwRemoval", "guest.ddw_removal"));
 
     private Scenario() {}
 
@@ -213,6 +214,16 @@ public final class Scenario {
         b.fw(new FirmwareFeatures(ind, stuff, ddw, clear));
         b.host(host.withKernel(kernel));
         StackConfig c = b.build();
+        if (design == Design.V && values.containsKey("workload.passthrough_packets")) {
+            int line = lines.getOrDefault("workload.passthrough_packets", 1);
+            if (c.passthroughPackets() == 0) {
+                throw new Invalid(String.format("%s:%d: workload.passthrough_packets: design V puts the traffic on a passthrough NIC: 0 leaves it none", name, line));
+            }
+            if (values.containsKey("workload.rx_packets") && c.rxPackets() > 0 || values.containsKey("workload.tx_packets") && c.txPackets() > 0) {
+                throw new Invalid(String.format("%s:%d: workload.passthrough_packets: design V has no virtio-net NIC, so rx_packets and tx_packets"
+                        + " carry nothing beside it: give one count (or another design, for virtio-net beside a passthrough NIC)", name, line));
+            }
+        }
         if (design != null) c = design.applyTo(c);
         StackConfig withoutHazard = c;
         if (hazard != null) c = hazard.apply(c);

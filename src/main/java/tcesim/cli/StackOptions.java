@@ -189,11 +189,34 @@ public final class StackOptions {
         StackConfig c = baseConfig();
         tcesim.sim.Hazard h = effectiveHazard();
         if (h != null) c = h.apply(c);
+        String unavailable = c.design().unavailableOn(c.host());
+        if (unavailable != null) throw new IllegalArgumentException("--design " + unavailable + " (host " + hostName(c) + ")");
         if (configId != null) {
             String why = ConfigId.mismatch(configId.trim(), c);
             if (why != null) throw new IllegalArgumentException(why);
         }
         return c;
+    }
+
+    private static String hostName(StackConfig c) {
+        Host h = Host.of(c.host());
+        return h == null ? c.host().toString() : h.name();
+    }
+
+    /**
+     * Design V's NIC is a passthrough one in place of virtio-net ({@link Design#applyTo}): {@code --passthrough 0} leaves
+     * it nothing, and packets for virtio-net beside its own count would be dropped, so both are refused.
+     */
+    private void refuseWhatVCannotHave(Design d, long passthroughPackets) {
+        if (d != Design.V) return;
+        if (matched("--passthrough") && passthrough == 0) {
+            throw new IllegalArgumentException("--design V puts the guest's traffic on a passthrough NIC: --passthrough 0 leaves it none (virtio-net alone is the other designs')");
+        }
+        boolean vhostPackets = matched("--packets") && packets > 0 || matched("--tx-packets") && txPackets != null && txPackets > 0;
+        if (passthroughPackets > 0 && vhostPackets) {
+            throw new IllegalArgumentException("--design V has no virtio-net NIC: its passthrough NIC carries " + passthroughPackets
+                    + " packets (--passthrough), and --packets/--tx-packets would carry nothing; give one count, or another design for virtio-net beside a passthrough NIC");
+        }
     }
 
     /** The configuration before its hazard is applied: what the flags of a replay line spell, next to {@code --hazard}. */
@@ -204,6 +227,7 @@ public final class StackOptions {
     private StackConfig baseConfig() {
         FirmwareFeatures flagsFw = new FirmwareFeatures(!noIndirect, !noStuff, ddw, !noClear);
         if (scenario == null) {
+            refuseWhatVCannotHave(design, passthrough);
             return design.applyTo(StackConfig.seed().toBuilder().host(host.caps.withKernel(hostKernel)).fw(flagsFw)
                     .vcpus(vcpus).maxIotlbEntries(maxIotlbEntries).rxPackets(packets).txPackets(txPackets == null ? packets : txPackets)
                     .ringSize(ringSize).packetBytes(packetBytes).ramBytes(shifted("--ram-mib", ramMib, 20, "16 MiB to 64 GiB")).windowBytes(shifted("--window-kib", windowKib, 10, "64 KiB to 1 TiB"))
@@ -238,7 +262,9 @@ public final class StackOptions {
                 matched("--ddw") ? ddw : f.ddw(), matched("--no-clear") ? !noClear : f.clearOnUnmap()));
         Design d = matched("--design") ? design : sc.design();
         design = d;
-        return d.applyTo(b.build());
+        StackConfig c = b.build();
+        refuseWhatVCannotHave(d, c.passthroughPackets());
+        return d.applyTo(c);
     }
 
     /** The configuration's faults with those the flags switch on added. */

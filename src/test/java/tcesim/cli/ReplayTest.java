@@ -80,7 +80,7 @@ class ReplayTest {
     }
 
     /** A table's text rows and JSON rows: the same replay lines, in the same order, and each reaches what the row says. */
-    private static void tableReplays(String key, String... args) throws Exception {
+    private static JsonNode tableReplays(String key, String... args) throws Exception {
         CliRun text = CheckCommandTest.check(args);
         String[] withJson = java.util.Arrays.copyOf(args, args.length + 1);
         withJson[args.length] = "--json";
@@ -101,11 +101,25 @@ class ReplayTest {
             assertThat(lines.get(i + 1)).as("the line after %s", lines.get(i)).startsWith("       replay: ./tcesim repro --choices ")
                     .contains(" --design " + lines.get(i).split("\\s+")[key.equals("hazards") ? 1 : 0] + " ");
         }
+        return rows;
     }
 
     @Test
     void everyRowOfTheVerdictTableReplays() throws Exception {
-        tableReplays("results", "--all", "--packets", "1");
+        // --ddw-removal is for the DDW rows: it makes them unsafe, and their replay lines carry it with --ddw; the others have neither.
+        JsonNode rows = tableReplays("results", "--all", "--packets", "1", "--ddw-removal", "without_clear");
+        int ddw = 0;
+        for (JsonNode row : rows) {
+            if (!row.has("replay")) continue;
+            String line = row.get("replay").asText();
+            if (row.get("guest").asText().equals("DDW")) {
+                assertThat(line).contains(" --ddw ").contains(" --ddw-removal without_clear ");
+                ddw++;
+            } else {
+                assertThat(line).doesNotContain("--ddw");
+            }
+        }
+        assertThat(ddw).as("DDW rows with a counterexample").isPositive();
     }
 
     @Test

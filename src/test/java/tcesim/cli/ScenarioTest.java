@@ -223,10 +223,10 @@ class ScenarioTest {
     @Test
     void commandLineOptionsOverrideTheFile(@TempDir Path dir) throws Exception {
         Path f = dir.resolve("s.yaml");
-        Files.writeString(f, "design: D2\nhost: no_vfio_tce\nvhost:\n  max_iotlb_entries: 64\nworkload:\n  rx_packets: 40\n  tx_packets: 40\n");
+        Files.writeString(f, "design: D2\nhost: powernv8\nvhost:\n  max_iotlb_entries: 64\nworkload:\n  rx_packets: 40\n  tx_packets: 40\n");
         CliRun r = CliRun.of("repro", "--scenario", f.toString(), "--design", "D1", "--packets", "30");
         assertThat(r.exit()).isZero();
-        assertThat(r.stdout()).contains("design D1").contains("--max-iotlb-entries 64 --packets 30").contains("--host no_vfio_tce");
+        assertThat(r.stdout()).contains("design D1").contains("--max-iotlb-entries 64 --packets 30").contains("--host powernv8");
     }
 
     @Test
