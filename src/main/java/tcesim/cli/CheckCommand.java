@@ -124,11 +124,12 @@ public final class CheckCommand implements Callable<Integer> {
         String over = all ? "every design and guest variant" : "every design";
         List<String> set = new ArrayList<>();
         for (String o : all ? new String[] {"--design", "--no-stuff-tce", "--no-indirect", "--no-clear", "--ddw", "--hazard", "--config-id"}
-                : new String[] {"--design", "--config-id"}) {
+                : new String[] {"--design", "--properties", "--config-id"}) {
             if (stack.matched(o)) set.add(o);
         }
         if (!set.isEmpty()) {
             String why = set.contains("--config-id") && set.size() == 1 ? "the id is for one configuration"
+                    : set.contains("--properties") && set.size() == 1 ? "each hazard is judged by its own properties; check one with --hazard NAME --properties ..."
                     : set.contains("--hazard") && set.size() == 1 ? "check one hazard under every design with --hazards" : "it would be ignored";
             throw new IllegalArgumentException(table + " goes over " + over + ": leave out " + String.join(", ", set) + " (" + why + ")");
         }
