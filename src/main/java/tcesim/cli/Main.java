@@ -11,7 +11,7 @@ import picocli.CommandLine.Command;
         description = {"An executable model of the sPAPR TCE / KVM / QEMU / vhost IOTLB stack:",
                 "reproduces the stale vhost IOTLB crash and judges invalidation designs."},
         subcommands = {ReproCommand.class, CheckCommand.class, CampaignCommand.class, CompareCommand.class, BenchCommand.class, CommandLine.HelpCommand.class})
-public final class Main implements Runnable {
+public final class Main implements java.util.concurrent.Callable<Integer> {
     /** Exit code of an internal error (a bug in tcesim, not in the modelled stack): sysexits' EX_SOFTWARE. */
     static final int INTERNAL_ERROR = 70;
 
@@ -21,17 +21,37 @@ public final class Main implements Runnable {
     @CommandLine.Spec
     CommandLine.Model.CommandSpec spec;
 
+    /** {@code tcesim} alone: the usage, on stderr, and exit 2, as git does; nothing was asked for. */
     @Override
-    public void run() {
-        spec.commandLine().usage(spec.commandLine().getOut());
+    public Integer call() {
+        spec.commandLine().usage(spec.commandLine().getErr());
+        return 2;
     }
 
     /** Exit code of a run that gave no verdict (a limit, an interruption, the heap exhausted). */
     static final int NO_VERDICT = 3;
 
     public static CommandLine commandLine() {
-        return new CommandLine(new Main()).setCaseInsensitiveEnumValuesAllowed(true).setExecutionStrategy(Main::execute)
-                .setExecutionExceptionHandler(Main::failed);
+        CommandLine cl = new CommandLine(new Main()).setCaseInsensitiveEnumValuesAllowed(true).setExecutionStrategy(Main::execute)
+                .setExecutionExceptionHandler(Main::failed).setParameterExceptionHandler(Main::badUsage);
+        // --version on every command, with the version of the tool.
+        for (CommandLine sub : cl.getSubcommands().values()) sub.getCommandSpec().version(cl.getCommandSpec().version());
+        return cl;
+    }
+
+    /**
+     * A bad flag or value: one line naming it, "tcesim CMD: message", and a pointer to --help (not the whole usage),
+     * exit 2.
+     */
+    static int badUsage(CommandLine.ParameterException e, String[] args) {
+        CommandLine cl = e.getCommandLine();
+        PrintWriter err = cl.getErr();
+        cl.getOut().flush();
+        String cmd = cl.getCommandSpec().qualifiedName();
+        if (e.getMessage() != null) err.println(cmd + ": " + e.getMessage().replace('\n', ' '));
+        err.println("Try '" + cmd + " --help' for more information.");
+        err.flush();
+        return 2;
     }
 
     /**
