@@ -416,7 +416,7 @@ public final class CheckCommand implements Callable<Integer> {
                 rows.add(m);
                 if (!json && !markdown) {
                     String what = r.violation() == null ? "" : r.violation().property().label() + ": " + r.violation().why();
-                    out.printf("%-24s %-5s %-9s %-60s %8d%n", h.label(), d, r.verdict().name().toLowerCase(), what.length() > 60 ? what.substring(0, 60) : what, r.distinct());
+                    out.printf("%-24s %-5s %-9s %-60s %8d%n", h.label(), d, r.verdict().name().toLowerCase(), clip(what, 60), r.distinct());
                     if (r.verdict() == Checker.Verdict.UNSAFE) out.printf("       replay: %s%n", replay(before, h, h.properties(), r));
                     out.flush();
                 }
@@ -465,6 +465,13 @@ public final class CheckCommand implements Callable<Integer> {
         return m;
     }
 
+
+    /** {@code s} cut to at most {@code n} characters at a word's end, with " ..." to say so: never in the middle of an address. */
+    static String clip(String s, int n) {
+        if (s.length() <= n) return s;
+        int cut = s.lastIndexOf(' ', n - 4);
+        return (cut > 0 ? s.substring(0, cut) : s.substring(0, n - 4)) + " ...";
+    }
 
     static String join(int[] choices) {
         StringBuilder sb = new StringBuilder();

@@ -195,4 +195,13 @@ class CheckCommandTest {
         BadInputTest.noTrace(r);
         assertThat(r.stdout()).contains("Stopped: memory bound of 1 bytes reached. No verdict yet.");
     }
+
+    @Test
+    void aLongExplanationIsCutAtAWordsEnd() {
+        assertThat(CheckCommand.clip("the guest's TCE maps this IOVA to gpa 0x140000", 60)).isEqualTo("the guest's TCE maps this IOVA to gpa 0x140000");
+        assertThat(CheckCommand.clip("progress: the guest's TCE maps this IOVA to gpa 0x140000 and more", 60))
+                .isEqualTo("progress: the guest's TCE maps this IOVA to gpa 0x140000 ...").hasSizeLessThanOrEqualTo(60);
+        assertThat(CheckCommand.clip("no stale access: the guest's TCE maps this IOVA to gpa 0x140000", 60))
+                .isEqualTo("no stale access: the guest's TCE maps this IOVA to gpa ...");
+    }
 }
