@@ -23,8 +23,9 @@ public final class CampaignCommand implements Callable<Integer> {
     @Mixin
     StackOptions stack = new StackOptions();
 
-    @Option(names = "--seeds", paramLabel = "A..B", description = "Seed range, inclusive (default: ${DEFAULT-VALUE}).")
-    String seeds = "1..20";
+    @Option(names = "--seeds", paramLabel = "N|A..B", converter = SeedsOption.Converter.class, defaultValue = "1..20",
+            description = "The seeds: N, seeds 1 to N, or A..B, seeds A to B inclusive, as in repro (default: ${DEFAULT-VALUE}).")
+    SeedsOption seeds;
 
     @Option(names = "--workers", paramLabel = "N", description = "Seeds run in parallel (default: ${DEFAULT-VALUE}).")
     int workers = Math.max(1, Runtime.getRuntime().availableProcessors());
@@ -40,8 +41,7 @@ public final class CampaignCommand implements Callable<Integer> {
 
     @Override
     public Integer call() {
-        long[] range = parseRange(seeds);
-        if (range == null) throw new CommandLine.ParameterException(spec.commandLine(), "--seeds takes A..B with 0 <= A <= B, got '" + seeds + "'");
+        long[] range = seeds.bounds(1);
         if (workers < 1 || workers > 256) throw new CommandLine.ParameterException(spec.commandLine(), "--workers must be 1..256");
         if (maxSteps < 1) throw new CommandLine.ParameterException(spec.commandLine(), "--max-steps must be at least 1");
         StackConfig cfg = stack.toConfig();
@@ -104,18 +104,6 @@ public final class CampaignCommand implements Callable<Integer> {
         }
         out.flush();
         return r.failing() > 0 ? 1 : r.stopped() || r.unfinished() > 0 ? 3 : 0;
-    }
-
-    static long[] parseRange(String s) {
-        String[] p = s.split("\\.\\.", -1);
-        try {
-            long a = Long.parseLong(p[0].trim());
-            long b = p.length == 2 ? Long.parseLong(p[1].trim()) : a;
-            if (p.length > 2 || a < 0 || b < a || b - a >= 10_000_000) return null;
-            return new long[] {a, b};
-        } catch (NumberFormatException e) {
-            return null;
-        }
     }
 
     /** A progress bar with ETA on a terminal, a plain line every tenth otherwise. Timing is for display only. */

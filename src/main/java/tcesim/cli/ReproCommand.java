@@ -29,8 +29,9 @@ public final class ReproCommand implements Callable<Integer> {
     @Option(names = "--seed", paramLabel = "S", description = "Scheduler seed (default: ${DEFAULT-VALUE}).")
     long seed = 1;
 
-    @Option(names = "--seeds", paramLabel = "N", description = "Run N seeds from --seed on and report how many break a property.")
-    int seeds = 1;
+    @Option(names = "--seeds", paramLabel = "N|A..B", converter = SeedsOption.Converter.class,
+            description = "Run N seeds from --seed on, or seeds A to B inclusive (as in campaign), and report how many break the property (--until's, else any).")
+    SeedsOption seedsOption;
 
     @Option(names = "--max-steps", paramLabel = "N", description = "Stop a run after N steps (default: ${DEFAULT-VALUE}).")
     long maxSteps = 5_000_000;
@@ -53,13 +54,16 @@ public final class ReproCommand implements Callable<Integer> {
         StackConfig cfg = stack.toConfig();
         String err = cfg.validate();
         if (err != null) throw new IllegalArgumentException(err); // one line: the configuration, not the flags' syntax
-        if (seeds < 1) throw new CommandLine.ParameterException(spec.commandLine(), "--seeds must be at least 1");
         if (maxSteps < 0) throw new CommandLine.ParameterException(spec.commandLine(), "--max-steps must not be negative");
         if (choices != null && (spec.commandLine().getParseResult().hasMatchedOption("--seeds") || spec.commandLine().getParseResult().hasMatchedOption("--seed"))) {
             throw new IllegalArgumentException("--choices replays one run, choice by choice: leave out " + (spec.commandLine().getParseResult().hasMatchedOption("--seeds") ? "--seeds" : "--seed")
                     + " (a seed chooses instead of them)");
         }
-        if (html != null && seeds > 1) throw new IllegalArgumentException("--html writes the timeline of one run: with --seeds " + seeds + ", give the seed to draw with --seed S");
+        if (seedsOption != null && seedsOption.isRange() && spec.commandLine().getParseResult().hasMatchedOption("--seed")) {
+            throw new IllegalArgumentException("--seeds " + seedsOption + " names its seeds: leave out --seed (or give a count, --seeds N, from --seed on)");
+        }
+        boolean many = seedsOption != null && (seedsOption.isRange() || seedsOption.last() > 1);
+        if (html != null && many) throw new IllegalArgumentException("--html writes the timeline of one run: with --seeds " + seedsOption + ", give the seed to draw with --seed S");
         if (choices != null) {
             for (int i = 0; i < choices.length; i++) {
                 if (choices[i] < 0) {
@@ -69,15 +73,16 @@ public final class ReproCommand implements Callable<Integer> {
             }
         }
         if (stack.scenarioSeed() != null && !stack.matched("--seed")) seed = stack.scenarioSeed();
-        try {
-            Math.addExact(seed, seeds - 1L);
-        } catch (ArithmeticException e) {
+        long[] bounds = seedsOption == null ? new long[] {seed, seed} : seedsOption.bounds(seed);
+        if (bounds == null) {
             throw new CommandLine.ParameterException(spec.commandLine(),
-                    "--seed " + seed + " --seeds " + seeds + ": the last seed would be past " + Long.MAX_VALUE);
+                    "--seed " + seed + " --seeds " + seedsOption + ": the last seed would be past " + Long.MAX_VALUE);
         }
+        if (bounds[1] - bounds[0] == Long.MAX_VALUE) throw new CommandLine.ParameterException(spec.commandLine(), "--seeds " + seedsOption + ": too many seeds for one run");
+        long seeds = bounds[1] - bounds[0] + 1;
         if (html != null) Files2.outputDir("--html", html, "repro.html");
         out.printf("tcesim repro: design %s (%s)%n", cfg.design(), cfg.design().summary());
-        if (seeds == 1) {
+        if (!many) {
             Outcome o = one(out, cfg, seed);
             out.flush();
             return o.exit();
@@ -86,8 +91,8 @@ public final class ReproCommand implements Callable<Integer> {
         int bad = 0;
         int unfinished = 0;
         long firstBad = -1;
-        for (int i = 0; i < seeds; i++) {
-            long s = seed + i;
+        for (long i = 0; i < seeds; i++) {
+            long s = bounds[0] + i;
             Stack st = new Stack(cfg, Trace.hashOnly());
             st.oracles().stopAt(until);
             Simulation.Result r = Simulation.run(st, Chooser.seeded(s), maxSteps);

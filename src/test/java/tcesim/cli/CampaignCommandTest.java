@@ -31,13 +31,15 @@ class CampaignCommandTest {
 
     @Test
     void badRangesAreUsageErrors() {
-        for (String bad : new String[] {"5..2", "x..3", "1..2..3", "-1..4", ""}) {
+        for (String bad : new String[] {"5..2", "x..3", "1..2..3", "-1..4", "", "0", "1..9223372036854775808"}) {
             CliRun r = CliRun.of("campaign", "--seeds", bad);
             assertThat(r.exit()).as(bad).isEqualTo(2);
             assertThat(r.err()).contains("--seeds").doesNotContain("Exception");
         }
-        assertThat(CampaignCommand.parseRange("7")).containsExactly(7, 7);
-        assertThat(CampaignCommand.parseRange("0..9")).containsExactly(0, 9);
+        SeedsOption.Converter c = new SeedsOption.Converter();
+        assertThat(c.convert("7").bounds(1)).as("a count, as in repro").containsExactly(1, 7);
+        assertThat(c.convert("0..9").bounds(1)).containsExactly(0, 9);
+        assertThat(c.convert("1..20000000").bounds(1)).as("a large range is valid").containsExactly(1, 20_000_000);
     }
 
     @Test

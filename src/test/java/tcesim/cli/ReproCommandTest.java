@@ -186,4 +186,16 @@ class ReproCommandTest {
         assertThat(one.stdout()).contains("(no corruption was never broken; the first violation on the way is shown)")
                 .contains("no corruption not broken: the workload finished.");
     }
+
+    @Test
+    void seedsAreACountOrARangeAsInCampaign() {
+        CliRun range = CliRun.of("repro", "--seeds", "3..4", "--host", "no_vfio_tce", "--packets", "20");
+        assertThat(range.exit()).isZero();
+        assertThat(range.stdout()).contains("seed 3 ").contains("seed 4 ").doesNotContain("seed 2 ").doesNotContain("seed 5 ").contains("0 of 2 seeds");
+        CliRun count = CliRun.of("repro", "--seeds", "2", "--seed", "3", "--host", "no_vfio_tce", "--packets", "20");
+        assertThat(count.stdout().lines().filter(l -> l.startsWith("  seed "))).isEqualTo(range.stdout().lines().filter(l -> l.startsWith("  seed ")).toList());
+        CliRun campaign = CliRun.of("campaign", "--seeds", "2", "--host", "no_vfio_tce", "--packets", "20");
+        assertThat(campaign.stdout()).as("a count in campaign too").contains("seeds 1..2").contains("0 of 2 seeds");
+        BadInputTest.bad("--seeds 3..4 names its seeds: leave out --seed", "repro", "--seeds", "3..4", "--seed", "2");
+    }
 }
