@@ -114,7 +114,7 @@ public final class CompareCommand implements Callable<Integer> {
         if (html != null) {
             Files.createDirectories(html);
             Path file = html.resolve("report.html");
-            Files.writeString(file, HtmlReport.compare(rows, model, unsafe, replayLine()), StandardCharsets.UTF_8);
+            Files2.writeWhole(file, HtmlReport.compare(rows, model, unsafe, replayLine()));
             if (!json && !csv) out.println("report written to " + file);
         }
         out.flush();

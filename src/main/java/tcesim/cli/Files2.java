@@ -67,6 +67,24 @@ final class Files2 {
             throw new IllegalArgumentException(what + "cannot write there: " + (e instanceof IOException io ? describe(io) : e.getMessage()));
         }
         if (Files.isDirectory(dir.resolve(name))) throw new IllegalArgumentException(what + dir.resolve(name) + " is a directory");
+        if (Files.exists(dir.resolve(name)) && !Files.isRegularFile(dir.resolve(name))) {
+            throw new IllegalArgumentException(what + dir.resolve(name) + " exists and is not a regular file");
+        }
+    }
+
+    /**
+     * Writes {@code text} to {@code file} whole or not at all: into a temporary file beside it, then moved over it; on
+     * any failure the temporary file is removed and {@code file} is as it was.
+     */
+    static void writeWhole(Path file, String text) throws IOException {
+        Path tmp = Files.createTempFile(file.toAbsolutePath().getParent(), "." + file.getFileName() + "-", ".tmp");
+        try {
+            Files.writeString(tmp, text, StandardCharsets.UTF_8);
+            Files.move(tmp, file, java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+        } catch (IOException | RuntimeException e) {
+            Files.deleteIfExists(tmp);
+            throw e;
+        }
     }
 
     /**
@@ -78,6 +96,9 @@ final class Files2 {
     static void outputFile(String flag, Path file) {
         String what = flag + " " + file + ": ";
         if (Files.isDirectory(file)) throw new IllegalArgumentException(what + "is a directory; give a file name");
+        if (Files.exists(file) && !Files.isRegularFile(file)) {
+            throw new IllegalArgumentException(what + "exists and is not a regular file (a device, a pipe?); give a new file name or a regular file");
+        }
         Path parent = file.toAbsolutePath().getParent();
         if (parent == null || !Files.isDirectory(parent)) throw new IllegalArgumentException(what + "the directory " + parent + " does not exist");
         if (Files.exists(file) && !Files.isWritable(file)) throw new IllegalArgumentException(what + "permission denied");

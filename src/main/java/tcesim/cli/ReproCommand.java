@@ -180,7 +180,7 @@ public final class ReproCommand implements Callable<Integer> {
         try {
             java.nio.file.Files.createDirectories(html);
             java.nio.file.Path file = html.resolve("repro.html");
-            java.nio.file.Files.writeString(file, tcesim.report.HtmlReport.repro(title, v, tcesim.report.HtmlReport.reproEvents(st.trace(), v), replay(s)));
+            Files2.writeWhole(file, tcesim.report.HtmlReport.repro(title, v, tcesim.report.HtmlReport.reproEvents(st.trace(), v), replay(s)));
             out.println("timeline written to " + file);
         } catch (java.io.IOException e) {
             throw new IllegalArgumentException("--html: cannot write " + html.resolve("repro.html") + ": " + Files2.describe(e));

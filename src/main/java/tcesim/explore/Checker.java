@@ -371,7 +371,15 @@ public final class Checker {
     private static final int HEADER = 4 + 8 + 8 + 8 + 4 + 4;
 
     private void writeCheckpoint(java.nio.file.Path file, FingerprintSet seen, Level frontier, long generated, long terminals, int depth) {
-        java.nio.file.Path tmp = file.resolveSibling(file.getFileName() + ".tmp");
+        // Written beside the file under a name of its own, then moved over it: a failure (a full disk) leaves neither a
+        // partial checkpoint nor the temporary file, and never touches another file that happens to be there.
+        java.nio.file.Path tmp;
+        try {
+            java.nio.file.Path dir = file.toAbsolutePath().getParent();
+            tmp = java.nio.file.Files.createTempFile(dir, "." + file.getFileName() + "-", ".tmp");
+        } catch (java.io.IOException e) {
+            throw new java.io.UncheckedIOException("cannot write checkpoint " + file + ": " + e.getMessage(), e);
+        }
         java.util.zip.CheckedOutputStream checked;
         try (java.io.DataOutputStream out = new java.io.DataOutputStream(new java.io.BufferedOutputStream(
                 checked = new java.util.zip.CheckedOutputStream(java.nio.file.Files.newOutputStream(tmp), new java.util.zip.CRC32())))) {
@@ -397,13 +405,23 @@ public final class Checker {
             for (long fp : fps) out.writeLong(fp);
             out.flush();
             out.writeLong(checked.getChecksum().getValue());
-        } catch (java.io.IOException e) {
-            throw new java.io.UncheckedIOException("cannot write checkpoint " + file + ": " + e.getMessage(), e);
+        } catch (java.io.IOException | RuntimeException e) {
+            deleteQuietly(tmp);
+            throw e instanceof java.io.IOException io ? new java.io.UncheckedIOException("cannot write checkpoint " + file + ": " + e.getMessage(), io) : (RuntimeException) e;
         }
         try {
             java.nio.file.Files.move(tmp, file, java.nio.file.StandardCopyOption.REPLACE_EXISTING);
         } catch (java.io.IOException e) {
+            deleteQuietly(tmp);
             throw new java.io.UncheckedIOException("cannot write checkpoint " + file + ": " + e.getMessage(), e);
+        }
+    }
+
+    private static void deleteQuietly(java.nio.file.Path p) {
+        try {
+            java.nio.file.Files.deleteIfExists(p);
+        } catch (java.io.IOException ignored) {
+            // the write already failed; that error is the one reported
         }
     }
 

@@ -204,4 +204,12 @@ class CheckCommandTest {
         assertThat(CheckCommand.clip("no stale access: the guest's TCE maps this IOVA to gpa 0x140000", 60))
                 .isEqualTo("no stale access: the guest's TCE maps this IOVA to gpa ...");
     }
+
+    @Test
+    void aCheckpointOnADeviceIsRefusedAndTheDeviceLeftAlone() {
+        Path dev = Path.of("/dev/null");
+        org.junit.jupiter.api.Assumptions.assumeTrue(java.nio.file.Files.exists(dev) && !java.nio.file.Files.isRegularFile(dev));
+        BadInputTest.badContent("--checkpoint /dev/null: exists and is not a regular file", "check", "--design", "D2", "--checkpoint", "/dev/null");
+        assertThat(java.nio.file.Files.isRegularFile(dev)).isFalse();
+    }
 }
