@@ -94,7 +94,18 @@ public final class StackOptions {
     long diskIo;
 
     @Option(names = "--no-kernel-churn", negatable = true, description = "The rest of the guest kernel does not allocate pages between packets (--kernel-churn: it does).")
+    Boolean noChurnOption;
+
+    /**
+     * The command's default for kernel churn (check's small configuration has none); the flag, when given, wins. Kept
+     * apart from the option because picocli sets a negatable option to the opposite of its default: with a default of
+     * true, --no-kernel-churn would turn churn on.
+     */
     boolean noChurn;
+
+    private boolean noChurn() {
+        return noChurnOption != null ? noChurnOption : noChurn;
+    }
 
     /** How a DDW guest gives its window back, as users type it. */
     enum DdwRemovalOption {
@@ -231,7 +242,7 @@ public final class StackOptions {
             return design.applyTo(StackConfig.seed().toBuilder().host(host.caps.withKernel(hostKernel)).fw(flagsFw)
                     .vcpus(vcpus).maxIotlbEntries(maxIotlbEntries).rxPackets(packets).txPackets(txPackets == null ? packets : txPackets)
                     .ringSize(ringSize).packetBytes(packetBytes).ramBytes(shifted("--ram-mib", ramMib, 20, "16 MiB to 64 GiB")).windowBytes(shifted("--window-kib", windowKib, 10, "64 KiB to 1 TiB"))
-                    .kernelChurn(!noChurn).rxRevokes(rxRevokes).passthroughPackets(passthrough).ddwRemoval(ddwRemoval.value)
+                    .kernelChurn(!noChurn()).rxRevokes(rxRevokes).passthroughPackets(passthrough).ddwRemoval(ddwRemoval.value)
                     .requestResponse(requestResponse).diskRequests(diskIo).guestPageKib(guestPageKib).rxBuffers(rxBuffers.value)
                     .faults(faults(StackConfig.Faults.NONE)).build());
         }
@@ -248,7 +259,7 @@ public final class StackOptions {
         if (matched("--ring-size")) b.ringSize(ringSize);
         if (matched("--ram-mib")) b.ramBytes(shifted("--ram-mib", ramMib, 20, "16 MiB to 64 GiB"));
         if (matched("--window-kib")) b.windowBytes(shifted("--window-kib", windowKib, 10, "64 KiB to 1 TiB"));
-        if (matched("--no-kernel-churn")) b.kernelChurn(!noChurn);
+        if (matched("--no-kernel-churn")) b.kernelChurn(!noChurn());
         if (matched("--rx-revokes")) b.rxRevokes(rxRevokes);
         if (matched("--passthrough")) b.passthroughPackets(passthrough);
         if (matched("--ddw-removal")) b.ddwRemoval(ddwRemoval.value);

@@ -109,4 +109,18 @@ class IgnoredOptionsTest {
                 .hasMessageStartingWith("s:4: workload.passthrough_packets: design V has no virtio-net NIC");
         assertThat(Scenario.parse("s", "design: V\nworkload:\n  passthrough_packets: 6\n").config().passthroughPackets()).isEqualTo(6);
     }
+
+    /** check's small configuration has no kernel churn: --no-kernel-churn keeps it so, --kernel-churn adds it, as in repro. */
+    @Test
+    void kernelChurnFlagsMeanTheSameWhateverTheCommandsDefault() {
+        String plain = ReplayTest.replayLines(CliRun.of("check", "--design", "D0").stdout()).get(0);
+        String no = ReplayTest.replayLines(CliRun.of("check", "--design", "D0", "--no-kernel-churn").stdout()).get(0);
+        assertThat(no).isEqualTo(plain).contains(" --no-kernel-churn ");
+        String churn = ReplayTest.replayLines(CliRun.of("check", "--design", "D0", "--kernel-churn").stdout()).get(0);
+        assertThat(churn).doesNotContain("--no-kernel-churn");
+        assertThat(ReplayTest.replay(churn).property()).isEqualTo("no stale access");
+        CliRun repro = CliRun.of("repro", "--no-kernel-churn", "--max-steps", "0");
+        assertThat(repro.stdout()).contains(" --no-kernel-churn ");
+        assertThat(CliRun.of("repro", "--kernel-churn", "--max-steps", "0").stdout()).doesNotContain("--no-kernel-churn");
+    }
 }
