@@ -229,7 +229,7 @@ public final class CheckCommand implements Callable<Integer> {
                 out.printf("Stopped: %s. No verdict yet.%n", r.stopped());
                 boolean limit = r.stopped().startsWith("state limit");
                 if (checkpoint != null) {
-                    out.printf("The search state is in %s: go on with --resume %s%s%n", checkpoint, checkpoint, limit ? " and a higher --max-states" : "");
+                    out.printf("The search state is in %s: go on with%n  %s%n", checkpoint, resumeCommand(limit, r.distinct()));
                 } else if (limit) {
                     out.println("Raise --max-states for a verdict.");
                 }
@@ -241,6 +241,24 @@ public final class CheckCommand implements Callable<Integer> {
         }
         out.flush();
         return exitCode(r.verdict());
+    }
+
+    /**
+     * The whole command that goes on from the checkpoint, writing it again as it goes (a higher --max-states after the
+     * state limit: ten times the states found, which the checkpoint may hold more of than the limit, as it ends a level).
+     */
+    private String resumeCommand(boolean limit, long distinct) {
+        StringBuilder sb = new StringBuilder("./tcesim check").append(stack.asArgs());
+        if (!properties.containsAll(java.util.EnumSet.allOf(Violation.Property.class))) {
+            sb.append(" --properties ").append(String.join(",", properties.stream().map(p -> p.name().toLowerCase(java.util.Locale.ROOT)).toList()));
+        }
+        if (noReduction) sb.append(" --no-reduction");
+        if (workers != 1) sb.append(" --workers ").append(workers);
+        if (maxMemory != null) sb.append(" --max-memory ").append(maxMemory);
+        long most = Math.max(maxStates, distinct);
+        long states = limit ? (most > Long.MAX_VALUE / 10 ? Long.MAX_VALUE : 10 * most) : maxStates;
+        if (limit || spec.commandLine().getParseResult().hasMatchedOption("--max-states")) sb.append(" --max-states ").append(states);
+        return sb.append(" --checkpoint ").append(checkpoint).append(" --resume ").append(checkpoint).toString();
     }
 
     private void printCounterexample(PrintWriter out, StackConfig cfg, Checker.Result r) {

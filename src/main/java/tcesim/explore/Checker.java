@@ -79,6 +79,8 @@ public final class Checker {
     public record Progress(long generated, long distinct, int depth, long queued) {}
 
     private volatile Progress progress = new Progress(0, 0, 0, 0);
+    /** Distinct states when this run started: those of the checkpoint it resumed, or 0. */
+    private volatile long distinctAtStart;
     private volatile boolean stopRequested;
     private final long signature;
 
@@ -253,6 +255,9 @@ public final class Checker {
             frontier = new Level();
             frontier.add(0, main.out.words(), 0, main.out.size());
         }
+        // Counted from what a resumed search already holds, not from 0; the rates count only what this run finds.
+        progress = new Progress(generated, seen.size(), depth, frontier.count);
+        distinctAtStart = seen.size();
         for (int w = 1; w < opt.workers(); w++) workers.add(new Worker());
         ExecutorService pool = opt.workers() > 1 ? Executors.newFixedThreadPool(opt.workers(), r -> {
             Thread t = new Thread(r, "tcesim-check");
@@ -318,7 +323,7 @@ public final class Checker {
                     lastReport = now;
                     double secs = (now - t0) / 1e9;
                     opt.progress().printf("Progress: %d states generated, %d distinct, %d on queue, depth %d, %.0f distinct states/s%n",
-                            generated, seen.size(), frontier.count, depth, seen.size() / secs);
+                            generated, seen.size(), frontier.count, depth, (seen.size() - distinctAtStart) / secs);
                     opt.progress().flush();
                 }
                 if (opt.checkpoint() != null && now - lastCheckpoint > 60_000_000_000L) {
@@ -356,7 +361,7 @@ public final class Checker {
         if (opt.progress() == null || now - Math.max(lastInLevelReport, t0) < 3_000_000_000L) return;
         lastInLevelReport = now;
         opt.progress().printf("Progress: %d states of the level expanded, %d distinct before it, %.0f distinct states/s%n", states, distinct,
-                distinct / ((now - t0) / 1e9));
+                (distinct - distinctAtStart) / ((now - t0) / 1e9));
         opt.progress().flush();
     }
 

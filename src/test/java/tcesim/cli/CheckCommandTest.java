@@ -144,9 +144,16 @@ class CheckCommandTest {
         CliRun whole = check("--design", "D2");
         CliRun r = check("--design", "D2", "--checkpoint", ck.toString(), "--max-states", "5000");
         assertThat(r.exit()).isEqualTo(3);
-        assertThat(r.stdout()).contains("Stopped: state limit of 5000 reached").contains("The search state is in " + ck + ": go on with --resume " + ck);
+        assertThat(r.stdout()).contains("Stopped: state limit of 5000 reached").contains("The search state is in " + ck + ": go on with\n  ./tcesim check --design D2 ");
         assertThat(ck).isRegularFile();
-        CliRun resumed = check("--design", "D2", "--resume", ck.toString());
+        // The command printed: the same configuration, a higher limit, and the checkpoint written again; run without the
+        // limit (the default's), so that the search ends here.
+        String command = line(r, "  ./tcesim check ").strip();
+        assertThat(command).endsWith(" --checkpoint " + ck + " --resume " + ck);
+        java.util.regex.Matcher limit = java.util.regex.Pattern.compile(" --max-states (\\d+) ").matcher(command);
+        assertThat(limit.find()).isTrue();
+        assertThat(Long.parseLong(limit.group(1))).as("a higher limit").isGreaterThan(5000);
+        CliRun resumed = CliRun.of(command.substring("./tcesim ".length()).replaceAll(" --max-states \\d+", "").split(" "));
         assertThat(resumed.exit()).isZero();
         assertThat(resumed.stdout()).contains("Model checking completed. No property is broken.");
         assertThat(line(resumed, "states generated")).isEqualTo(line(whole, "states generated"));
@@ -161,7 +168,7 @@ class CheckCommandTest {
         Path ck = dir.resolve("c.ck");
         CliRun r = CliRun.ctrlC((out, err) -> true, "check", "--design", "D2", "--checkpoint", ck.toString());
         assertThat(r.exit()).isEqualTo(3);
-        assertThat(r.stdout()).contains("Stopped: interrupted. No verdict yet.").contains("go on with --resume " + ck);
+        assertThat(r.stdout()).contains("Stopped: interrupted. No verdict yet.").contains(" --checkpoint " + ck + " --resume " + ck);
         assertThat(ck).isRegularFile();
         CliRun json = CliRun.ctrlC((out, err) -> true, "check", "--design", "D2", "--json");
         assertThat(json.exit()).isEqualTo(3);

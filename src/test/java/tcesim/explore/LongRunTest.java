@@ -157,4 +157,17 @@ class LongRunTest {
         }
         assertThat(ck.resolve("keep")).hasContent("x");
     }
+
+    @Test
+    void aResumedSearchCountsFromItsCheckpoint(@TempDir Path dir) {
+        Path ck = dir.resolve("limit.ck");
+        new Checker(() -> new TinyModels.Grid(40), new Checker.Options(300, 1, true, null, EnumSet.allOf(Violation.Property.class),
+                Long.MAX_VALUE, ck, null), 3).run();
+        Checker resumed = new Checker(() -> new TinyModels.Grid(40), withFiles(null, ck, Long.MAX_VALUE), 3);
+        resumed.stop();
+        Checker.Result r = resumed.run();
+        assertThat(r.distinct()).as("the checkpoint's states").isGreaterThan(1);
+        assertThat(resumed.progress().distinct()).isEqualTo(r.distinct());
+        assertThat(resumed.progress().generated()).isEqualTo(r.generated());
+    }
 }
