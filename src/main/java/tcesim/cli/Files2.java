@@ -52,6 +52,33 @@ final class Files2 {
     }
 
     /**
+     * A text file's contents, strictly UTF-8, of at most {@code maxBytes} bytes: a larger file (or an endless one, a
+     * device) is refused after reading {@code maxBytes + 1} bytes, naming {@code what} it was meant to be.
+     *
+     * @throws IllegalArgumentException with "FILE: what is wrong"
+     */
+    static String readText(Path file, int maxBytes, String what) {
+        if (Files.isDirectory(file)) throw new IllegalArgumentException(file + ": is a directory, not a file");
+        if (!Files.exists(file)) throw new IllegalArgumentException(file + ": no such file");
+        byte[] bytes;
+        try (java.io.InputStream in = Files.newInputStream(file)) {
+            bytes = in.readNBytes(maxBytes + 1);
+        } catch (IOException e) {
+            String why = describe(e);
+            throw new IllegalArgumentException(why.startsWith(file.toString()) ? why : file + ": cannot read: " + why);
+        }
+        if (bytes.length > maxBytes) {
+            throw new IllegalArgumentException(file + ": more than " + (maxBytes >> 10) + " KiB: too large for " + what);
+        }
+        try {
+            return StandardCharsets.UTF_8.newDecoder().onMalformedInput(java.nio.charset.CodingErrorAction.REPORT)
+                    .onUnmappableCharacter(java.nio.charset.CodingErrorAction.REPORT).decode(java.nio.ByteBuffer.wrap(bytes)).toString();
+        } catch (CharacterCodingException e) {
+            throw new IllegalArgumentException(file + ": not a text (UTF-8) file");
+        }
+    }
+
+    /**
      * Makes sure {@code dir} is a directory the command can write {@code name} into, creating it if needed.
      *
      * @throws IllegalArgumentException with "FLAG DIR: what is wrong"

@@ -247,4 +247,21 @@ class ScenarioTest {
     void jsonIsYamlToo() throws Exception {
         assertThat(Scenario.parse("s.json", "{\"design\": \"D4\", \"vhost\": {\"max_iotlb_entries\": 9}}").config().maxIotlbEntries()).isEqualTo(9);
     }
+
+    @Test
+    void aliasesAndASecondDocumentAreRefusedAtTheirLine() {
+        assertThatThrownBy(() -> Scenario.parse("s", "design: &d D2\nhost: *d\n")).hasMessage("s:2: a YAML alias (*name): not supported in a scenario; write the value out");
+        assertThatThrownBy(() -> Scenario.parse("s", "design: D2\n---\ndesign: D4\n")).hasMessage("s:2: a second YAML document: a scenario file holds one");
+    }
+
+    @Test
+    void aFileTooLargeForAScenarioIsRefusedWithoutReadingItAll(@TempDir Path dir) throws Exception {
+        Path big = dir.resolve("big.yaml");
+        Files.writeString(big, "# padding\n".repeat(Scenario.MAX_BYTES / 10 + 1) + "design: D2\n");
+        BadInputTest.badContent("tcesim repro: " + big + ": more than 64 KiB: too large for a scenario file (a scenario is a few hundred bytes)",
+                "repro", "--scenario", big.toString());
+        Path endless = Path.of("/dev/zero");
+        org.junit.jupiter.api.Assumptions.assumeTrue(Files.exists(endless));
+        BadInputTest.badContent("tcesim repro: /dev/zero: more than 64 KiB: too large for a scenario file", "repro", "--scenario", "/dev/zero");
+    }
 }
