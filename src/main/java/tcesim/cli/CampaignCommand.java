@@ -49,7 +49,7 @@ public final class CampaignCommand implements Callable<Integer> {
         if (err != null) throw new IllegalArgumentException(err); // one line: the configuration, not the flags' syntax
         PrintWriter out = spec.commandLine().getOut();
         long total = range[1] - range[0] + 1;
-        Progress progress = json ? null : new Progress(spec.commandLine().getErr(), total, System.console() != null);
+        Progress progress = json ? null : new Progress(spec.commandLine().getErr(), total, System.console() != null, workers);
         java.util.concurrent.atomic.AtomicBoolean stop = new java.util.concurrent.atomic.AtomicBoolean();
         try (Interrupt i = new Interrupt(() -> stop.set(true))) {
             Campaign.Result r = Campaign.run(cfg, range[0], range[1], maxSteps, workers, run -> {
@@ -111,20 +111,33 @@ public final class CampaignCommand implements Callable<Integer> {
         private final PrintWriter err;
         private final long total;
         private final boolean terminal;
+        private final int workers;
         private final AtomicLong done = new AtomicLong();
         private final long t0 = System.nanoTime();
         private long lastTenth = -1;
 
-        Progress(PrintWriter err, long total, boolean terminal) {
+        Progress(PrintWriter err, long total, boolean terminal, int workers) {
             this.err = err;
             this.total = total;
             this.terminal = terminal;
+            this.workers = workers;
+        }
+
+        /**
+         * Seconds left after {@code done} of {@code total} seeds in {@code secs} on {@code workers} threads. The first
+         * runs all start at once and end about together: until as many runs as workers are done, each took about
+         * {@code secs}, and that many go on at a time; afterwards the rate is the runs done over the time taken.
+         */
+        static long eta(long done, long total, double secs, int workers) {
+            if (done <= 0) return 0;
+            double rate = Math.max(done, Math.min(workers, total)) / secs;
+            return Math.round((total - done) / rate);
         }
 
         synchronized void tick() {
             long d = done.incrementAndGet();
             double secs = (System.nanoTime() - t0) / 1e9;
-            long eta = d == 0 ? 0 : Math.round(secs / d * (total - d));
+            long eta = eta(d, total, secs, workers);
             if (terminal) {
                 int width = 30;
                 int fill = (int) (width * d / total);

@@ -98,4 +98,14 @@ class CampaignCommandTest {
         assertThat(r.exit()).isEqualTo(3);
         assertThat(r.stdout()).contains("0 of 2 seeds break a property").contains("2 of 2 seeds did not finish in 100 steps: no verdict for them");
     }
+
+    @Test
+    void theFirstEstimateCountsTheRunsGoingOnTogether() {
+        // 8 workers, 100 seeds: the first run ends after 10 s, with 7 others about to; 99 left at 8 per 10 s.
+        assertThat(CampaignCommand.Progress.eta(1, 100, 10.0, 8)).isEqualTo(124);
+        // Past the first round the rate is the runs done over the time: 50 in 60 s, 50 left.
+        assertThat(CampaignCommand.Progress.eta(50, 100, 60.0, 8)).isEqualTo(60);
+        assertThat(CampaignCommand.Progress.eta(1, 2, 10.0, 8)).as("no more at once than there are seeds").isEqualTo(5);
+        assertThat(CampaignCommand.Progress.eta(0, 2, 0.0, 8)).isZero();
+    }
 }
