@@ -9,8 +9,9 @@ import tcesim.sim.StackConfig;
 
 /**
  * A configuration's fingerprint, carried by replay lines ({@code --config-id}) so that choices or a seed are not
- * replayed on another configuration than the one they came from. It is {@code c1-}, a 32-bit hash of every setting,
- * and then one byte (two hex digits) a setting, in {@link #settings} order: a difference is always seen (but for a
+ * replayed on another configuration than the one they came from. It is {@code c1-}, a 32-bit hash of every setting
+ * (and of the whole record, so that a field not yet among the settings still counts), and then one byte (two hex
+ * digits) a setting, in {@link #settings} order: a difference is always seen (but for a
  * 2^-40 chance), and the settings whose byte differs are named. It is a pure function of the effective
  * {@link StackConfig} (hazard and design applied), so the same configuration spelt another way (a scenario file, a
  * hazard's flags) has the same id.
@@ -64,7 +65,9 @@ final class ConfigId {
             all.append(kv);
             bytes.append(String.format("%02x", fnv(kv) >>> 56));
         });
-        return PREFIX + String.format("%08x", fnv(all.toString()) >>> 32) + "-" + bytes;
+        // The whole hash also covers the record's own text (every component, nested records and enums by name): a
+        // setting added to StackConfig and not yet to settings() still changes the id, though unnamed.
+        return PREFIX + String.format("%08x", fnv(all + "|" + c) >>> 32) + "-" + bytes;
     }
 
     /**
