@@ -17,13 +17,15 @@ import tcesim.sim.StackConfig;
         description = {"Run one seeded simulation per seed of a range on a large configuration and report how many break a property.",
                 "Memory: each worker holds one run, bounded by the configuration (guest RAM, window, IOTLB, rings); the campaign",
                 "keeps only its tally, so the range does not add to it.",
-                "Exit code: 0 no seed broke a property, 1 some did, 2 bad usage, 3 interrupted (Ctrl-C) before any seed broke one."})
+                "Exit code: 0 no seed broke a property, 1 some did, 2 bad usage, 3 no verdict: interrupted (Ctrl-C), a seed stopped at",
+                "--max-steps or out of memory, before any seed broke one."})
 public final class CampaignCommand implements Callable<Integer> {
     @Mixin
     StackOptions stack = new StackOptions();
 
-    @Option(names = "--seeds", paramLabel = "A..B", description = "Seed range, inclusive (default: ${DEFAULT-VALUE}).")
-    String seeds = "1..20";
+    @Option(names = "--seeds", paramLabel = "N|A..B", converter = SeedsOption.Converter.class, defaultValue = "1..20",
+            description = "The seeds: N, seeds 1 to N, or A..B, seeds A to B inclusive, as in repro (default: ${DEFAULT-VALUE}).")
+    SeedsOption seeds;
 
     @Option(names = "--workers", paramLabel = "N", description = "Seeds run in parallel (default: ${DEFAULT-VALUE}).")
     int workers = Math.max(1, Runtime.getRuntime().availableProcessors());
@@ -39,16 +41,15 @@ public final class CampaignCommand implements Callable<Integer> {
 
     @Override
     public Integer call() {
-        long[] range = parseRange(seeds);
-        if (range == null) throw new CommandLine.ParameterException(spec.commandLine(), "--seeds takes A..B with 0 <= A <= B, got '" + seeds + "'");
+        long[] range = seeds.bounds(1);
         if (workers < 1 || workers > 256) throw new CommandLine.ParameterException(spec.commandLine(), "--workers must be 1..256");
         if (maxSteps < 1) throw new CommandLine.ParameterException(spec.commandLine(), "--max-steps must be at least 1");
         StackConfig cfg = stack.toConfig();
         String err = cfg.validate();
-        if (err != null) throw new CommandLine.ParameterException(spec.commandLine(), err);
+        if (err != null) throw new IllegalArgumentException(err); // one line: the configuration, not the flags' syntax
         PrintWriter out = spec.commandLine().getOut();
         long total = range[1] - range[0] + 1;
-        Progress progress = json ? null : new Progress(spec.commandLine().getErr(), total, System.console() != null);
+        Progress progress = json ? null : new Progress(spec.commandLine().getErr(), total, System.console() != null, workers);
         java.util.concurrent.atomic.AtomicBoolean stop = new java.util.concurrent.atomic.AtomicBoolean();
         try (Interrupt i = new Interrupt(() -> stop.set(true))) {
             Campaign.Result r = Campaign.run(cfg, range[0], range[1], maxSteps, workers, run -> {
@@ -77,6 +78,7 @@ public final class CampaignCommand implements Callable<Integer> {
                 if (rest != null) m.put("rest", rest);
             }
             m.put("failing", r.failing());
+            m.put("unfinished", r.unfinished());
             m.put("fraction", fraction);
             if (first != null) {
                 m.put("firstFailingSeed", first.seed());
@@ -92,25 +94,16 @@ public final class CampaignCommand implements Callable<Integer> {
             if (rest != null) out.printf("the rest: %s%n", rest);
             out.printf("%d of %d seeds break a property (%.1f %%); %d packets and %d steps simulated%n", r.failing(), r.seeds(),
                     100.0 * fraction, r.packets(), r.steps());
+            if (r.unfinished() > 0) {
+                out.printf("%d of %d seeds did not finish in %d steps: no verdict for them (raise --max-steps)%n", r.unfinished(), r.seeds(), maxSteps);
+            }
             if (first != null) {
                 out.printf("first failing seed: %d (%s at step %d)%nreplay: %s%n", first.seed(), first.violation().property().label(),
                         first.violation().step(), replay);
             }
         }
         out.flush();
-        return r.failing() > 0 ? 1 : r.stopped() ? 3 : 0;
-    }
-
-    static long[] parseRange(String s) {
-        String[] p = s.split("\\.\\.", -1);
-        try {
-            long a = Long.parseLong(p[0].trim());
-            long b = p.length == 2 ? Long.parseLong(p[1].trim()) : a;
-            if (p.length > 2 || a < 0 || b < a || b - a >= 10_000_000) return null;
-            return new long[] {a, b};
-        } catch (NumberFormatException e) {
-            return null;
-        }
+        return r.failing() > 0 ? 1 : r.stopped() || r.unfinished() > 0 ? 3 : 0;
     }
 
     /** A progress bar with ETA on a terminal, a plain line every tenth otherwise. Timing is for display only. */
@@ -118,20 +111,33 @@ public final class CampaignCommand implements Callable<Integer> {
         private final PrintWriter err;
         private final long total;
         private final boolean terminal;
+        private final int workers;
         private final AtomicLong done = new AtomicLong();
         private final long t0 = System.nanoTime();
         private long lastTenth = -1;
 
-        Progress(PrintWriter err, long total, boolean terminal) {
+        Progress(PrintWriter err, long total, boolean terminal, int workers) {
             this.err = err;
             this.total = total;
             this.terminal = terminal;
+            this.workers = workers;
+        }
+
+        /**
+         * Seconds left after {@code done} of {@code total} seeds in {@code secs} on {@code workers} threads. The first
+         * runs all start at once and end about together: until as many runs as workers are done, each took about
+         * {@code secs}, and that many go on at a time; afterwards the rate is the runs done over the time taken.
+         */
+        static long eta(long done, long total, double secs, int workers) {
+            if (done <= 0) return 0;
+            double rate = Math.max(done, Math.min(workers, total)) / secs;
+            return Math.round((total - done) / rate);
         }
 
         synchronized void tick() {
             long d = done.incrementAndGet();
             double secs = (System.nanoTime() - t0) / 1e9;
-            long eta = d == 0 ? 0 : Math.round(secs / d * (total - d));
+            long eta = eta(d, total, secs, workers);
             if (terminal) {
                 int width = 30;
                 int fill = (int) (width * d / total);

@@ -25,7 +25,8 @@ import tcesim.sim.Violation;
 @Command(name = "check", mixinStandardHelpOptions = true,
         description = {"Explore every interleaving of a small configuration and decide whether a design is safe.",
                 "Breadth-first, so a counterexample has the fewest scheduling choices; states are 64-bit fingerprints.",
-                "Exit code: 0 safe, 1 a property broken, 2 bad usage or configuration, 3 no verdict (state or memory limit, or interrupted)."})
+                "Exit code: 0 safe, 1 a property broken, 2 bad usage or configuration, 3 no verdict (state or memory limit, out of memory, or interrupted),",
+                "70 an internal error."})
 public final class CheckCommand implements Callable<Integer> {
     @Mixin
     StackOptions stack = StackOptions.small();
@@ -99,10 +100,11 @@ public final class CheckCommand implements Callable<Integer> {
             throw new CommandLine.ParameterException(spec.commandLine(), (checkpoint != null ? "--checkpoint" : "--resume") + " works for one check, not with "
                     + (all ? "--all" : "--hazards") + " (a table of many checks)");
         }
+        if (all || hazards) refuseWhatATableSetsItself();
         long maxBytes = maxBytes();
         StackConfig base = stack.toConfig();
-        String err = base.validate();
-        if (err != null) throw new CommandLine.ParameterException(spec.commandLine(), err);
+        String err = all ? null : base.validate(); // --all validates each row: --ddw-removal is for its DDW rows
+        if (err != null) throw new IllegalArgumentException(err); // one line: the configuration, not the flags' syntax
         if (checkpoint != null) Files2.outputFile("--checkpoint", checkpoint);
         if (resume != null && !java.nio.file.Files.isRegularFile(resume)) {
             throw new IllegalArgumentException("--resume " + resume + ": " + (java.nio.file.Files.isDirectory(resume) ? "is a directory, not a checkpoint" : "no such file"));
@@ -112,6 +114,58 @@ public final class CheckCommand implements Callable<Integer> {
         else if (!stack.matched("--properties")) properties = java.util.EnumSet.copyOf(base.defaultProperties());
         if (hazards) return checkHazards(out, base, maxBytes);
         return all ? checkAll(out, base, maxBytes) : checkOne(out, base, maxBytes);
+    }
+
+    /**
+     * A table goes over the designs (and --all over the guest variants, which set the guest's features), so options that
+     * set those would be dropped: refused, each with one line.
+     */
+    private void refuseWhatATableSetsItself() {
+        String table = all ? "--all" : "--hazards";
+        String over = all ? "every design and guest variant" : "every design";
+        List<String> set = new ArrayList<>();
+        for (String o : all ? new String[] {"--design", "--no-stuff-tce", "--no-indirect", "--no-clear", "--ddw", "--hazard", "--config-id"}
+                : new String[] {"--design", "--properties", "--config-id"}) {
+            if (stack.matched(o)) set.add(o);
+        }
+        if (!set.isEmpty()) {
+            String why = set.contains("--config-id") && set.size() == 1 ? "the id is for one configuration"
+                    : set.contains("--properties") && set.size() == 1 ? "each hazard is judged by its own properties; check one with --hazard NAME --properties ..."
+                    : set.contains("--hazard") && set.size() == 1 ? "check one hazard under every design with --hazards" : "it would be ignored";
+            throw new IllegalArgumentException(table + " goes over " + over + ": leave out " + String.join(", ", set) + " (" + why + ")");
+        }
+        if (stack.scenario != null) {
+            StackConfig file = stack.configWithoutHazard();
+            if (file.design() != Design.D0) throw new IllegalArgumentException(table + " goes over " + over + ": the scenario file's design " + file.design() + " would be ignored");
+            if (all && !file.fw().equals(StackConfig.seed().fw())) {
+                throw new IllegalArgumentException("--all goes over every guest variant: the scenario file's guest features would be ignored");
+            }
+        }
+    }
+
+    /** The designs a table has rows for on {@code host}: those that can exist there. */
+    private static List<Design> designsOn(tcesim.kvm.HostCaps host, boolean passthrough) {
+        List<Design> ds = new ArrayList<>();
+        for (Design d : Design.values()) if ((passthrough || !d.passthrough()) && d.unavailableOn(host) == null) ds.add(d);
+        return ds;
+    }
+
+    /** The line a table prints (and its JSON carries) for the designs left out on this host, or null. */
+    static String leftOut(tcesim.kvm.HostCaps host) {
+        List<String> out = new ArrayList<>();
+        String why = null;
+        for (Design d : Design.values()) {
+            String w = d.unavailableOn(host);
+            if (w == null) continue;
+            out.add(d.name());
+            why = w.substring(w.indexOf(", but ") + ", but ".length());
+        }
+        return out.isEmpty() ? null : String.join(", ", out) + " left out: " + (out.size() == 1 ? "it changes" : "they change") + " KVM's TCE handling, but " + why;
+    }
+
+    /** The row of --all for design {@code d} and guest {@code v}: DDW removal only where the guest has DDW. */
+    private static StackConfig row(StackConfig base, Design d, Variant v) {
+        return d.applyTo(base.toBuilder().fw(v.fw).ddwRemoval(v.fw.ddw() ? base.ddwRemoval() : StackConfig.DdwRemoval.NONE).build());
     }
 
     private Checker.Options options(boolean progress, java.util.Set<Violation.Property> props, long maxBytes) {
@@ -136,6 +190,11 @@ public final class CheckCommand implements Callable<Integer> {
             default -> 0;
         };
         if (n <= 0 || n > (Long.MAX_VALUE >> shift)) throw new CommandLine.ParameterException(spec.commandLine(), "--max-memory out of range: " + maxMemory);
+        long heap = Runtime.getRuntime().maxMemory();
+        if (n << shift > heap) {
+            throw new IllegalArgumentException("--max-memory " + maxMemory + ": more than this JVM's heap, at most " + (heap >> 20)
+                    + " MiB (give java more with JAVA_TOOL_OPTIONS=-Xmx..., or ask for less)");
+        }
         return n << shift;
     }
 
@@ -162,7 +221,7 @@ public final class CheckCommand implements Callable<Integer> {
         Checker.Result r = checker.run();
         long ms = (System.nanoTime() - t0) / 1_000_000;
         if (json) {
-            out.println(Json.write(resultMap(cfg.design().name(), null, r, ms)));
+            out.println(Json.write(resultMap(cfg.design().name(), null, r, ms, stack.configWithoutHazard(), stack.effectiveHazard(), properties)));
         } else {
             out.printf("tcesim check: design %s (%s)%n", cfg.design(), cfg.design().summary());
             if (r.verdict() == Checker.Verdict.UNSAFE) printCounterexample(out, cfg, r);
@@ -171,7 +230,7 @@ public final class CheckCommand implements Callable<Integer> {
                 out.printf("Stopped: %s. No verdict yet.%n", r.stopped());
                 boolean limit = r.stopped().startsWith("state limit");
                 if (checkpoint != null) {
-                    out.printf("The search state is in %s: go on with --resume %s%s%n", checkpoint, checkpoint, limit ? " and a higher --max-states" : "");
+                    out.printf("The search state is in %s: go on with%n  %s%n", checkpoint, resumeCommand(limit, r.distinct()));
                 } else if (limit) {
                     out.println("Raise --max-states for a verdict.");
                 }
@@ -185,8 +244,27 @@ public final class CheckCommand implements Callable<Integer> {
         return exitCode(r.verdict());
     }
 
+    /**
+     * The whole command that goes on from the checkpoint, writing it again as it goes (a higher --max-states after the
+     * state limit: ten times the states found, which the checkpoint may hold more of than the limit, as it ends a level).
+     */
+    private String resumeCommand(boolean limit, long distinct) {
+        StringBuilder sb = new StringBuilder("./tcesim check").append(stack.asArgs());
+        if (!properties.containsAll(java.util.EnumSet.allOf(Violation.Property.class))) {
+            sb.append(" --properties ").append(String.join(",", properties.stream().map(p -> p.name().toLowerCase(java.util.Locale.ROOT)).toList()));
+        }
+        if (noReduction) sb.append(" --no-reduction");
+        if (workers != 1) sb.append(" --workers ").append(workers);
+        if (maxMemory != null) sb.append(" --max-memory ").append(maxMemory);
+        long most = Math.max(maxStates, distinct);
+        long states = limit ? (most > Long.MAX_VALUE / 10 ? Long.MAX_VALUE : 10 * most) : maxStates;
+        if (limit || spec.commandLine().getParseResult().hasMatchedOption("--max-states")) sb.append(" --max-states ").append(states);
+        return sb.append(" --checkpoint ").append(checkpoint).append(" --resume ").append(checkpoint).toString();
+    }
+
     private void printCounterexample(PrintWriter out, StackConfig cfg, Checker.Result r) {
         Stack st = new Stack(cfg, new Trace(1 << 16, 24));
+        st.oracles().stopAt(until(properties, r));
         Simulation.Result sim = Simulation.run(st, Chooser.scripted(r.choices()), 10_000_000);
         Violation v = sim.violation();
         out.printf("Error: %s is broken. The shortest counterexample has %d scheduling choices and %d steps:%n", r.violation().property().label(),
@@ -199,7 +277,30 @@ public final class CheckCommand implements Callable<Integer> {
         } else {
             TextReport.violation(out, st, v);
         }
-        out.printf("%nreplay: ./tcesim repro --choices %s%s%n%n", join(r.choices()), stack.asArgs());
+        out.printf("%nreplay: %s%n%n", replay(stack.configWithoutHazard(), stack.effectiveHazard(), properties, r));
+    }
+
+    /**
+     * The property a replay of {@code r} must run to: its own, when the check left out a safety property (the
+     * counterexample may go through a violation of that one first); null otherwise. Progress alone left out needs
+     * nothing: it is judged only where nothing can run, which ends a path.
+     */
+    private static Violation.Property until(java.util.Set<Violation.Property> checked, Checker.Result r) {
+        java.util.Set<Violation.Property> safety = java.util.EnumSet.complementOf(java.util.EnumSet.of(Violation.Property.PROGRESS));
+        return checked.containsAll(safety) ? null : r.violation().property();
+    }
+
+    /** The {@code repro} line that replays the counterexample {@code r} of {@code cfg} (before {@code hazard}) checked for {@code checked}. */
+    static String replay(StackConfig cfg, tcesim.sim.Hazard hazard, java.util.Set<Violation.Property> checked, Checker.Result r) {
+        Violation.Property until = until(checked, r);
+        return "./tcesim repro --choices " + join(r.choices()) + StackOptions.replayArgs(cfg, hazard) + (until == null ? "" : " --until " + until);
+    }
+
+    /** The steps the replay of the counterexample {@code r} of {@code cfg} (hazard applied) takes to its violation. */
+    private static long replaySteps(StackConfig cfg, java.util.Set<Violation.Property> checked, Checker.Result r) {
+        Stack st = new Stack(cfg, Trace.off());
+        st.oracles().stopAt(until(checked, r));
+        return Simulation.run(st, Chooser.scripted(r.choices()), 10_000_000).steps();
     }
 
     /** The checks of a table, one after the other; Ctrl-C stops the one running and the table, which keeps the rows done. */
@@ -234,7 +335,14 @@ public final class CheckCommand implements Callable<Integer> {
 
     private int checkAll(PrintWriter out, StackConfig base, long maxBytes) {
         Table table = new Table();
-        for (Design d : Design.values()) for (Variant v : Variant.values()) if (!(d.passthrough() && v == Variant.DDW)) table.total++;
+        for (Design d : designsOn(base.host(), true)) {
+            for (Variant v : Variant.values()) {
+                if (d.passthrough() && v == Variant.DDW) continue;
+                table.total++;
+                String err = row(base, d, v).validate();
+                if (err != null) throw new IllegalArgumentException("--all: the row " + d + " / " + v.label + ": " + err);
+            }
+        }
         try (Interrupt i = new Interrupt(table)) {
             return i.exit(checkAll(out, base, maxBytes, table));
         }
@@ -243,36 +351,43 @@ public final class CheckCommand implements Callable<Integer> {
     private int checkAll(PrintWriter out, StackConfig base, long maxBytes, Table table) {
         List<Map<String, Object>> rows = new ArrayList<>();
         int worst = 0;
+        String leftOut = leftOut(base.host());
         if (!json && !markdown) {
+            if (leftOut != null) out.println(leftOut);
             out.printf("%-5s %-21s %-9s %-38s %10s %9s%n", "design", "guest", "verdict", "property broken (choices)", "states", "time");
         }
         rows:
-        for (Design d : Design.values()) {
+        for (Design d : designsOn(base.host(), true)) {
             for (Variant v : Variant.values()) {
                 if (d.passthrough() && v == Variant.DDW) continue;
-                StackConfig cfg = d.applyTo(base.withFw(v.fw));
+                StackConfig cfg = row(base, d, v);
                 long t0 = System.nanoTime();
                 Checker.Result r = table.run(new Checker(() -> new Stack(cfg, Trace.off()), options(false, properties, maxBytes)));
                 if (r == null) break rows;
                 long ms = (System.nanoTime() - t0) / 1_000_000;
                 worst = Math.max(worst, exitCode(r.verdict()) == 1 ? 1 : exitCode(r.verdict()) == 3 ? 3 : 0);
-                rows.add(resultMap(d.name(), v.label, r, ms));
+                rows.add(resultMap(d.name(), v.label, r, ms, cfg, null, properties));
                 if (!json && !markdown) {
                     String what = r.verdict() == Checker.Verdict.UNSAFE
                             ? r.violation().property().label() + " (" + r.choices().length + ")" : "";
                     out.printf("%-6s %-21s %-9s %-38s %10d %7d ms%n", d, v.label, r.verdict().name().toLowerCase(), what, r.distinct(), ms);
+                    if (r.verdict() == Checker.Verdict.UNSAFE) out.printf("       replay: %s%n", replay(cfg, null, properties, r));
                     out.flush();
                 }
             }
         }
-        if (markdown && !table.stopped()) out.print(Markdown.verdicts(rows));
-        return endTable(out, "results", rows, worst, table);
+        if (markdown && !table.stopped()) {
+            out.print(Markdown.verdicts(rows));
+            if (leftOut != null) out.printf("%n%s%n", leftOut);
+        }
+        return endTable(out, "results", rows, worst, table, leftOut);
     }
 
     /** Prints the JSON of a table, or the line of an interrupted one; interrupted, the table has no verdict (3) unless a row broke a property. */
-    private int endTable(PrintWriter out, String key, List<Map<String, Object>> rows, int worst, Table table) {
+    private int endTable(PrintWriter out, String key, List<Map<String, Object>> rows, int worst, Table table, String leftOut) {
         if (json) {
             Map<String, Object> m = new LinkedHashMap<>();
+            if (leftOut != null) m.put("leftOut", leftOut);
             m.put(key, rows);
             if (table.stopped()) m.put("interrupted", true);
             out.println(Json.write(m));
@@ -285,7 +400,13 @@ public final class CheckCommand implements Callable<Integer> {
 
     private int checkHazards(PrintWriter out, StackConfig base, long maxBytes) {
         Table table = new Table();
-        for (tcesim.sim.Hazard h : tcesim.sim.Hazard.values()) for (Design d : Design.values()) if (!d.passthrough()) table.total++;
+        for (tcesim.sim.Hazard h : tcesim.sim.Hazard.values()) {
+            for (Design d : designsOn(base.host(), false)) {
+                table.total++;
+                String err = h.apply(d.applyTo(base)).validate();
+                if (err != null) throw new IllegalArgumentException("--hazards: the row " + h.label() + " / " + d + ": " + err);
+            }
+        }
         try (Interrupt i = new Interrupt(table)) {
             return i.exit(checkHazards(out, base, maxBytes, table));
         }
@@ -294,27 +415,37 @@ public final class CheckCommand implements Callable<Integer> {
     private int checkHazards(PrintWriter out, StackConfig base, long maxBytes, Table table) {
         List<Map<String, Object>> rows = new ArrayList<>();
         int worst = 0;
-        if (!json && !markdown) out.printf("%-24s %-5s %-9s %-60s %8s%n", "hazard", "design", "verdict", "property broken: why", "states");
+        String leftOut = leftOut(base.host());
+        if (!json && !markdown) {
+            if (leftOut != null) out.println(leftOut);
+            out.printf("%-24s %-5s %-9s %-60s %8s%n", "hazard", "design", "verdict", "property broken: why", "states");
+        }
         rows:
         for (tcesim.sim.Hazard h : tcesim.sim.Hazard.values()) {
-            for (Design d : Design.values()) {
-                if (d.passthrough()) continue;
-                StackConfig cfg = h.apply(d.applyTo(base));
+            for (Design d : designsOn(base.host(), false)) {
+                StackConfig before = d.applyTo(base);
+                StackConfig cfg = h.apply(before);
+                long t0 = System.nanoTime();
                 Checker.Result r = table.run(new Checker(() -> new Stack(cfg, Trace.off()), options(false, h.properties(), maxBytes)));
                 if (r == null) break rows;
+                long ms = (System.nanoTime() - t0) / 1_000_000;
                 worst = Math.max(worst, exitCode(r.verdict()) == 1 ? 1 : exitCode(r.verdict()) == 3 ? 3 : 0);
-                Map<String, Object> m = resultMap(d.name(), null, r, 0);
+                Map<String, Object> m = resultMap(d.name(), null, r, ms, before, h, h.properties());
                 m.put("hazard", h.label());
                 rows.add(m);
                 if (!json && !markdown) {
                     String what = r.violation() == null ? "" : r.violation().property().label() + ": " + r.violation().why();
-                    out.printf("%-24s %-5s %-9s %-60s %8d%n", h.label(), d, r.verdict().name().toLowerCase(), what.length() > 60 ? what.substring(0, 60) : what, r.distinct());
+                    out.printf("%-24s %-5s %-9s %-60s %8d%n", h.label(), d, r.verdict().name().toLowerCase(), clip(what, 60), r.distinct());
+                    if (r.verdict() == Checker.Verdict.UNSAFE) out.printf("       replay: %s%n", replay(before, h, h.properties(), r));
                     out.flush();
                 }
             }
         }
-        if (markdown && !table.stopped()) out.print(Markdown.hazards(rows));
-        return endTable(out, "hazards", rows, worst, table);
+        if (markdown && !table.stopped()) {
+            out.print(Markdown.hazards(rows));
+            if (leftOut != null) out.printf("%n%s%n", leftOut);
+        }
+        return endTable(out, "hazards", rows, worst, table, leftOut);
     }
 
     private static int exitCode(Checker.Verdict v) {
@@ -325,7 +456,12 @@ public final class CheckCommand implements Callable<Integer> {
         };
     }
 
-    private Map<String, Object> resultMap(String design, String variant, Checker.Result r, long ms) {
+    /**
+     * One check's result as JSON; {@code cfg} is the configuration checked before {@code hazard} (null: none) is applied,
+     * for the counterexample's replay line and its step count.
+     */
+    private Map<String, Object> resultMap(String design, String variant, Checker.Result r, long ms, StackConfig cfg, tcesim.sim.Hazard hazard,
+            java.util.Set<Violation.Property> checked) {
         Map<String, Object> m = new LinkedHashMap<>();
         m.put("design", design);
         if (variant != null) m.put("guest", variant);
@@ -336,7 +472,8 @@ public final class CheckCommand implements Callable<Integer> {
             m.put("why", r.violation().why());
             m.put("access", r.violation().access());
             m.put("choices", r.choices());
-            m.put("replay", "./tcesim repro --choices " + join(r.choices()) + stack.asArgs());
+            m.put("steps", replaySteps(hazard == null ? cfg : hazard.apply(cfg), checked, r));
+            m.put("replay", replay(cfg, hazard, checked, r));
         }
         m.put("statesGenerated", r.generated());
         m.put("distinctStates", r.distinct());
@@ -347,6 +484,13 @@ public final class CheckCommand implements Callable<Integer> {
         return m;
     }
 
+
+    /** {@code s} cut to at most {@code n} characters at a word's end, with " ..." to say so: never in the middle of an address. */
+    static String clip(String s, int n) {
+        if (s.length() <= n) return s;
+        int cut = s.lastIndexOf(' ', n - 4);
+        return (cut > 0 ? s.substring(0, cut) : s.substring(0, n - 4)) + " ...";
+    }
 
     static String join(int[] choices) {
         StringBuilder sb = new StringBuilder();

@@ -75,11 +75,21 @@ public final class CompareCommand implements Callable<Integer> {
         if (html != null) Files2.outputDir("--html", html, "report.html");
         StackConfig base = stack.toConfig();
         String err = base.validate();
-        if (err != null) throw new CommandLine.ParameterException(spec.commandLine(), err);
+        if (err != null) throw new IllegalArgumentException(err); // one line: the configuration, not the flags' syntax
         StackConfig small = StackOptions.small().toConfig().withHost(base.host());
         List<HtmlReport.Row> rows = new ArrayList<>();
         List<HtmlReport.Counterexample> unsafe = new ArrayList<>();
+        // Designs that cannot exist on the host: refused when asked for by name, left out (and said so) by default.
+        List<String> leftOut = new ArrayList<>();
         for (Design d : new TreeSet<>(designs)) {
+            String why = d.unavailableOn(base.host());
+            if (why == null) continue;
+            if (compareMatched("--designs")) throw new IllegalArgumentException("--designs: " + why);
+            leftOut.add(d.name());
+        }
+        String leftOutLine = leftOut.isEmpty() ? null : CheckCommand.leftOut(base.host());
+        for (Design d : new TreeSet<>(designs)) {
+            if (leftOut.contains(d.name())) continue;
             StackConfig checked = d.applyTo(small);
             Checker.Result v = new Checker(() -> new Stack(checked, Trace.off()), Checker.Options.defaults()).run();
             String property = v.violation() == null ? null : v.violation().property().label();
@@ -91,17 +101,27 @@ public final class CompareCommand implements Callable<Integer> {
         // Which host and kernel era the verdicts and costs were computed on.
         StackOptions.Host kind = StackOptions.Host.of(base.host());
         String host = kind == null ? "custom" : kind.name(), era = base.host().kernel().label();
-        if (json) out.println(Json.write(Map.of("designs", rows.stream().map(CompareCommand::asMap).toList(), "costs", model.values(), "host", host, "hostKernel", era)));
+        if (json) {
+            Map<String, Object> m = new java.util.LinkedHashMap<>();
+            if (leftOutLine != null) m.put("leftOut", leftOutLine);
+            m.put("designs", rows.stream().map(CompareCommand::asMap).toList());
+            m.put("costs", model.values());
+            m.put("host", host);
+            m.put("hostKernel", era);
+            m.put("qemu", base.qemu().label());
+            out.println(Json.write(m));
+        }
         else if (csv) printCsv(out, rows);
         else {
-            out.printf("host %s, host kernel %s; cost runs: discrete-event (each step at its earliest start, no random choice); replay: %s%n",
-                    host, era, replayLine());
+            if (leftOutLine != null) out.println(leftOutLine);
+            out.printf("host %s, host kernel %s, QEMU %s; cost runs: discrete-event (each step at its earliest start, no random choice); replay: %s%n",
+                    host, era, base.qemu().label(), replayLine());
             printTable(out, rows);
         }
         if (html != null) {
             Files.createDirectories(html);
             Path file = html.resolve("report.html");
-            Files.writeString(file, HtmlReport.compare(rows, model, unsafe, replayLine()), StandardCharsets.UTF_8);
+            Files2.writeWhole(file, HtmlReport.compare(rows, model, unsafe, replayLine()));
             if (!json && !csv) out.println("report written to " + file);
         }
         out.flush();
@@ -118,8 +138,14 @@ public final class CompareCommand implements Callable<Integer> {
             why = String.format("--ring-size: compare's workloads fix the rings (%s %d entries, %s %d entries)", stream, stream.ring, rr, rr.ring);
         } else if (stack.matched("--design")) {
             why = "--design: compare runs every design; choose some with --designs D,D,...";
+        } else if (stack.matched("--config-id")) {
+            why = "--config-id: compare runs several configurations (each design, each workload); the id is for one, in a repro, check or campaign line";
         }
         if (why != null) throw new CommandLine.ParameterException(spec.commandLine(), why);
+    }
+
+    private boolean compareMatched(String option) {
+        return spec.commandLine().getParseResult().hasMatchedOption(option);
     }
 
     private String replayLine() {
@@ -138,7 +164,7 @@ public final class CompareCommand implements Callable<Integer> {
         Simulation.run(st, Chooser.scripted(r.choices()), 10_000_000);
         List<tcesim.sim.Event> events = st.trace().recent().stream().filter(e -> e.step() > 0).toList();
         return new HtmlReport.Counterexample(d.name(), st.oracles().first() != null ? st.oracles().first() : r.violation(), events,
-                "./tcesim repro --choices " + CheckCommand.join(r.choices()) + " --design " + d + StackOptions.argsOf(cfg));
+                "./tcesim repro --choices " + CheckCommand.join(r.choices()) + StackOptions.replayArgs(cfg, null));
     }
 
     private CostModel costModel() {

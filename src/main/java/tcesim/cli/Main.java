@@ -12,7 +12,7 @@ import picocli.CommandLine.Command;
                 "reproduces the stale vhost IOTLB crash and judges invalidation designs."},
         subcommands = {ReproCommand.class, CheckCommand.class, CampaignCommand.class, CompareCommand.class, BenchCommand.class, HistoryCommand.class,
                 CommandLine.HelpCommand.class})
-public final class Main implements Runnable {
+public final class Main implements java.util.concurrent.Callable<Integer> {
     /** Exit code of an internal error (a bug in tcesim, not in the modelled stack): sysexits' EX_SOFTWARE. */
     static final int INTERNAL_ERROR = 70;
 
@@ -22,13 +22,60 @@ public final class Main implements Runnable {
     @CommandLine.Spec
     CommandLine.Model.CommandSpec spec;
 
+    /** {@code tcesim} alone: the usage, on stderr, and exit 2, as git does; nothing was asked for. */
     @Override
-    public void run() {
-        spec.commandLine().usage(spec.commandLine().getOut());
+    public Integer call() {
+        spec.commandLine().usage(spec.commandLine().getErr());
+        return 2;
     }
 
+    /** Exit code of a run that gave no verdict (a limit, an interruption, the heap exhausted). */
+    static final int NO_VERDICT = 3;
+
     public static CommandLine commandLine() {
-        return new CommandLine(new Main()).setCaseInsensitiveEnumValuesAllowed(true).setExecutionExceptionHandler(Main::failed);
+        CommandLine cl = new CommandLine(new Main()).setCaseInsensitiveEnumValuesAllowed(true).setExecutionStrategy(Main::execute)
+                .setExecutionExceptionHandler(Main::failed).setParameterExceptionHandler(Main::badUsage);
+        // --version on every command, with the version of the tool.
+        for (CommandLine sub : cl.getSubcommands().values()) sub.getCommandSpec().version(cl.getCommandSpec().version());
+        return cl;
+    }
+
+    /**
+     * A bad flag or value: one line naming it, "tcesim CMD: message", and a pointer to --help (not the whole usage),
+     * exit 2.
+     */
+    static int badUsage(CommandLine.ParameterException e, String[] args) {
+        CommandLine cl = e.getCommandLine();
+        PrintWriter err = cl.getErr();
+        cl.getOut().flush();
+        String cmd = cl.getCommandSpec().qualifiedName();
+        if (e.getMessage() != null) err.println(cmd + ": " + e.getMessage().replace('\n', ' '));
+        err.println("Try '" + cmd + " --help' for more information.");
+        err.flush();
+        return 2;
+    }
+
+    /**
+     * Runs the command picocli parsed; running out of heap is no verdict (exit 3) with one line saying so, not a
+     * property broken nor a bug, whether it happens on the command's thread or on one of its workers.
+     */
+    static int execute(CommandLine.ParseResult parsed) {
+        try {
+            return new CommandLine.RunLast().execute(parsed);
+        } catch (OutOfMemoryError e) {
+            CommandLine cl = parsed.asCommandLineList().get(parsed.asCommandLineList().size() - 1);
+            return outOfMemory(cl);
+        }
+    }
+
+    private static int outOfMemory(CommandLine cl) {
+        cl.getOut().flush();
+        PrintWriter err = cl.getErr();
+        err.println(cl.getCommandSpec().qualifiedName() + ": out of memory (the JVM's heap is at most " + (Runtime.getRuntime().maxMemory() >> 20)
+                + " MiB): no verdict. Give java a larger heap (JAVA_TOOL_OPTIONS=-Xmx8g) or run a smaller configuration"
+                + (cl.getCommandSpec().name().equals("check") ? " or a lower --max-memory" : ""));
+        err.flush();
+        return NO_VERDICT;
     }
 
     /**
@@ -40,6 +87,7 @@ public final class Main implements Runnable {
         PrintWriter err = cl.getErr();
         cl.getOut().flush();
         String cmd = cl.getCommandSpec().qualifiedName();
+        for (Throwable t = e; t != null; t = t.getCause()) if (t instanceof OutOfMemoryError) return outOfMemory(cl);
         Throwable cause = e instanceof CommandLine.ExecutionException && e.getCause() != null ? e.getCause() : e;
         boolean badInput = cause instanceof IOException || cause instanceof UncheckedIOException || cause instanceof IllegalArgumentException
                 || e instanceof CommandLine.ExecutionException && e.getCause() == null;

@@ -126,14 +126,18 @@ public final class Scenario {
             Map.entry("rxRevokes", "guest.rx_revokes"),
             Map.entry("guestPageKib", "guest.page_kib"),
             Map.entry("passthroughPackets", "workload.passthrough_packets"),
-            Map.entry("diskRequests", "workload.disk_requests"));
+            Map.entry("diskRequests", "workload.disk_requests"),
+            Map.entry("ddwRemoval", "guest.ddw_removal"));
+
+    /** The most a scenario file may hold: a complete one is under 2 KiB. */
+    static final int MAX_BYTES = 64 << 10;
 
     private Scenario() {}
 
     public static Loaded load(Path file) throws Invalid {
         String text;
         try {
-            text = Files2.readText(file);
+            text = Files2.readText(file, MAX_BYTES, "a scenario file (a scenario is a few hundred bytes)");
         } catch (IllegalArgumentException e) {
             throw new Invalid(e.getMessage());
         }
@@ -156,10 +160,11 @@ public final class Scenario {
                 if (m.getProblemMark() != null) line = m.getProblemMark().getLine() + 1;
                 if (m.getProblem() != null) why = m.getProblem();
             }
-            throw new Invalid(String.format("%s:%d: not valid YAML: %s", name, line, why.lines().findFirst().orElse("").strip()));
+            throw new Invalid(String.format("%s:%d: not valid YAML: %s", name, Math.max(1, line), why.lines().findFirst().orElse("").strip()));
         } catch (IOException e) {
             throw new Invalid(name + ": " + e.getMessage());
         }
+        refuseAliasesAndMoreDocuments(name, text);
         if (root == null || root.isMissingNode() || root.isNull()) throw new Invalid(name + ":1: the file is empty");
         if (!root.isObject()) throw new Invalid(name + ":1: a scenario is a mapping of keys to values");
         Map<String, JsonNode> values = new LinkedHashMap<>();
@@ -224,6 +229,16 @@ public final class Scenario {
         b.fw(new FirmwareFeatures(ind, stuff, ddw, clear));
         b.host(host.withKernel(kernel));
         StackConfig c = b.build();
+        if (design == Design.V && values.containsKey("workload.passthrough_packets")) {
+            int line = lines.getOrDefault("workload.passthrough_packets", 1);
+            if (c.passthroughPackets() == 0) {
+                throw new Invalid(String.format("%s:%d: workload.passthrough_packets: design V puts the traffic on a passthrough NIC: 0 leaves it none", name, line));
+            }
+            if (values.containsKey("workload.rx_packets") && c.rxPackets() > 0 || values.containsKey("workload.tx_packets") && c.txPackets() > 0) {
+                throw new Invalid(String.format("%s:%d: workload.passthrough_packets: design V has no virtio-net NIC, so rx_packets and tx_packets"
+                        + " carry nothing beside it: give one count (or another design, for virtio-net beside a passthrough NIC)", name, line));
+            }
+        }
         if (design != null) c = design.applyTo(c);
         StackConfig withoutHazard = c;
         if (hazard != null) c = hazard.apply(c);
@@ -233,6 +248,29 @@ public final class Scenario {
             throw new Invalid(String.format("%s:%d: %s: %s", name, lines.getOrDefault(field, 1), field, p.message()));
         }
         return new Loaded(c, seed, hazard, withoutHazard);
+    }
+
+    /**
+     * Jackson reads a YAML alias as the anchor's name and only the first document of a stream: both would change what
+     * the file says without a word, so both are refused, at their line.
+     */
+    private static void refuseAliasesAndMoreDocuments(String name, String text) throws Invalid {
+        int documents = 0;
+        try {
+            for (org.yaml.snakeyaml.events.Event e : new org.yaml.snakeyaml.Yaml().parse(new java.io.StringReader(text))) {
+                int line = e.getStartMark() == null ? 1 : e.getStartMark().getLine() + 1;
+                if (e instanceof org.yaml.snakeyaml.events.AliasEvent) {
+                    throw new Invalid(String.format("%s:%d: a YAML alias (*name): not supported in a scenario; write the value out", name, line));
+                }
+                if (e instanceof org.yaml.snakeyaml.events.DocumentStartEvent && ++documents > 1) {
+                    throw new Invalid(String.format("%s:%d: a second YAML document: a scenario file holds one", name, line));
+                }
+            }
+        } catch (org.yaml.snakeyaml.error.MarkedYAMLException m) {
+            int line = m.getProblemMark() == null ? 1 : m.getProblemMark().getLine() + 1;
+            String why = m.getProblem() == null ? "cannot be read" : m.getProblem();
+            throw new Invalid(String.format("%s:%d: not valid YAML: %s", name, line, why.lines().findFirst().orElse("").strip()));
+        }
     }
 
     private static void walk(String name, String prefix, JsonNode node, Map<String, Integer> lines, Map<String, JsonNode> out) throws Invalid {

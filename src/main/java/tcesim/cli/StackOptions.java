@@ -111,7 +111,18 @@ public final class StackOptions {
     long diskIo;
 
     @Option(names = "--no-kernel-churn", negatable = true, description = "The rest of the guest kernel does not allocate pages between packets (--kernel-churn: it does).")
+    Boolean noChurnOption;
+
+    /**
+     * The command's default for kernel churn (check's small configuration has none); the flag, when given, wins. Kept
+     * apart from the option because picocli sets a negatable option to the opposite of its default: with a default of
+     * true, --no-kernel-churn would turn churn on.
+     */
     boolean noChurn;
+
+    private boolean noChurn() {
+        return noChurnOption != null ? noChurnOption : noChurn;
+    }
 
     /** The option, among {@code options}, that users type for the configuration value {@code v}. */
     static <O> O spelling(O[] options, java.util.function.Function<O, Object> value, Object v) {
@@ -197,28 +208,68 @@ public final class StackOptions {
     @Option(names = "--scenario", paramLabel = "FILE", description = "Read the configuration from a YAML/JSON scenario file (see README); options given on the command line override it.")
     java.nio.file.Path scenario;
 
+    @Option(names = "--config-id", paramLabel = "ID", description = "Run only if the configuration is the one with this id, as replay lines"
+            + " carry it (choices and seeds replay only on the configuration they came from); refused naming the settings that differ.")
+    String configId;
+
     @CommandLine.Spec(CommandLine.Spec.Target.MIXEE)
     CommandLine.Model.CommandSpec mixee;
 
     private Scenario.Loaded loaded;
 
+    /** The configuration of the run: the flags' (or the scenario file's, with the flags over it) with the hazard applied. */
     public StackConfig toConfig() {
         StackConfig c = baseConfig();
-        return hazard == null ? c : hazard.apply(c);
+        tcesim.sim.Hazard h = effectiveHazard();
+        if (h != null) c = h.apply(c);
+        String unavailable = c.design().unavailableOn(c.host());
+        if (unavailable != null) throw new IllegalArgumentException("--design " + unavailable + " (host " + hostName(c) + ")");
+        if (configId != null) {
+            String why = ConfigId.mismatch(configId.trim(), c);
+            if (why != null) throw new IllegalArgumentException(why);
+        }
+        return c;
+    }
+
+    private static String hostName(StackConfig c) {
+        Host h = Host.of(c.host());
+        return h == null ? c.host().toString() : h.name();
+    }
+
+    /**
+     * Design V's NIC is a passthrough one in place of virtio-net ({@link Design#applyTo}): {@code --passthrough 0} leaves
+     * it nothing, and packets for virtio-net beside its own count would be dropped, so both are refused.
+     */
+    private void refuseWhatVCannotHave(Design d, long passthroughPackets) {
+        if (d != Design.V) return;
+        if (matched("--passthrough") && passthrough == 0) {
+            throw new IllegalArgumentException("--design V puts the guest's traffic on a passthrough NIC: --passthrough 0 leaves it none (virtio-net alone is the other designs')");
+        }
+        boolean vhostPackets = matched("--packets") && packets > 0 || matched("--tx-packets") && txPackets != null && txPackets > 0;
+        if (passthroughPackets > 0 && vhostPackets) {
+            throw new IllegalArgumentException("--design V has no virtio-net NIC: its passthrough NIC carries " + passthroughPackets
+                    + " packets (--passthrough), and --packets/--tx-packets would carry nothing; give one count, or another design for virtio-net beside a passthrough NIC");
+        }
+    }
+
+    /** The configuration before its hazard is applied: what the flags of a replay line spell, next to {@code --hazard}. */
+    public StackConfig configWithoutHazard() {
+        return baseConfig();
     }
 
     private StackConfig baseConfig() {
         FirmwareFeatures flagsFw = new FirmwareFeatures(!noIndirect, !noStuff, ddw, !noClear);
         if (scenario == null) {
+            refuseWhatVCannotHave(design, passthrough);
             return design.applyTo(StackConfig.seed().toBuilder().host(host.caps.withKernel(hostKernel)).fw(flagsFw)
                     .vcpus(vcpus).maxIotlbEntries(maxIotlbEntries).rxPackets(packets).txPackets(txPackets == null ? packets : txPackets)
                     .ringSize(ringSize).packetBytes(packetBytes).ramBytes(shifted("--ram-mib", ramMib, 20, "16 MiB to 64 GiB")).windowBytes(shifted("--window-kib", windowKib, 10, "64 KiB to 1 TiB"))
-                    .kernelChurn(!noChurn).rxRevokes(rxRevokes).passthroughPackets(passthrough).ddwRemoval(ddwRemoval.value)
+                    .kernelChurn(!noChurn()).rxRevokes(rxRevokes).passthroughPackets(passthrough).ddwRemoval(ddwRemoval.value)
                     .requestResponse(requestResponse).diskRequests(diskIo).guestPageKib(guestPageKib).rxBuffers(rxBuffers.value).hostileGuest(hostileGuest).qemu(qemu)
                     .faults(faults(StackConfig.Faults.NONE)).build());
         }
-        // A hazard on the command line replaces the file's: it starts from the file's configuration without its hazard.
-        StackConfig.Builder b = (matched("--hazard") ? loadScenario().withoutHazard() : loadScenario().config()).toBuilder();
+        // The file's configuration without its hazard, the flags over it; toConfig applies the hazard (--hazard replaces the file's).
+        StackConfig.Builder b = loadScenario().withoutHazard().toBuilder();
         StackConfig sc = b.build();
         if (matched("--host")) b.host(host.caps.withKernel(sc.host().kernel()));
         if (matched("--host-kernel")) b.host(b.build().host().withKernel(hostKernel));
@@ -230,7 +281,7 @@ public final class StackOptions {
         if (matched("--ring-size")) b.ringSize(ringSize);
         if (matched("--ram-mib")) b.ramBytes(shifted("--ram-mib", ramMib, 20, "16 MiB to 64 GiB"));
         if (matched("--window-kib")) b.windowBytes(shifted("--window-kib", windowKib, 10, "64 KiB to 1 TiB"));
-        if (matched("--no-kernel-churn")) b.kernelChurn(!noChurn);
+        if (matched("--no-kernel-churn")) b.kernelChurn(!noChurn());
         if (matched("--rx-revokes")) b.rxRevokes(rxRevokes);
         if (matched("--passthrough")) b.passthroughPackets(passthrough);
         if (matched("--ddw-removal")) b.ddwRemoval(ddwRemoval.value);
@@ -246,7 +297,9 @@ public final class StackOptions {
                 matched("--ddw") ? ddw : f.ddw(), matched("--no-clear") ? !noClear : f.clearOnUnmap()));
         Design d = matched("--design") ? design : sc.design();
         design = d;
-        return d.applyTo(b.build());
+        StackConfig c = b.build();
+        refuseWhatVCannotHave(d, c.passthroughPackets());
+        return d.applyTo(c);
     }
 
     /** The configuration's faults with those the flags switch on added. */
@@ -291,15 +344,23 @@ public final class StackOptions {
         return pr != null && pr.hasMatchedOption(option);
     }
 
-    /** The options as they would be typed, for replay lines: every setting of the effective configuration. */
+    /** The options as they would be typed, for replay lines: every setting of the effective configuration, its hazard and its id. */
     public String asArgs() {
-        StackConfig c = toConfig();
-        return " --design " + c.design() + argsOf(c);
+        return replayArgs(configWithoutHazard(), effectiveHazard());
     }
 
     /** The options but the design, for commands that go over several designs. */
     public String asArgsWithoutDesign() {
-        return argsOf(toConfig());
+        return argsOf(configWithoutHazard()) + hazardArg(effectiveHazard());
+    }
+
+    /** The flags that rebuild {@code c} with its design, and then {@code h} applied to it (null: none). */
+    static String replayArgs(StackConfig c, tcesim.sim.Hazard h) {
+        return " --design " + c.design() + argsOf(c) + hazardArg(h) + " --config-id " + ConfigId.of(h == null ? c : h.apply(c));
+    }
+
+    private static String hazardArg(tcesim.sim.Hazard h) {
+        return h == null ? "" : " --hazard " + h.label();
     }
 
     /** Flags that rebuild {@code c} (design aside) from the defaults of {@code repro}. */

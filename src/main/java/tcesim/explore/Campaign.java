@@ -28,8 +28,9 @@ public final class Campaign {
      * @param firstFailing the run of the lowest failing seed among those run, or null
      * @param digest a hash of every run, in seed order (equal results, equal digests)
      * @param stopped whether a stop request ended the campaign before the end of the range
+     * @param unfinished the seeds whose run reached the step limit before its workload finished, without a violation
      */
-    public record Result(long seeds, long failing, Run firstFailing, long packets, long steps, long digest, boolean stopped) {}
+    public record Result(long seeds, long failing, Run firstFailing, long packets, long steps, long digest, boolean stopped, long unfinished) {}
 
     /** Seeds submitted and not yet gathered, per worker. */
     static final int IN_FLIGHT_PER_WORKER = 16;
@@ -83,7 +84,7 @@ public final class Campaign {
                 if (r == null) tally.stopped = true;
                 else tally.add(r);
             }
-            return new Result(tally.seeds, tally.failing, tally.first, tally.packets, tally.steps, tally.digest, tally.stopped);
+            return new Result(tally.seeds, tally.failing, tally.first, tally.packets, tally.steps, tally.digest, tally.stopped, tally.unfinished);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             throw new IllegalStateException("campaign interrupted", e);
@@ -107,7 +108,7 @@ public final class Campaign {
 
     /** What the runs so far add up to, in seed order. */
     private static final class Tally {
-        long seeds, failing, packets, steps, digest = 17;
+        long seeds, failing, unfinished, packets, steps, digest = 17;
         Run first;
         boolean stopped;
 
@@ -118,6 +119,8 @@ public final class Campaign {
             if (r.violation() != null) {
                 failing++;
                 if (first == null) first = r;
+            } else if (r.end() == Simulation.End.STEP_LIMIT) {
+                unfinished++;
             }
             Violation v = r.violation();
             long h = java.util.Objects.hash(r.seed(), r.end().ordinal(), r.steps(), r.packets());

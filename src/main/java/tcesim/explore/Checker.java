@@ -79,6 +79,8 @@ public final class Checker {
     public record Progress(long generated, long distinct, int depth, long queued) {}
 
     private volatile Progress progress = new Progress(0, 0, 0, 0);
+    /** Distinct states when this run started: those of the checkpoint it resumed, or 0. */
+    private volatile long distinctAtStart;
     private volatile boolean stopRequested;
     private final long signature;
 
@@ -253,6 +255,9 @@ public final class Checker {
             frontier = new Level();
             frontier.add(0, main.out.words(), 0, main.out.size());
         }
+        // Counted from what a resumed search already holds, not from 0; the rates count only what this run finds.
+        progress = new Progress(generated, seen.size(), depth, frontier.count);
+        distinctAtStart = seen.size();
         for (int w = 1; w < opt.workers(); w++) workers.add(new Worker());
         ExecutorService pool = opt.workers() > 1 ? Executors.newFixedThreadPool(opt.workers(), r -> {
             Thread t = new Thread(r, "tcesim-check");
@@ -318,7 +323,7 @@ public final class Checker {
                     lastReport = now;
                     double secs = (now - t0) / 1e9;
                     opt.progress().printf("Progress: %d states generated, %d distinct, %d on queue, depth %d, %.0f distinct states/s%n",
-                            generated, seen.size(), frontier.count, depth, seen.size() / secs);
+                            generated, seen.size(), frontier.count, depth, (seen.size() - distinctAtStart) / secs);
                     opt.progress().flush();
                 }
                 if (opt.checkpoint() != null && now - lastCheckpoint > 60_000_000_000L) {
@@ -356,7 +361,7 @@ public final class Checker {
         if (opt.progress() == null || now - Math.max(lastInLevelReport, t0) < 3_000_000_000L) return;
         lastInLevelReport = now;
         opt.progress().printf("Progress: %d states of the level expanded, %d distinct before it, %.0f distinct states/s%n", states, distinct,
-                distinct / ((now - t0) / 1e9));
+                (distinct - distinctAtStart) / ((now - t0) / 1e9));
         opt.progress().flush();
     }
 
@@ -371,7 +376,15 @@ public final class Checker {
     private static final int HEADER = 4 + 8 + 8 + 8 + 4 + 4;
 
     private void writeCheckpoint(java.nio.file.Path file, FingerprintSet seen, Level frontier, long generated, long terminals, int depth) {
-        java.nio.file.Path tmp = file.resolveSibling(file.getFileName() + ".tmp");
+        // Written beside the file under a name of its own, then moved over it: a failure (a full disk) leaves neither a
+        // partial checkpoint nor the temporary file, and never touches another file that happens to be there.
+        java.nio.file.Path tmp;
+        try {
+            java.nio.file.Path dir = file.toAbsolutePath().getParent();
+            tmp = java.nio.file.Files.createTempFile(dir, "." + file.getFileName() + "-", ".tmp");
+        } catch (java.io.IOException e) {
+            throw new java.io.UncheckedIOException("cannot write checkpoint " + file + ": " + e.getMessage(), e);
+        }
         java.util.zip.CheckedOutputStream checked;
         try (java.io.DataOutputStream out = new java.io.DataOutputStream(new java.io.BufferedOutputStream(
                 checked = new java.util.zip.CheckedOutputStream(java.nio.file.Files.newOutputStream(tmp), new java.util.zip.CRC32())))) {
@@ -397,13 +410,23 @@ public final class Checker {
             for (long fp : fps) out.writeLong(fp);
             out.flush();
             out.writeLong(checked.getChecksum().getValue());
-        } catch (java.io.IOException e) {
-            throw new java.io.UncheckedIOException("cannot write checkpoint " + file + ": " + e.getMessage(), e);
+        } catch (java.io.IOException | RuntimeException e) {
+            deleteQuietly(tmp);
+            throw e instanceof java.io.IOException io ? new java.io.UncheckedIOException("cannot write checkpoint " + file + ": " + e.getMessage(), io) : (RuntimeException) e;
         }
         try {
             java.nio.file.Files.move(tmp, file, java.nio.file.StandardCopyOption.REPLACE_EXISTING);
         } catch (java.io.IOException e) {
+            deleteQuietly(tmp);
             throw new java.io.UncheckedIOException("cannot write checkpoint " + file + ": " + e.getMessage(), e);
+        }
+    }
+
+    private static void deleteQuietly(java.nio.file.Path p) {
+        try {
+            java.nio.file.Files.deleteIfExists(p);
+        } catch (java.io.IOException ignored) {
+            // the write already failed; that error is the one reported
         }
     }
 

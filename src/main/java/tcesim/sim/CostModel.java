@@ -78,9 +78,17 @@ public final class CostModel {
     public static CostModel defaults() { return new CostModel(); }
 
     /** A copy with {@code name} set to {@code ns}; unknown names and negative or non-finite values are rejected. */
+    /**
+     * The largest cost of one event, 1000 s: far above any real one, and small enough that a run's sums (at most some
+     * 10^9 events) stay finite, so no figure comes out as Infinity or NaN.
+     */
+    public static final double MAX_NS = 1e12;
+
     public CostModel with(String name, double ns) {
         if (!PARAMS.containsKey(name)) throw new IllegalArgumentException("unknown cost parameter '" + name + "'; known: " + String.join(", ", PARAMS.keySet()));
-        if (!(ns >= 0) || Double.isInfinite(ns)) throw new IllegalArgumentException("cost parameter '" + name + "' must be a finite value >= 0, got " + ns);
+        if (!(ns >= 0) || ns > MAX_NS) {
+            throw new IllegalArgumentException("cost parameter '" + name + "' must be 0 to " + (long) MAX_NS + " ns (1000 s), got " + ns);
+        }
         CostModel c = new CostModel();
         c.values.putAll(values);
         c.values.put(name, ns);

@@ -48,9 +48,37 @@ public enum Design {
     /** Whether the guest's device traffic goes through a passthrough device instead of vhost. */
     public boolean passthrough() { return this == V; }
 
-    /** A configuration's workload as this design runs it: V moves all the packets to the passthrough NIC. */
+    /**
+     * A configuration's workload as this design runs it. Under V the guest's NIC is the passthrough one, in place of
+     * virtio-net: it carries the configuration's passthrough packets when it has some, else its RX and TX packets, and
+     * virtio-net carries none (a vhost NIC beside a passthrough one is D0's, or another design's, with passthrough packets).
+     */
     public StackConfig applyTo(StackConfig c) {
-        if (!passthrough() || c.passthroughPackets() > 0) return c.withDesign(this);
-        return c.toBuilder().design(this).passthroughPackets(c.rxPackets() + c.txPackets()).rxPackets(0).txPackets(0).build();
+        if (!passthrough()) return c.withDesign(this);
+        long packets = c.passthroughPackets() > 0 ? c.passthroughPackets() : c.rxPackets() + c.txPackets();
+        return c.toBuilder().design(this).passthroughPackets(packets).rxPackets(0).txPackets(0).build();
+    }
+
+    /** Whether the design is a change of KVM's TCE handlers or of what KVM is linked to (D1, D3a, D3b, D4, D4k). */
+    public boolean inKvm() {
+        return kvm.stuffZeroToUserspace() || link != Link.NONE;
+    }
+
+    /**
+     * Why this design cannot exist on host {@code h}, or null when it can. A change of KVM's handlers acts only while
+     * the guest's table is in KVM with vhost's notifier registered: without in-kernel TCE (KVM_CAP_SPAPR_TCE) every
+     * TCE hypercall goes to QEMU, and without KVM_CAP_SPAPR_TCE_VFIO QEMU moves the table to userspace when vhost
+     * registers ({@code spapr_tce_set_need_vfio}), so the handlers the design changes never see the guest's calls.
+     */
+    public String unavailableOn(tcesim.kvm.HostCaps h) {
+        if (!inKvm()) return null;
+        if (!h.spaprTce()) {
+            return this + " changes KVM's TCE handling, but this host has no in-kernel TCE (no KVM_CAP_SPAPR_TCE): every TCE hypercall goes to QEMU";
+        }
+        if (!h.spaprTceVfio()) {
+            return this + " changes KVM's TCE handling, but this host does not report KVM_CAP_SPAPR_TCE_VFIO: QEMU moves the table to userspace"
+                    + " when vhost registers its notifier, so KVM never sees the guest's TCE hypercalls";
+        }
+        return null;
     }
 }

@@ -125,6 +125,9 @@ public record StackConfig(HostCaps host, Design design, FirmwareFeatures fw, int
         if (passthroughPackets < 0) return new Problem("passthroughPackets", "passthrough packets must not be negative, got " + passthroughPackets);
         if (diskRequests < 0) return new Problem("diskRequests", "disk-io must not be negative, got " + diskRequests);
         if (requestResponse && rxPackets != txPackets) return new Problem("requestResponse", "a request/response workload needs as many TX as RX packets, got " + rxPackets + " and " + txPackets);
+        if (ddwRemoval != DdwRemoval.NONE && !fw.ddw()) {
+            return new Problem("ddwRemoval", "ddw-removal " + ddwRemoval.name().toLowerCase(java.util.Locale.ROOT) + " needs a DDW guest (--ddw): a guest without one has no 64-bit window to give back");
+        }
         if (passthroughPackets > 0 && fw.ddw()) return new Problem("passthroughPackets", "a passthrough device with a DDW guest is not modelled (its hardware table covers the default window only)");
         if (guestPageKib != 4 && guestPageKib != 64) return new Problem("guestPageKib", "guest page size must be 4 or 64 KiB, got " + guestPageKib);
         if ((ramBytes & ((guestPageKib << 10) - 1)) != 0) return new Problem("ramBytes", "ram must be a whole number of " + guestPageKib + " KiB guest pages");

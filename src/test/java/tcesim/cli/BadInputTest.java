@@ -39,7 +39,7 @@ class BadInputTest {
     @Test
     void negativeChoicesAreRefusedUpFront() {
         CliRun r = bad("--choices: choice 2 is -2", "repro", "--choices", "0,-2");
-        assertThat(r.err()).contains("Usage: tcesim repro");
+        assertThat(r.err()).contains("Try 'tcesim repro --help'").doesNotContain("Usage:");
         assertThat(r.stdout()).isEmpty();
     }
 
@@ -103,18 +103,21 @@ class BadInputTest {
     /** A command that fails with whatever it is given, to test Main's handler. */
     @CommandLine.Command(name = "boom")
     static final class Boom implements Callable<Integer> {
-        final Exception e;
+        final Throwable e;
 
-        Boom(Exception e) { this.e = e; }
+        Boom(Throwable e) { this.e = e; }
 
         @Override
-        public Integer call() throws Exception { throw e; }
+        public Integer call() throws Exception {
+            if (e instanceof Error err) throw err;
+            throw (Exception) e;
+        }
     }
 
-    static CliRun runBoom(Exception e) {
+    static CliRun runBoom(Throwable e) {
         StringWriter out = new StringWriter();
         StringWriter err = new StringWriter();
-        CommandLine cl = new CommandLine(new Boom(e)).setExecutionExceptionHandler(Main::failed);
+        CommandLine cl = new CommandLine(new Boom(e)).setExecutionStrategy(Main::execute).setExecutionExceptionHandler(Main::failed);
         cl.setOut(new PrintWriter(out, true));
         cl.setErr(new PrintWriter(err, true));
         return new CliRun(cl.execute(), out.toString(), err.toString(), "");
@@ -137,5 +140,23 @@ class BadInputTest {
         CliRun r = runBoom(new IllegalStateException("invariant broken"));
         assertThat(r.exit()).isEqualTo(Main.INTERNAL_ERROR);
         assertThat(r.err()).contains("boom: internal error").contains("invariant broken").contains("\tat ");
+    }
+
+    @Test
+    void runningOutOfMemoryIsNoVerdictInOneLine() {
+        for (Throwable t : new Throwable[] {new OutOfMemoryError("Java heap space"),
+                new IllegalStateException("a worker failed", new OutOfMemoryError("Java heap space"))}) {
+            CliRun r = runBoom(t);
+            assertThat(r.exit()).as(t.toString()).isEqualTo(Main.NO_VERDICT);
+            noTrace(r);
+            assertThat(r.err()).startsWith("boom: out of memory (the JVM's heap is at most ").contains("no verdict").hasLineCount(1);
+        }
+    }
+
+    @Test
+    void aMemoryBoundAboveTheHeapIsRefused() {
+        long heapMib = Runtime.getRuntime().maxMemory() >> 20;
+        CliRun r = badContent("--max-memory " + (heapMib + 1) + "m: more than this JVM's heap, at most " + heapMib + " MiB", "check", "--max-memory", (heapMib + 1) + "m");
+        assertThat(r.stdout()).isEmpty();
     }
 }

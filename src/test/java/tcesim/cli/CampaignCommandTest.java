@@ -31,13 +31,15 @@ class CampaignCommandTest {
 
     @Test
     void badRangesAreUsageErrors() {
-        for (String bad : new String[] {"5..2", "x..3", "1..2..3", "-1..4", ""}) {
+        for (String bad : new String[] {"5..2", "x..3", "1..2..3", "-1..4", "", "0", "1..9223372036854775808"}) {
             CliRun r = CliRun.of("campaign", "--seeds", bad);
             assertThat(r.exit()).as(bad).isEqualTo(2);
             assertThat(r.err()).contains("--seeds").doesNotContain("Exception");
         }
-        assertThat(CampaignCommand.parseRange("7")).containsExactly(7, 7);
-        assertThat(CampaignCommand.parseRange("0..9")).containsExactly(0, 9);
+        SeedsOption.Converter c = new SeedsOption.Converter();
+        assertThat(c.convert("7").bounds(1)).as("a count, as in repro").containsExactly(1, 7);
+        assertThat(c.convert("0..9").bounds(1)).containsExactly(0, 9);
+        assertThat(c.convert("1..20000000").bounds(1)).as("a large range is valid").containsExactly(1, 20_000_000);
     }
 
     @Test
@@ -88,5 +90,22 @@ class CampaignCommandTest {
         assertThat(n.get("seedsRun").asLong()).isLessThan(100000);
         assertThat(n.get("rest").asText()).startsWith("./tcesim campaign --design D0 --host no_vfio_tce ")
                 .endsWith(" --seeds " + (1 + n.get("seedsRun").asLong()) + "..100000 --max-steps 5000000");
+    }
+
+    @Test
+    void seedsStoppedAtTheStepLimitAreNoVerdict() {
+        CliRun r = CliRun.of("campaign", "--seeds", "1..2", "--max-steps", "100");
+        assertThat(r.exit()).isEqualTo(3);
+        assertThat(r.stdout()).contains("0 of 2 seeds break a property").contains("2 of 2 seeds did not finish in 100 steps: no verdict for them");
+    }
+
+    @Test
+    void theFirstEstimateCountsTheRunsGoingOnTogether() {
+        // 8 workers, 100 seeds: the first run ends after 10 s, with 7 others about to; 99 left at 8 per 10 s.
+        assertThat(CampaignCommand.Progress.eta(1, 100, 10.0, 8)).isEqualTo(124);
+        // Past the first round the rate is the runs done over the time: 50 in 60 s, 50 left.
+        assertThat(CampaignCommand.Progress.eta(50, 100, 60.0, 8)).isEqualTo(60);
+        assertThat(CampaignCommand.Progress.eta(1, 2, 10.0, 8)).as("no more at once than there are seeds").isEqualTo(5);
+        assertThat(CampaignCommand.Progress.eta(0, 2, 0.0, 8)).isZero();
     }
 }

@@ -96,7 +96,7 @@ class CheckCommandTest {
     void allAndHazardsExcludeEachOther() {
         CliRun r = check("--all", "--hazards");
         assertThat(r.exit()).isEqualTo(2);
-        assertThat(r.err()).contains("--all and --hazards exclude each other").contains("Usage: tcesim check");
+        assertThat(r.err()).contains("--all and --hazards exclude each other").contains("Try 'tcesim check --help' for more information.").doesNotContain("Usage:");
         assertThat(r.stdout()).isEmpty();
         assertThat(check("--hazards", "--hazard", "ro-cached-rw").err()).contains("--hazards checks every hazard: leave out --hazard");
     }
@@ -144,9 +144,16 @@ class CheckCommandTest {
         CliRun whole = check("--design", "D2");
         CliRun r = check("--design", "D2", "--checkpoint", ck.toString(), "--max-states", "5000");
         assertThat(r.exit()).isEqualTo(3);
-        assertThat(r.stdout()).contains("Stopped: state limit of 5000 reached").contains("The search state is in " + ck + ": go on with --resume " + ck);
+        assertThat(r.stdout()).contains("Stopped: state limit of 5000 reached").contains("The search state is in " + ck + ": go on with\n  ./tcesim check --design D2 ");
         assertThat(ck).isRegularFile();
-        CliRun resumed = check("--design", "D2", "--resume", ck.toString());
+        // The command printed: the same configuration, a higher limit, and the checkpoint written again; run without the
+        // limit (the default's), so that the search ends here.
+        String command = line(r, "  ./tcesim check ").strip();
+        assertThat(command).endsWith(" --checkpoint " + ck + " --resume " + ck);
+        java.util.regex.Matcher limit = java.util.regex.Pattern.compile(" --max-states (\\d+) ").matcher(command);
+        assertThat(limit.find()).isTrue();
+        assertThat(Long.parseLong(limit.group(1))).as("a higher limit").isGreaterThan(5000);
+        CliRun resumed = CliRun.of(command.substring("./tcesim ".length()).replaceAll(" --max-states \\d+", "").split(" "));
         assertThat(resumed.exit()).isZero();
         assertThat(resumed.stdout()).contains("Model checking completed. No property is broken.");
         assertThat(line(resumed, "states generated")).isEqualTo(line(whole, "states generated"));
@@ -161,7 +168,7 @@ class CheckCommandTest {
         Path ck = dir.resolve("c.ck");
         CliRun r = CliRun.ctrlC((out, err) -> true, "check", "--design", "D2", "--checkpoint", ck.toString());
         assertThat(r.exit()).isEqualTo(3);
-        assertThat(r.stdout()).contains("Stopped: interrupted. No verdict yet.").contains("go on with --resume " + ck);
+        assertThat(r.stdout()).contains("Stopped: interrupted. No verdict yet.").contains(" --checkpoint " + ck + " --resume " + ck);
         assertThat(ck).isRegularFile();
         CliRun json = CliRun.ctrlC((out, err) -> true, "check", "--design", "D2", "--json");
         assertThat(json.exit()).isEqualTo(3);
@@ -194,5 +201,22 @@ class CheckCommandTest {
         assertThat(r.exit()).isEqualTo(3);
         BadInputTest.noTrace(r);
         assertThat(r.stdout()).contains("Stopped: memory bound of 1 bytes reached. No verdict yet.");
+    }
+
+    @Test
+    void aLongExplanationIsCutAtAWordsEnd() {
+        assertThat(CheckCommand.clip("the guest's TCE maps this IOVA to gpa 0x140000", 60)).isEqualTo("the guest's TCE maps this IOVA to gpa 0x140000");
+        assertThat(CheckCommand.clip("progress: the guest's TCE maps this IOVA to gpa 0x140000 and more", 60))
+                .isEqualTo("progress: the guest's TCE maps this IOVA to gpa 0x140000 ...").hasSizeLessThanOrEqualTo(60);
+        assertThat(CheckCommand.clip("no stale access: the guest's TCE maps this IOVA to gpa 0x140000", 60))
+                .isEqualTo("no stale access: the guest's TCE maps this IOVA to gpa ...");
+    }
+
+    @Test
+    void aCheckpointOnADeviceIsRefusedAndTheDeviceLeftAlone() {
+        Path dev = Path.of("/dev/null");
+        org.junit.jupiter.api.Assumptions.assumeTrue(java.nio.file.Files.exists(dev) && !java.nio.file.Files.isRegularFile(dev));
+        BadInputTest.badContent("--checkpoint /dev/null: exists and is not a regular file", "check", "--design", "D2", "--checkpoint", "/dev/null");
+        assertThat(java.nio.file.Files.isRegularFile(dev)).isFalse();
     }
 }

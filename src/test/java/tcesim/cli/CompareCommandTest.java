@@ -82,6 +82,16 @@ class CompareCommandTest {
     }
 
     @Test
+    void aCostTooLargeForTheSumsIsRefused() {
+        for (String v : new String[] {"1e308", "Infinity", "NaN", "1000000000001"}) {
+            CliRun r = compare("--cost", "exit.qemu=" + v);
+            assertThat(r.exit()).as(v).isEqualTo(2);
+            assertThat(r.err()).as(v).contains("cost parameter 'exit.qemu' must be 0 to 1000000000000 ns (1000 s), got ").doesNotContain("Exception");
+            assertThat(r.stdout()).as(v).isEmpty();
+        }
+    }
+
+    @Test
     void optionsCompareCannotHonourAreRefusedByName() {
         String[][] refused = {{"--packet-bytes", "64", "fix the packet size"}, {"--ring-size", "16", "fix the rings"}, {"--design", "D4", "runs every design"}};
         for (String[] flag : refused) {

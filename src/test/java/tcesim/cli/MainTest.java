@@ -15,10 +15,11 @@ class MainTest {
     }
 
     @Test
-    void noArgumentsPrintsUsageAndExitsZero() {
+    void noArgumentsPrintsUsageOnStderrAndExitsTwo() {
         CliRun r = CliRun.of();
-        assertThat(r.exit()).isZero();
-        assertThat(r.stdout()).contains("Usage: tcesim").contains("repro");
+        assertThat(r.exit()).as("nothing asked for: bad usage, as git does").isEqualTo(2);
+        assertThat(r.err()).contains("Usage: tcesim").contains("repro");
+        assertThat(r.stdout()).isEmpty();
     }
 
     @Test
@@ -40,5 +41,25 @@ class MainTest {
         CliRun r = CliRun.of("frobnicate");
         assertThat(r.exit()).isEqualTo(2);
         assertThat(r.err()).contains("frobnicate").doesNotContain("Exception");
+    }
+
+    @Test
+    void everyCommandPrintsTheVersion() {
+        for (String cmd : new String[] {"repro", "check", "campaign", "compare", "bench"}) {
+            CliRun r = CliRun.of(cmd, "--version");
+            assertThat(r.exit()).as(cmd).isZero();
+            assertThat(r.stdout().strip()).as(cmd).isEqualTo("tcesim 0.1.0");
+        }
+    }
+
+    @Test
+    void aBadFlagIsOneLineAndAPointerToHelpOnEveryCommand() {
+        for (String cmd : new String[] {"repro", "check", "campaign", "compare", "bench"}) {
+            CliRun r = CliRun.of(cmd, "--frobnicate");
+            assertThat(r.exit()).as(cmd).isEqualTo(2);
+            assertThat(r.err().lines()).as(cmd).containsExactly("tcesim " + cmd + ": Unknown option: '--frobnicate'",
+                    "Try 'tcesim " + cmd + " --help' for more information.");
+            assertThat(r.stdout()).as(cmd).isEmpty();
+        }
     }
 }

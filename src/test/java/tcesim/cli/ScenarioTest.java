@@ -229,10 +229,10 @@ class ScenarioTest {
     @Test
     void commandLineOptionsOverrideTheFile(@TempDir Path dir) throws Exception {
         Path f = dir.resolve("s.yaml");
-        Files.writeString(f, "design: D2\nhost: no_vfio_tce\nvhost:\n  max_iotlb_entries: 64\nworkload:\n  rx_packets: 40\n  tx_packets: 40\n");
+        Files.writeString(f, "design: D2\nhost: powernv8\nvhost:\n  max_iotlb_entries: 64\nworkload:\n  rx_packets: 40\n  tx_packets: 40\n");
         CliRun r = CliRun.of("repro", "--scenario", f.toString(), "--design", "D1", "--packets", "30");
         assertThat(r.exit()).isZero();
-        assertThat(r.stdout()).contains("design D1").contains("--max-iotlb-entries 64 --packets 30").contains("--host no_vfio_tce");
+        assertThat(r.stdout()).contains("design D1").contains("--max-iotlb-entries 64 --packets 30").contains("--host powernv8");
     }
 
     @Test
@@ -255,5 +255,22 @@ class ScenarioTest {
     @Test
     void jsonIsYamlToo() throws Exception {
         assertThat(Scenario.parse("s.json", "{\"design\": \"D4\", \"vhost\": {\"max_iotlb_entries\": 9}}").config().maxIotlbEntries()).isEqualTo(9);
+    }
+
+    @Test
+    void aliasesAndASecondDocumentAreRefusedAtTheirLine() {
+        assertThatThrownBy(() -> Scenario.parse("s", "design: &d D2\nhost: *d\n")).hasMessage("s:2: a YAML alias (*name): not supported in a scenario; write the value out");
+        assertThatThrownBy(() -> Scenario.parse("s", "design: D2\n---\ndesign: D4\n")).hasMessage("s:2: a second YAML document: a scenario file holds one");
+    }
+
+    @Test
+    void aFileTooLargeForAScenarioIsRefusedWithoutReadingItAll(@TempDir Path dir) throws Exception {
+        Path big = dir.resolve("big.yaml");
+        Files.writeString(big, "# padding\n".repeat(Scenario.MAX_BYTES / 10 + 1) + "design: D2\n");
+        BadInputTest.badContent("tcesim repro: " + big + ": more than 64 KiB: too large for a scenario file (a scenario is a few hundred bytes)",
+                "repro", "--scenario", big.toString());
+        Path endless = Path.of("/dev/zero");
+        org.junit.jupiter.api.Assumptions.assumeTrue(Files.exists(endless));
+        BadInputTest.badContent("tcesim repro: /dev/zero: more than 64 KiB: too large for a scenario file", "repro", "--scenario", "/dev/zero");
     }
 }

@@ -143,4 +143,31 @@ class LongRunTest {
         assertThat(r.verdict()).isEqualTo(Checker.Verdict.INCOMPLETE);
         assertThat(r.stopped()).isEqualTo("memory bound of 4 MiB reached");
     }
+
+    /** A checkpoint that cannot be put in place (here the path is a non-empty directory) leaves no temporary file behind. */
+    @Test
+    void aFailedCheckpointWriteLeavesNoTemporaryFile(@TempDir Path dir) throws Exception {
+        Path ck = Files.createDirectories(dir.resolve("ck"));
+        Files.writeString(ck.resolve("keep"), "x");
+        Checker c = new Checker(() -> new TinyModels.Grid(40), new Checker.Options(300, 1, true, null, EnumSet.allOf(Violation.Property.class),
+                Long.MAX_VALUE, ck, null), 1);
+        assertThatThrownBy(c::run).isInstanceOf(java.io.UncheckedIOException.class).hasMessageStartingWith("cannot write checkpoint " + ck);
+        try (var files = Files.list(dir)) {
+            assertThat(files.map(p -> p.getFileName().toString())).containsExactly("ck");
+        }
+        assertThat(ck.resolve("keep")).hasContent("x");
+    }
+
+    @Test
+    void aResumedSearchCountsFromItsCheckpoint(@TempDir Path dir) {
+        Path ck = dir.resolve("limit.ck");
+        new Checker(() -> new TinyModels.Grid(40), new Checker.Options(300, 1, true, null, EnumSet.allOf(Violation.Property.class),
+                Long.MAX_VALUE, ck, null), 3).run();
+        Checker resumed = new Checker(() -> new TinyModels.Grid(40), withFiles(null, ck, Long.MAX_VALUE), 3);
+        resumed.stop();
+        Checker.Result r = resumed.run();
+        assertThat(r.distinct()).as("the checkpoint's states").isGreaterThan(1);
+        assertThat(resumed.progress().distinct()).isEqualTo(r.distinct());
+        assertThat(resumed.progress().generated()).isEqualTo(r.generated());
+    }
 }
