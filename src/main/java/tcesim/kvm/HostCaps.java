@@ -44,7 +44,7 @@ package tcesim.kvm;
  *     kernel that has the real-mode handlers; {@link #realMode()} is what this host does
  * @param kernel the host kernel's era
  */
-public record HostCaps(boolean spaprTce, boolean spaprTceVfio, boolean multiTce, RealMode cpuRealMode, HostKernel kernel) {
+public record HostCaps(boolean spaprTce, boolean spaprTceVfio, boolean multiTce, RealMode cpuRealMode, HostKernel kernel) implements java.io.Serializable {
 
     /** What the real-mode TCE handlers do with a call. */
     public enum RealMode {

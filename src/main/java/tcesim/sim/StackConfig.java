@@ -41,7 +41,8 @@ import tcesim.kvm.HostCaps;
 public record StackConfig(HostCaps host, Design design, FirmwareFeatures fw, int vcpus, long ramBytes, long windowBytes,
                           int maxIotlbEntries, long rxPackets, long txPackets, int packetBytes, int ringSize,
                           boolean kernelChurn, int rxRevokes, long passthroughPackets, DdwRemoval ddwRemoval, boolean requestResponse, long diskRequests,
-                          Faults faults, int guestPageKib, VirtioNetDriver.RxBuffers rxBuffers) {
+                          Faults faults, int guestPageKib, VirtioNetDriver.RxBuffers rxBuffers)
+        implements java.io.Serializable {
 
     /** How a DDW guest gives its 64-bit window back. */
     public enum DdwRemoval {
@@ -67,7 +68,8 @@ public record StackConfig(HostCaps host, Design design, FirmwareFeatures fw, int
      * @param mapPastWindowEnd a buggy guest maps its first RX buffer with one H_PUT_TCE_INDIRECT of two TCEs at the window's
      *     last entry, the second one past the end, and posts the buffer whatever the answer
      */
-    public record Faults(boolean dropInvalidate, boolean skipVqLock, boolean skipTceKill, boolean zeroSizeUpdate, boolean mapPastWindowEnd) {
+    public record Faults(boolean dropInvalidate, boolean skipVqLock, boolean skipTceKill, boolean zeroSizeUpdate, boolean mapPastWindowEnd)
+            implements java.io.Serializable {
         public static final Faults NONE = new Faults(false, false, false, false, false);
 
         public Faults(boolean dropInvalidate, boolean skipVqLock, boolean skipTceKill, boolean zeroSizeUpdate) {
