@@ -22,6 +22,10 @@ import java.util.logging.Logger;
 public final class ClusterSettings {
     /** The executor service that runs a campaign's blocks of seeds. */
     public static final String CAMPAIGN_EXECUTOR = "tcesim-campaign";
+    /** The executor service that runs a check's levels on each worker. */
+    public static final String CHECK_EXECUTOR = "tcesim-check";
+    /** The executor service that takes the states workers send each other during a check's level. */
+    public static final String CHECK_DELIVERY_EXECUTOR = "tcesim-check-delivery";
     /** The member attribute giving how many blocks a worker runs at once. */
     public static final String THREADS_ATTRIBUTE = "tcesim.threads";
     /** The port a worker listens on by default; further workers on the machine take the next ones. */
@@ -110,6 +114,10 @@ public final class ClusterSettings {
         c.getMemberAttributeConfig().setAttribute(THREADS_ATTRIBUTE, String.valueOf(threads));
         // Blocks are queued by the coordinator, which sends each member no more than it can run (and then some).
         c.getExecutorConfig(CAMPAIGN_EXECUTOR).setPoolSize(threads).setStatisticsEnabled(false);
+        // A check's level runs in one task, which uses the worker's threads itself; deliveries have threads of their own,
+        // so that a worker busy expanding (and waiting for its own deliveries) still takes the others' states.
+        c.getExecutorConfig(CHECK_EXECUTOR).setPoolSize(2).setStatisticsEnabled(false);
+        c.getExecutorConfig(CHECK_DELIVERY_EXECUTOR).setPoolSize(2).setStatisticsEnabled(false);
         c.getSerializationConfig().setJavaSerializationFilterConfig(filter());
         return c;
     }

@@ -81,6 +81,18 @@ public final class DistributedCampaign {
         }
     }
 
+    /** Whether a block failed because its worker is gone (rather than because running it failed). */
+    static boolean lostWorker(Throwable t) {
+        for (Throwable c = t; c != null; c = c.getCause()) {
+            if (c instanceof RetryableException || c instanceof HazelcastInstanceNotActiveException
+                    || c instanceof com.hazelcast.client.HazelcastClientNotActiveException || c instanceof java.io.IOException) {
+                return true;
+            }
+            if (c.getCause() == c) break;
+        }
+        return false;
+    }
+
     /** One campaign's bookkeeping, touched by the coordinator's thread only. */
     private static final class Run {
         final HazelcastInstance client;
@@ -257,18 +269,6 @@ public final class DistributedCampaign {
 
         String address(UUID m) {
             return addresses.getOrDefault(m, m.toString());
-        }
-
-        /** Whether a block failed because its worker is gone (rather than because running it failed). */
-        static boolean lostWorker(Throwable t) {
-            for (Throwable c = t; c != null; c = c.getCause()) {
-                if (c instanceof RetryableException || c instanceof HazelcastInstanceNotActiveException
-                        || c instanceof com.hazelcast.client.HazelcastClientNotActiveException || c instanceof java.io.IOException) {
-                    return true;
-                }
-                if (c.getCause() == c) break;
-            }
-            return false;
         }
     }
 }

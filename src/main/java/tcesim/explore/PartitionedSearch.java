@@ -110,7 +110,8 @@ public final class PartitionedSearch {
     }
 
     /**
-     * What a shard's expansion of a level found.
+     * What a shard's expansion of a level found. States sent are those sent to another shard (those it owns itself
+     * it keeps in place), with their bytes.
      *
      * @param violationPath the least violating path of the level among this shard's states (its state's path and the
      *     choice), or null
@@ -252,8 +253,10 @@ public final class PartitionedSearch {
                         if (out[o] == null) out[o] = new Batch(len);
                         out[o].add(fp, frontier.paths, k * depth, succ.choice[j], succ.words.words(), succ.off[j], succ.off[j + 1] - succ.off[j]);
                         if (out[o].off[out[o].n] >= BATCH_WORDS) {
-                            sent += out[o].n;
-                            bytes += out[o].bytes();
+                            if (o != self) {
+                                sent += out[o].n;
+                                bytes += out[o].bytes();
+                            }
                             deliver(sender, o, out[o]);
                             out[o] = null;
                         }
@@ -262,8 +265,10 @@ public final class PartitionedSearch {
             }
             for (int o = 0; o < shards; o++) {
                 if (out[o] == null) continue;
-                sent += out[o].n;
-                bytes += out[o].bytes();
+                if (o != self) {
+                    sent += out[o].n;
+                    bytes += out[o].bytes();
+                }
                 deliver(sender, o, out[o]);
             }
             return new Expanded(generated, terminals, sent, bytes, best, bestV);
@@ -359,7 +364,7 @@ public final class PartitionedSearch {
     /**
      * How a partitioned search went besides its result.
      *
-     * @param statesSent states sent to their owners (branching successors), wherever the owner was
+     * @param statesSent branching successors sent to another shard, their owner
      * @param bytesSent what those states took (fingerprints, paths, words)
      * @param perShard per shard, the distinct states it owns at the end
      */
