@@ -86,6 +86,16 @@ class ClusterCampaignTest {
         assertThat(text.err).doesNotContain("Exception").doesNotContain("INFO");
     }
 
+    @Test
+    void benchPrintsTheDistributedPathAgainstTheLocalOne() {
+        StringWriter sw = new StringWriter();
+        tcesim.cli.BenchCommand.distributed(new PrintWriter(sw), client, ClusterCheckTest.small(tcesim.sim.Design.D2), PASSING, 4, 1, 1);
+        assertThat(sw.toString()).containsPattern("check, D2 \\(\\d+ distinct states\\), wall clock: here on 1 thread \\d+ distinct states/s; on 2 workers"
+                + " \\d+ distinct states/s; [1-9]\\d* bytes sent per state sent \\([1-9]\\d* of them\\), [1-9]\\d* per distinct state; overhead -?[0-9.]+ us a distinct state\n");
+        assertThat(sw.toString()).containsPattern("campaign, 4 seeds \\(2400 packets\\), wall clock: here with 1 threads \\d+ packets/s; on 2 workers \\d+ packets/s;"
+                + " overhead -?[0-9.]+ ms a seed\n");
+    }
+
     record Run(int exit, String out, String err) {}
 
     static Run run(String... args) {

@@ -16,7 +16,7 @@ import tcesim.cli.Main;
  * Worker processes for a test: {@code tcesim worker} in JVMs of their own on 127.0.0.1, each on a free port, started
  * one after the other (each waits until it has joined the ones before), and destroyed by {@link #close}.
  */
-final class Workers implements AutoCloseable {
+public final class Workers implements AutoCloseable {
     /** How long a worker may take to start and join. */
     static final long START_MS = 90_000;
 
@@ -29,7 +29,7 @@ final class Workers implements AutoCloseable {
     }
 
     /** {@code n} workers of {@code threads} threads each, forming one cluster. */
-    static Workers start(int n, int threads) throws Exception {
+    public static Workers start(int n, int threads) throws Exception {
         Path dir = Files.createTempDirectory("tcesim-workers");
         Workers w = new Workers(dir);
         try {
@@ -43,14 +43,14 @@ final class Workers implements AutoCloseable {
     }
 
     /** The --cluster list. */
-    String list() {
+    public String list() {
         StringBuilder sb = new StringBuilder();
         for (int p : ports) sb.append(sb.length() == 0 ? "" : ",").append("127.0.0.1:").append(p);
         return sb.toString();
     }
 
     /** A client of the workers (the coordinator's side), for calling the cluster API directly. */
-    HazelcastInstance client() {
+    public HazelcastInstance client() {
         return HazelcastClient.newHazelcastClient(ClusterSettings.client(Main.VERSION, ClusterSettings.members(list()), 30_000));
     }
 
