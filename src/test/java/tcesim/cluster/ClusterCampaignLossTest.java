@@ -44,4 +44,35 @@ class ClusterCampaignLossTest {
             }
         }
     }
+
+    @Test
+    @Timeout(300)
+    void withEveryWorkerLostTheSeedsDoneAreReportedWithoutAVerdictForTheRest() throws Exception {
+        StackConfig cfg = ClusterCampaignTest.PASSING.toBuilder().rxPackets(1500).txPackets(1500).build();
+        try (Workers w = Workers.start(2, 1)) {
+            HazelcastInstance client = w.client();
+            try {
+                AtomicBoolean killed = new AtomicBoolean();
+                DistributedCampaign.Outcome o = DistributedCampaign.run(client, cfg, 1, 40, 5_000_000, 2, n -> {
+                    if (!killed.getAndSet(true)) {
+                        try {
+                            w.kill(0);
+                            w.kill(1);
+                        } catch (InterruptedException e) {
+                            throw new IllegalStateException(e);
+                        }
+                    }
+                }, () -> false);
+                assertThat(o.noVerdict()).isEqualTo("every worker was lost");
+                assertThat(o.lost()).containsExactlyInAnyOrder("127.0.0.1:" + w.ports.get(0), "127.0.0.1:" + w.ports.get(1));
+                assertThat(o.result().stopped()).isTrue();
+                // The seeds tallied are the range's first ones, as the local campaign's of the same seeds.
+                long done = o.result().seeds();
+                assertThat(done).isBetween(2L, 38L);
+                assertThat(o.result()).usingRecursiveComparison().ignoringFields("stopped").isEqualTo(Campaign.run(cfg, 1, done, 5_000_000, 2, null));
+            } finally {
+                client.shutdown();
+            }
+        }
+    }
 }
