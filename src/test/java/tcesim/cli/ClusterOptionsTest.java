@@ -96,4 +96,32 @@ class ClusterOptionsTest {
         assertThat(Hazelcast.getAllHazelcastInstances()).containsExactlyInAnyOrderElementsOf(members);
         assertThat(HazelcastClient.getAllHazelcastClients()).containsExactlyInAnyOrderElementsOf(clients);
     }
+
+    @Test
+    void checkAndBenchTakeTheSameClusterOptions() {
+        for (String cmd : new String[] {"check", "bench"}) {
+            CliRun r = CliRun.of(cmd, "--cluster", "host:x");
+            assertThat(r.exit()).as(cmd).isEqualTo(2);
+            assertThat(r.err()).as(cmd).contains("--cluster takes HOST:PORT").doesNotContain("Exception");
+        }
+        CliRun r = CliRun.of("check", "--checkpoint", "x.ckpt", "--cluster", "127.0.0.1:5701");
+        assertThat(r.exit()).isEqualTo(2);
+        assertThat(r.err()).contains("--cluster runs one check on the workers' threads and memory: not with --checkpoint");
+    }
+
+    /** The commands of the README's section on several machines are valid command lines (parsed, not run). */
+    @Test
+    void theReadmesClusterCommandsParse() throws Exception {
+        String readme = java.nio.file.Files.readString(java.nio.file.Path.of("README.md"));
+        int from = readme.indexOf("## Running over several machines");
+        assertThat(from).isNotNegative();
+        String section = readme.substring(from, readme.indexOf("\n## ", from + 1));
+        List<String> commands = section.lines().filter(l -> l.startsWith("    ./tcesim ")).map(l -> l.substring("    ./tcesim ".length()).replace(" &", "")).toList();
+        assertThat(commands).hasSizeGreaterThanOrEqualTo(6);
+        for (String c : commands) {
+            picocli.CommandLine.ParseResult p = Main.commandLine().parseArgs(c.trim().split(" +"));
+            assertThat(p.subcommand()).as(c).isNotNull();
+            assertThat(p.subcommand().hasMatchedOption("--cluster")).as(c).isTrue();
+        }
+    }
 }
