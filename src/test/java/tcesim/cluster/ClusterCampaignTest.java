@@ -87,6 +87,17 @@ class ClusterCampaignTest {
     }
 
     @Test
+    void aStoppedCampaignReportsTheRangesFirstSeedsAsTheLocalOneWould() {
+        java.util.concurrent.atomic.AtomicBoolean stop = new java.util.concurrent.atomic.AtomicBoolean();
+        DistributedCampaign.Outcome o = DistributedCampaign.run(client, PASSING, 1, 30, 5_000_000, 2, n -> stop.set(true), stop::get);
+        Campaign.Result r = o.result();
+        assertThat(r.stopped()).isTrue();
+        assertThat(o.noVerdict()).isNull();
+        assertThat(r.seeds()).isBetween(2L, 28L);
+        assertThat(r).usingRecursiveComparison().ignoringFields("stopped").isEqualTo(Campaign.run(PASSING, 1, r.seeds(), 5_000_000, 1, null));
+    }
+
+    @Test
     void benchPrintsTheDistributedPathAgainstTheLocalOne() {
         StringWriter sw = new StringWriter();
         tcesim.cli.BenchCommand.distributed(new PrintWriter(sw), client, ClusterCheckTest.small(tcesim.sim.Design.D2), PASSING, 4, 1, 1);
