@@ -26,7 +26,9 @@ import tcesim.state.StateWriter;
         description = {"Measure checker states/s on the standard small configuration and simulated packets/s on the large one,",
                 "and print each against its target: medians of --repeat runs on one core, after a warm-up, timed by the",
                 "thread's CPU time (so that other load on a shared machine does not count) and by the wall clock; then a campaign",
-                "of the large configuration on every core, timed by the wall clock."})
+                "of the large configuration on every core, timed by the wall clock.",
+                "With --cluster: the distributed path instead, the same check and a campaign run here and on the workers, by the wall",
+                "clock: states/s, packets/s, bytes sent per state, and the overhead per state and per seed against the local run."})
 public final class BenchCommand implements Callable<Integer> {
     /** 10 GbE line rate in 1500-byte frames: 10^10 / ((1500 + 38) * 8) = 812,744 frames/s (38 = Ethernet header, FCS, preamble, inter-frame gap). */
     static final double LINE_RATE_PPS = 1e10 / ((1500 + 38) * 8.0);
@@ -49,6 +51,9 @@ public final class BenchCommand implements Callable<Integer> {
     @Option(names = "--warmup", paramLabel = "SECONDS", description = "Warm-up time before each measurement, at least 3 runs (default: ${DEFAULT-VALUE}).")
     int warmup = 5;
 
+    @picocli.CommandLine.Mixin
+    ClusterOptions cluster = new ClusterOptions();
+
     @CommandLine.Spec
     CommandLine.Model.CommandSpec spec;
 
@@ -57,6 +62,16 @@ public final class BenchCommand implements Callable<Integer> {
         if (repeat < 1 || repeat > 100) throw new CommandLine.ParameterException(spec.commandLine(), "--repeat must be 1..100");
         if (warmup < 0 || warmup > 600) throw new CommandLine.ParameterException(spec.commandLine(), "--warmup must be 0..600 seconds");
         PrintWriter out = spec.commandLine().getOut();
+        if (cluster.on()) {
+            com.hazelcast.core.HazelcastInstance client = cluster.connect();
+            try {
+                int cores = Runtime.getRuntime().availableProcessors();
+                distributed(out, client, smallConfig(), largeConfig(), 4L * cores, cores, repeat);
+            } finally {
+                client.shutdown();
+            }
+            return 0;
+        }
         StackConfig small = smallConfig();
         long[] distinct = new long[1];
         long[] steps = new long[1];
@@ -106,6 +121,65 @@ public final class BenchCommand implements Callable<Integer> {
                 cores, seeds, all, all / SIM_TARGET, all / LINE_RATE_PPS);
         out.flush();
         return 0;
+    }
+
+    /**
+     * The distributed path against the local one, by the wall clock (the workers' CPU time is not ours to read): the
+     * check of {@code checkCfg} with one thread here and on the workers, then a campaign of {@code seeds} seeds of
+     * {@code campaignCfg} on {@code threads} threads here and on the workers; medians of --repeat runs after a
+     * warm-up run of each. On a machine whose cores the workers share with this process, the overhead is the figure
+     * that means something, not the speed-up.
+     */
+    public static void distributed(PrintWriter out, com.hazelcast.core.HazelcastInstance client, StackConfig checkCfg, StackConfig campaignCfg, long seeds,
+                                   int threads, int repeat) {
+        java.util.Set<tcesim.sim.Violation.Property> all = java.util.EnumSet.allOf(tcesim.sim.Violation.Property.class);
+        int workers = client.getCluster().getMembers().size();
+        long[] distinct = new long[1];
+        long[] sent = new long[2];
+        double local = wallRate(repeat, () -> {
+            Checker.Result r = new Checker(() -> new Stack(checkCfg, Trace.off()), new Checker.Options(100_000_000, 1, true, null)).run();
+            distinct[0] = r.distinct();
+            return r.distinct();
+        });
+        double remote = wallRate(repeat, () -> {
+            try {
+                tcesim.cluster.DistributedCheck.Outcome o = tcesim.cluster.DistributedCheck.run(client, checkCfg, all, true, 100_000_000, () -> false, null);
+                if (o.lost() != null) throw new IllegalStateException("worker " + o.lost() + " was lost during the benchmark");
+                sent[0] = o.statesSent();
+                sent[1] = o.bytesSent();
+                return o.result().distinct();
+            } catch (RuntimeException e) {
+                throw e;
+            } catch (Exception e) {
+                throw new IllegalStateException(e);
+            }
+        });
+        out.printf("check, %s (%d distinct states), wall clock: here on 1 thread %.0f distinct states/s; on %d workers %.0f distinct states/s;"
+                + " %.0f bytes sent per state sent (%d of them), %.0f per distinct state; overhead %.1f us a distinct state%n",
+                checkCfg.design(), distinct[0], local, workers, remote, sent[0] == 0 ? 0.0 : (double) sent[1] / sent[0], sent[0],
+                (double) sent[1] / distinct[0], 1e6 / remote - 1e6 / local);
+        long from = 1_000;
+        long[] packets = new long[1];
+        double localPps = wallRate(repeat, () -> packets[0] = Campaign.run(campaignCfg, from, from + seeds - 1, 10_000_000, threads, null).packets());
+        double remotePps = wallRate(repeat, () -> tcesim.cluster.DistributedCampaign.run(client, campaignCfg, from, from + seeds - 1, 10_000_000, 0, null,
+                () -> false).result().packets());
+        // Both ran the same seeds, so the same packets: the difference in time, shared among the seeds.
+        double overheadMs = 1e3 * (packets[0] / remotePps - packets[0] / localPps) / seeds;
+        out.printf("campaign, %d seeds (%d packets), wall clock: here with %d threads %.0f packets/s; on %d workers %.0f packets/s;"
+                + " overhead %.2f ms a seed%n", seeds, packets[0], threads, localPps, workers, remotePps, overheadMs);
+        out.flush();
+    }
+
+    /** Units of work a second of the wall clock, the median of --repeat runs after one warm-up run. */
+    private static double wallRate(int repeat, java.util.function.LongSupplier work) {
+        work.getAsLong();
+        double[] rate = new double[repeat];
+        for (int i = 0; i < repeat; i++) {
+            long w0 = System.nanoTime();
+            long units = work.getAsLong();
+            rate[i] = units / ((System.nanoTime() - w0) / 1e9);
+        }
+        return median(rate);
     }
 
     /**

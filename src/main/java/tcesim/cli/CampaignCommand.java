@@ -9,6 +9,7 @@ import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
+import tcesim.cluster.DistributedCampaign;
 import tcesim.explore.Campaign;
 import tcesim.sim.StackConfig;
 
@@ -17,8 +18,10 @@ import tcesim.sim.StackConfig;
         description = {"Run one seeded simulation per seed of a range on a large configuration and report how many break a property.",
                 "Memory: each worker holds one run, bounded by the configuration (guest RAM, window, IOTLB, rings); the campaign",
                 "keeps only its tally, so the range does not add to it.",
+                "With --cluster, the seeds run on the workers (tcesim worker) in blocks, and the result is the same as here; a worker",
+                "lost during the campaign loses nothing: its blocks run again on the others.",
                 "Exit code: 0 no seed broke a property, 1 some did, 2 bad usage, 3 no verdict: interrupted (Ctrl-C), a seed stopped at",
-                "--max-steps or out of memory, before any seed broke one."})
+                "--max-steps, out of memory, or every worker lost, before any seed broke one."})
 public final class CampaignCommand implements Callable<Integer> {
     @Mixin
     StackOptions stack = new StackOptions();
@@ -36,6 +39,13 @@ public final class CampaignCommand implements Callable<Integer> {
     @Option(names = "--json", description = "Print the result as JSON.")
     boolean json;
 
+    @Mixin
+    ClusterOptions cluster = new ClusterOptions();
+
+    @Option(names = "--block-seeds", paramLabel = "N",
+            description = "With --cluster: seeds a worker is sent at a time (default: chosen from the range and the workers' threads).")
+    long blockSeeds;
+
     @CommandLine.Spec
     CommandLine.Model.CommandSpec spec;
 
@@ -44,6 +54,8 @@ public final class CampaignCommand implements Callable<Integer> {
         long[] range = seeds.bounds(1);
         if (workers < 1 || workers > 256) throw new CommandLine.ParameterException(spec.commandLine(), "--workers must be 1..256");
         if (maxSteps < 1) throw new CommandLine.ParameterException(spec.commandLine(), "--max-steps must be at least 1");
+        if (blockSeeds < 0) throw new CommandLine.ParameterException(spec.commandLine(), "--block-seeds must not be negative");
+        if (cluster.on()) cluster.members();
         StackConfig cfg = stack.toConfig();
         String err = cfg.validate();
         if (err != null) throw new IllegalArgumentException(err); // one line: the configuration, not the flags' syntax
@@ -51,6 +63,7 @@ public final class CampaignCommand implements Callable<Integer> {
         long total = range[1] - range[0] + 1;
         Progress progress = json ? null : new Progress(spec.commandLine().getErr(), total, System.console() != null, workers);
         java.util.concurrent.atomic.AtomicBoolean stop = new java.util.concurrent.atomic.AtomicBoolean();
+        if (cluster.on()) return onCluster(out, cfg, range, total, progress, stop);
         try (Interrupt i = new Interrupt(() -> stop.set(true))) {
             Campaign.Result r = Campaign.run(cfg, range[0], range[1], maxSteps, workers, run -> {
                 if (progress != null && !stop.get()) progress.tick();
@@ -60,8 +73,27 @@ public final class CampaignCommand implements Callable<Integer> {
         }
     }
 
+    /** The campaign on the workers of a cluster, this process coordinating. */
+    private int onCluster(PrintWriter out, StackConfig cfg, long[] range, long total, Progress progress, java.util.concurrent.atomic.AtomicBoolean stop) {
+        com.hazelcast.core.HazelcastInstance client = cluster.connect();
+        try (Interrupt i = new Interrupt(() -> stop.set(true))) {
+            DistributedCampaign.Outcome o = DistributedCampaign.run(client, cfg, range[0], range[1], maxSteps, blockSeeds, n -> {
+                if (progress != null) progress.tick(n);
+            }, stop::get);
+            if (progress != null) progress.finish();
+            return i.exit(report(out, cfg, range, total, o.result(), o));
+        } finally {
+            client.shutdown();
+        }
+    }
+
     /** The report, also of an interrupted campaign (printed from the main thread while the Ctrl-C hook waits for it). */
     private int report(PrintWriter out, StackConfig cfg, long[] range, long total, Campaign.Result r) {
+        return report(out, cfg, range, total, r, null);
+    }
+
+    /** @param o how the campaign went on a cluster, or null for a local one */
+    private int report(PrintWriter out, StackConfig cfg, long[] range, long total, Campaign.Result r, DistributedCampaign.Outcome o) {
         Campaign.Run first = r.firstFailing();
         String replay = first == null ? null : "./tcesim repro --seed " + first.seed() + stack.asArgs() + " --max-steps " + maxSteps;
         // Runs are tallied in seed order, so the seeds done are the range's first ones: the rest is one range again.
@@ -72,8 +104,14 @@ public final class CampaignCommand implements Callable<Integer> {
             Map<String, Object> m = new LinkedHashMap<>();
             m.put("design", cfg.design().name());
             m.put("seeds", total);
+            if (o != null) {
+                m.put("workers", o.workers());
+                m.put("workersLost", o.lost());
+                m.put("blocksRerun", o.blocksRerun());
+                if (o.noVerdict() != null) m.put("noVerdict", o.noVerdict());
+            }
             if (r.stopped()) {
-                m.put("interrupted", true);
+                m.put("interrupted", o == null || o.noVerdict() == null);
                 m.put("seedsRun", r.seeds());
                 if (rest != null) m.put("rest", rest);
             }
@@ -90,7 +128,16 @@ public final class CampaignCommand implements Callable<Integer> {
             out.println(Json.write(m));
         } else {
             out.printf("tcesim campaign: design %s, seeds %d..%d%n", cfg.design(), range[0], range[1]);
-            if (r.stopped()) out.printf("Interrupted: %d of %d seeds run; the figures below are for those.%n", r.seeds(), total);
+            if (o != null) {
+                out.printf("on %d workers of %s, blocks of %d seeds%n", o.workers(), tcesim.cluster.ClusterSettings.clusterName(Main.VERSION), o.blockSeeds());
+                for (String w : o.lost()) out.printf("worker %s was lost during the campaign%n", w);
+                if (!o.lost().isEmpty()) out.printf("%d blocks it held were run again on the others; none is counted twice%n", o.blocksRerun());
+            }
+            if (o != null && o.noVerdict() != null) {
+                out.printf("No verdict for the rest: %s; %d of %d seeds run, the figures below are for those.%n", o.noVerdict(), r.seeds(), total);
+            } else if (r.stopped()) {
+                out.printf("Interrupted: %d of %d seeds run; the figures below are for those.%n", r.seeds(), total);
+            }
             if (rest != null) out.printf("the rest: %s%n", rest);
             out.printf("%d of %d seeds break a property (%.1f %%); %d packets and %d steps simulated%n", r.failing(), r.seeds(),
                     100.0 * fraction, r.packets(), r.steps());
@@ -134,8 +181,12 @@ public final class CampaignCommand implements Callable<Integer> {
             return Math.round((total - done) / rate);
         }
 
-        synchronized void tick() {
-            long d = done.incrementAndGet();
+        void tick() {
+            tick(1);
+        }
+
+        synchronized void tick(long n) {
+            long d = done.addAndGet(n);
             double secs = (System.nanoTime() - t0) / 1e9;
             long eta = eta(d, total, secs, workers);
             if (terminal) {

@@ -25,8 +25,10 @@ import tcesim.sim.Violation;
 @Command(name = "check", mixinStandardHelpOptions = true,
         description = {"Explore every interleaving of a small configuration and decide whether a design is safe.",
                 "Breadth-first, so a counterexample has the fewest scheduling choices; states are 64-bit fingerprints.",
-                "Exit code: 0 safe, 1 a property broken, 2 bad usage or configuration, 3 no verdict (state or memory limit, out of memory, or interrupted),",
-                "70 an internal error."})
+                "With --cluster, the search runs on the workers (tcesim worker), each owning the states whose fingerprints map to it,",
+                "with the same verdict, distinct states and counterexample as here; a worker lost during the check ends it without a verdict.",
+                "Exit code: 0 safe, 1 a property broken, 2 bad usage or configuration, 3 no verdict (state or memory limit, out of memory,",
+                "interrupted, or a worker lost), 70 an internal error."})
 public final class CheckCommand implements Callable<Integer> {
     @Mixin
     StackOptions stack = StackOptions.small();
@@ -63,6 +65,9 @@ public final class CheckCommand implements Callable<Integer> {
 
     @Option(names = "--markdown", description = "With --all or --hazards: print the table once every check is done, as Markdown (the README's tables are this output).")
     boolean markdown;
+
+    @Mixin
+    ClusterOptions cluster = new ClusterOptions();
 
     @CommandLine.Spec
     CommandLine.Model.CommandSpec spec;
@@ -101,6 +106,14 @@ public final class CheckCommand implements Callable<Integer> {
                     + (all ? "--all" : "--hazards") + " (a table of many checks)");
         }
         if (all || hazards) refuseWhatATableSetsItself();
+        if (cluster.on()) {
+            String not = all ? "--all" : hazards ? "--hazards" : checkpoint != null ? "--checkpoint" : resume != null ? "--resume"
+                    : maxMemory != null ? "--max-memory" : workers != 1 ? "--workers" : null;
+            if (not != null) {
+                throw new CommandLine.ParameterException(spec.commandLine(), "--cluster runs one check on the workers' threads and memory: not with " + not);
+            }
+            cluster.members();
+        }
         long maxBytes = maxBytes();
         StackConfig base = stack.toConfig();
         String err = all ? null : base.validate(); // --all validates each row: --ddw-removal is for its DDW rows
@@ -112,6 +125,7 @@ public final class CheckCommand implements Callable<Integer> {
         tcesim.sim.Hazard hazard = stack.effectiveHazard();
         if (hazard != null && !stack.matched("--properties")) properties = java.util.EnumSet.copyOf(hazard.properties());
         else if (!stack.matched("--properties")) properties = java.util.EnumSet.copyOf(base.defaultProperties());
+        if (cluster.on()) return checkOnCluster(out, base);
         if (hazards) return checkHazards(out, base, maxBytes);
         return all ? checkAll(out, base, maxBytes) : checkOne(out, base, maxBytes);
     }
@@ -219,11 +233,52 @@ public final class CheckCommand implements Callable<Integer> {
     private int checkOne(PrintWriter out, StackConfig cfg, Checker checker) {
         long t0 = System.nanoTime();
         Checker.Result r = checker.run();
-        long ms = (System.nanoTime() - t0) / 1_000_000;
+        return print(out, cfg, r, (System.nanoTime() - t0) / 1_000_000, null);
+    }
+
+    /** The check on the workers of a cluster, this process coordinating. */
+    private int checkOnCluster(PrintWriter out, StackConfig cfg) {
+        com.hazelcast.core.HazelcastInstance client = cluster.connect();
+        java.util.concurrent.atomic.AtomicBoolean stop = new java.util.concurrent.atomic.AtomicBoolean();
+        PrintWriter progress = json ? null : spec.commandLine().getErr();
+        long t0 = System.nanoTime();
+        long[] lastReport = {t0};
+        try (Interrupt i = new Interrupt(() -> stop.set(true))) {
+            tcesim.cluster.DistributedCheck.Outcome o = tcesim.cluster.DistributedCheck.run(client, cfg, properties, !noReduction, maxStates, stop::get,
+                    (depth, distinct, frontier, perWorker, bytesPerState) -> {
+                        long now = System.nanoTime();
+                        if (progress == null || now - lastReport[0] < 3_000_000_000L) return;
+                        lastReport[0] = now;
+                        progress.printf("Progress: depth %d, %d distinct, %d on queue (per worker: %s), %.0f bytes sent per state%n", depth, distinct, frontier,
+                                java.util.Arrays.stream(perWorker).mapToObj(Long::toString).collect(java.util.stream.Collectors.joining(", ")), bytesPerState);
+                        progress.flush();
+                    });
+            return i.exit(print(out, cfg, o.result(), (System.nanoTime() - t0) / 1_000_000, o));
+        } catch (RuntimeException e) {
+            throw e;
+        } catch (Exception e) {
+            throw new IllegalStateException("check on the cluster failed: " + e, e);
+        } finally {
+            client.shutdown();
+        }
+    }
+
+    /** @param o how the check went on a cluster, or null for a local one */
+    private int print(PrintWriter out, StackConfig cfg, Checker.Result r, long ms, tcesim.cluster.DistributedCheck.Outcome o) {
         if (json) {
-            out.println(Json.write(resultMap(cfg.design().name(), null, r, ms, stack.configWithoutHazard(), stack.effectiveHazard(), properties)));
+            Map<String, Object> m = resultMap(cfg.design().name(), null, r, ms, stack.configWithoutHazard(), stack.effectiveHazard(), properties);
+            if (o != null) {
+                m.put("workers", o.workers());
+                if (o.lost() != null) m.put("workerLost", o.lost());
+                m.put("statesPerWorker", o.perWorker());
+                m.put("bytesSentPerState", o.statesSent() == 0 ? 0 : o.bytesSent() / o.statesSent());
+            }
+            out.println(Json.write(m));
         } else {
             out.printf("tcesim check: design %s (%s)%n", cfg.design(), cfg.design().summary());
+            if (o != null) {
+                out.printf("on %d workers of %s: %s%n", o.workers().size(), tcesim.cluster.ClusterSettings.clusterName(Main.VERSION), String.join(", ", o.workers()));
+            }
             if (r.verdict() == Checker.Verdict.UNSAFE) printCounterexample(out, cfg, r);
             else if (r.verdict() == Checker.Verdict.SAFE) out.println("Model checking completed. No property is broken.");
             else {
@@ -239,6 +294,11 @@ public final class CheckCommand implements Callable<Integer> {
                     r.generated(), r.distinct(), r.terminals(), r.depth());
             out.printf("The probability of a fingerprint collision is about %.2g.%n", r.collisionProbability());
             out.printf("Finished in %d ms (%.0f distinct states/s).%n", ms, ms == 0 ? 0.0 : r.distinct() * 1000.0 / ms);
+            if (o != null && o.statesSent() > 0) {
+                out.printf("States owned per worker (levels done): %s; %d states sent to another worker, %.0f bytes each.%n",
+                        java.util.Arrays.stream(o.perWorker()).mapToObj(Long::toString).collect(java.util.stream.Collectors.joining(", ")), o.statesSent(),
+                        (double) o.bytesSent() / o.statesSent());
+            }
         }
         out.flush();
         return exitCode(r.verdict());

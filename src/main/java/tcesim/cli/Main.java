@@ -7,12 +7,15 @@ import picocli.CommandLine;
 import picocli.CommandLine.Command;
 
 /** The {@code tcesim} command line. */
-@Command(name = "tcesim", mixinStandardHelpOptions = true, version = "tcesim 0.1.0",
+@Command(name = "tcesim", mixinStandardHelpOptions = true, version = "tcesim " + Main.VERSION,
         description = {"An executable model of the sPAPR TCE / KVM / QEMU / vhost IOTLB stack:",
                 "reproduces the stale vhost IOTLB crash and judges invalidation designs."},
         subcommands = {ReproCommand.class, CheckCommand.class, CampaignCommand.class, CompareCommand.class, BenchCommand.class, HistoryCommand.class,
-                CommandLine.HelpCommand.class})
+                WorkerCommand.class, CommandLine.HelpCommand.class})
 public final class Main implements java.util.concurrent.Callable<Integer> {
+    /** The tool's version; it also names the cluster that workers of this version form (--cluster). */
+    public static final String VERSION = "0.1.0";
+
     /** Exit code of an internal error (a bug in tcesim, not in the modelled stack): sysexits' EX_SOFTWARE. */
     static final int INTERNAL_ERROR = 70;
 

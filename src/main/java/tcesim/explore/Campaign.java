@@ -19,7 +19,18 @@ import tcesim.sim.Violation;
  */
 public final class Campaign {
     /** One seed's run. */
-    public record Run(long seed, Simulation.End end, Violation violation, long steps, long packets) {}
+    public record Run(long seed, Simulation.End end, Violation violation, long steps, long packets) implements java.io.Serializable {}
+
+    /**
+     * What the runs of a block of consecutive seeds add up to, in seed order: the unit of a campaign spread over
+     * several machines. Blocks added to a {@link Tally} in seed order give the same tally, digest included, as their
+     * runs one by one.
+     *
+     * @param digest the runs' part of the digest, starting from 0
+     * @param scale 31 to the power of the number of runs (wrapping), which the digest before the block is multiplied by
+     */
+    public record Block(long seeds, long failing, long unfinished, Run firstFailing, long packets, long steps, long digest, long scale)
+            implements java.io.Serializable {}
 
     /**
      * The campaign's results.
@@ -106,13 +117,20 @@ public final class Campaign {
         }
     }
 
-    /** What the runs so far add up to, in seed order. */
-    private static final class Tally {
+    /** What the runs so far add up to, in seed order (one run at a time, or a block of them). */
+    public static final class Tally {
         long seeds, failing, unfinished, packets, steps, digest = 17;
         Run first;
         boolean stopped;
 
-        void add(Run r) {
+        public Tally() {}
+
+        /** A tally to add runs to, whose digest starts from {@code digest} (0 for a {@link Block}'s). */
+        private Tally(long digest) {
+            this.digest = digest;
+        }
+
+        public void add(Run r) {
             seeds++;
             packets += r.packets();
             steps += r.steps();
@@ -127,6 +145,40 @@ public final class Campaign {
             if (v != null) h = 31 * h + java.util.Objects.hash(v.property().ordinal(), v.step(), v.actor(), v.access(), v.why(), v.iova(), v.gpa());
             digest = 31 * digest + h;
         }
+
+        /** Adds the runs of the block that follows the seeds tallied so far: as adding them one by one. */
+        public void add(Block b) {
+            seeds += b.seeds();
+            packets += b.packets();
+            steps += b.steps();
+            failing += b.failing();
+            unfinished += b.unfinished();
+            if (first == null) first = b.firstFailing();
+            digest = digest * b.scale() + b.digest();
+        }
+
+        public long seeds() { return seeds; }
+
+        /** The campaign's result so far; {@code stopped}: it ended before the end of its range. */
+        public Result result(boolean stopped) {
+            return new Result(seeds, failing, first, packets, steps, digest, stopped, unfinished);
+        }
+    }
+
+    /**
+     * Runs seeds {@code from..to} one after the other in this thread, polling {@code stop} between seeds: the
+     * block's tally, or null when stopped before its end.
+     */
+    public static Block block(StackConfig cfg, long from, long to, long maxSteps, java.util.function.BooleanSupplier stop) {
+        Tally t = new Tally(0);
+        long scale = 1;
+        for (long s = from; ; s++) {
+            if (stop.getAsBoolean()) return null;
+            t.add(one(cfg, s, maxSteps));
+            scale *= 31;
+            if (s == to) break;
+        }
+        return new Block(t.seeds, t.failing, t.unfinished, t.first, t.packets, t.steps, t.digest, scale);
     }
 
     /** One seed. */

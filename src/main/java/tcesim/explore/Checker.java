@@ -151,7 +151,7 @@ public final class Checker {
      * What the successors of a run of frontier states led to, in order: per successor its state's index in
      * the run, the choice, how it ended, and for a new branching state its fingerprint and words.
      */
-    private static final class Successors {
+    static final class Successors {
         /** A branching state not seen before this level (its words are kept), an end state, a violation, a branching state seen already (no words). */
         static final byte BRANCH = 0, END = 1, VIOLATION = 2, SEEN = 3;
         /** The first frontier state of the run. */
@@ -197,8 +197,8 @@ public final class Checker {
     }
 
     /** A model and its buffers, used by one thread at a time. */
-    private final class Worker {
-        final Model model = initial.get();
+    static final class Worker {
+        final Model model;
         final StepList enabled = new StepList();
         final StepList steps = new StepList();
         /** Model steps taken since the last {@link #flushSteps}. */
@@ -207,6 +207,10 @@ public final class Checker {
         final tcesim.state.StateReader in = new tcesim.state.StateReader();
         /** Whether the model is in the state it last saved or restored (then only the parts that differ need restoring). */
         boolean atSnapshot;
+
+        Worker(Model model) {
+            this.model = model;
+        }
 
         void restore(long[] words, int at, int len) {
             if (atSnapshot) model.restoreChanged(in.reset(words, at, len));
@@ -229,7 +233,7 @@ public final class Checker {
         Level frontier;
         Level spare = new Level();
         java.util.concurrent.BlockingQueue<Worker> workers = new java.util.concurrent.LinkedBlockingQueue<>();
-        Worker main = new Worker();
+        Worker main = new Worker(initial.get());
         workers.add(main);
         if (opt.resume() != null) {
             Resumed r = readCheckpoint(opt.resume());
@@ -258,7 +262,7 @@ public final class Checker {
         // Counted from what a resumed search already holds, not from 0; the rates count only what this run finds.
         progress = new Progress(generated, seen.size(), depth, frontier.count);
         distinctAtStart = seen.size();
-        for (int w = 1; w < opt.workers(); w++) workers.add(new Worker());
+        for (int w = 1; w < opt.workers(); w++) workers.add(new Worker(initial.get()));
         ExecutorService pool = opt.workers() > 1 ? Executors.newFixedThreadPool(opt.workers(), r -> {
             Thread t = new Thread(r, "tcesim-check");
             t.setDaemon(true);
@@ -564,7 +568,6 @@ public final class Checker {
     private Successors expandRun(Level frontier, int from, int to, Worker w, FingerprintSet seen) {
         Successors out = spareSuccessors.poll();
         out = out == null ? new Successors().reset(from) : out.reset(from);
-        Model m = w.model;
         Set<Violation.Property> props = opt.properties();
         long reported = 0;
         for (int k = from; k < to; k++) {
@@ -574,41 +577,51 @@ public final class Checker {
                 reported = words;
             }
             int at = frontier.off[k];
-            int len = frontier.off[k + 1] - at;
-            w.restore(frontier.words, at, len);
-            m.enabledSteps(w.enabled);
-            int n = w.enabled.size();
-            int only = opt.reduce() ? independentStep(m, w.enabled) : -1;
-            boolean fresh = true;
-            for (int i = 0; i < n; i++) {
-                if (only >= 0 && i != only) continue;
-                // The enabled list stays valid across restores: they bring back the same actors in the same state.
-                if (!fresh) w.restore(frontier.words, at, len);
-                fresh = false;
-                w.enabled.actor(i).step(w.enabled.kind(i));
-                w.stepsTaken++;
-                byte end = settle(w, props);
-                w.atSnapshot = end == Successors.BRANCH;
-                if (end == Successors.VIOLATION) {
-                    Violation v = m.violation(props);
-                    out.violations.add(v != null ? v : m.stuck());
-                    out.add(k - from, i, end, 0);
-                } else if (end == Successors.END) {
-                    out.add(k - from, i, end, 0);
+            expandState(w, frontier.words, at, frontier.off[k + 1] - at, k - from, props, opt.reduce(), seen, out);
+        }
+        return out;
+    }
+
+    /**
+     * Every successor of one state (saved in {@code words[at, at + len)}), restored into the worker's model: each
+     * explored step's outcome is added to {@code out} as from state {@code index}, in step order, a branching one
+     * with its fingerprint and words unless {@code seen} holds it already.
+     */
+    static void expandState(Worker w, long[] words, int at, int len, int index, Set<Violation.Property> props, boolean reduce,
+                            FingerprintSet seen, Successors out) {
+        Model m = w.model;
+        w.restore(words, at, len);
+        m.enabledSteps(w.enabled);
+        int n = w.enabled.size();
+        int only = reduce ? independentStep(m, w.enabled) : -1;
+        boolean fresh = true;
+        for (int i = 0; i < n; i++) {
+            if (only >= 0 && i != only) continue;
+            // The enabled list stays valid across restores: they bring back the same actors in the same state.
+            if (!fresh) w.restore(words, at, len);
+            fresh = false;
+            w.enabled.actor(i).step(w.enabled.kind(i));
+            w.stepsTaken++;
+            byte end = settle(w, props);
+            w.atSnapshot = end == Successors.BRANCH;
+            if (end == Successors.VIOLATION) {
+                Violation v = m.violation(props);
+                out.violations.add(v != null ? v : m.stuck());
+                out.add(index, i, end, 0);
+            } else if (end == Successors.END) {
+                out.add(index, i, end, 0);
+            } else {
+                int mark = out.words.size();
+                m.save(out.words);
+                long fp = tcesim.state.StateWriter.hash(out.words.words(), mark, out.words.size() - mark);
+                if (seen.contains(fp)) {
+                    out.words.truncate(mark);
+                    out.add(index, i, Successors.SEEN, fp);
                 } else {
-                    int mark = out.words.size();
-                    m.save(out.words);
-                    long fp = tcesim.state.StateWriter.hash(out.words.words(), mark, out.words.size() - mark);
-                    if (seen.contains(fp)) {
-                        out.words.truncate(mark);
-                        out.add(k - from, i, Successors.SEEN, fp);
-                    } else {
-                        out.add(k - from, i, end, fp);
-                    }
+                    out.add(index, i, end, fp);
                 }
             }
         }
-        return out;
     }
 
     private void flushSteps(Worker w) {
@@ -628,7 +641,7 @@ public final class Checker {
      * Takes every step that has no alternative and says where that led: a violation of a checked property, an
      * end state (the workload done, or nothing enabled when progress is not checked), or a branching state.
      */
-    private static byte settle(Worker w, Set<Violation.Property> props) {
+    static byte settle(Worker w, Set<Violation.Property> props) {
         Model s = w.model;
         StepList steps = w.steps;
         while (true) {

@@ -15,7 +15,7 @@ package tcesim.guest;
  * @param clearOnUnmap the guest clears TCEs when it unmaps (Linux does); false models a guest that leaves
  *     them valid and later overwrites a valid TCE with another, without a clear in between
  */
-public record FirmwareFeatures(boolean putTceIndirect, boolean stuffTce, boolean ddw, boolean clearOnUnmap) {
+public record FirmwareFeatures(boolean putTceIndirect, boolean stuffTce, boolean ddw, boolean clearOnUnmap) implements java.io.Serializable {
     public static final FirmwareFeatures MULTI_TCE = new FirmwareFeatures(true, true, false, true);
 
     public FirmwareFeatures(boolean putTceIndirect, boolean stuffTce, boolean ddw) {

@@ -47,7 +47,8 @@ package tcesim.kvm;
  *     its guests' hypercalls in virtual mode, and reports KVM_CAP_SPAPR_TCE_VFIO only from b4392813bbc3 (the current
  *     era), so {@link #withKernel} sets {@code spaprTceVfio} from the era
  */
-public record HostCaps(boolean spaprTce, boolean spaprTceVfio, boolean multiTce, RealMode cpuRealMode, HostKernel kernel, boolean nestedPseries) {
+public record HostCaps(boolean spaprTce, boolean spaprTceVfio, boolean multiTce, RealMode cpuRealMode, HostKernel kernel, boolean nestedPseries)
+        implements java.io.Serializable {
 
     public HostCaps(boolean spaprTce, boolean spaprTceVfio, boolean multiTce, RealMode cpuRealMode, HostKernel kernel) {
         this(spaprTce, spaprTceVfio, multiTce, cpuRealMode, kernel, false);

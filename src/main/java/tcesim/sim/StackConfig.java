@@ -45,7 +45,8 @@ public record StackConfig(HostCaps host, Design design, FirmwareFeatures fw, int
                           int maxIotlbEntries, long rxPackets, long txPackets, int packetBytes, int ringSize,
                           boolean kernelChurn, int rxRevokes, long passthroughPackets, DdwRemoval ddwRemoval, boolean requestResponse, long diskRequests,
                           Faults faults, int guestPageKib, VirtioNetDriver.RxBuffers rxBuffers, boolean hostileGuest,
-                          tcesim.qemu.QemuVersion qemu) {
+                          tcesim.qemu.QemuVersion qemu)
+        implements java.io.Serializable {
 
     /**
      * The properties a check watches unless told otherwise: with a hostile guest, those the host owes it whatever it
@@ -80,7 +81,8 @@ public record StackConfig(HostCaps host, Design design, FirmwareFeatures fw, int
      * @param mapPastWindowEnd a buggy guest maps its first RX buffer with one H_PUT_TCE_INDIRECT of two TCEs at the window's
      *     last entry, the second one past the end, and posts the buffer whatever the answer
      */
-    public record Faults(boolean dropInvalidate, boolean skipVqLock, boolean skipTceKill, boolean zeroSizeUpdate, boolean mapPastWindowEnd) {
+    public record Faults(boolean dropInvalidate, boolean skipVqLock, boolean skipTceKill, boolean zeroSizeUpdate, boolean mapPastWindowEnd)
+            implements java.io.Serializable {
         public static final Faults NONE = new Faults(false, false, false, false, false);
 
         public Faults(boolean dropInvalidate, boolean skipVqLock, boolean skipTceKill, boolean zeroSizeUpdate) {

@@ -4,7 +4,7 @@ package tcesim.sim;
  * A safety or liveness property broken at some step (spec 03): which property, what access broke it, and
  * the bus address and guest page involved (-1 where they do not apply).
  */
-public record Violation(Property property, long step, String actor, String access, String why, long iova, long gpa) {
+public record Violation(Property property, long step, String actor, String access, String why, long iova, long gpa) implements java.io.Serializable {
     public enum Property {
         STALE_ACCESS("no stale access"),
         CORRUPTION("no corruption"),

@@ -1,0 +1,127 @@
+package tcesim.cli;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.hazelcast.client.HazelcastClient;
+import com.hazelcast.core.Hazelcast;
+import com.hazelcast.core.HazelcastInstance;
+import java.net.InetAddress;
+import java.net.ServerSocket;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import tcesim.cluster.ClusterSettings;
+
+/** The cluster options: bad values, no worker, a worker of another version; and nothing of it without them. */
+@Timeout(120)
+class ClusterOptionsTest {
+    static int freePort() throws Exception {
+        try (ServerSocket s = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
+            return s.getLocalPort();
+        }
+    }
+
+    @Test
+    void badClusterListsAreOneLineAndExitTwo() {
+        for (String bad : new String[] {"", "host:", ":5701", "host:0", "host:70000", "host:x", "a:1,,b:2", "::1"}) {
+            CliRun r = CliRun.of("campaign", "--packets", "50", "--seeds", "1..2", "--cluster", bad);
+            assertThat(r.exit()).as(bad).isEqualTo(2);
+            assertThat(r.err()).as(bad).contains("--cluster takes HOST:PORT").doesNotContain("Exception");
+            assertThat(r.err().strip().lines()).as(bad).hasSize(1);
+            CliRun w = CliRun.of("worker", "--cluster", bad);
+            assertThat(w.exit()).as(bad).isEqualTo(2);
+            assertThat(w.err()).as(bad).contains("--cluster takes HOST:PORT").doesNotContain("Exception");
+        }
+        assertThat(ClusterSettings.members("a:1, b ,c:65535")).containsExactly("a:1", "b:" + ClusterSettings.DEFAULT_PORT, "c:65535");
+        assertThat(CliRun.of("worker", "--cluster", "127.0.0.1:5701", "--threads", "0").err()).contains("--threads must be 1..256");
+        assertThat(CliRun.of("worker", "--cluster", "127.0.0.1:5701", "--port", "0").exit()).isEqualTo(2);
+        CliRun log = CliRun.of("campaign", "--packets", "50", "--seeds", "1..2", "--cluster", "127.0.0.1:5701", "--cluster-log", "loud");
+        assertThat(log.exit()).isEqualTo(2);
+        assertThat(log.err()).contains("--cluster-log takes").doesNotContain("Exception");
+    }
+
+    @Test
+    void withNoWorkerTheCampaignSaysSoInOneLine() throws Exception {
+        int port = freePort();
+        CliRun r = CliRun.of("campaign", "--packets", "50", "--seeds", "1..2", "--cluster", "127.0.0.1:" + port, "--cluster-timeout", "2");
+        assertThat(r.exit()).isEqualTo(2);
+        assertThat(r.err().strip()).isEqualTo("tcesim campaign: no worker of tcesim-" + Main.VERSION + " answered at 127.0.0.1:" + port
+                + " within 2 s (is 'tcesim worker' of this version running there?)");
+    }
+
+    @Test
+    void aWorkerCannotListenOnAPortInUse() throws Exception {
+        try (ServerSocket taken = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
+            int port = taken.getLocalPort();
+            CliRun r = CliRun.of("worker", "--cluster", "127.0.0.1:" + port, "--port", String.valueOf(port));
+            assertThat(r.exit()).isEqualTo(2);
+            assertThat(r.err()).startsWith("tcesim worker: cannot start a member on 127.0.0.1:" + port);
+            assertThat(r.err().strip().lines()).hasSize(1);
+        }
+    }
+
+    @Test
+    void processesOfAnotherVersionRefuseEachOther() throws Exception {
+        int other = freePort();
+        int ours = freePort();
+        HazelcastInstance old = Hazelcast.newHazelcastInstance(
+                ClusterSettings.member("0.0.9", List.of("127.0.0.1:" + other), "127.0.0.1", other, false, 1));
+        HazelcastInstance mine = null;
+        try {
+            // A coordinator of this version is refused by the other version's worker...
+            CliRun r = CliRun.of("campaign", "--packets", "50", "--seeds", "1..2", "--cluster", "127.0.0.1:" + other, "--cluster-timeout", "3");
+            assertThat(r.exit()).isEqualTo(2);
+            assertThat(r.err()).contains("no worker of tcesim-" + Main.VERSION + " answered");
+            // ...and so is a worker of this version, which forms a cluster of its own.
+            mine = Hazelcast.newHazelcastInstance(ClusterSettings.member(Main.VERSION, List.of("127.0.0.1:" + other, "127.0.0.1:" + ours),
+                    "127.0.0.1", ours, false, 1));
+            assertThat(mine.getCluster().getMembers()).hasSize(1);
+            assertThat(old.getCluster().getMembers()).hasSize(1);
+            assertThat(mine.getConfig().getProperty("hazelcast.phone.home.enabled")).isEqualTo("false");
+            assertThat(mine.getConfig().getNetworkConfig().getJoin().getMulticastConfig().isEnabled()).isFalse();
+            assertThat(mine.getCluster().getLocalMember().getAddress().getHost()).isEqualTo("127.0.0.1");
+        } finally {
+            if (mine != null) mine.shutdown();
+            old.shutdown();
+        }
+    }
+
+    @Test
+    void withoutClusterOptionsNothingOfHazelcastStarts() {
+        var members = List.copyOf(Hazelcast.getAllHazelcastInstances());
+        var clients = List.copyOf(HazelcastClient.getAllHazelcastClients());
+        CliRun r = CliRun.of("campaign", "--host", "no_vfio_tce", "--packets", "50", "--seeds", "1..3", "--json");
+        assertThat(r.exit()).isZero();
+        assertThat(r.stdout()).doesNotContain("workers");
+        assertThat(Hazelcast.getAllHazelcastInstances()).containsExactlyInAnyOrderElementsOf(members);
+        assertThat(HazelcastClient.getAllHazelcastClients()).containsExactlyInAnyOrderElementsOf(clients);
+    }
+
+    @Test
+    void checkAndBenchTakeTheSameClusterOptions() {
+        for (String cmd : new String[] {"check", "bench"}) {
+            CliRun r = CliRun.of(cmd, "--cluster", "host:x");
+            assertThat(r.exit()).as(cmd).isEqualTo(2);
+            assertThat(r.err()).as(cmd).contains("--cluster takes HOST:PORT").doesNotContain("Exception");
+        }
+        CliRun r = CliRun.of("check", "--checkpoint", "x.ckpt", "--cluster", "127.0.0.1:5701");
+        assertThat(r.exit()).isEqualTo(2);
+        assertThat(r.err()).contains("--cluster runs one check on the workers' threads and memory: not with --checkpoint");
+    }
+
+    /** The commands of the README's section on several machines are valid command lines (parsed, not run). */
+    @Test
+    void theReadmesClusterCommandsParse() throws Exception {
+        String readme = java.nio.file.Files.readString(java.nio.file.Path.of("README.md"));
+        int from = readme.indexOf("## Running over several machines");
+        assertThat(from).isNotNegative();
+        String section = readme.substring(from, readme.indexOf("\n## ", from + 1));
+        List<String> commands = section.lines().filter(l -> l.startsWith("    ./tcesim ")).map(l -> l.substring("    ./tcesim ".length()).replace(" &", "")).toList();
+        assertThat(commands).hasSizeGreaterThanOrEqualTo(6);
+        for (String c : commands) {
+            picocli.CommandLine.ParseResult p = Main.commandLine().parseArgs(c.trim().split(" +"));
+            assertThat(p.subcommand()).as(c).isNotNull();
+            assertThat(p.subcommand().hasMatchedOption("--cluster")).as(c).isTrue();
+        }
+    }
+}

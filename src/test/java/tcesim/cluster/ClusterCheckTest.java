@@ -1,0 +1,106 @@
+package tcesim.cluster;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.hazelcast.core.HazelcastInstance;
+import java.util.EnumSet;
+import java.util.Set;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import tcesim.explore.Checker;
+import tcesim.guest.FirmwareFeatures;
+import tcesim.sim.Design;
+import tcesim.sim.Stack;
+import tcesim.sim.StackConfig;
+import tcesim.sim.Trace;
+import tcesim.sim.Violation;
+
+/** Checks on three worker processes give the local checker's verdict, distinct states and counterexample. */
+@Timeout(300)
+class ClusterCheckTest {
+    static Workers workers;
+    static HazelcastInstance client;
+    static final Set<Violation.Property> ALL = EnumSet.allOf(Violation.Property.class);
+
+    @BeforeAll
+    static void start() throws Exception {
+        workers = Workers.start(3, 1);
+        client = workers.client();
+    }
+
+    @AfterAll
+    static void stop() throws Exception {
+        try {
+            if (client != null) client.shutdown();
+        } finally {
+            if (workers != null) workers.close();
+        }
+    }
+
+    /** StackCheckTest's small configuration. */
+    static StackConfig small(Design d) {
+        return d.applyTo(StackConfig.seed().toBuilder().ramBytes(16L << 20).windowBytes(64L << 10).maxIotlbEntries(8).ringSize(2)
+                .rxPackets(2).txPackets(1).kernelChurn(false).fw(FirmwareFeatures.MULTI_TCE).build());
+    }
+
+    static Checker.Result local(StackConfig c, long maxStates) {
+        return new Checker(() -> new Stack(c, Trace.off()), new Checker.Options(maxStates, 1, true, null)).run();
+    }
+
+    @Test
+    void anUnsafeDesignHasTheLocalCounterexample() throws Exception {
+        for (Design d : new Design[] {Design.D0, Design.D4}) {
+            StackConfig c = small(d);
+            Checker.Result l = local(c, 1_000_000);
+            DistributedCheck.Outcome o = DistributedCheck.run(client, c, ALL, true, 1_000_000, () -> false, null);
+            assertThat(l.verdict()).isEqualTo(Checker.Verdict.UNSAFE);
+            assertThat(o.result().verdict()).as("%s", d).isEqualTo(l.verdict());
+            assertThat(o.result().choices()).as("%s", d).isEqualTo(l.choices());
+            assertThat(o.result().violation()).as("%s", d).isEqualTo(l.violation());
+            assertThat(o.result().distinct()).as("%s", d).isEqualTo(l.distinct());
+            assertThat(o.result().depth()).as("%s", d).isEqualTo(l.depth());
+            assertThat(o.workers()).hasSize(3);
+            assertThat(o.lost()).isNull();
+        }
+    }
+
+    @Test
+    void aSafeDesignHasTheLocalCountsAndEveryWorkerOwnsStates() throws Exception {
+        StackConfig c = small(Design.D2);
+        Checker.Result l = local(c, 1_000_000);
+        DistributedCheck.Outcome o = DistributedCheck.run(client, c, ALL, true, 1_000_000, () -> false, null);
+        assertThat(l.verdict()).isEqualTo(Checker.Verdict.SAFE);
+        assertThat(o.result()).usingRecursiveComparison().isEqualTo(l);
+        assertThat(o.perWorker()).hasSize(3).doesNotContain(0L);
+        assertThat(java.util.Arrays.stream(o.perWorker()).sum()).isEqualTo(l.distinct());
+        assertThat(o.statesSent()).isPositive();
+        assertThat(o.bytesSent()).isGreaterThan(8 * o.statesSent());
+    }
+
+    @Test
+    void theStateLimitStopsWhereTheLocalCheckStops() throws Exception {
+        StackConfig c = small(Design.D2);
+        Checker.Result l = local(c, 500);
+        DistributedCheck.Outcome o = DistributedCheck.run(client, c, ALL, true, 500, () -> false, null);
+        assertThat(o.result().verdict()).isEqualTo(Checker.Verdict.INCOMPLETE);
+        assertThat(o.result().distinct()).isEqualTo(l.distinct()).isEqualTo(500);
+        assertThat(o.result().stopped()).isEqualTo(l.stopped());
+    }
+
+    @Test
+    void theCommandLinePrintsTheLocalReplayLine() {
+        String[] args = {"check", "--design", "D0"};
+        ClusterCampaignTest.Run local = ClusterCampaignTest.run(args);
+        ClusterCampaignTest.Run dist = ClusterCampaignTest.run(ClusterCampaignTest.concat(args, "--cluster", workers.list()));
+        assertThat(dist.exit()).isEqualTo(local.exit()).isEqualTo(1);
+        String replay = local.out().lines().filter(s -> s.startsWith("replay: ")).findFirst().orElseThrow();
+        assertThat(dist.out()).contains(replay).contains("on 3 workers of tcesim-");
+        String counts = local.out().lines().filter(s -> s.contains("distinct states found")).findFirst().orElseThrow();
+        assertThat(dist.out()).contains(counts.substring(counts.indexOf("states generated, ") + "states generated, ".length()));
+        ClusterCampaignTest.Run bad = ClusterCampaignTest.run("check", "--all", "--cluster", workers.list());
+        assertThat(bad.exit()).isEqualTo(2);
+        assertThat(bad.err()).contains("--cluster runs one check").doesNotContain("Exception");
+    }
+}

@@ -1,0 +1,108 @@
+package tcesim.cluster;
+
+import com.hazelcast.client.HazelcastClient;
+import com.hazelcast.core.HazelcastInstance;
+import java.io.IOException;
+import java.net.ServerSocket;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import tcesim.cli.Main;
+
+/**
+ * Worker processes for a test: {@code tcesim worker} in JVMs of their own on 127.0.0.1, each on a free port, started
+ * one after the other (each waits until it has joined the ones before), and destroyed by {@link #close}.
+ */
+public final class Workers implements AutoCloseable {
+    /** How long a worker may take to start and join. */
+    static final long START_MS = 90_000;
+
+    final List<Process> processes = new ArrayList<>();
+    final List<Integer> ports = new ArrayList<>();
+    final Path dir;
+
+    private Workers(Path dir) {
+        this.dir = dir;
+    }
+
+    /** {@code n} workers of {@code threads} threads each, forming one cluster. */
+    public static Workers start(int n, int threads) throws Exception {
+        Path dir = Files.createTempDirectory("tcesim-workers");
+        Workers w = new Workers(dir);
+        try {
+            for (int i = 0; i < n; i++) w.ports.add(freePort());
+            for (int i = 0; i < n; i++) w.startOne(i, threads, i + 1);
+        } catch (Exception | Error e) {
+            w.close();
+            throw e;
+        }
+        return w;
+    }
+
+    /** The --cluster list. */
+    public String list() {
+        StringBuilder sb = new StringBuilder();
+        for (int p : ports) sb.append(sb.length() == 0 ? "" : ",").append("127.0.0.1:").append(p);
+        return sb.toString();
+    }
+
+    /** A client of the workers (the coordinator's side), for calling the cluster API directly. */
+    public HazelcastInstance client() {
+        return HazelcastClient.newHazelcastClient(ClusterSettings.client(Main.VERSION, ClusterSettings.members(list()), 30_000));
+    }
+
+    private void startOne(int i, int threads, int members) throws Exception {
+        String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
+        String cp = System.getProperty("surefire.test.class.path", System.getProperty("java.class.path"));
+        Path out = dir.resolve("worker" + i + ".out");
+        Path err = dir.resolve("worker" + i + ".err");
+        Process p = new ProcessBuilder(java, "-Xmx512m", "-cp", cp, Main.class.getName(), "worker", "--cluster", list(), "--port",
+                String.valueOf(ports.get(i)), "--threads", String.valueOf(threads))
+                .redirectOutput(out.toFile()).redirectError(err.toFile()).start();
+        processes.add(p);
+        long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(START_MS);
+        String ready = "of cluster " + ClusterSettings.clusterName(Main.VERSION) + ", " + threads + " threads, " + members + " members";
+        while (!Files.readString(out, StandardCharsets.UTF_8).contains(ready)) {
+            if (!p.isAlive()) throw new IllegalStateException("worker " + i + " ended: " + Files.readString(out) + Files.readString(err));
+            if (System.nanoTime() > deadline) {
+                throw new IllegalStateException("worker " + i + " not ready in " + START_MS + " ms: " + Files.readString(out) + Files.readString(err));
+            }
+            Thread.sleep(50);
+        }
+    }
+
+    /** Kills worker {@code i} at once (SIGKILL: no goodbye to the cluster) and waits until it is gone. */
+    void kill(int i) throws InterruptedException {
+        Process p = processes.get(i);
+        p.destroyForcibly();
+        if (!p.waitFor(30, TimeUnit.SECONDS)) throw new IllegalStateException("worker " + i + " still running after SIGKILL");
+    }
+
+    String logs() throws IOException {
+        StringBuilder sb = new StringBuilder();
+        for (int i = 0; i < processes.size(); i++) {
+            sb.append(Files.readString(dir.resolve("worker" + i + ".out"))).append(Files.readString(dir.resolve("worker" + i + ".err")));
+        }
+        return sb.toString();
+    }
+
+    @Override
+    public void close() throws InterruptedException {
+        for (Process p : processes) p.destroy();
+        for (Process p : processes) {
+            if (!p.waitFor(20, TimeUnit.SECONDS)) {
+                p.destroyForcibly();
+                p.waitFor(20, TimeUnit.SECONDS);
+            }
+        }
+    }
+
+    static int freePort() throws IOException {
+        try (ServerSocket s = new ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress())) {
+            return s.getLocalPort();
+        }
+    }
+}
