@@ -413,6 +413,7 @@ public final class CheckCommand implements Callable<Integer> {
         int worst = 0;
         String leftOut = leftOut(base.host());
         if (!json && !markdown) {
+            out.println(StackOptions.erasLine(base));
             if (leftOut != null) out.println(leftOut);
             out.printf("%-5s %-21s %-9s %-38s %10s %9s%n", "design", "guest", "verdict", "property broken (choices)", "states", "time");
         }
@@ -440,13 +441,13 @@ public final class CheckCommand implements Callable<Integer> {
             out.print(Markdown.verdicts(rows));
             if (leftOut != null) out.printf("%n%s%n", leftOut);
         }
-        return endTable(out, "results", rows, worst, table, leftOut);
+        return endTable(out, "results", rows, worst, table, leftOut, base);
     }
 
     /** Prints the JSON of a table, or the line of an interrupted one; interrupted, the table has no verdict (3) unless a row broke a property. */
-    private int endTable(PrintWriter out, String key, List<Map<String, Object>> rows, int worst, Table table, String leftOut) {
+    private int endTable(PrintWriter out, String key, List<Map<String, Object>> rows, int worst, Table table, String leftOut, StackConfig base) {
         if (json) {
-            Map<String, Object> m = new LinkedHashMap<>();
+            Map<String, Object> m = new LinkedHashMap<>(StackOptions.eras(base));
             if (leftOut != null) m.put("leftOut", leftOut);
             m.put(key, rows);
             if (table.stopped()) m.put("interrupted", true);
@@ -477,6 +478,7 @@ public final class CheckCommand implements Callable<Integer> {
         int worst = 0;
         String leftOut = leftOut(base.host());
         if (!json && !markdown) {
+            out.println(StackOptions.erasLine(base));
             if (leftOut != null) out.println(leftOut);
             out.printf("%-24s %-5s %-9s %-60s %8s%n", "hazard", "design", "verdict", "property broken: why", "states");
         }
@@ -505,7 +507,7 @@ public final class CheckCommand implements Callable<Integer> {
             out.print(Markdown.hazards(rows));
             if (leftOut != null) out.printf("%n%s%n", leftOut);
         }
-        return endTable(out, "hazards", rows, worst, table, leftOut);
+        return endTable(out, "hazards", rows, worst, table, leftOut, base);
     }
 
     private static int exitCode(Checker.Verdict v) {

@@ -98,24 +98,19 @@ public final class CompareCommand implements Callable<Integer> {
             CostSummary rr = CostSummary.measure(CostSummary.Workload.TCP_RR.apply(base, d), "TCP_RR", model);
             rows.add(new HtmlReport.Row(d.name(), d.summary(), v.verdict().name().toLowerCase(Locale.ROOT), property, stream, rr));
         }
-        // Which host and kernel era the verdicts and costs were computed on.
-        StackOptions.Host kind = StackOptions.Host.of(base.host());
-        String host = kind == null ? "custom" : kind.name(), era = base.host().kernel().label();
         if (json) {
             Map<String, Object> m = new java.util.LinkedHashMap<>();
             if (leftOutLine != null) m.put("leftOut", leftOutLine);
             m.put("designs", rows.stream().map(CompareCommand::asMap).toList());
             m.put("costs", model.values());
-            m.put("host", host);
-            m.put("hostKernel", era);
-            m.put("qemu", base.qemu().label());
+            m.putAll(StackOptions.eras(base));   // which host and eras the verdicts and costs come from
             out.println(Json.write(m));
         }
         else if (csv) printCsv(out, rows);
         else {
             if (leftOutLine != null) out.println(leftOutLine);
-            out.printf("host %s, host kernel %s, QEMU %s; cost runs: discrete-event (each step at its earliest start, no random choice); replay: %s%n",
-                    host, era, base.qemu().label(), replayLine());
+            out.printf("%s; cost runs: discrete-event (each step at its earliest start, no random choice); replay: %s%n",
+                    StackOptions.erasLine(base), replayLine());
             printTable(out, rows);
         }
         if (html != null) {

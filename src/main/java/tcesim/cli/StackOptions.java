@@ -1,5 +1,6 @@
 package tcesim.cli;
 
+import java.util.Map;
 import picocli.CommandLine;
 import picocli.CommandLine.Option;
 import tcesim.guest.FirmwareFeatures;
@@ -122,6 +123,22 @@ public final class StackOptions {
 
     private boolean noChurn() {
         return noChurnOption != null ? noChurnOption : noChurn;
+    }
+
+    /** The host and the eras a result was computed on, by the names users type: host, hostKernel, qemu. */
+    static Map<String, String> eras(StackConfig c) {
+        Map<String, String> m = new java.util.LinkedHashMap<>();
+        Host h = Host.of(c.host());
+        m.put("host", h == null ? "custom" : h.name());
+        m.put("hostKernel", c.host().kernel().label());
+        m.put("qemu", c.qemu().label());
+        return m;
+    }
+
+    /** {@link #eras} as a line: "host powernv, host kernel 2019, QEMU 4.2". */
+    static String erasLine(StackConfig c) {
+        Map<String, String> e = eras(c);
+        return "host " + e.get("host") + ", host kernel " + e.get("hostKernel") + ", QEMU " + e.get("qemu");
     }
 
     /** The option, among {@code options}, that users type for the configuration value {@code v}. */

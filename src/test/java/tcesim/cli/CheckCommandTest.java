@@ -219,4 +219,15 @@ class CheckCommandTest {
         BadInputTest.badContent("--checkpoint /dev/null: exists and is not a regular file", "check", "--design", "D2", "--checkpoint", "/dev/null");
         assertThat(java.nio.file.Files.isRegularFile(dev)).isFalse();
     }
+
+    /** A table says which host and eras it was computed on, in text and JSON. */
+    @Test
+    void theTablesSayWhichErasTheyRan() throws Exception {
+        CliRun text = check("--hazards", "--packets", "1", "--host-kernel", "current", "--qemu", "5.2");
+        assertThat(text.stdout()).startsWith("host powernv, host kernel current, QEMU 5.2" + System.lineSeparator());
+        JsonNode n = new ObjectMapper().readTree(check("--all", "--json", "--packets", "1", "--host", "powernv8").stdout());
+        assertThat(n.get("host").asText()).isEqualTo("powernv8");
+        assertThat(n.get("hostKernel").asText()).isEqualTo("2019");
+        assertThat(n.get("qemu").asText()).isEqualTo("4.2");
+    }
 }
