@@ -197,19 +197,10 @@ public final class PartitionedSearch {
                 if (e.getCause() instanceof Exception x) throw x;
                 throw e;
             }
-            long generated = 0, terminals = 0, sent = 0, bytes = 0;
-            int[] best = null;
-            Violation v = null;
-            for (Expanded e : done) {
-                generated += e.generated();
-                terminals += e.terminals();
-                sent += e.sentStates();
-                bytes += e.sentBytes();
-                if (e.violationPath() != null && (best == null || compare(e.violationPath(), 0, best, 0, best.length) < 0)) {
-                    best = e.violationPath();
-                    v = e.violation();
-                }
-            }
+            LevelSum sum = LevelSum.of(done);
+            long generated = sum.generated(), terminals = sum.terminals(), sent = sum.sent(), bytes = sum.bytes();
+            int[] best = sum.best();
+            Violation v = sum.violation();
             return new Expanded(generated, terminals, sent, bytes, best, v);
         }
 
@@ -405,18 +396,13 @@ public final class PartitionedSearch {
             }
             List<Expanded> ex = shards.expand();
             depth++;
-            int[] best = null;
-            Violation v = null;
-            for (Expanded e : ex) {
-                generated += e.generated();
-                terminals += e.terminals();
-                sent += e.sentStates();
-                bytes += e.sentBytes();
-                if (e.violationPath() != null && (best == null || compare(e.violationPath(), 0, best, 0, best.length) < 0)) {
-                    best = e.violationPath();
-                    v = e.violation();
-                }
-            }
+            LevelSum sum = LevelSum.of(ex);
+            generated += sum.generated();
+            terminals += sum.terminals();
+            sent += sum.sent();
+            bytes += sum.bytes();
+            int[] best = sum.best();
+            Violation v = sum.violation();
             List<Fresh> fr = shards.fresh(best);
             long fresh = 0, before = 0;
             long[] freshPer = new long[fr.size()];
@@ -486,6 +472,26 @@ public final class PartitionedSearch {
         @Override
         public void close() {
             for (Shard s : shards) s.close();
+        }
+    }
+
+    /** What one level's expansions add up to, and the least path to a violation among them (the local checker's choice). */
+    record LevelSum(long generated, long terminals, long sent, long bytes, int[] best, Violation violation) {
+        static LevelSum of(List<Expanded> expanded) {
+            long generated = 0, terminals = 0, sent = 0, bytes = 0;
+            int[] best = null;
+            Violation v = null;
+            for (Expanded e : expanded) {
+                generated += e.generated();
+                terminals += e.terminals();
+                sent += e.sentStates();
+                bytes += e.sentBytes();
+                if (e.violationPath() != null && (best == null || compare(e.violationPath(), 0, best, 0, best.length) < 0)) {
+                    best = e.violationPath();
+                    v = e.violation();
+                }
+            }
+            return new LevelSum(generated, terminals, sent, bytes, best, v);
         }
     }
 }
