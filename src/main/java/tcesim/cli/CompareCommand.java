@@ -76,7 +76,10 @@ public final class CompareCommand implements Callable<Integer> {
         StackConfig base = stack.toConfig();
         String err = base.validate();
         if (err != null) throw new IllegalArgumentException(err); // one line: the configuration, not the flags' syntax
-        StackConfig small = StackOptions.small().toConfig().withHost(base.host());
+        // The verdict column checks the small configuration with what the command line says of the system and the guest:
+        // the host and its kernel era, the QEMU release, the guest's firmware features and whether it is hostile.
+        StackConfig small = StackOptions.small().toConfig().toBuilder().host(base.host()).qemu(base.qemu()).fw(base.fw())
+                .hostileGuest(base.hostileGuest()).build();
         List<HtmlReport.Row> rows = new ArrayList<>();
         List<HtmlReport.Counterexample> unsafe = new ArrayList<>();
         // Designs that cannot exist on the host: refused when asked for by name, left out (and said so) by default.
@@ -91,7 +94,7 @@ public final class CompareCommand implements Callable<Integer> {
         for (Design d : new TreeSet<>(designs)) {
             if (leftOut.contains(d.name())) continue;
             StackConfig checked = d.applyTo(small);
-            Checker.Result v = new Checker(() -> new Stack(checked, Trace.off()), Checker.Options.defaults()).run();
+            Checker.Result v = new Checker(() -> new Stack(checked, Trace.off()), new Checker.Options(2_000_000, 1, true, null, checked.defaultProperties())).run();
             String property = v.violation() == null ? null : v.violation().property().label();
             if (v.verdict() == Checker.Verdict.UNSAFE) unsafe.add(counterexample(d, checked, v));
             CostSummary stream = CostSummary.measure(CostSummary.Workload.TCP_STREAM.apply(base, d), "TCP_STREAM", model);
@@ -133,6 +136,8 @@ public final class CompareCommand implements Callable<Integer> {
             why = String.format("--ring-size: compare's workloads fix the rings (%s %d entries, %s %d entries)", stream, stream.ring, rr, rr.ring);
         } else if (stack.matched("--design")) {
             why = "--design: compare runs every design; choose some with --designs D,D,...";
+        } else if (stack.effectiveHazard() != null) {
+            why = "--hazard: compare prices the designs on the seed's traffic; check --hazards judges each hazard under each design";
         } else if (stack.matched("--config-id")) {
             why = "--config-id: compare runs several configurations (each design, each workload); the id is for one, in a repro, check or campaign line";
         }
