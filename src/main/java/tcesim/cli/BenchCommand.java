@@ -72,6 +72,10 @@ public final class BenchCommand implements Callable<Integer> {
             }
             return 0;
         }
+        // What it is doing, on stderr, so that the figures on stdout stay a table: each measurement takes a while.
+        PrintWriter err = spec.commandLine().getErr();
+        err.printf("bench: the checker on the small configuration (%d s warm-up, %d timed runs) ...%n", warmup, repeat);
+        err.flush();
         StackConfig small = smallConfig();
         long[] distinct = new long[1];
         long[] steps = new long[1];
@@ -91,6 +95,8 @@ public final class BenchCommand implements Callable<Integer> {
                 + " most %.0f distinct states/s if saving, restoring, hashing and the search cost nothing: %.3f of target%n",
                 perStep, perState, ceiling, ceiling / CHECK_TARGET);
 
+        err.printf("bench: the simulation of the large configuration, one core ...%n");
+        err.flush();
         StackConfig large = largeConfig();
         long[] seed = {0};
         long[] simSteps = new long[2];
@@ -109,6 +115,8 @@ public final class BenchCommand implements Callable<Integer> {
         // A campaign spreads its seeds over every core: what a user waits for is its wall-clock rate on the machine.
         int cores = Runtime.getRuntime().availableProcessors();
         int seeds = 4 * cores;
+        err.printf("bench: a campaign of %d seeds on %d cores, %d times ...%n", seeds, cores, repeat);
+        err.flush();
         double[] wall = new double[repeat];
         for (int i = 0; i < repeat; i++) {
             long from = 1_000 + (long) i * seeds;
