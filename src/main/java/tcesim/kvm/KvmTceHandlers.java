@@ -315,7 +315,7 @@ public final class KvmTceHandlers {
 
     /** {@code kvmppc_tce_put} for an entry past the window: host memory KVM does not own (its table page's slack, or past {@code stt->pages[]}). */
     private void pastTheWindow(TceTable t, String hcall, long idx) {
-        long pages = (t.size() + TceTable.CHUNK_ENTRIES - 1) >>> TceTable.CHUNK_SHIFT;
+        long pages = t.pages();
         long page = (idx - t.offset()) >>> TceTable.CHUNK_SHIFT;
         hostMemory.outside(String.format("%s writes TCE table entry 0x%x, %s", hcall, idx,
                         page < pages ? "in the slack of the table's last page" : "through stt->pages[" + page + "], past the array"),
@@ -357,7 +357,7 @@ public final class KvmTceHandlers {
         long firstPage = rel >>> TceTable.CHUNK_SHIFT;
         long inPage = rel & (TceTable.CHUNK_ENTRIES - 1);
         if (npages == 0 && inPage == 0) return H_SUCCESS;
-        long tablePages = (t.size() + TceTable.CHUNK_ENTRIES - 1) >>> TceTable.CHUNK_SHIFT;
+        long tablePages = t.pages();
         // The pages from the one holding idx until they cover npages entries (npages may be huge where only the
         // first entry was checked), stopping at the first unallocated one.
         for (long p = firstPage; ; p++) {

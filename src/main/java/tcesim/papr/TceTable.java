@@ -99,6 +99,9 @@ public final class TceTable implements tcesim.state.Snapshot {
 
     public int allocatedChunks() { return allocatedChunks; }
 
+    /** The table's pages ({@link #CHUNK_ENTRIES} entries each, KVM's {@code stt->pages[]}), the last one maybe partly used. */
+    public int pages() { return chunks.length; }
+
     /** The non-zero entries by absolute index, in index order. */
     public java.util.SortedMap<Long, Long> nonZeroEntries() {
         java.util.TreeMap<Long, Long> out = new java.util.TreeMap<>();
