@@ -29,24 +29,32 @@ public final class StackOptions {
         }
     }
 
-    /** Kernel eras as users type them: 2019, 2022 or current. */
-    static final class KernelConverter implements CommandLine.ITypeConverter<HostKernel> {
+    /** A value users type by name, looked up by {@code of} (null for an unknown name), refused with {@code expected}. */
+    abstract static class NamedValue<T> implements CommandLine.ITypeConverter<T> {
+        private final java.util.function.Function<String, T> of;
+        private final String expected;
+
+        NamedValue(java.util.function.Function<String, T> of, String expected) {
+            this.of = of;
+            this.expected = expected;
+        }
+
         @Override
-        public HostKernel convert(String value) {
-            HostKernel k = HostKernel.ofYear(value);
-            if (k == null) throw new CommandLine.TypeConversionException("host kernel must be 2019, 2022 or current, got '" + value + "'");
-            return k;
+        public T convert(String value) {
+            T v = of.apply(value);
+            if (v == null) throw new CommandLine.TypeConversionException(expected + ", got '" + value + "'");
+            return v;
         }
     }
 
+    /** Kernel eras as users type them: 2019, 2022 or current. */
+    static final class KernelConverter extends NamedValue<HostKernel> {
+        KernelConverter() { super(HostKernel::ofYear, "host kernel must be 2019, 2022 or current"); }
+    }
+
     /** QEMU releases as users type them: 4.2, 5.2 or current. */
-    static final class QemuConverter implements CommandLine.ITypeConverter<QemuVersion> {
-        @Override
-        public QemuVersion convert(String value) {
-            QemuVersion v = QemuVersion.of(value);
-            if (v == null) throw new CommandLine.TypeConversionException("QEMU must be 4.2, 5.2 or current, got '" + value + "'");
-            return v;
-        }
+    static final class QemuConverter extends NamedValue<QemuVersion> {
+        QemuConverter() { super(QemuVersion::of, "QEMU must be 4.2, 5.2 or current"); }
     }
 
     @Option(names = "--qemu", paramLabel = "VERSION", converter = QemuConverter.class,
