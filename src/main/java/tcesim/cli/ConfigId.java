@@ -9,7 +9,7 @@ import tcesim.sim.StackConfig;
 
 /**
  * A configuration's fingerprint, carried by replay lines ({@code --config-id}) so that choices or a seed are not
- * replayed on another configuration than the one they came from. It is {@code c1-}, a 32-bit hash of every setting
+ * replayed on another configuration than the one they came from. It is {@code c2-}, a 32-bit hash of every setting
  * (and of the whole record, so that a field not yet among the settings still counts), and then one byte (two hex
  * digits) a setting, in {@link #settings} order: a difference is always seen (but for a
  * 2^-40 chance), and the settings whose byte differs are named. It is a pure function of the effective
@@ -17,7 +17,7 @@ import tcesim.sim.StackConfig;
  * hazard's flags) has the same id.
  */
 final class ConfigId {
-    static final String PREFIX = "c1-";
+    static final String PREFIX = "c2-";
 
     private ConfigId() {}
 
@@ -50,10 +50,11 @@ final class ConfigId {
         m.put("--guest-page-kib", Integer.toString(c.guestPageKib()));
         m.put("--rx-buffers", c.rxBuffers().name());
         m.put("--hostile-guest", Boolean.toString(c.hostileGuest()));
-        m.put("--zero-size-update", Boolean.toString(c.faults().zeroSizeUpdate()));
-        m.put("--map-past-window-end", Boolean.toString(c.faults().mapPastWindowEnd()));
         StackConfig.Faults f = c.faults();
-        m.put("fault injection", f.dropInvalidate() + "," + f.skipVqLock() + "," + f.skipTceKill());
+        m.put("--zero-size-update", Boolean.toString(f.has(StackConfig.Fault.ZERO_SIZE_UPDATE)));
+        m.put("--map-past-window-end", Boolean.toString(f.has(StackConfig.Fault.MAP_PAST_WINDOW_END)));
+        m.put("fault injection", f.planted().stream().filter(x -> x != StackConfig.Fault.ZERO_SIZE_UPDATE && x != StackConfig.Fault.MAP_PAST_WINDOW_END)
+                .map(Enum::name).collect(java.util.stream.Collectors.joining(",")));
         return m;
     }
 
@@ -79,7 +80,7 @@ final class ConfigId {
     static String mismatch(String id, StackConfig c) {
         String mine = of(c);
         if (mine.equals(id)) return null;
-        if (!id.startsWith(PREFIX) || id.length() != mine.length() || !id.matches("c1-[0-9a-f]{8}-[0-9a-f]+")) {
+        if (!id.startsWith(PREFIX) || id.length() != mine.length() || !id.matches(java.util.regex.Pattern.quote(PREFIX) + "[0-9a-f]{8}-[0-9a-f]+")) {
             return "--config-id " + id + ": not a configuration id this tcesim writes (ids look like " + mine.substring(0, 12) + "...)";
         }
         List<String> differ = new ArrayList<>();

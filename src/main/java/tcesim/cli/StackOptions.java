@@ -329,8 +329,9 @@ public final class StackOptions {
 
     /** The configuration's faults with those the flags switch on added. */
     private StackConfig.Faults faults(StackConfig.Faults f) {
-        return new StackConfig.Faults(f.dropInvalidate(), f.skipVqLock(), f.skipTceKill(), f.zeroSizeUpdate() || zeroSizeUpdate,
-                f.mapPastWindowEnd() || mapPastWindowEnd);
+        if (zeroSizeUpdate) f = f.with(StackConfig.Fault.ZERO_SIZE_UPDATE);
+        if (mapPastWindowEnd) f = f.with(StackConfig.Fault.MAP_PAST_WINDOW_END);
+        return f;
     }
 
     /** {@code value << shift}, checked first: a value too large to shift (or negative) is reported as the user typed it. */
@@ -415,8 +416,8 @@ public final class StackOptions {
         if (c.guestPageKib() != 64) sb.append(" --guest-page-kib ").append(c.guestPageKib());
         if (c.rxBuffers() != VirtioNetDriver.RxBuffers.MERGEABLE) sb.append(" --rx-buffers ").append(RxBuffersOption.of(c.rxBuffers()));
         if (c.hostileGuest()) sb.append(" --hostile-guest");
-        if (c.faults().zeroSizeUpdate()) sb.append(" --zero-size-update");
-        if (c.faults().mapPastWindowEnd()) sb.append(" --map-past-window-end");
+        if (c.faults().has(StackConfig.Fault.ZERO_SIZE_UPDATE)) sb.append(" --zero-size-update");
+        if (c.faults().has(StackConfig.Fault.MAP_PAST_WINDOW_END)) sb.append(" --map-past-window-end");
         return sb.toString();
     }
 }

@@ -4,6 +4,7 @@ import static tcesim.papr.Hcall.*;
 
 import java.util.TreeMap;
 import tcesim.mem.GuestMemory;
+import tcesim.mem.HostMemoryListener;
 import tcesim.papr.HcallRegs;
 import tcesim.papr.TceTable;
 

@@ -6,6 +6,7 @@ import java.util.function.LongFunction;
 import tcesim.kvm.HostCaps.HostKernel;
 import tcesim.kvm.HostCaps.RealMode;
 import tcesim.mem.GuestMemory;
+import tcesim.mem.HostMemoryListener;
 import tcesim.papr.HcallRegs;
 import tcesim.papr.Tce;
 import tcesim.papr.TceTable;
@@ -133,7 +134,7 @@ public final class KvmTceHandlers {
         TceTable t = stt.table();
         long rc = iobaValidate(t, regs.r5, 1);
         if (rc != H_SUCCESS) return rc;
-        regs.r4 = t.get(regs.r5 >>> t.pageShift());
+        regs.r4 = tceGet(t, regs.r5 >>> t.pageShift());
         return H_SUCCESS;
     }
 
@@ -151,6 +152,10 @@ public final class KvmTceHandlers {
         if (rc != H_SUCCESS) return rc;
         if (Tce.valid(tce) && !translates(tce)) return H_PARAMETER;
         long idx = ioba >>> t.pageShift();
+        if (!t.contains(idx)) {
+            tcePut(t, "H_PUT_TCE", idx, tce);
+            return H_SUCCESS;
+        }
         for (AttachedTable a : stt.attached()) {
             // One kill for the one entry in both eras: kvmppc_h_put_tce's iommu_tce_kill(tbl, entry, 1) after
             // the map/unmap (2019), the kill at the end of kvmppc_tce_iommu_map/unmap (2022).
@@ -162,7 +167,7 @@ public final class KvmTceHandlers {
                 return rc;
             }
         }
-        t.put(idx, tce);
+        tcePut(t, "H_PUT_TCE", idx, tce);
         return H_SUCCESS;
     }
 
@@ -205,7 +210,8 @@ public final class KvmTceHandlers {
                 break;
             }
             if (!t.contains(entry + i)) {
-                pastTheWindow(t, "H_PUT_TCE_INDIRECT", entry + i);
+                // The hardware tables have the window's geometry: the write below is the first access past a bound.
+                tcePut(t, "H_PUT_TCE_INDIRECT", entry + i, tce);
                 continue;
             }
             for (AttachedTable a : stt.attached()) {
@@ -216,7 +222,7 @@ public final class KvmTceHandlers {
                     break write;
                 }
             }
-            t.put(entry + i, tce);
+            tcePut(t, "H_PUT_TCE_INDIRECT", entry + i, tce);
         }
         if (batched) for (AttachedTable a : stt.attached()) kill(a, t, entry, npages);
         return rc;
@@ -258,9 +264,9 @@ public final class KvmTceHandlers {
         if (policy.stuffZeroToUserspace() && tceValue == 0) return H_TOO_HARD;
         boolean batched = host.kernel().batchedKills();
         long entry = ioba >>> t.pageShift();
-        // On kernels that check the first entry only, the entries past the window are host memory: the first is reported.
+        // Where the ioba check let the range run past the window, the entries past it are host memory; the loops below
+        // stop at the first of them, which tcePut reports (npages may be near 2^64, a loop the model does not run out).
         long inWindow = Long.compareUnsigned(npages, t.offset() + t.size() - entry) > 0 ? t.offset() + t.size() - entry : npages;
-        if (inWindow != npages) pastTheWindow(t, "H_STUFF_TCE", entry + inWindow);
         for (AttachedTable a : stt.attached()) {
             for (long i = 0; i < inWindow; i++) {
                 rc = a.exchange(entry + i, 0, 0);
@@ -274,27 +280,33 @@ public final class KvmTceHandlers {
                 a.exchange(batched ? entry : entry + i, 0, 0);
             }
         }
-        for (long i = 0; i < inWindow; i++) t.put(entry + i, tceValue);
+        for (long i = 0; i < inWindow; i++) tcePut(t, "H_STUFF_TCE", entry + i, tceValue);
+        if (inWindow != npages) tcePut(t, "H_STUFF_TCE", entry + inWindow, tceValue);
         if (batched) for (AttachedTable a : stt.attached()) kill(a, t, entry + npages, npages);
         return rc;
     }
 
-    /** {@code kvmppc_ioba_validate} as this host's kernel era has it. */
+    /** {@code kvmppc_ioba_validate} as this host's kernel era has it (and as a planted fault bends it). */
     private long iobaValidate(TceTable t, long ioba, long npages) {
-        return iobaValidate(t, ioba, npages, host.kernel().iobaChecksEveryEntry());
+        long slack = policy.planted() == KvmPolicy.Planted.IOBA_BOUND_ONE_PAST ? 1 : 0;
+        return iobaValidate(t, ioba, npages, host.kernel().iobaChecksEveryEntry(), slack);
+    }
+
+    static long iobaValidate(TceTable t, long ioba, long npages, boolean everyEntry) {
+        return iobaValidate(t, ioba, npages, everyEntry, 0);
     }
 
     /**
      * {@code kvmppc_ioba_validate}: with {@code everyEntry} the whole range (current kernels), else alignment and the
      * first entry only ({@code iommu_tce_check_ioba} from v4.18 to 0b271f7d7f5e).
      */
-    static long iobaValidate(TceTable t, long ioba, long npages, boolean everyEntry) {
+    private static long iobaValidate(TceTable t, long ioba, long npages, boolean everyEntry, long slack) {
         long mask = t.pageSize() - 1;
         long idx = ioba >>> t.pageShift();
         if ((ioba & mask) != 0) return H_PARAMETER;
         if (idx < t.offset()) return H_PARAMETER;
-        if (!everyEntry) return idx - t.offset() + 1 > t.size() ? H_PARAMETER : H_SUCCESS;
-        if (Long.compareUnsigned(idx - t.offset() + npages, t.size()) > 0) return H_PARAMETER;
+        if (!everyEntry) return idx - t.offset() + 1 > t.size() + slack ? H_PARAMETER : H_SUCCESS;
+        if (Long.compareUnsigned(idx - t.offset() + npages, t.size() + slack) > 0) return H_PARAMETER;
         if (Long.compareUnsigned(idx + npages, idx) < 0) return H_PARAMETER;
         return H_SUCCESS;
     }
@@ -313,11 +325,27 @@ public final class KvmTceHandlers {
         if (to > from) a.kill(from, to - from);
     }
 
-    /** {@code kvmppc_tce_put} for an entry past the window: host memory KVM does not own (its table page's slack, or past {@code stt->pages[]}). */
-    private void pastTheWindow(TceTable t, String hcall, long idx) {
+    /**
+     * {@code kvmppc_tce_put}: every entry KVM writes goes through here, whatever the handler checked before. An index
+     * outside the window is host memory KVM does not own (its table page's slack, or past {@code stt->pages[]}): it is
+     * reported and nothing is written.
+     */
+    private void tcePut(TceTable t, String hcall, long idx, long tce) {
+        if (t.contains(idx)) t.put(idx, tce);
+        else pastTheWindow(t, hcall + " writes", idx);
+    }
+
+    /** {@code kvmppc_tce_get} (H_GET_TCE): as {@link #tcePut}, a read past the window is reported and reads as 0. */
+    private long tceGet(TceTable t, long idx) {
+        if (t.contains(idx)) return t.get(idx);
+        pastTheWindow(t, "H_GET_TCE reads", idx);
+        return 0;
+    }
+
+    private void pastTheWindow(TceTable t, String what, long idx) {
         long pages = t.pages();
         long page = (idx - t.offset()) >>> TceTable.CHUNK_SHIFT;
-        hostMemory.outside(String.format("%s writes TCE table entry 0x%x, %s", hcall, idx,
+        hostMemory.outside("kvm", String.format("%s TCE table entry 0x%x, %s", what, idx,
                         page < pages ? "in the slack of the table's last page" : "through stt->pages[" + page + "], past the array"),
                 String.format("the window has 0x%x entries (0x%x..0x%x) in %d table page%s", t.size(), t.offset(), t.offset() + t.size() - 1, pages, pages == 1 ? "" : "s"));
     }
@@ -363,7 +391,7 @@ public final class KvmTceHandlers {
         for (long p = firstPage; ; p++) {
             if (p >= tablePages) {
                 // kvmppc_rm_ioba_validate reads stt->pages[p] past the array (the first-entry ioba check let the call in).
-                hostMemory.outside(String.format("%s (real mode) reads stt->pages[%d], past the array", hcall, p),
+                hostMemory.outside("kvm", String.format("%s (real mode) reads stt->pages[%d], past the array", hcall, p),
                         String.format("the window's table has %d page%s", tablePages, tablePages == 1 ? "" : "s"));
                 return H_TOO_HARD;
             }

@@ -4,6 +4,7 @@ import static tcesim.papr.Hcall.*;
 
 import java.util.function.LongFunction;
 import tcesim.mem.GuestMemory;
+import tcesim.mem.HostMemoryListener;
 import tcesim.papr.HcallRegs;
 import tcesim.papr.TceTable;
 
@@ -29,14 +30,28 @@ import tcesim.papr.TceTable;
  *     unassigned-memory read), which then clears the entry;
  * <li>every written entry fires the window's IOMMU notifiers (UNMAP without permission bits, else MAP).
  * </ul>
+ * Every entry read or written goes through one accessor that reports an index at or past {@code nb_table} to the
+ * {@link HostMemoryListener} (QEMU never does it; a planted fault, {@link QemuPolicy.Planted}, can).
  */
 public final class QemuTceHandlers {
     private final LongFunction<SpaprTceTable> tables;
     private final GuestMemory mem;
+    private final long boundSlack;
+    private final HostMemoryListener hostMemory;
 
-    public QemuTceHandlers(LongFunction<SpaprTceTable> tables, GuestMemory mem) {
+    /**
+     * @param planted a fault a mutation test plants ({@link QemuPolicy.Planted#NONE} as QEMU is)
+     * @param hostMemory told when a handler indexes past a table
+     */
+    public QemuTceHandlers(LongFunction<SpaprTceTable> tables, GuestMemory mem, QemuPolicy.Planted planted, HostMemoryListener hostMemory) {
         this.tables = tables;
         this.mem = mem;
+        this.boundSlack = planted == QemuPolicy.Planted.INDEX_BOUND_ONE_PAST ? 1 : 0;
+        this.hostMemory = hostMemory;
+    }
+
+    public QemuTceHandlers(LongFunction<SpaprTceTable> tables, GuestMemory mem) {
+        this(tables, mem, QemuPolicy.Planted.NONE, HostMemoryListener.NONE);
     }
 
     /** Dispatches the TCE hypercall in {@code regs.r3}; other opcodes are H_FUNCTION ({@code spapr_hypercall}). */
@@ -54,8 +69,8 @@ public final class QemuTceHandlers {
         if (tcet == null) return H_PARAMETER;
         long ioba = regs.r5 & tcet.table().pageMask();   // h_get_tce: ioba &= page_mask, then get_tce_emu
         long index = (ioba - tcet.busOffset()) >>> tcet.pageShift();
-        if (Long.compareUnsigned(index, tcet.nbTable()) >= 0) return H_PARAMETER;
-        regs.r4 = tcet.table().get(tcet.table().offset() + index);
+        if (!inBounds(tcet, index)) return H_PARAMETER;
+        regs.r4 = read(tcet, index);
         return H_SUCCESS;
     }
 
@@ -96,12 +111,35 @@ public final class QemuTceHandlers {
     }
 
     /** {@code put_tce_emu}: one entry, bounds-checked, stored as given, notifiers fired. */
-    private static long putTceEmu(SpaprTceTable tcet, long ioba, long tce) {
+    private long putTceEmu(SpaprTceTable tcet, long ioba, long tce) {
         long index = (ioba - tcet.busOffset()) >>> tcet.pageShift();
-        if (Long.compareUnsigned(index, tcet.nbTable()) >= 0) return H_PARAMETER;
-        long idx = tcet.table().offset() + index;
-        tcet.table().put(idx, tce);
-        tcet.notifyEntry(idx, tce);
+        if (!inBounds(tcet, index)) return H_PARAMETER;
+        if (!write(tcet, index, tce)) return H_SUCCESS;
+        tcet.notifyEntry(tcet.table().offset() + index, tce);
         return H_SUCCESS;
+    }
+
+    /** The handlers' bound check, {@code index >= nb_table} is H_PARAMETER (unsigned: an ioba below the window wraps). */
+    private boolean inBounds(SpaprTceTable tcet, long index) {
+        return Long.compareUnsigned(index, tcet.nbTable() + boundSlack) < 0;
+    }
+
+    /** {@code tcet->table[index] = tce}; past {@code nb_table} it is host memory QEMU does not own: reported, nothing written. */
+    private boolean write(SpaprTceTable tcet, long index, long tce) {
+        if (pastTable(tcet, index, "put_tce_emu writes")) return false;
+        tcet.table().put(tcet.table().offset() + index, tce);
+        return true;
+    }
+
+    /** {@code tcet->table[index]}, as {@link #write}: past {@code nb_table}, reported and read as 0. */
+    private long read(SpaprTceTable tcet, long index) {
+        return pastTable(tcet, index, "get_tce_emu reads") ? 0 : tcet.table().get(tcet.table().offset() + index);
+    }
+
+    private boolean pastTable(SpaprTceTable tcet, long index, String access) {
+        if (Long.compareUnsigned(index, tcet.nbTable()) < 0) return false;
+        hostMemory.outside("qemu", String.format("%s tcet->table[0x%x] of LIOBN 0x%x", access, index, tcet.liobn()),
+                String.format("the table has nb_table = 0x%x entries", tcet.nbTable()));
+        return true;
     }
 }

@@ -5,6 +5,7 @@ import tcesim.kvm.HostCaps;
 import tcesim.kvm.Kvm;
 import tcesim.kvm.KvmSpaprTceTable;
 import tcesim.mem.GuestMemory;
+import tcesim.mem.HostMemoryListener;
 import tcesim.papr.HcallRegs;
 import tcesim.papr.TceTable;
 
@@ -46,12 +47,19 @@ public final class Spapr implements Kvm.UserspaceExit {
     private SpaprTceTable[] byLiobn = new SpaprTceTable[0];
     private final QemuTceHandlers handlers;
 
-    /** @param kvm null for a machine without KVM (TCG): every table in QEMU */
     public Spapr(Kvm kvm, GuestMemory mem, QemuPolicy policy) {
+        this(kvm, mem, policy, HostMemoryListener.NONE);
+    }
+
+    /**
+     * @param kvm null for a machine without KVM (TCG): every table in QEMU
+     * @param hostMemory told when QEMU's handlers index past a table (see {@link HostMemoryListener})
+     */
+    public Spapr(Kvm kvm, GuestMemory mem, QemuPolicy policy, HostMemoryListener hostMemory) {
         this.kvm = kvm;
         this.mem = mem;
         this.policy = policy;
-        this.handlers = new QemuTceHandlers(this::table, mem);
+        this.handlers = new QemuTceHandlers(this::table, mem, policy.planted(), hostMemory);
         if (kvm != null) kvm.setUserspaceExit(this);
     }
 

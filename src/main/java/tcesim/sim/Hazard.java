@@ -57,10 +57,9 @@ public enum Hazard {
             case RO_CACHED_RW, MISS_ON_CLEARED -> b.rxRevokes(Math.max(1, c.rxRevokes())).txPackets(Math.max(2, c.txPackets()));
             case WINDOW_REMOVAL -> b.fw(new FirmwareFeatures(f.putTceIndirect(), f.stuffTce(), true, f.clearOnUnmap()))
                     .ddwRemoval(StackConfig.DdwRemoval.WITHOUT_CLEAR).rxPackets(Math.max(2, c.rxPackets()));
-            case UPDATE_SIZE_0 -> b.faults(new StackConfig.Faults(c.faults().dropInvalidate(), c.faults().skipVqLock(), c.faults().skipTceKill(), true,
-                    c.faults().mapPastWindowEnd()));
+            case UPDATE_SIZE_0 -> b.faults(c.faults().with(StackConfig.Fault.ZERO_SIZE_UPDATE));
             case PARTIAL_FAILURE -> b.fw(new FirmwareFeatures(true, f.stuffTce(), false, f.clearOnUnmap()))
-                    .faults(new StackConfig.Faults(c.faults().dropInvalidate(), c.faults().skipVqLock(), c.faults().skipTceKill(), c.faults().zeroSizeUpdate(), true));
+                    .faults(c.faults().with(StackConfig.Fault.MAP_PAST_WINDOW_END));
         }
         return b.build();
     }

@@ -20,12 +20,12 @@ import tcesim.vhost.VhostNet;
  * <li>Isolation: no access outside the guest's memory.
  * <li>(4, progress, is judged by {@link Stack}.)
  * <li>Host memory: KVM never indexes past a table it owns (its TCE table's window, {@code stt->pages[]}), whatever
- *     the guest passes ({@link tcesim.kvm.HostMemoryListener}).
+ *     the guest passes ({@link tcesim.mem.HostMemoryListener}).
  * </ol>
  * vhost's copies, a passthrough device's DMA and the accesses QEMU's own devices make through the window's IOMMU
  * region are checked. Progress (4) is judged by {@link Stack} when the run can go no further.
  */
-public final class Oracles implements VhostNet.AccessListener, tcesim.kvm.HostMemoryListener {
+public final class Oracles implements VhostNet.AccessListener, tcesim.mem.HostMemoryListener {
     private final Stack stack;
     private Violation first;
     private final java.util.EnumMap<Violation.Property, Violation> firstOf = new java.util.EnumMap<>(Violation.Property.class);
@@ -99,10 +99,10 @@ public final class Oracles implements VhostNet.AccessListener, tcesim.kvm.HostMe
 
     private final VhostAccess vhostAccess = new VhostAccess();
 
-    /** Host memory (5): KVM indexed past a table it owns; the hypercall that did it is the access. */
+    /** Host memory (5): KVM or QEMU indexed past a table it owns; the hypercall that did it is the access. */
     @Override
-    public void outside(String access, String bound) {
-        report(new Violation(Violation.Property.HOST_MEMORY, stack.trace().step(), "kvm", access, "past its bound: " + bound, -1, -1));
+    public void outside(String who, String access, String bound) {
+        report(new Violation(Violation.Property.HOST_MEMORY, stack.trace().step(), who, access, "past its bound: " + bound, -1, -1));
     }
 
     /** A passthrough device's DMA: every page it reached, through the PHB cache or the hardware table. */

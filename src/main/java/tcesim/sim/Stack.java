@@ -15,11 +15,13 @@ import tcesim.guest.VirtioNetDriver;
 import tcesim.kvm.HcallPath;
 import tcesim.kvm.IotlbEventfd;
 import tcesim.kvm.Kvm;
+import tcesim.kvm.KvmPolicy;
 import tcesim.kvm.VhostIotlbLink;
 import tcesim.mem.GuestMemory;
 import tcesim.papr.Hcall;
 import tcesim.papr.HcallRegs;
 import tcesim.papr.Tce;
+import tcesim.qemu.QemuPolicy;
 import tcesim.qemu.Spapr;
 import tcesim.qemu.SpaprTceTable;
 import tcesim.qemu.VfioListener;
@@ -136,8 +138,12 @@ public final class Stack implements Model {
         this.data = trace.enabled();
         this.mem = new GuestMemory(cfg.ramBytes());
         this.oracles = new Oracles(this);
-        this.kvm = new Kvm(cfg.host(), mem, cfg.design().kvmPolicy(), oracles);
-        this.spapr = new Spapr(kvm, mem, cfg.design().qemuPolicy());
+        KvmPolicy kvmPolicy = cfg.design().kvmPolicy();
+        if (cfg.faults().has(StackConfig.Fault.KVM_IOBA_BOUND_ONE_PAST)) kvmPolicy = kvmPolicy.planting(KvmPolicy.Planted.IOBA_BOUND_ONE_PAST);
+        QemuPolicy qemuPolicy = cfg.design().qemuPolicy();
+        if (cfg.faults().has(StackConfig.Fault.QEMU_INDEX_BOUND_ONE_PAST)) qemuPolicy = qemuPolicy.planting(QemuPolicy.Planted.INDEX_BOUND_ONE_PAST);
+        this.kvm = new Kvm(cfg.host(), mem, kvmPolicy, oracles);
+        this.spapr = new Spapr(kvm, mem, qemuPolicy, oracles);
         this.fw = new FirmwareFeatures(cfg.fw().putTceIndirect() && spapr.advertisesMultiTce(),
                 cfg.fw().stuffTce() && spapr.advertisesMultiTce(), cfg.fw().ddw(), cfg.fw().clearOnUnmap());
 
@@ -151,7 +157,7 @@ public final class Stack implements Model {
             HwTceTable hw = HwTceTable.matching(w.table());
             PhbTceCache cache = new PhbTceCache();
             vfio = new VfioSpaprTce(hw, cache, mem);
-            vfio.setSkipKill(cfg.faults().skipTceKill());
+            vfio.setSkipKill(cfg.faults().has(StackConfig.Fault.SKIP_TCE_KILL));
             spapr.registerNotifier(LIOBN, new VfioListener(vfio, w), false);
             if (spapr.table(LIOBN).inKernel()) kvm.table(LIOBN).attach(vfio);
             ptDevice = new PassthroughDevice(cache, hw, mem);
@@ -174,7 +180,7 @@ public final class Stack implements Model {
         Vring rx = new Vring(cfg.ringSize(), mapRing(iommu));
         Vring tx = new Vring(cfg.ringSize(), mapRing(iommu));
         driver = new VirtioNetDriver(mem, pages, iommu, rx, tx, new VirtioNetDriver.Config(cfg.rxBuffers(), cfg.packetBytes(), cfg.txPackets(), 0,
-                cfg.vcpus() - 1, cfg.requestResponse(), cfg.faults().mapPastWindowEnd(), cfg.rxPackets() + cfg.txPackets() > 0), this::guestKick, data);
+                cfg.vcpus() - 1, cfg.requestResponse(), cfg.faults().has(StackConfig.Fault.MAP_PAST_WINDOW_END), cfg.rxPackets() + cfg.txPackets() > 0), this::guestKick, data);
         ptDriver = ptDevice == null ? null
                 : new PassthroughNicDriver(mem, pages, iommu, new Vring(cfg.ringSize(), mapRing(iommu)), 4096, cfg.passthroughPackets(), data);
         // virtio-blk: its ring mapped at driver start; QEMU serves it itself, translating through the window (no notifier).
@@ -191,8 +197,8 @@ public final class Stack implements Model {
         vhost.setBackendFeatures(VhostDevice.VHOST_NET_BACKEND_FEATURES);
         vhost.setFeatures(1L << VhostDevice.VIRTIO_F_ACCESS_PLATFORM);
         glue = new VhostIommu(new WaitingFd(), spapr, mem, VhostMsgCodec.VHOST_IOTLB_MSG_V2, cfg.qemu());
-        glue.setDropInvalidate(cfg.faults().dropInvalidate());
-        glue.setZeroSizeUpdate(cfg.faults().zeroSizeUpdate());
+        glue.setDropInvalidate(cfg.faults().has(StackConfig.Fault.DROP_INVALIDATE));
+        glue.setZeroSizeUpdate(cfg.faults().has(StackConfig.Fault.ZERO_SIZE_UPDATE));
         glue.setListener(new GlueTrace());
         glue.regionAdd(LIOBN);
         eventfd = newEventfd();
@@ -202,7 +208,7 @@ public final class Stack implements Model {
         glue.preload(tx.ringIova());
         network = new Network(this);
         net = new VhostNet(vhost, rx, tx, new VhostWorker.UserMem(mem, data), network.tap(), oracles, this::deviceInterrupt, cfg.packetBytes(),
-                cfg.faults().skipVqLock());
+                cfg.faults().has(StackConfig.Fault.SKIP_VQ_LOCK));
         net.setBackend();
 
         // The threads, once every component they use exists (the network is made above: vhost-net takes its tap), listed

@@ -1,8 +1,13 @@
 package tcesim.sim;
 
+import java.util.Collections;
+import java.util.EnumSet;
+import java.util.Set;
 import tcesim.guest.FirmwareFeatures;
 import tcesim.guest.VirtioNetDriver;
 import tcesim.kvm.HostCaps;
+import tcesim.kvm.KvmPolicy;
+import tcesim.qemu.QemuPolicy;
 
 /**
  * Everything that defines one run of the stack. The defaults ({@link #seed()}) are the seed's
@@ -33,7 +38,7 @@ import tcesim.kvm.HostCaps;
  * @param diskRequests requests a virtio-blk disk on the same PHB (QEMU's own device, so not through vhost) serves over
  *     the run, spread over the network traffic: the guest maps each request's buffers in the same window and the same
  *     IOVA pools as virtio-net's (0: no such disk)
- * @param faults fault injection (mutations), none by default
+ * @param faults fault injection (mutations, {@link Fault}), none by default
  * @param guestPageKib the guest kernel's page size: 64 (a ppc64 kernel's default, {@code PPC_64K_PAGES}) or 4
  * @param hostileGuest besides its traffic, the guest may make one call of {@link tcesim.guest.HostileHcall}'s
  *     adversarial set at any point between its driver's activities
@@ -53,8 +58,8 @@ public record StackConfig(HostCaps host, Design design, FirmwareFeatures fw, int
      * does (host memory, isolation); a guest that scribbles over its own TCEs may break its own DMA.
      */
     public java.util.Set<Violation.Property> defaultProperties() {
-        return hostileGuest ? java.util.EnumSet.of(Violation.Property.HOST_MEMORY, Violation.Property.ISOLATION)
-                : java.util.EnumSet.allOf(Violation.Property.class);
+        return hostileGuest ? EnumSet.of(Violation.Property.HOST_MEMORY, Violation.Property.ISOLATION)
+                : EnumSet.allOf(Violation.Property.class);
     }
 
     /** How a DDW guest gives its 64-bit window back. */
@@ -71,30 +76,48 @@ public record StackConfig(HostCaps host, Design design, FirmwareFeatures fw, int
         WITHOUT_CLEAR
     }
 
-    /**
-     * Mutations the oracles must catch.
-     *
-     * @param dropInvalidate QEMU does not forward IOMMU UNMAPs to vhost as INVALIDATE
-     * @param skipVqLock vhost translates and copies without holding the virtqueue mutex across both
-     * @param skipTceKill the PHB's TCE cache is not invalidated after a hardware TCE changes
-     * @param zeroSizeUpdate QEMU answers a MISS with an UPDATE of size 0 (a userspace bug vhost must survive)
-     * @param mapPastWindowEnd a buggy guest maps its first RX buffer with one H_PUT_TCE_INDIRECT of two TCEs at the window's
-     *     last entry, the second one past the end, and posts the buffer whatever the answer
-     */
-    public record Faults(boolean dropInvalidate, boolean skipVqLock, boolean skipTceKill, boolean zeroSizeUpdate, boolean mapPastWindowEnd)
-            implements java.io.Serializable {
-        public static final Faults NONE = new Faults(false, false, false, false, false);
+    /** A mutation of one component, planted so that a test sees the oracles catch it; a real run has none. */
+    public enum Fault {
+        /** QEMU does not forward IOMMU UNMAPs to vhost as INVALIDATE. */
+        DROP_INVALIDATE,
+        /** vhost translates and copies without holding the virtqueue mutex across both. */
+        SKIP_VQ_LOCK,
+        /** The PHB's TCE cache is not invalidated after a hardware TCE changes. */
+        SKIP_TCE_KILL,
+        /** QEMU answers a MISS with an UPDATE of size 0 (a userspace bug vhost must survive). */
+        ZERO_SIZE_UPDATE,
+        /**
+         * A buggy guest maps its first RX buffer with one H_PUT_TCE_INDIRECT of two TCEs at the window's last entry, the
+         * second one past the end, and posts the buffer whatever the answer.
+         */
+        MAP_PAST_WINDOW_END,
+        /** KVM's ioba check lets a call end one entry past the window ({@link KvmPolicy.Planted#IOBA_BOUND_ONE_PAST}). */
+        KVM_IOBA_BOUND_ONE_PAST,
+        /** QEMU's {@code put_tce_emu} lets {@code index == nb_table} through ({@link QemuPolicy.Planted#INDEX_BOUND_ONE_PAST}). */
+        QEMU_INDEX_BOUND_ONE_PAST
+    }
 
-        public Faults(boolean dropInvalidate, boolean skipVqLock, boolean skipTceKill, boolean zeroSizeUpdate) {
-            this(dropInvalidate, skipVqLock, skipTceKill, zeroSizeUpdate, false);
+    /** The faults planted in one run, in {@link Fault} order. */
+    public record Faults(Set<Fault> planted) implements java.io.Serializable {
+        public static final Faults NONE = new Faults(EnumSet.noneOf(Fault.class));
+
+        public Faults {
+            EnumSet<Fault> set = EnumSet.noneOf(Fault.class);
+            set.addAll(planted);
+            planted = Collections.unmodifiableSet(set);
         }
 
-        public Faults(boolean dropInvalidate, boolean skipVqLock) {
-            this(dropInvalidate, skipVqLock, false, false);
+        public static Faults of(Fault... faults) {
+            return new Faults(Set.of(faults));
         }
 
-        public Faults(boolean dropInvalidate, boolean skipVqLock, boolean skipTceKill) {
-            this(dropInvalidate, skipVqLock, skipTceKill, false);
+        public boolean has(Fault f) { return planted.contains(f); }
+
+        /** These faults and {@code f}. */
+        public Faults with(Fault f) {
+            EnumSet<Fault> set = EnumSet.of(f);
+            set.addAll(planted);
+            return new Faults(set);
         }
     }
 

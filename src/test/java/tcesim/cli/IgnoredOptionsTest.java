@@ -28,7 +28,7 @@ class IgnoredOptionsTest {
         refused("leave out --design, --ddw (it would be ignored)", "check", "--all", "--design", "D4", "--ddw");
         refused("leave out --hazard (check one hazard under every design with --hazards)", "check", "--all", "--hazard", "ro-cached-rw");
         refused("tcesim check: --hazards goes over every design: leave out --design (it would be ignored)", "check", "--hazards", "--design", "D2");
-        refused("leave out --config-id (the id is for one configuration)", "check", "--hazards", "--config-id", "c1-00");
+        refused("leave out --config-id (the id is for one configuration)", "check", "--hazards", "--config-id", "c2-00");
         refused("--hazards goes over every design: leave out --properties (each hazard is judged by its own properties", "check", "--hazards", "--properties", "corruption");
     }
 

@@ -157,9 +157,9 @@ class ReplayTest {
         assertThat(bare.err()).contains("--max-iotlb-entries, --packets, --tx-packets, --ring-size, --ram-mib, --window-kib, --no-kernel-churn differ")
                 .doesNotContain("--design,").hasLineCount(1);
 
-        CliRun bad = CliRun.of(d0Replay(l -> l.replaceAll("--config-id \\S+", "--config-id c1-00")));
+        CliRun bad = CliRun.of(d0Replay(l -> l.replaceAll("--config-id \\S+", "--config-id c2-00")));
         assertThat(bad.exit()).isEqualTo(2);
-        assertThat(bad.err()).contains("--config-id c1-00: not a configuration id this tcesim writes").hasLineCount(1);
+        assertThat(bad.err()).contains("--config-id c2-00: not a configuration id this tcesim writes").hasLineCount(1);
     }
 
     @Test

@@ -55,6 +55,28 @@ class HostileGuestCheckTest {
         assertThat(check(hostile(Design.D2, HostCaps.HostKernel.K2019)).verdict()).isEqualTo(Checker.Verdict.SAFE);
     }
 
+    /**
+     * The oracle's power to fail: an off-by-one planted in the bound check of KVM's handlers (current kernel, table in
+     * KVM) or of QEMU's (D2, table in QEMU) lets the hostile guest's clear of two entries from the window's last write
+     * one entry past the table, and the check must say so, naming the component and the bound.
+     */
+    @Test
+    void anOutOfBoundsIndexPlantedInAHandlerIsCaught() {
+        StackConfig kvm = hostile(Design.D0, HostCaps.HostKernel.CURRENT).withFaults(StackConfig.Faults.of(StackConfig.Fault.KVM_IOBA_BOUND_ONE_PAST));
+        assertCaught(kvm, "kvm", "H_STUFF_TCE writes TCE table entry 0x10", "the window has 0x10 entries");
+        StackConfig qemu = hostile(Design.D2, HostCaps.HostKernel.CURRENT).withFaults(StackConfig.Faults.of(StackConfig.Fault.QEMU_INDEX_BOUND_ONE_PAST));
+        assertCaught(qemu, "qemu", "put_tce_emu writes tcet->table[0x10]", "nb_table = 0x10");
+    }
+
+    private static void assertCaught(StackConfig c, String who, String access, String bound) {
+        Checker.Result r = check(c);
+        assertThat(r.verdict()).as(who).isEqualTo(Checker.Verdict.UNSAFE);
+        assertThat(r.violation().property()).isEqualTo(Violation.Property.HOST_MEMORY);
+        assertThat(r.violation().actor()).isEqualTo(who);
+        assertThat(r.violation().access()).contains(access);
+        assertThat(r.violation().why()).contains(bound);
+    }
+
     /** Every call of the set is offered between the driver's activities, once the driver is open; after one is made none is again. */
     @Test
     void theGuestMakesOneHostileCallAtMost() {

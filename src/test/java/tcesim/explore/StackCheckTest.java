@@ -196,13 +196,13 @@ class StackCheckTest {
 
     @Test
     void droppingQemusInvalidateIsCaughtUnderD2() {
-        StackConfig c = small(Design.D2, LINUX).withFaults(new StackConfig.Faults(true, false, false));
+        StackConfig c = small(Design.D2, LINUX).withFaults(StackConfig.Faults.of(StackConfig.Fault.DROP_INVALIDATE));
         assertThat(check(c, true).verdict()).isEqualTo(Checker.Verdict.UNSAFE);
     }
 
     @Test
     void skippingTheTceKillIsCaughtUnderV() {
-        StackConfig c = small(Design.V, LINUX).toBuilder().passthroughPackets(4).faults(new StackConfig.Faults(false, false, true)).build();
+        StackConfig c = small(Design.V, LINUX).toBuilder().passthroughPackets(4).faults(StackConfig.Faults.of(StackConfig.Fault.SKIP_TCE_KILL)).build();
         Checker.Result r = check(c, true);
         assertThat(r.verdict()).isEqualTo(Checker.Verdict.UNSAFE);
         assertThat(r.violation().actor()).isEqualTo("vfio-dev");
@@ -217,7 +217,7 @@ class StackCheckTest {
         java.util.Set<Violation.Property> safety = java.util.EnumSet.of(Violation.Property.STALE_ACCESS, Violation.Property.CORRUPTION, Violation.Property.ISOLATION);
         Checker.Result locked = new Checker(() -> new Stack(c, Trace.off()), new Checker.Options(1_000_000, 1, true, null, safety)).run();
         assertThat(locked.verdict()).isEqualTo(Checker.Verdict.SAFE);
-        StackConfig unlockedCfg = c.withFaults(new StackConfig.Faults(false, true, false));
+        StackConfig unlockedCfg = c.withFaults(StackConfig.Faults.of(StackConfig.Fault.SKIP_VQ_LOCK));
         Checker.Result unlocked = new Checker(() -> new Stack(unlockedCfg, Trace.off()), new Checker.Options(1_000_000, 1, true, null, safety)).run();
         assertThat(unlocked.verdict()).isEqualTo(Checker.Verdict.UNSAFE);
         assertThat(unlocked.violation().property()).isEqualTo(Violation.Property.STALE_ACCESS);

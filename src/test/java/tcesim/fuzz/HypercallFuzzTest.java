@@ -13,6 +13,7 @@ import tcesim.kvm.HostCaps;
 import tcesim.kvm.Kvm;
 import tcesim.kvm.KvmPolicy;
 import tcesim.mem.GuestMemory;
+import tcesim.mem.HostMemoryListener;
 import tcesim.papr.HcallRegs;
 import tcesim.papr.Tce;
 import tcesim.qemu.QemuPolicy;
@@ -204,10 +205,11 @@ class HypercallFuzzTest {
             this.probe = new SplittableRandom(c.checkSeed());
             mem = new GuestMemory(c.ram());
             HostCaps caps = HOSTS[c.host()];
-            kvm = viaKvm ? new Kvm(caps, mem, c.d1Policy() ? new KvmPolicy(true) : KvmPolicy.STOCK, (access, bound) -> hostMemory.add(access)) : null;
-            spapr = new Spapr(kvm, mem, QemuPolicy.STOCK);
+            HostMemoryListener listener = (who, access, bound) -> hostMemory.add(who + ": " + access);
+            kvm = viaKvm ? new Kvm(caps, mem, c.d1Policy() ? new KvmPolicy(true) : KvmPolicy.STOCK, listener) : null;
+            spapr = new Spapr(kvm, mem, QemuPolicy.STOCK, listener);
             for (Geo g : GEOS) spapr.createTable(g.liobn(), g.shift(), g.offset() << g.shift(), g.size());
-            qemu = new QemuTceHandlers(spapr::table, mem);
+            qemu = new QemuTceHandlers(spapr::table, mem, QemuPolicy.Planted.NONE, listener);
             if (c.vhost()) {
                 vhost = new VhostDevice(2, VhostDevice.Config.current(16));
                 vhost.setBackendFeatures(VhostDevice.VHOST_NET_BACKEND_FEATURES);
@@ -234,7 +236,7 @@ class HypercallFuzzTest {
             }
         }
 
-        /** What KVM reported indexing past its tables during the current call. */
+        /** What KVM or QEMU reported indexing past its tables during the current call ("kvm: ...", "qemu: ..."). */
         final List<String> hostMemory = new ArrayList<>();
 
         void run() {
@@ -266,11 +268,12 @@ class HypercallFuzzTest {
         }
 
         /**
-         * KVM reaches past a table only on kernels that check a call's first entry alone, and only for a multi-TCE call
+         * QEMU never reaches past a table (it checks every entry); KVM reaches past one only on kernels that check a call's first entry alone, and only for a multi-TCE call
          * whose first entry is in the window and whose last is not; current kernels never.
          */
         void checkHostMemory(Op op) {
             if (hostMemory.isEmpty()) return;
+            if (hostMemory.stream().anyMatch(h -> !h.startsWith("kvm: "))) throw new AssertionError(op + " made QEMU reach host memory: " + hostMemory);
             if (HOSTS[c.host()].kernel().iobaChecksEveryEntry()) throw new AssertionError(op + " reached host memory on a current kernel: " + hostMemory);
             Geo g = GEOS.stream().filter(x -> x.liobn() == op.liobn()).findFirst().orElse(null);
             boolean multi = op.opcode() == H_STUFF_TCE || op.opcode() == H_PUT_TCE_INDIRECT;

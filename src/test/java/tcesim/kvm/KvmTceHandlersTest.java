@@ -34,12 +34,12 @@ class KvmTceHandlersTest {
     final KvmSpaprTceTable tBig = add(LBIG, 12, 5000, 3L * TceTable.CHUNK_ENTRIES);
     /** What the handlers reported reading or writing past a table (host memory). */
     final List<String> hostMemory = new ArrayList<>();
-    KvmTceHandlers h = new KvmTceHandlers(tables::get, mem, KvmPolicy.STOCK, HostCaps.POWERNV8_HV, (a, b) -> hostMemory.add(a + " / " + b));
+    KvmTceHandlers h = new KvmTceHandlers(tables::get, mem, KvmPolicy.STOCK, HostCaps.POWERNV8_HV, (who, a, b) -> hostMemory.add(a + " / " + b));
 
     /** Handlers of a current kernel, which checks every entry a call names (virtual mode only). */
     KvmTceHandlers current() {
         return new KvmTceHandlers(tables::get, mem, KvmPolicy.STOCK, HostCaps.POWERNV8_HV.withKernel(HostCaps.HostKernel.CURRENT),
-                (a, b) -> hostMemory.add(a + " / " + b));
+                (who, a, b) -> hostMemory.add(a + " / " + b));
     }
 
     KvmSpaprTceTable add(long liobn, int shift, long offset, long size) {

@@ -14,6 +14,7 @@ import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 import tcesim.mem.GuestMemory;
 import tcesim.papr.HcallRegs;
+import tcesim.papr.Tce;
 import tcesim.papr.TceTable;
 import tcesim.qemu.IommuTlbEvent.Type;
 
@@ -254,5 +255,22 @@ class QemuTceHandlersTest {
         assertThat(t64k.translate(ioba(t64k, 600))).isNull();
         assertThat(t64k.translate(t64k.busOffset() - 1)).isNull();
         assertThat(t64k.translate(ioba(t64k, 3)).perm()).isZero();
+    }
+
+    /**
+     * Every entry QEMU touches goes through one bounds-checked accessor: a planted off-by-one in the handlers' own check
+     * lets index nb_table through, and the accessor reports it (and writes nothing) instead of the model throwing.
+     */
+    @Test
+    void anIndexPlantedPastTheTableIsReportedAsHostMemory() {
+        List<String> reported = new ArrayList<>();
+        QemuTceHandlers planted = new QemuTceHandlers(tables::get, mem, QemuPolicy.Planted.INDEX_BOUND_ONE_PAST,
+                (who, access, bound) -> reported.add(who + ": " + access + " / " + bound));
+        long rw = 0x10000 | Tce.READ | Tce.WRITE;
+        assertThat(planted.hcall(HcallRegs.of(H_PUT_TCE, L4K, ioba(t4k, 1024), rw))).isEqualTo(H_SUCCESS);
+        assertThat(reported).containsExactly("qemu: put_tce_emu writes tcet->table[0x400] of LIOBN 0x80000000 / the table has nb_table = 0x400 entries");
+        assertThat(t4k.table().nonZeroEntries()).isEmpty();
+        assertThat(planted.hcall(HcallRegs.of(H_PUT_TCE, L4K, ioba(t4k, 1025), rw))).as("two past: the planted check still holds").isEqualTo(H_PARAMETER);
+        assertThat(put(L4K, ioba(t4k, 1024), rw)).as("QEMU as it is").isEqualTo(H_PARAMETER);
     }
 }

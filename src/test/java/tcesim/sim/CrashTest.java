@@ -87,7 +87,7 @@ class CrashTest {
 
     @Test
     void droppedInvalidateIsCaught() {
-        StackConfig cfg = Runs.CRASH.withHost(HostCaps.NO_VFIO_TCE).withFaults(new StackConfig.Faults(true, false));
+        StackConfig cfg = Runs.CRASH.withHost(HostCaps.NO_VFIO_TCE).withFaults(StackConfig.Faults.of(StackConfig.Fault.DROP_INVALIDATE));
         Runs.Run run = Runs.run(cfg, 1);
 
         assertThat(run.result().end()).isEqualTo(Simulation.End.VIOLATION);

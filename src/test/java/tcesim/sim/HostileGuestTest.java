@@ -20,7 +20,7 @@ class HostileGuestTest {
 
     static StackConfig revoking(boolean skipVqLock) {
         return StackConfig.seed().toBuilder().host(HostCaps.NO_VFIO_TCE).rxPackets(400).txPackets(0).kernelChurn(false)
-                .rxRevokes(1).faults(new StackConfig.Faults(false, skipVqLock)).build();
+                .rxRevokes(1).faults(skipVqLock ? StackConfig.Faults.of(StackConfig.Fault.SKIP_VQ_LOCK) : StackConfig.Faults.NONE).build();
     }
 
     static List<Violation> violations(StackConfig cfg) {

@@ -25,7 +25,7 @@ class PassthroughTest {
     /** Only the passthrough NIC moves data; a 1 MiB window makes IOVAs come back every few packets, well within the 1024-entry cache. */
     static StackConfig passthroughOnly(Path p, boolean skipKill) {
         return StackConfig.seed().toBuilder().host(p.host).rxPackets(0).txPackets(0).windowBytes(1L << 20).passthroughPackets(600)
-                .faults(new StackConfig.Faults(false, false, skipKill)).build();
+                .faults(skipKill ? StackConfig.Faults.of(StackConfig.Fault.SKIP_TCE_KILL) : StackConfig.Faults.NONE).build();
     }
 
     static Simulation.Result run(StackConfig c, long seed) {

@@ -35,8 +35,8 @@ class SnapshotTest {
         out.add(Arguments.of("D2 no_vfio_tce", Design.D2.applyTo(small()).withHost(HostCaps.NO_VFIO_TCE)));
         out.add(Arguments.of("D0 kernel churn", small().toBuilder().kernelChurn(true).build()));
         out.add(Arguments.of("D0 passthrough and vhost", small().toBuilder().passthroughPackets(3).build()));
-        out.add(Arguments.of("V skipped kills", Design.V.applyTo(small()).withFaults(new StackConfig.Faults(false, false, true))));
-        out.add(Arguments.of("D3b skipVqLock", Design.D3b.applyTo(small()).withFaults(new StackConfig.Faults(false, true))));
+        out.add(Arguments.of("V skipped kills", Design.V.applyTo(small()).withFaults(StackConfig.Faults.of(StackConfig.Fault.SKIP_TCE_KILL))));
+        out.add(Arguments.of("D3b skipVqLock", Design.D3b.applyTo(small()).withFaults(StackConfig.Faults.of(StackConfig.Fault.SKIP_VQ_LOCK))));
         out.add(Arguments.of("D0 virtio-blk disk", small().toBuilder().diskRequests(4).build()));
         out.add(Arguments.of("D3b virtio-blk disk, no STUFF_TCE", Design.D3b.applyTo(small().withFw(noStuff)).toBuilder().diskRequests(4).build()));
         out.add(Arguments.of("D0 virtio-blk disk, DDW guest", small().toBuilder().fw(new FirmwareFeatures(true, true, true, true)).diskRequests(4).build()));
