@@ -40,8 +40,7 @@ public final class VhostIommu {
     private final List<IommuNotifier> notifiers = new ArrayList<>();
     private final QemuVersion qemu;
     private Listener listener = Listener.NONE;
-    private boolean dropInvalidate;
-    private boolean zeroSizeUpdate;
+    private final Planted planted;
     private long invalidatesSent;
     private long updatesSent;
     private long missesUnanswered;
@@ -61,13 +60,28 @@ public final class VhostIommu {
         default void updateSent(IotlbMsg update, long rc) {}
     }
 
-    public VhostIommu(VhostFd fd, Spapr spapr, GuestMemory mem, int msgVersion) {
-        this(fd, spapr, mem, msgVersion, QemuVersion.Q4_2);
+    /**
+     * Faults a mutation test plants in the glue; none in any QEMU.
+     *
+     * @param dropInvalidate UNMAP events are ignored (the mutation "remove QEMU's INVALIDATE on UNMAP")
+     * @param zeroSizeUpdate UPDATEs go out with size 0 (a userspace bug; vhost refuses them in late 2019 and from v5.17,
+     *     accepted them from v5.7 to v5.16)
+     */
+    public record Planted(boolean dropInvalidate, boolean zeroSizeUpdate) {
+        public static final Planted NONE = new Planted(false, false);
     }
 
-    /** @param qemu the QEMU release: which notifier type vhost registers ({@link QemuVersion#vhostHearsUnmaps}) */
-    public VhostIommu(VhostFd fd, Spapr spapr, GuestMemory mem, int msgVersion, QemuVersion qemu) {
+    public VhostIommu(VhostFd fd, Spapr spapr, GuestMemory mem, int msgVersion) {
+        this(fd, spapr, mem, msgVersion, QemuVersion.Q4_2, Planted.NONE);
+    }
+
+    /**
+     * @param qemu the QEMU release: which notifier type vhost registers ({@link QemuVersion#vhostHearsUnmaps})
+     * @param planted the faults a test plants ({@link Planted#NONE} as QEMU is)
+     */
+    public VhostIommu(VhostFd fd, Spapr spapr, GuestMemory mem, int msgVersion, QemuVersion qemu, Planted planted) {
         this.qemu = qemu;
+        this.planted = planted;
         this.fd = fd;
         this.spapr = spapr;
         this.mem = mem;
@@ -75,12 +89,6 @@ public final class VhostIommu {
     }
 
     public void setListener(Listener l) { this.listener = l; }
-
-    /** Fault injection: UPDATEs go out with size 0 (a userspace bug; vhost refuses them in late 2019 and from v5.17, accepted them from v5.7 to v5.16). */
-    public void setZeroSizeUpdate(boolean on) { this.zeroSizeUpdate = on; }
-
-    /** Fault injection: UNMAP events are ignored (the mutation "remove QEMU's INVALIDATE on UNMAP"). */
-    public void setDropInvalidate(boolean drop) { this.dropInvalidate = drop; }
 
     /** {@code vhost_iommu_region_add}: listen for UNMAPs on the window {@code liobn}. */
     public void regionAdd(long liobn) {
@@ -95,7 +103,7 @@ public final class VhostIommu {
 
             @Override
             public void notify(IommuTlbEvent e) {
-                if (e.type() != IommuTlbEvent.Type.UNMAP || dropInvalidate) return;
+                if (e.type() != IommuTlbEvent.Type.UNMAP || planted.dropInvalidate()) return;
                 invalidate(e.iova() + busOffset, e.addrMask() + 1);
             }
         };
@@ -159,7 +167,7 @@ public final class VhostIommu {
 
     /** Writes an UPDATE on the vhost fd. */
     public long sendUpdate(IotlbMsg upd) {
-        if (zeroSizeUpdate) upd = IotlbMsg.update(upd.iova(), 0, upd.uaddr(), upd.perm());
+        if (planted.zeroSizeUpdate()) upd = IotlbMsg.update(upd.iova(), 0, upd.uaddr(), upd.perm());
         VhostMsgCodec.encodeInto(frame, 0, msgVersion, 0, upd);
         long rc = fd.writeFrame(frame);
         updatesSent++;

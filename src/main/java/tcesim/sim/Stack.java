@@ -156,8 +156,7 @@ public final class Stack implements Model {
             SpaprTceTable w = spapr.table(LIOBN);
             HwTceTable hw = HwTceTable.matching(w.table());
             PhbTceCache cache = new PhbTceCache();
-            vfio = new VfioSpaprTce(hw, cache, mem);
-            vfio.setSkipKill(cfg.faults().has(StackConfig.Fault.SKIP_TCE_KILL));
+            vfio = new VfioSpaprTce(hw, cache, mem, cfg.faults().has(StackConfig.Fault.SKIP_TCE_KILL));
             spapr.registerNotifier(LIOBN, new VfioListener(vfio, w), false);
             if (spapr.table(LIOBN).inKernel()) kvm.table(LIOBN).attach(vfio);
             ptDevice = new PassthroughDevice(cache, hw, mem);
@@ -196,9 +195,8 @@ public final class Stack implements Model {
         vhost = new VhostDevice(2, vhostConfig(cfg), w -> clocks.workAt[w] = ledger.now());
         vhost.setBackendFeatures(VhostDevice.VHOST_NET_BACKEND_FEATURES);
         vhost.setFeatures(1L << VhostDevice.VIRTIO_F_ACCESS_PLATFORM);
-        glue = new VhostIommu(new WaitingFd(), spapr, mem, VhostMsgCodec.VHOST_IOTLB_MSG_V2, cfg.qemu());
-        glue.setDropInvalidate(cfg.faults().has(StackConfig.Fault.DROP_INVALIDATE));
-        glue.setZeroSizeUpdate(cfg.faults().has(StackConfig.Fault.ZERO_SIZE_UPDATE));
+        glue = new VhostIommu(new WaitingFd(), spapr, mem, VhostMsgCodec.VHOST_IOTLB_MSG_V2, cfg.qemu(),
+                new VhostIommu.Planted(cfg.faults().has(StackConfig.Fault.DROP_INVALIDATE), cfg.faults().has(StackConfig.Fault.ZERO_SIZE_UPDATE)));
         glue.setListener(new GlueTrace());
         glue.regionAdd(LIOBN);
         eventfd = newEventfd();

@@ -33,14 +33,14 @@ import tcesim.papr.Tce;
  *     {@code iommu_tce_kill_rm}) drove VFIO tables too, so {@link #realModeCapable()} is true.
  * </ul>
  *
- * <p>Fault injection: with {@link #setSkipKill(boolean) skipKill} the kill is recorded but not sent to
- * the PHB, a mutation that lets tests show that the stale-access oracle catches a missing tce_kill.
+ * <p>Fault injection: built with {@code skipKill}, the kill is recorded but not sent to the PHB, a mutation that
+ * lets tests show that the stale-access oracle catches a missing tce_kill.
  */
 public final class VfioSpaprTce implements AttachedTable, tcesim.state.Snapshot {
     private final HwTceTable hw;
     private final PhbTceCache cache;
     private final GuestMemory registered;
-    private boolean skipKill;
+    private final boolean skipKill;
 
     private long exchanges, failedExchanges, kills, skippedKills, exchangesSinceKill;
     private long lastOld;
@@ -50,18 +50,23 @@ public final class VfioSpaprTce implements AttachedTable, tcesim.state.Snapshot 
      * @param hw the group's hardware table (same window geometry as the guest table)
      * @param cache the PHB's TCE cache in front of it
      * @param registered the guest RAM QEMU preregistered (all of it)
+     * @param skipKill the planted fault: kills are counted but never reach the PHB
      */
-    public VfioSpaprTce(HwTceTable hw, PhbTceCache cache, GuestMemory registered) {
+    public VfioSpaprTce(HwTceTable hw, PhbTceCache cache, GuestMemory registered, boolean skipKill) {
         this.hw = hw;
         this.cache = cache;
         this.registered = registered;
+        this.skipKill = skipKill;
+    }
+
+    public VfioSpaprTce(HwTceTable hw, PhbTceCache cache, GuestMemory registered) {
+        this(hw, cache, registered, false);
     }
 
     public HwTceTable hwTable() { return hw; }
     public PhbTceCache cache() { return cache; }
 
     public boolean skipKill() { return skipKill; }
-    public void setSkipKill(boolean skip) { this.skipKill = skip; }
 
     @Override
     public boolean realModeCapable() { return true; }

@@ -87,8 +87,7 @@ class PassthroughDeviceTest {
     void withoutKillTheDeviceKeepsUsingTheStaleTranslation() {
         // The mutation the oracle must catch: H_STUFF_TCE clears the hardware entry but no tce_kill reaches
         // the PHB, so the cached N -> M1 survives the hypercall.
-        Rig r = new Rig();
-        r.vfio.setSkipKill(true);
+        Rig r = Rig.skippingKills(PhbTceCache.DEFAULT_CAPACITY);
         r.put(N, M1, Tce.READ | Tce.WRITE);
         assertThat(r.dev.dmaWrite(N, 64).ok()).isTrue();
         r.clear(N, 1);
@@ -191,8 +190,7 @@ class PassthroughDeviceTest {
     @Test
     void aliasingEvictionEndsTheStaleWindow() {
         // Direct-mapped cache of 4: with kills skipped, entry 1 stays stale until index 5 takes its slot.
-        Rig r = new Rig(4);
-        r.vfio.setSkipKill(true);
+        Rig r = Rig.skippingKills(4);
         r.put(1 * Rig.PAGE, M1, Tce.READ | Tce.WRITE);
         r.put(5 * Rig.PAGE, M2, Tce.READ | Tce.WRITE);
         r.dev.dmaWrite(1 * Rig.PAGE, 8);

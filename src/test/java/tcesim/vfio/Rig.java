@@ -42,13 +42,25 @@ final class Rig {
         this(host, PhbTceCache.DEFAULT_CAPACITY, null);
     }
 
-    /** @param registered the guest RAM QEMU preregistered for VFIO (null: all of it) */
     Rig(HostCaps host, int cacheCapacity, GuestMemory registered) {
+        this(host, cacheCapacity, registered, false);
+    }
+
+    /** The rig with VFIO's kills planted away: they are counted, none reaches the PHB. */
+    static Rig skippingKills(int cacheCapacity) {
+        return new Rig(HostCaps.POWERNV_HV, cacheCapacity, null, true);
+    }
+
+    /**
+     * @param registered the guest RAM QEMU preregistered for VFIO (null: all of it)
+     * @param skipKill the planted fault of {@link VfioSpaprTce}
+     */
+    Rig(HostCaps host, int cacheCapacity, GuestMemory registered, boolean skipKill) {
         kvm = new Kvm(host, mem, KvmPolicy.STOCK);
         stt = kvm.createSpaprTce64(LIOBN, SHIFT, 0, 4096);
         hw = HwTceTable.matching(stt.table());
         cache = new PhbTceCache(cacheCapacity);
-        vfio = new VfioSpaprTce(hw, cache, registered == null ? mem : registered);
+        vfio = new VfioSpaprTce(hw, cache, registered == null ? mem : registered, skipKill);
         stt.attach(vfio);
         dev = new PassthroughDevice(cache, hw, mem);
     }
