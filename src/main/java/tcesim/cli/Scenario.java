@@ -29,7 +29,7 @@ import tcesim.sim.StackConfig;
  * design: D0                 # D0 D1 D2 D3a D3b D4 D4k V
  * host: powernv              # powernv powernv8 nested no_vfio_tce no_kvm_tce
  * host_kernel: 2019          # 2019, 2022 or current
- * qemu: 4.2                  # 4.2, 5.2 or current
+ * qemu: 4.2                  # 4.2, 5.2, 6.0-dev or current
  * seed: 1
  * hazard: window-removal     # optional: one of the hazards next to the seed's bug
  * window_kib: 1048576        # default DMA window, a power of two, 64 KiB .. 1 TiB
@@ -70,7 +70,7 @@ public final class Scenario {
      */
     public record Loaded(StackConfig config, Long seed, tcesim.sim.Hazard hazard, StackConfig withoutHazard) {}
 
-    /** A key's type; WORD is a name or a number (an era: 2019, 2022 or current; a QEMU release: 4.2, 5.2 or current). */
+    /** A key's type; WORD is a name or a number (an era: 2019, 2022 or current; a QEMU release: 4.2, 5.2, 6.0-dev or current). */
     private enum Type { INT, BOOL, STRING, WORD }
 
     /** Every key, its type, and for numbers the allowed range. */
@@ -190,7 +190,7 @@ public final class Scenario {
                 }
                 case "qemu" -> {
                     tcesim.qemu.QemuVersion q = tcesim.qemu.QemuVersion.of(v.asText());
-                    if (q == null) throw new Invalid(String.format("%s:%d: qemu: must be 4.2, 5.2 or current, got %s", name, lines.getOrDefault(k, 1), v.asText()));
+                    if (q == null) throw new Invalid(String.format("%s:%d: qemu: must be " + tcesim.qemu.QemuVersion.choices() + ", got %s", name, lines.getOrDefault(k, 1), v.asText()));
                     b.qemu(q);
                 }
                 case "seed" -> seed = v.asLong();

@@ -52,9 +52,9 @@ public final class StackOptions {
         KernelConverter() { super(HostKernel::ofYear, "host kernel must be 2019, 2022 or current"); }
     }
 
-    /** QEMU releases as users type them: 4.2, 5.2 or current. */
+    /** QEMU releases as users type them: 4.2, 5.2, 6.0-dev or current. */
     static final class QemuConverter extends NamedValue<QemuVersion> {
-        QemuConverter() { super(QemuVersion::of, "QEMU must be 4.2, 5.2 or current"); }
+        QemuConverter() { super(QemuVersion::of, "QEMU must be " + QemuVersion.choices()); }
     }
 
     @Option(names = "--qemu", paramLabel = "VERSION", converter = QemuConverter.class,

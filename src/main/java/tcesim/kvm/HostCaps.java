@@ -87,7 +87,7 @@ public record HostCaps(boolean spaprTce, boolean spaprTceVfio, boolean multiTce,
         }
 
         /**
-         * {@code kvmppc_ioba_validate} checks every entry a call names. From v4.18 to 0b271f7d7f5e (2026) it is a macro
+         * {@code kvmppc_ioba_validate} checks every entry a call names. From b1af23d836f8 (v4.12) to 0b271f7d7f5e (2026) it is a macro
          * over {@code iommu_tce_check_ioba()} (arch/powerpc/kernel/iommu.c), which checks the ioba's alignment and that
          * its first entry lies in the window, and ignores npages ({@code if ((ioba + 1) > (offset + size))}): an
          * H_PUT_TCE_INDIRECT or H_STUFF_TCE that starts inside the window and runs past its end is accepted and

@@ -34,8 +34,9 @@ import tcesim.papr.TceTable;
  * <li>{@code kvmppc_ioba_validate}, by era ({@link HostCaps.HostKernel#iobaChecksEveryEntry}): on 2019 and 2022
  *     kernels the macro calls {@code iommu_tce_check_ioba()} (arch/powerpc/kernel/iommu.c): ioba aligned to the
  *     table's page, {@code idx >= offset}, {@code idx + 1 <= offset + size}, npages ignored; so a multi-TCE call
- *     starting in the window and running past its end passes, and the write loops index past the table: the
- *     model reports each such index to the {@link HostMemoryListener} and writes nothing there. With npages = 0
+ *     starting in the window and running past its end passes, and the write loops index past the window: into the
+ *     slack of the table's last page (KVM's own memory, nothing to model) and, for a range that gets that far, past
+ *     {@code stt->pages[]} (host memory: reported to the {@link HostMemoryListener}, nothing written). With npages = 0
  *     the one-past-the-end ioba fails. On current kernels (0b271f7d7f5e) the whole range is checked:
  *     {@code idx - offset + npages <= size}, {@code idx + npages} does not wrap; with npages = 0 the
  *     one-past-the-end ioba passes (nothing is then written).
@@ -264,8 +265,9 @@ public final class KvmTceHandlers {
         if (policy.stuffZeroToUserspace() && tceValue == 0) return H_TOO_HARD;
         boolean batched = host.kernel().batchedKills();
         long entry = ioba >>> t.pageShift();
-        // Where the ioba check let the range run past the window, the entries past it are host memory; the loops below
-        // stop at the first of them, which tcePut reports (npages may be near 2^64, a loop the model does not run out).
+        // Where the ioba check let the range run past the window, the loops below stop at its end (npages may be near
+        // 2^64, a loop the model does not run out) and the first entry past the table's pages, if the range gets there,
+        // is reported after them.
         long inWindow = Long.compareUnsigned(npages, t.offset() + t.size() - entry) > 0 ? t.offset() + t.size() - entry : npages;
         for (AttachedTable a : stt.attached()) {
             for (long i = 0; i < inWindow; i++) {
@@ -281,15 +283,16 @@ public final class KvmTceHandlers {
             }
         }
         for (long i = 0; i < inWindow; i++) tcePut(t, "H_STUFF_TCE", entry + i, tceValue);
-        if (inWindow != npages) tcePut(t, "H_STUFF_TCE", entry + inWindow, tceValue);
+        long pastPages = t.offset() + ((long) t.pages() << TceTable.CHUNK_SHIFT);
+        if (Long.compareUnsigned(npages, pastPages - entry) > 0) tcePut(t, "H_STUFF_TCE", pastPages, tceValue);
         if (batched) for (AttachedTable a : stt.attached()) kill(a, t, entry + npages, npages);
         return rc;
     }
 
     /** {@code kvmppc_ioba_validate} as this host's kernel era has it (and as a planted fault bends it). */
     private long iobaValidate(TceTable t, long ioba, long npages) {
-        long slack = policy.planted() == KvmPolicy.Planted.IOBA_BOUND_ONE_PAST ? 1 : 0;
-        return iobaValidate(t, ioba, npages, host.kernel().iobaChecksEveryEntry(), slack);
+        long extra = policy.planted() == KvmPolicy.Planted.IOBA_BOUND_ONE_PAST ? 1 : 0;
+        return iobaValidate(t, ioba, npages, host.kernel().iobaChecksEveryEntry(), extra);
     }
 
     static long iobaValidate(TceTable t, long ioba, long npages, boolean everyEntry) {
@@ -298,15 +301,16 @@ public final class KvmTceHandlers {
 
     /**
      * {@code kvmppc_ioba_validate}: with {@code everyEntry} the whole range (current kernels), else alignment and the
-     * first entry only ({@code iommu_tce_check_ioba} from v4.18 to 0b271f7d7f5e).
+     * first entry only ({@code iommu_tce_check_ioba} from b1af23d836f8 "KVM: PPC: iommu: Unify TCE checking", v4.12, to
+     * 0b271f7d7f5e, whose message says so).
      */
-    private static long iobaValidate(TceTable t, long ioba, long npages, boolean everyEntry, long slack) {
+    private static long iobaValidate(TceTable t, long ioba, long npages, boolean everyEntry, long extra) {
         long mask = t.pageSize() - 1;
         long idx = ioba >>> t.pageShift();
         if ((ioba & mask) != 0) return H_PARAMETER;
         if (idx < t.offset()) return H_PARAMETER;
-        if (!everyEntry) return idx - t.offset() + 1 > t.size() + slack ? H_PARAMETER : H_SUCCESS;
-        if (Long.compareUnsigned(idx - t.offset() + npages, t.size() + slack) > 0) return H_PARAMETER;
+        if (!everyEntry) return idx - t.offset() + 1 > t.size() + extra ? H_PARAMETER : H_SUCCESS;
+        if (Long.compareUnsigned(idx - t.offset() + npages, t.size() + extra) > 0) return H_PARAMETER;
         if (Long.compareUnsigned(idx + npages, idx) < 0) return H_PARAMETER;
         return H_SUCCESS;
     }
@@ -326,27 +330,32 @@ public final class KvmTceHandlers {
     }
 
     /**
-     * {@code kvmppc_tce_put}: every entry KVM writes goes through here, whatever the handler checked before. An index
-     * outside the window is host memory KVM does not own (its table page's slack, or past {@code stt->pages[]}): it is
-     * reported and nothing is written.
+     * {@code kvmppc_tce_put}: every entry KVM writes goes through here, whatever the handler checked before. The table
+     * owns whole pages ({@code kvmppc_tce_pages} rounds {@code size} up to {@code TCES_PER_PAGE} entries): an index past
+     * the window but in the last page's slack lands in KVM's own page, where nothing reads it (QEMU maps
+     * {@code nb_table} entries, every handler checks at least the first entry), so the model has nothing to keep; an
+     * index past the last page reads {@code stt->pages[]} past its end, host memory KVM does not own: it is reported and
+     * nothing is written.
      */
     private void tcePut(TceTable t, String hcall, long idx, long tce) {
         if (t.contains(idx)) t.put(idx, tce);
-        else pastTheWindow(t, hcall + " writes", idx);
+        else if (pageOf(t, idx) >= t.pages()) pastTheArray(t, hcall + " writes", idx);
     }
 
-    /** {@code kvmppc_tce_get} (H_GET_TCE): as {@link #tcePut}, a read past the window is reported and reads as 0. */
+    /** {@code kvmppc_tce_get} (H_GET_TCE): as {@link #tcePut}; the slack reads as 0, past the array is reported. */
     private long tceGet(TceTable t, long idx) {
         if (t.contains(idx)) return t.get(idx);
-        pastTheWindow(t, "H_GET_TCE reads", idx);
+        if (pageOf(t, idx) >= t.pages()) pastTheArray(t, "H_GET_TCE reads", idx);
         return 0;
     }
 
-    private void pastTheWindow(TceTable t, String what, long idx) {
+    private static long pageOf(TceTable t, long idx) {
+        return (idx - t.offset()) >>> TceTable.CHUNK_SHIFT;
+    }
+
+    private void pastTheArray(TceTable t, String what, long idx) {
         long pages = t.pages();
-        long page = (idx - t.offset()) >>> TceTable.CHUNK_SHIFT;
-        hostMemory.outside("kvm", String.format("%s TCE table entry 0x%x, %s", what, idx,
-                        page < pages ? "in the slack of the table's last page" : "through stt->pages[" + page + "], past the array"),
+        hostMemory.outside("kvm", String.format("%s TCE table entry 0x%x through stt->pages[%d], past the array", what, idx, pageOf(t, idx)),
                 String.format("the window has 0x%x entries (0x%x..0x%x) in %d table page%s", t.size(), t.offset(), t.offset() + t.size() - 1, pages, pages == 1 ? "" : "s"));
     }
 

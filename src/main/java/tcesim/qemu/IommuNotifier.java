@@ -11,7 +11,7 @@ public interface IommuNotifier {
     /** Whether this notifier wants MAP events (vhost's does not). */
     boolean wantsMap();
 
-    /** Whether this notifier wants UNMAP events (not one registered for DEVIOTLB_UNMAP only: vhost on QEMU 5.2). */
+    /** Whether this notifier wants UNMAP events (not one registered for DEVIOTLB_UNMAP only: vhost on QEMU master early in 2021). */
     default boolean wantsUnmap() { return true; }
 
     void notify(IommuTlbEvent event);

@@ -18,8 +18,8 @@ public enum Hazard {
             + " buffers are posted through it; QEMU drops the IOMMU region and vhost keeps its translations (Linux's remove_ddw clears the window"
             + " first: see --ddw-removal linux)", Props.SAFETY),
     PARTIAL_FAILURE("partial failure of a multi-TCE hypercall: a buggy guest maps a buffer with one H_PUT_TCE_INDIRECT of two TCEs at the"
-            + " window's last entry; KVM on 2019 and 2022 kernels checks the first entry only and writes the second past the window (host"
-            + " memory), a current KVM refuses the whole call, QEMU writes the first TCE and then fails; the guest posts the buffer whatever"
+            + " window's last entry; KVM on 2019 and 2022 kernels checks the first entry only and writes the second past the window, which"
+            + " here fills its table pages (8192 entries), so past KVM's stt->pages[] array (host memory); a current KVM refuses the whole call, QEMU writes the first TCE and then fails; the guest posts the buffer whatever"
             + " the answer, so the device finds it mapped or not depending on where the call ran", Props.ALL),
     MISS_ON_CLEARED("a miss on a cleared TCE stalls the queue: the guest takes a posted buffer back, vhost misses on it, QEMU finds no"
             + " translation and sends nothing", Props.ALL),
@@ -59,9 +59,19 @@ public enum Hazard {
                     .ddwRemoval(StackConfig.DdwRemoval.WITHOUT_CLEAR).rxPackets(Math.max(2, c.rxPackets()));
             case UPDATE_SIZE_0 -> b.faults(c.faults().with(StackConfig.Fault.ZERO_SIZE_UPDATE));
             case PARTIAL_FAILURE -> b.fw(new FirmwareFeatures(true, f.stuffTce(), false, f.clearOnUnmap()))
-                    .faults(c.faults().with(StackConfig.Fault.MAP_PAST_WINDOW_END));
+                    .faults(c.faults().with(StackConfig.Fault.MAP_PAST_WINDOW_END)).windowBytes(wholeTablePages(c.windowBytes()));
         }
         return b.build();
+    }
+
+    /**
+     * A default window of {@code bytes} or more that fills KVM's table pages exactly ({@code TCES_PER_PAGE} 4 KiB TCEs a
+     * page): past its last entry there is no slack of KVM's own, and the next index reads {@code stt->pages[]} past the
+     * array, as on the default 1 GiB window. On a smaller window the overrun stays in the last page's slack.
+     */
+    static long wholeTablePages(long bytes) {
+        long page = (long) tcesim.papr.TceTable.CHUNK_ENTRIES << 12;
+        return (bytes + page - 1) / page * page;
     }
 
     public static Hazard byLabel(String s) {

@@ -137,7 +137,7 @@ class ScenarioTest {
             "host_kernel: 2023|s:1: host_kernel: must be 2019, 2022 or current, got 2023",
             "host_kernel: new|s:1: host_kernel: must be 2019, 2022 or current, got new",
             "host_kernel: [1]|s:1: host_kernel: must be a name or a version",
-            "qemu: 6.1|s:1: qemu: must be 4.2, 5.2 or current, got 6.1",
+            "qemu: 6.1|s:1: qemu: must be 4.2, 5.2, 6.0-dev or current, got 6.1",
             "guest:\\n  ddw: yes please|s:2: guest.ddw: must be true or false",
             "workload:\\n  rx_packets: lots|s:2: workload.rx_packets: must be a whole number",
             "workload:\\n  ring_size: 100|s:2: workload.ring_size: ring-size must be a power of two 2..4096, got 100",

@@ -20,7 +20,7 @@ class HazardTest {
 
     /** hazard -> design -> expected: "safe", or the property broken and the start of the reason. */
     static final String MAPS = "STALE_ACCESS:the guest's TCE maps", RO = "STALE_ACCESS:the guest's TCE allows R- only",
-            STALLS = "PROGRESS:a virtqueue stopped on a MISS waits for an UPDATE", HOST = "HOST_MEMORY:past its bound: the window has 0x10 entries";
+            STALLS = "PROGRESS:a virtqueue stopped on a MISS waits for an UPDATE", HOST = "HOST_MEMORY:past its bound: the window has 0x2000 entries";
 
     /** hazard -> design -> expected: "safe", or the property broken and the start of the reason. */
     static final Map<Hazard, Map<Design, String>> EXPECTED = Map.of(

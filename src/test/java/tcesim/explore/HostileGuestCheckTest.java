@@ -15,11 +15,13 @@ import tcesim.sim.Violation;
 
 /**
  * A hostile guest (one call of {@link HostileHcall}'s adversarial set at any point of its traffic), checked for what
- * the host owes it whatever it does: its own memory (isolation) and the host's (host memory). One packet each way.
+ * the host owes it whatever it does: its own memory (isolation) and the host's (host memory). One packet each way, on a
+ * 32 MiB window of 4 KiB TCEs: 8192 entries, one whole KVM table page, so that an entry past the window is past
+ * {@code stt->pages[]} (on a smaller window it lies in the slack of KVM's own page).
  */
 class HostileGuestCheckTest {
     static StackConfig hostile(Design d, HostCaps.HostKernel k) {
-        return d.applyTo(StackConfig.seed().toBuilder().ramBytes(16L << 20).windowBytes(64L << 10).maxIotlbEntries(8).ringSize(2)
+        return d.applyTo(StackConfig.seed().toBuilder().ramBytes(16L << 20).windowBytes(32L << 20).maxIotlbEntries(8).ringSize(2)
                 .rxPackets(1).txPackets(1).kernelChurn(false).hostileGuest(true).host(HostCaps.POWERNV_HV.withKernel(k)).build());
     }
 
@@ -45,7 +47,7 @@ class HostileGuestCheckTest {
         Stack st = new Stack(c, t);
         Simulation.run(st, Chooser.scripted(r.choices()), 10_000);
         assertThat(st.violation()).isNotNull();
-        assertThat(st.violation().access()).contains("TCE table entry 0x10");
+        assertThat(st.violation().access()).contains("TCE table entry 0x2000 through stt->pages[1], past the array");
     }
 
     /** A current kernel checks every entry; with the table in QEMU (D2) QEMU checks each entry itself: nothing reaches the host. */
@@ -63,9 +65,9 @@ class HostileGuestCheckTest {
     @Test
     void anOutOfBoundsIndexPlantedInAHandlerIsCaught() {
         StackConfig kvm = hostile(Design.D0, HostCaps.HostKernel.CURRENT).withFaults(StackConfig.Faults.of(StackConfig.Fault.KVM_IOBA_BOUND_ONE_PAST));
-        assertCaught(kvm, "kvm", "H_STUFF_TCE writes TCE table entry 0x10", "the window has 0x10 entries");
+        assertCaught(kvm, "kvm", "H_STUFF_TCE writes TCE table entry 0x2000", "the window has 0x2000 entries");
         StackConfig qemu = hostile(Design.D2, HostCaps.HostKernel.CURRENT).withFaults(StackConfig.Faults.of(StackConfig.Fault.QEMU_INDEX_BOUND_ONE_PAST));
-        assertCaught(qemu, "qemu", "put_tce_emu writes tcet->table[0x10]", "nb_table = 0x10");
+        assertCaught(qemu, "qemu", "put_tce_emu writes tcet->table[0x2000]", "nb_table = 0x2000");
     }
 
     private static void assertCaught(StackConfig c, String who, String access, String bound) {

@@ -86,11 +86,14 @@ class StackCheckTest {
         }
     }
 
-    /** QEMU 5.2's vhost hears no UNMAP (b68ba1ca5767): the designs that count on QEMU's notifier break; D3b's eventfd path does not. */
+    /**
+     * QEMU master early in 2021 (b68ba1ca5767 to 1a8e22bd20c2, no release): vhost hears no UNMAP, the designs that count on
+     * QEMU's notifier break; D3b's eventfd path does not. (5.2 itself is as 4.2: the history command checks D2 on it.)
+     */
     @Test
-    void onQemu52OnlyTheEventfdThatWaitsKeepsVhostInStep() {
+    void onQemu60DevOnlyTheEventfdThatWaitsKeepsVhostInStep() {
         for (Design d : new Design[] {Design.D1, Design.D2, Design.D3b}) {
-            StackConfig c = small(d, LINUX).toBuilder().qemu(tcesim.qemu.QemuVersion.Q5_2).build();
+            StackConfig c = small(d, LINUX).toBuilder().qemu(tcesim.qemu.QemuVersion.Q6_0_DEV).build();
             assertThat(check(c, true).verdict()).as("%s", d).isEqualTo(d == Design.D3b ? Checker.Verdict.SAFE : Checker.Verdict.UNSAFE);
         }
     }
