@@ -68,7 +68,12 @@ public record HostCaps(boolean spaprTce, boolean spaprTceVfio, boolean multiTce,
     public enum HostKernel {
         /** The seed's: v5.4/v5.5, December 2019. */
         K2019("2019"),
-        /** v5.18 (2022): after "KVM: PPC: Fix TCE handling for VFIO" and the retirement of the real-mode handlers. */
+        /**
+         * v5.19 (2022): after 26a62b750a4e "KVM: PPC: Fix TCE handling for VFIO" (v5.18, which changed both handler sets)
+         * and cad32d9d42e8 "KVM: PPC: Book3s: Retire H_PUT_TCE/etc real mode handlers" (v5.19). On POWER9 the real-mode
+         * hcall path was gone from v5.14 (9dc2babc185e); a v5.18 POWER8 host still ran the real-mode handlers, which this
+         * era does not model.
+         */
         K2022("2022"),
         /** Mainline of late 2026: as 2022, with 0b271f7d7f5e "powerpc/iommu: Fix the overflow validation in iommu_tce_check_ioba". */
         CURRENT("current");
