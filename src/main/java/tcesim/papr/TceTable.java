@@ -31,6 +31,8 @@ public final class TceTable implements tcesim.state.Snapshot {
     private final long size;
     private final long[][] chunks;
     private int allocatedChunks;
+    /** Every page has storage (QEMU zeroed the whole mmapped table at reset: {@link #backEveryPage}). */
+    private boolean everyPageBacked;
 
     public TceTable(long liobn, int pageShift, long offset, long size) {
         String err = checkGeometry(pageShift, offset, size);
@@ -94,8 +96,16 @@ public final class TceTable implements tcesim.state.Snapshot {
 
     /** True when the chunk holding {@code idx} has storage (KVM's real-mode handlers cannot allocate it). */
     public boolean isBacked(long idx) {
-        return chunks[(int) ((idx - offset) >>> CHUNK_SHIFT)] != null;
+        return everyPageBacked || chunks[(int) ((idx - offset) >>> CHUNK_SHIFT)] != null;
     }
+
+    /**
+     * QEMU's {@code spapr_tce_reset} zeroes the whole table at machine reset ({@code memset(tcet->table, 0, table_size)});
+     * on a table KVM created and QEMU mmapped, each page written faults in through {@code kvm_spapr_tce_fault}, which
+     * allocates it: from then on every page has storage, though every entry is 0. (The model keeps entries in chunks
+     * allocated on the first non-zero write; only the backing is remembered.)
+     */
+    public void backEveryPage() { everyPageBacked = true; }
 
     public int allocatedChunks() { return allocatedChunks; }
 
@@ -119,6 +129,7 @@ public final class TceTable implements tcesim.state.Snapshot {
      */
     @Override
     public void save(tcesim.state.StateWriter out) {
+        out.put(everyPageBacked ? 1 : 0);
         out.put(allocatedChunks);
         for (int ci = 0; ci < chunks.length; ci++) {
             long[] c = chunks[ci];
@@ -132,6 +143,7 @@ public final class TceTable implements tcesim.state.Snapshot {
 
     @Override
     public void restore(tcesim.state.StateReader in) {
+        everyPageBacked = in.nextInt() != 0;
         int backed = in.nextInt();
         int next = backed == 0 ? chunks.length : in.nextInt();
         allocatedChunks = 0;
@@ -155,6 +167,7 @@ public final class TceTable implements tcesim.state.Snapshot {
     public void clearAll() {
         Arrays.fill(chunks, null);
         allocatedChunks = 0;
+        everyPageBacked = false;
     }
 
     @Override

@@ -81,6 +81,18 @@ public final class Spapr implements Kvm.UserspaceExit {
         return t;
     }
 
+    /**
+     * Machine reset, once the PHB's default window exists: {@code spapr_tce_reset} zeroes every window's table, which on
+     * a table in KVM allocates every page of it ({@link TceTable#backEveryPage}); windows the guest creates later (a DDW)
+     * get their pages as they are written. No notifier hears of it.
+     */
+    public void machineReset() {
+        for (SpaprTceTable t : byLiobn) {
+            t.table().clearAll();
+            if (t.inKernel()) t.table().backEveryPage();
+        }
+    }
+
     /** Removes a window ({@code ibm,remove-pe-dma-window}, or a reset): its notifiers are dropped without any event. */
     public void removeTable(long liobn) {
         SpaprTceTable t = tables.remove(liobn);

@@ -147,8 +147,9 @@ public final class Stack implements Model {
         this.fw = new FirmwareFeatures(cfg.fw().putTceIndirect() && spapr.advertisesMultiTce(),
                 cfg.fw().stuffTce() && spapr.advertisesMultiTce(), cfg.fw().ddw(), cfg.fw().clearOnUnmap());
 
-        // Firmware: the default window of the PHB (bus 0, 4 KiB TCEs).
+        // Firmware: the default window of the PHB (bus 0, 4 KiB TCEs), then the machine reset that zeroes it.
         spapr.createTable(LIOBN, 12, 0, cfg.windowBytes() >>> 12);
+        spapr.machineReset();
 
         // A NIC passed through with VFIO on the same PHB: QEMU's VFIO listener on the window (which sets
         // need_vfio) and, with the table in KVM, the group attached to it (KVM_DEV_VFIO_GROUP_SET_SPAPR_TCE).

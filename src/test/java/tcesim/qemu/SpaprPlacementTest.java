@@ -121,4 +121,25 @@ class SpaprPlacementTest {
         assertThat(t.translate(bus - 1)).isNull();
         assertThat(t.translate(bus + (16L << 16))).isNull();
     }
+
+    /**
+     * QEMU zeroes the tables of the windows that exist at machine reset, which allocates every page of a table in KVM: on
+     * a POWER8 2019 host, real mode then takes the first non-zero H_PUT_TCE into the default window itself, while the first
+     * one into a window created after the reset (a DDW) has no page yet and goes to virtual mode.
+     */
+    @Test
+    void theMachineResetBacksEveryPageOfTheTablesThatExistThenAndNoLaterOnes() {
+        GuestMemory mem = new GuestMemory(64L << 20);
+        Kvm kvm = new Kvm(HostCaps.POWERNV8_HV, mem, KvmPolicy.STOCK);
+        Spapr s = new Spapr(kvm, mem, QemuPolicy.STOCK);
+        s.createTable(LIOBN, 12, 0, 1024);
+        s.machineReset();
+        long ddw = LIOBN + 1;
+        s.createTable(ddw, 16, Spapr.DDW_BUS_OFFSET, 1024);
+        assertThat(s.table(LIOBN).table().isBacked(0)).isTrue();
+        assertThat(s.table(LIOBN).table().allocatedChunks()).as("no entry written yet").isZero();
+        assertThat(s.table(ddw).table().isBacked(Spapr.DDW_BUS_OFFSET >>> 16)).isFalse();
+        assertThat(kvm.hcall(HcallRegs.of(Hcall.H_PUT_TCE, LIOBN, 0x3000, 0x5003))).isEqualTo(HcallPath.REAL_MODE);
+        assertThat(kvm.hcall(HcallRegs.of(Hcall.H_PUT_TCE, ddw, Spapr.DDW_BUS_OFFSET, 0x10003))).isEqualTo(HcallPath.VIRTUAL_MODE);
+    }
 }
