@@ -88,35 +88,40 @@ public final class VhostDevice implements VhostFd, tcesim.state.Snapshot {
      * @param rejectZeroSizeInvalidate INVALIDATE with size 0 is -EINVAL (only between e2ae38cf3d91
      *                                 and the 2023 "Allow invalidation of all IOTLB entries" fix)
      * @param splitFullRange           [0, 2^64-1] is stored as two entries (since e2ae38cf3d91)
+     * @param refuseWrappedRange       an UPDATE whose {@code iova + size - 1} wraps below iova is refused (-EFAULT from
+     *                                 vhost_iotlb_add_range, 0bbe30668d89, v5.7); v5.1 to v5.6 stored it
+     * @param overflowAllowsEnd        {@code vhost_overflow} is {@code uaddr > ULONG_MAX - size + 1} (f7ad318ea0ad
+     *                                 "vhost: Fix the calculation in vhost_overflow()", v5.14), so {@code uaddr + size}
+     *                                 may be exactly 2^64; before it, {@code uaddr > ULONG_MAX - size}
      */
     public record Config(int maxIotlbEntries, boolean refuseZeroSizeInsert, boolean rejectZeroSizeUpdate,
-                         boolean rejectZeroSizeInvalidate, boolean splitFullRange) {
+                         boolean rejectZeroSizeInvalidate, boolean splitFullRange, boolean refuseWrappedRange, boolean overflowAllowsEnd) {
         public Config {
             if (maxIotlbEntries < 0) throw new IllegalArgumentException("maxIotlbEntries < 0");
         }
 
         /** Current kernels (after the 2023 fix). */
         public static Config current(int maxIotlbEntries) {
-            return new Config(maxIotlbEntries, false, true, false, true);
+            return new Config(maxIotlbEntries, false, true, false, true, true, true);
         }
 
         /** Kernels between e2ae38cf3d91 (v5.17, 2022) and the 2023 fix: size 0 refused for both. */
         public static Config v2022(int maxIotlbEntries) {
-            return new Config(maxIotlbEntries, false, true, true, true);
+            return new Config(maxIotlbEntries, false, true, true, true, true, true);
         }
 
         /**
          * Kernels with drivers/vhost/iotlb.c but before e2ae38cf3d91 (v5.7 .. v5.16): size 0 accepted, so
          * UPDATE(iova 0, size 0) stores [0, 2^64-1] as one entry whose size overflows (with any other iova the end
-         * falls below the start and the insert fails: -EFAULT).
+         * falls below the start and the insert fails: -EFAULT). Its vhost_overflow is the one before v5.14.
          */
         public static Config pre2022(int maxIotlbEntries) {
-            return new Config(maxIotlbEntries, false, false, false, false);
+            return new Config(maxIotlbEntries, false, false, false, false, true, false);
         }
 
         /** Late-2019 kernels (v5.1 .. v5.6, the seed's v5.4/v5.5): the vhost_umem IOTLB, which refuses an empty range. */
         public static Config v2019(int maxIotlbEntries) {
-            return new Config(maxIotlbEntries, true, false, false, false);
+            return new Config(maxIotlbEntries, true, false, false, false, false, false);
         }
     }
 
@@ -278,7 +283,7 @@ public final class VhostDevice implements VhostFd, tcesim.state.Snapshot {
      */
     public int setFeatures(long features) {
         if ((features & (1L << VIRTIO_F_ACCESS_PLATFORM)) != 0) {
-            iotlb = new VhostIotlb(config.maxIotlbEntries(), config.splitFullRange());
+            iotlb = new VhostIotlb(config.maxIotlbEntries(), config.splitFullRange(), config.refuseWrappedRange());
         }
         this.features = features;
         return 0;
@@ -550,7 +555,7 @@ public final class VhostDevice implements VhostFd, tcesim.state.Snapshot {
         switch (msg.type()) {
             case IotlbMsg.UPDATE: {
                 if (iotlb == null) return -Errno.EFAULT;
-                if (uaddrOverflows(msg.uaddr(), msg.size())) return -Errno.EFAULT; // umem_access_ok
+                if (uaddrOverflows(msg.uaddr(), msg.size(), config.overflowAllowsEnd())) return -Errno.EFAULT; // umem_access_ok
                 if (msg.size() == 0 && config.refuseZeroSizeInsert()) return -Errno.ENOMEM; // vhost_new_umem_range: -EFAULT, reported as -ENOMEM
                 // vhost_iotlb_add_range(iova, iova + size - 1): -EFAULT when last < start, which
                 // vhost_process_iotlb_msg reports as -ENOMEM.
@@ -571,8 +576,12 @@ public final class VhostDevice implements VhostFd, tcesim.state.Snapshot {
         }
     }
 
-    /** vhost_overflow(): on 64-bit, {@code uaddr > ULONG_MAX - size}. */
-    static boolean uaddrOverflows(long uaddr, long size) {
+    /**
+     * vhost_overflow(): on 64-bit, {@code uaddr > ULONG_MAX - size} before v5.14; from f7ad318ea0ad ({@code allowsEnd}),
+     * false for size 0 and else {@code uaddr > ULONG_MAX - size + 1}.
+     */
+    static boolean uaddrOverflows(long uaddr, long size, boolean allowsEnd) {
+        if (allowsEnd) return size != 0 && Long.compareUnsigned(uaddr, -size) > 0;
         return Long.compareUnsigned(uaddr, -1L - size) > 0;
     }
 
@@ -750,7 +759,7 @@ public final class VhostDevice implements VhostFd, tcesim.state.Snapshot {
         features = in.next();
         backendFeatures = in.next();
         if (in.nextBool()) {
-            if (iotlb == null) iotlb = new VhostIotlb(config.maxIotlbEntries(), config.splitFullRange());
+            if (iotlb == null) iotlb = new VhostIotlb(config.maxIotlbEntries(), config.splitFullRange(), config.refuseWrappedRange());
             iotlb.restore(in);
         } else {
             iotlb = null;

@@ -14,7 +14,10 @@ import java.util.List;
  * <li>Entries live both in an interval tree keyed by start and in an insertion-ordered list
  *     (iotlb.c: INTERVAL_TREE_DEFINE(... START, LAST ...) and {@code list_add_tail(&map->link,
  *     &iotlb->list)} in vhost_iotlb_add_range_ctx).</li>
- * <li>{@code last < start} is refused with -EFAULT (vhost_iotlb_add_range_ctx).</li>
+ * <li>{@code last < start} is refused with -EFAULT (vhost_iotlb_add_range_ctx, from 0bbe30668d89, v5.7). Before it,
+ *     v5.1 to v5.6's {@code vhost_new_umem_range} refused only an empty range, and stored a wrapped one ({@code
+ *     refuseWrappedRange = false}): no address lies in it, so no lookup finds it, but it takes a FIFO slot and an
+ *     INVALIDATE whose range meets the literal overlap predicate removes it.</li>
  * <li>No overlap check on insert: overlapping and even identical ranges coexist
  *     (vhost_iotlb_add_range_ctx inserts unconditionally).</li>
  * <li>Limit: when {@code limit != 0} and {@code nmaps == limit} and the RETIRE flag is set, the
@@ -72,6 +75,7 @@ public final class VhostIotlb implements tcesim.state.Snapshot {
 
     private final int limit;
     private final boolean splitFullRange;
+    private final boolean refuseWrappedRange;
 
     // Per-slot data. startB/lastB/maxLastB are biased (x ^ BIAS).
     private long[] startB;
@@ -119,9 +123,15 @@ public final class VhostIotlb implements tcesim.state.Snapshot {
      *                       one entry whose size overflows to 0 (kernels before it)
      */
     public VhostIotlb(int limit, boolean splitFullRange) {
+        this(limit, splitFullRange, true);
+    }
+
+    /** @param refuseWrappedRange refuse {@code last < start} (v5.7 on) or store it (v5.1 to v5.6) */
+    public VhostIotlb(int limit, boolean splitFullRange, boolean refuseWrappedRange) {
         if (limit < 0) throw new IllegalArgumentException("limit < 0: " + limit);
         this.limit = limit;
         this.splitFullRange = splitFullRange;
+        this.refuseWrappedRange = refuseWrappedRange;
         allocate(limit == 0 ? 16 : Math.min(limit, 64));
     }
 
@@ -339,7 +349,7 @@ public final class VhostIotlb implements tcesim.state.Snapshot {
 
     /** A deep copy (contents, order, counters), for state exploration. */
     public VhostIotlb copy() {
-        VhostIotlb c = new VhostIotlb(limit, splitFullRange);
+        VhostIotlb c = new VhostIotlb(limit, splitFullRange, refuseWrappedRange);
         c.startB = startB.clone();
         c.lastB = lastB.clone();
         c.maxLastB = maxLastB.clone();
@@ -372,7 +382,7 @@ public final class VhostIotlb implements tcesim.state.Snapshot {
      * (unsigned). Evicts the oldest entry first when full.
      */
     public int insert(long start, long last, long addr, int perm) {
-        if (Long.compareUnsigned(last, start) < 0) return -Errno.EFAULT;
+        if (refuseWrappedRange && Long.compareUnsigned(last, start) < 0) return -Errno.EFAULT;
         if (splitFullRange && start == 0 && last == -1L) {
             // iotlb.c: "If the range being mapped is [0, ULONG_MAX], split it into two entries
             // otherwise its size would overflow u64."

@@ -49,15 +49,21 @@ class VhostFrameFuzzTest {
     static final class RefIotlb {
         final int limit;
         final boolean split;
+        final boolean refuseWrapped;
         final List<E> list = new ArrayList<>(); // oldest first
 
         RefIotlb(int limit, boolean split) {
+            this(limit, split, true);
+        }
+
+        RefIotlb(int limit, boolean split, boolean refuseWrapped) {
             this.limit = limit;
             this.split = split;
+            this.refuseWrapped = refuseWrapped;
         }
 
         boolean insert(long s, long l, long u, int p) {
-            if (Long.compareUnsigned(l, s) < 0) return false;
+            if (refuseWrapped && Long.compareUnsigned(l, s) < 0) return false;
             if (split && s == 0 && l == -1L) {
                 insert(0, Long.MAX_VALUE, u, p);
                 u += Long.MIN_VALUE; // + 2^63
@@ -240,7 +246,8 @@ class VhostFrameFuzzTest {
         if (size == 0 && type == IotlbMsg.INVALIDATE && cfg.rejectZeroSizeInvalidate()) return -Errno.EINVAL;
         if (type == IotlbMsg.UPDATE) {
             if (ref == null) return -Errno.EFAULT;
-            if (Long.compareUnsigned(uaddr, -1L - size) > 0) return -Errno.EFAULT; // vhost_overflow
+            // vhost_overflow: uaddr > ULONG_MAX - size, or from v5.14 (size != 0 and) uaddr > ULONG_MAX - size + 1
+            if (cfg.overflowAllowsEnd() ? size != 0 && Long.compareUnsigned(uaddr, -size) > 0 : Long.compareUnsigned(uaddr, -1L - size) > 0) return -Errno.EFAULT;
             if (size == 0 && cfg.refuseZeroSizeInsert()) return -Errno.EFAULT; // vhost_new_umem_range (2019)
             if (!ref.insert(iova, iova + size - 1, uaddr, perm)) return -Errno.EFAULT;
             return VhostMsgCodec.FRAME_SIZE;
@@ -346,7 +353,7 @@ class VhostFrameFuzzTest {
             switch (s.kind()) {
                 case "features+AP":
                     dev.setFeatures(1L << VhostDevice.VIRTIO_F_ACCESS_PLATFORM);
-                    ref = new RefIotlb(cfg.maxIotlbEntries(), cfg.splitFullRange());
+                    ref = new RefIotlb(cfg.maxIotlbEntries(), cfg.splitFullRange(), cfg.refuseWrappedRange());
                     break;
                 case "features-AP":
                     dev.setFeatures(0);

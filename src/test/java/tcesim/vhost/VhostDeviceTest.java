@@ -167,14 +167,24 @@ class VhostDeviceTest {
         assertThat(d.iotlb().size()).isZero();
     }
 
+    private static VhostDevice device(VhostDevice.Config c) {
+        VhostDevice d = new VhostDevice(2, c);
+        assertThat(d.setFeatures(ACCESS_PLATFORM)).isZero();
+        return d;
+    }
+
     @Test
     void uaddrOverflowIsRejectedWithEfault() {
         VhostDevice d = device();
         assertThat(update(d, 0x1000, 0x1000, -0x800L, IotlbMsg.RW)).isEqualTo(-Errno.EFAULT);
-        // uaddr + size == 2^64 exactly is also refused: vhost_overflow() wants uaddr <= ULONG_MAX - size.
-        assertThat(update(d, 0x1000, 0x1000, -0x1000L, IotlbMsg.RW)).isEqualTo(-Errno.EFAULT);
-        assertThat(update(d, 0x1000, 0x1000, -0x1001L, IotlbMsg.RW)).isEqualTo(72);
-        assertThat(d.iotlb().size()).isEqualTo(1);
+        // From v5.14 (f7ad318ea0ad) uaddr + size == 2^64 exactly is accepted: vhost_overflow() wants uaddr <= ULONG_MAX - size + 1.
+        assertThat(update(d, 0x1000, 0x1000, -0x1000L, IotlbMsg.RW)).isEqualTo(72);
+        assertThat(update(d, 0x2000, 0x1000, -0x1001L, IotlbMsg.RW)).isEqualTo(72);
+        assertThat(d.iotlb().size()).isEqualTo(2);
+        // Before it (the 2019 era) the last byte of the address space may not be covered.
+        VhostDevice old = device(VhostDevice.Config.v2019(2048));
+        assertThat(update(old, 0x1000, 0x1000, -0x1000L, IotlbMsg.RW)).isEqualTo(-Errno.EFAULT);
+        assertThat(update(old, 0x1000, 0x1000, -0x1001L, IotlbMsg.RW)).isEqualTo(72);
     }
 
     @Test
@@ -185,6 +195,30 @@ class VhostDeviceTest {
         // Exactly reaching 2^64 - 1 is fine.
         assertThat(update(d, -0x1000L, 0x1000, 0x1000, IotlbMsg.RW)).isEqualTo(72);
         assertThat(d.iotlb().size()).isEqualTo(1);
+    }
+
+    /**
+     * v5.1 to v5.6 (vhost_new_umem_range) checked only for an empty range: a wrapped one is stored, found by no lookup,
+     * holds a FIFO slot (it is what the limit evicts first), and goes with an INVALIDATE that meets the overlap predicate.
+     */
+    @Test
+    void the2019EraStoresAWrappedRangeWhereNoLookupFindsIt() {
+        VhostDevice d = device(VhostDevice.Config.v2019(2));
+        assertThat(update(d, -0x1000L, 0x2000, 0x5000, IotlbMsg.RW)).isEqualTo(72);
+        assertThat(d.iotlb().size()).isEqualTo(1);
+        assertThat(d.iotlb().lookup(-0x1000L)).isNull();
+        assertThat(d.iotlb().lookup(0)).isNull();
+        update(d, 0x1000, 0x1000, 0x6000, IotlbMsg.RW);
+        update(d, 0x2000, 0x1000, 0x7000, IotlbMsg.RW);
+        assertThat(d.iotlb().size()).as("the limit evicted the wrapped entry, the oldest").isEqualTo(2);
+        assertThat(d.iotlb().entries()).noneMatch(e -> e.start() == -0x1000L);
+        assertThat(update(d, -0x1000L, 0x2000, 0x5000, IotlbMsg.RW)).isEqualTo(72);
+        // INVALIDATE [start, last] removes every entry with e.start <= last && start <= e.last. [2^64 - 0x1000, 0xfff] is
+        // untouched by [2^64 - 0x1000, 2^64 - 1] (start > e.last) and removed by [0, 2^64 - 0x801].
+        assertThat(invalidate(d, -0x1000L, 0x1000)).isEqualTo(72);
+        assertThat(d.iotlb().entries()).anyMatch(e -> e.start() == -0x1000L);
+        assertThat(invalidate(d, 0, -0x800L)).isEqualTo(72);
+        assertThat(d.iotlb().entries()).noneMatch(e -> e.start() == -0x1000L);
     }
 
     @Test
