@@ -107,6 +107,8 @@ public final class CampaignCommand implements Callable<Integer> {
             if (o != null) {
                 m.put("workers", o.workers());
                 m.put("workersLost", o.lost());
+                m.put("workersJoined", o.joined());
+                m.put("blocksByWorker", o.blocksByWorker());
                 m.put("blocksRerun", o.blocksRerun());
                 if (o.noVerdict() != null) m.put("noVerdict", o.noVerdict());
             }
@@ -130,6 +132,7 @@ public final class CampaignCommand implements Callable<Integer> {
             out.printf("tcesim campaign: design %s, seeds %d..%d%n", cfg.design(), range[0], range[1]);
             if (o != null) {
                 out.printf("on %d workers of %s, blocks of %d seeds%n", o.workers(), tcesim.cluster.ClusterSettings.clusterName(Main.VERSION), o.blockSeeds());
+                for (String w : o.joined()) out.printf("worker %s joined during the campaign and answered %d blocks%n", w, o.blocksByWorker().get(w));
                 for (String w : o.lost()) out.printf("worker %s was lost during the campaign%n", w);
                 if (!o.lost().isEmpty()) out.printf("%d blocks it held were run again on the others; none is counted twice%n", o.blocksRerun());
             }

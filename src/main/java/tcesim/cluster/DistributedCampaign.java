@@ -32,24 +32,32 @@ import tcesim.sim.StackConfig;
  * <p>A worker that is lost (it leaves the cluster, or a block sent to it fails because it is gone) is sent nothing
  * more; the blocks it held are sent to the others. A block's tally is added once, when the first answer for it
  * arrives, so none is counted twice. With every worker lost the campaign ends without a verdict for the seeds left.
+ * A worker that joins during the campaign is sent blocks from then on.
  */
 public final class DistributedCampaign {
     /**
      * @param result the campaign's result, as {@link Campaign#run} gives it ({@code stopped}: not every seed was run)
      * @param workers the workers at the start
      * @param lost the workers lost during the campaign, by address, in the order they were lost
+     * @param joined the workers that joined during the campaign, by address, in the order they joined
+     * @param blocksByWorker the blocks each worker answered, by address, in the order the workers came
      * @param blocksRerun blocks sent again because the worker that held them was lost
      * @param noVerdict why seeds were left unrun though no stop was asked (every worker lost), else null
      */
-    public record Outcome(Campaign.Result result, int workers, List<String> lost, long blocksRerun, long blockSeeds, String noVerdict) {}
+    public record Outcome(Campaign.Result result, int workers, List<String> lost, List<String> joined, Map<String, Long> blocksByWorker,
+                          long blocksRerun, long blockSeeds, String noVerdict) {}
 
     /** Blocks a worker holds at once, per thread it runs them with: one running, one waiting to. */
     static final int BLOCKS_PER_THREAD = 2;
 
     private DistributedCampaign() {}
 
-    /** What the coordinator waits for: a block's answer, or a worker's departure (block -1). */
-    private record Event(int block, UUID member, Campaign.Block result, Throwable failure) {}
+    /** What the coordinator waits for: a block's answer, a worker's departure (block -1) or arrival (block -2, {@code added}). */
+    private record Event(int block, UUID member, Campaign.Block result, Throwable failure, Member added) {
+        Event(int block, UUID member, Campaign.Block result, Throwable failure) {
+            this(block, member, result, failure, null);
+        }
+    }
 
     /**
      * @param client a client (or member) of the workers' cluster
@@ -67,7 +75,9 @@ public final class DistributedCampaign {
         BlockingQueue<Event> events = new LinkedBlockingQueue<>();
         UUID listener = client.getCluster().addMembershipListener(new MembershipListener() {
             @Override
-            public void memberAdded(MembershipEvent e) {}
+            public void memberAdded(MembershipEvent e) {
+                events.add(new Event(-2, e.getMember().getUuid(), null, null, e.getMember()));
+            }
 
             @Override
             public void memberRemoved(MembershipEvent e) {
@@ -115,6 +125,8 @@ public final class DistributedCampaign {
         /** Blocks to send again, lowest first. */
         final PriorityQueue<Integer> again = new PriorityQueue<>();
         final List<String> lost = new ArrayList<>();
+        final List<String> joined = new ArrayList<>();
+        final Map<String, Long> answeredBy = new LinkedHashMap<>();
         /** Every worker's address, lost ones included. */
         final Map<UUID, String> addresses = new HashMap<>();
         final int workers;
@@ -131,15 +143,7 @@ public final class DistributedCampaign {
             this.maxSteps = maxSteps;
             this.events = events;
             int threads = 0;
-            for (Member m : client.getCluster().getMembers()) {
-                if (m.isLiteMember()) continue;
-                int t = threadsOf(m);
-                live.put(m.getUuid(), m);
-                addresses.put(m.getUuid(), m.getAddress().getHost() + ":" + m.getAddress().getPort());
-                capacity.put(m.getUuid(), BLOCKS_PER_THREAD * t);
-                held.put(m.getUuid(), 0);
-                threads += t;
-            }
+            for (Member m : client.getCluster().getMembers()) threads += add(m);
             if (live.isEmpty()) throw new IllegalArgumentException("the cluster has no worker");
             this.workers = live.size();
             long auto = Math.max(1, Math.min(256, total / (8L * threads)));
@@ -147,6 +151,19 @@ public final class DistributedCampaign {
             long b = (total + this.blockSeeds - 1) / this.blockSeeds;
             if (b > Integer.MAX_VALUE) throw new IllegalArgumentException("too many blocks: " + b);
             this.blocks = b;
+        }
+
+        /** Takes a worker on (a lite member, or one already known, is not one): returns its threads, or 0. */
+        int add(Member m) {
+            if (m.isLiteMember() || addresses.containsKey(m.getUuid())) return 0;
+            int t = threadsOf(m);
+            live.put(m.getUuid(), m);
+            String address = m.getAddress().getHost() + ":" + m.getAddress().getPort();
+            addresses.put(m.getUuid(), address);
+            answeredBy.put(address, 0L);
+            capacity.put(m.getUuid(), BLOCKS_PER_THREAD * t);
+            held.put(m.getUuid(), 0);
+            return t;
         }
 
         static int threadsOf(Member m) {
@@ -159,7 +176,6 @@ public final class DistributedCampaign {
 
         Outcome go(LongConsumer onSeedsDone, BooleanSupplier stop) {
             Campaign.Tally tally = new Campaign.Tally();
-            int window = capacity.values().stream().mapToInt(Integer::intValue).sum();
             String noVerdict = null;
             boolean stopped = false;
             try {
@@ -170,6 +186,8 @@ public final class DistributedCampaign {
                     }
                     // Send what the workers have room for: blocks to run again first, then new ones, not running too far
                     // ahead of the next block to tally (whose answers wait in memory).
+                    int window = 0;
+                    for (UUID m : live.keySet()) window += capacity.get(m);
                     while (true) {
                         UUID to = roomiest();
                         if (to == null) break;
@@ -185,7 +203,9 @@ public final class DistributedCampaign {
                     }
                     Event e = events.poll(100, TimeUnit.MILLISECONDS);
                     if (e == null) continue;
-                    if (e.block() < 0) {
+                    if (e.block() == -2) {
+                        if (add(e.added()) > 0) joined.add(address(e.member()));
+                    } else if (e.block() < 0) {
                         drop(e.member());
                     } else if (e.failure() != null) {
                         UUID m = inFlight.get(e.block());
@@ -201,6 +221,7 @@ public final class DistributedCampaign {
                         held.computeIfPresent(m, (k, v) -> v - 1);
                         if (e.result() == null) throw new IllegalStateException("worker " + address(m) + " stopped a block");
                         answered.put(e.block(), e.result());
+                        answeredBy.merge(address(m), 1L, Long::sum);
                         for (Campaign.Block a; (a = answered.remove(nextTally)) != null; nextTally++) {
                             tally.add(a);
                             if (onSeedsDone != null) onSeedsDone.accept(a.seeds());
@@ -212,8 +233,8 @@ public final class DistributedCampaign {
                 throw new IllegalStateException("campaign interrupted", x);
             }
             boolean complete = tally.seeds() == total;
-            return new Outcome(tally.result(!complete && (stopped || noVerdict != null)), workers, List.copyOf(lost), rerun, blockSeeds,
-                    complete ? null : noVerdict);
+            return new Outcome(tally.result(!complete && (stopped || noVerdict != null)), workers, List.copyOf(lost), List.copyOf(joined),
+                    java.util.Collections.unmodifiableMap(new LinkedHashMap<>(answeredBy)), rerun, blockSeeds, complete ? null : noVerdict);
         }
 
         /** The live worker with the most room, the first in the cluster's order among equals, or null when all are full. */

@@ -9,7 +9,10 @@ import org.junit.jupiter.api.Timeout;
 import tcesim.explore.Campaign;
 import tcesim.sim.StackConfig;
 
-/** A worker killed in the middle of a campaign: its blocks run again on the other, and the result is still the local one. */
+/**
+ * Workers that come and go during a campaign: one killed in the middle has its blocks run again on the other, one that
+ * joins takes blocks from then on; the result is still the local one.
+ */
 class ClusterCampaignLossTest {
     @Test
     @Timeout(300)
@@ -70,6 +73,38 @@ class ClusterCampaignLossTest {
                 long done = o.result().seeds();
                 assertThat(done).isBetween(2L, 38L);
                 assertThat(o.result()).usingRecursiveComparison().ignoringFields("stopped").isEqualTo(Campaign.run(cfg, 1, done, 5_000_000, 2, null));
+            } finally {
+                client.shutdown();
+            }
+        }
+    }
+
+    @Test
+    @Timeout(300)
+    void aWorkerThatJoinsMidCampaignIsSentBlocks() throws Exception {
+        StackConfig cfg = ClusterCampaignTest.PASSING.toBuilder().rxPackets(1500).txPackets(1500).build();
+        Campaign.Result local = Campaign.run(cfg, 1, 40, 5_000_000, 2, null);
+        try (Workers w = Workers.start(1, 1)) {
+            HazelcastInstance client = w.client();
+            try {
+                AtomicBoolean added = new AtomicBoolean();
+                String[] late = new String[1];
+                DistributedCampaign.Outcome o = DistributedCampaign.run(client, cfg, 1, 40, 5_000_000, 2, n -> {
+                    // Once the first block is in, a second worker joins (this waits until it is a member).
+                    if (!added.getAndSet(true)) {
+                        try {
+                            late[0] = w.add(1);
+                        } catch (Exception e) {
+                            throw new IllegalStateException(e);
+                        }
+                    }
+                }, () -> false);
+                assertThat(o.workers()).isEqualTo(1);
+                assertThat(o.joined()).containsExactly(late[0]);
+                assertThat(o.blocksByWorker().get(late[0])).as("blocks the late worker answered").isPositive();
+                assertThat(o.blocksByWorker().values().stream().mapToLong(Long::longValue).sum()).isEqualTo(20);
+                assertThat(o.result()).isEqualTo(local);
+                assertThat(o.lost()).isEmpty();
             } finally {
                 client.shutdown();
             }

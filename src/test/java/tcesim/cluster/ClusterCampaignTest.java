@@ -75,7 +75,11 @@ class ClusterCampaignTest {
         ObjectNode d = (ObjectNode) new ObjectMapper().readTree(dist.out);
         assertThat(d.get("workers").asInt()).isEqualTo(2);
         assertThat(d.get("workersLost")).isEmpty();
-        d.remove(java.util.List.of("workers", "workersLost", "blocksRerun"));
+        assertThat(d.get("workersJoined")).isEmpty();
+        long blocks = 0;
+        for (JsonNode n : d.get("blocksByWorker")) blocks += n.asLong();
+        assertThat(blocks).as("7 seeds in blocks of 2").isEqualTo(4);
+        d.remove(java.util.List.of("workers", "workersLost", "workersJoined", "blocksByWorker", "blocksRerun"));
         JsonNode l = new ObjectMapper().readTree(local.out);
         assertThat(d).isEqualTo(l);
         assertThat(l.get("replay").asText()).startsWith("./tcesim repro --seed 3 ");

@@ -42,6 +42,14 @@ public final class Workers implements AutoCloseable {
         return w;
     }
 
+    /** One more worker of {@code threads} threads, joining the running ones; returns its address. */
+    public String add(int threads) throws Exception {
+        int i = processes.size();
+        ports.add(freePort());
+        startOne(i, threads, i + 1);
+        return "127.0.0.1:" + ports.get(i);
+    }
+
     /** The --cluster list. */
     public String list() {
         StringBuilder sb = new StringBuilder();
