@@ -51,8 +51,14 @@ public final class DistributedCheck {
         }
     }
 
+    /** The stop was asked for while a level was under way. */
+    static final class Stopped extends Exception {
+        private static final long serialVersionUID = 1L;
+    }
+
     /**
-     * @param stop polled before each level: once true, the check ends without a verdict ("interrupted")
+     * @param stop polled before each level and every 100 ms while one is under way: once true, the check ends without a
+     *     verdict ("interrupted"), with the counts of the levels done; the workers drop the level under way
      * @param listener called after each level, or null
      */
     public static Outcome run(HazelcastInstance client, StackConfig cfg, Set<Violation.Property> props, boolean reduce, long maxStates,
@@ -65,7 +71,7 @@ public final class DistributedCheck {
         List<String> addresses = new ArrayList<>();
         for (Member m : members) addresses.add(m.getAddress().getHost() + ":" + m.getAddress().getPort());
         String id = UUID.randomUUID().toString();
-        Remote shards = new Remote(client, id, members, addresses);
+        Remote shards = new Remote(client, id, members, addresses, stop);
         int[] propOrdinals = props.stream().mapToInt(Enum::ordinal).sorted().toArray();
         String[] uuids = members.stream().map(m -> m.getUuid().toString()).toArray(String[]::new);
         long[] perShard = new long[members.size()];
@@ -82,6 +88,9 @@ public final class DistributedCheck {
                         if (listener != null) listener.level(depth, distinct, frontier, fresh, bytesPerState);
                     });
             return new Outcome(o.result(), addresses, null, o.statesSent(), o.bytesSent(), o.perShard());
+        } catch (Stopped e) {
+            return new Outcome(new Checker.Result(Checker.Verdict.INCOMPLETE, null, null, 0, last[0], (int) last[1], 0, 0, "interrupted"),
+                    addresses, null, 0, 0, perShard);
         } catch (LostWorker e) {
             // What the levels done found; the counts of the level under way are lost with the worker.
             return new Outcome(new Checker.Result(Checker.Verdict.INCOMPLETE, null, null, 0, last[0], (int) last[1], 0, 0, e.getMessage()),
@@ -98,13 +107,15 @@ public final class DistributedCheck {
         final String id;
         final List<Member> members;
         final List<String> addresses;
+        final java.util.function.BooleanSupplier stop;
 
-        Remote(HazelcastInstance client, String id, List<Member> members, List<String> addresses) {
+        Remote(HazelcastInstance client, String id, List<Member> members, List<String> addresses, java.util.function.BooleanSupplier stop) {
             this.client = client;
             this.executor = client.getExecutorService(ClusterSettings.CHECK_EXECUTOR);
             this.id = id;
             this.members = members;
             this.addresses = addresses;
+            this.stop = stop;
         }
 
         @Override public int size() { return members.size(); }
@@ -121,10 +132,17 @@ public final class DistributedCheck {
             }
             List<T> out = new ArrayList<>();
             for (int i = 0; i < fs.size(); i++) {
-                try {
-                    out.add(fs.get(i).get());
-                } catch (java.util.concurrent.ExecutionException e) {
-                    throw lost(i, e.getCause() != null ? e.getCause() : e);
+                while (true) {
+                    try {
+                        out.add(fs.get(i).get(100, java.util.concurrent.TimeUnit.MILLISECONDS));
+                        break;
+                    } catch (java.util.concurrent.TimeoutException e) {
+                        if (!stop.getAsBoolean()) continue;
+                        for (Future<T> f : fs) f.cancel(true);
+                        throw new Stopped();
+                    } catch (java.util.concurrent.ExecutionException e) {
+                        throw lost(i, e.getCause() != null ? e.getCause() : e);
+                    }
                 }
             }
             return out;

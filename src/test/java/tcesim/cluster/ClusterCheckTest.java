@@ -79,6 +79,28 @@ class ClusterCheckTest {
         assertThat(o.bytesSent()).isGreaterThan(8 * o.statesSent());
     }
 
+    /**
+     * Ctrl-C takes effect while a level is under way, not only between levels: the stop here answers true only to the
+     * polls made while the coordinator waits for a level (never to the one before each level), once three levels are
+     * done. The check ends without a verdict, counting the levels done; the state limit is a net should no level last
+     * long enough to be polled.
+     */
+    @Test
+    void aStopAskedForDuringALevelEndsTheCheckWithoutAVerdict() throws Exception {
+        StackConfig c = small(Design.D2).toBuilder().rxPackets(3).txPackets(3).build();
+        int[] levels = {0};
+        java.util.function.BooleanSupplier duringALevel = () -> levels[0] >= 3
+                && StackWalker.getInstance().walk(f -> f.anyMatch(x -> x.getMethodName().equals("all") && x.getClassName().endsWith("DistributedCheck$Remote")));
+        DistributedCheck.Outcome o = DistributedCheck.run(client, c, ALL, true, 2_000_000, duringALevel,
+                (depth, distinct, frontier, fresh, bytesPerState) -> levels[0] = depth);
+        assertThat(o.result().verdict()).isEqualTo(Checker.Verdict.INCOMPLETE);
+        assertThat(o.result().stopped()).isEqualTo("interrupted");
+        assertThat(o.result().depth()).isEqualTo(levels[0]).isGreaterThanOrEqualTo(3);
+        assertThat(o.lost()).isNull();
+        // The workers dropped the stopped check: the next one runs as usual.
+        assertThat(DistributedCheck.run(client, small(Design.D0), ALL, true, 1_000_000, () -> false, null).result().verdict()).isEqualTo(Checker.Verdict.UNSAFE);
+    }
+
     @Test
     void theStateLimitStopsWhereTheLocalCheckStops() throws Exception {
         StackConfig c = small(Design.D2);
