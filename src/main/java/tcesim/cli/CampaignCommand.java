@@ -120,7 +120,7 @@ public final class CampaignCommand implements Callable<Integer> {
             m.put("fraction", fraction);
             if (first != null) {
                 m.put("firstFailingSeed", first.seed());
-                m.put("property", first.violation().property().name().toLowerCase());
+                m.put("property", first.violation().property().key());
                 m.put("replay", replay);
             }
             m.put("packets", r.packets());

@@ -311,7 +311,7 @@ public final class CheckCommand implements Callable<Integer> {
     private String resumeCommand(boolean limit, long distinct) {
         StringBuilder sb = new StringBuilder("./tcesim check").append(stack.asArgs());
         if (!properties.containsAll(java.util.EnumSet.allOf(Violation.Property.class))) {
-            sb.append(" --properties ").append(String.join(",", properties.stream().map(p -> p.name().toLowerCase(java.util.Locale.ROOT)).toList()));
+            sb.append(" --properties ").append(String.join(",", properties.stream().map(Violation.Property::key).toList()));
         }
         if (noReduction) sb.append(" --no-reduction");
         if (workers != 1) sb.append(" --workers ").append(workers);
@@ -327,7 +327,7 @@ public final class CheckCommand implements Callable<Integer> {
         st.oracles().stopAt(until(properties, r));
         Simulation.Result sim = Simulation.run(st, Chooser.scripted(r.choices()), 10_000_000);
         Violation v = sim.violation();
-        out.printf("Error: %s is broken. The shortest counterexample has %d scheduling choices and %d steps:%n", r.violation().property().label(),
+        out.printf("Error: %s found. The shortest counterexample has %d scheduling choices and %d steps:%n", r.violation().property().label(),
                 r.choices().length, sim.steps());
         TextReport.numberedTrace(out, st.trace().recent());
         out.println();
@@ -353,7 +353,7 @@ public final class CheckCommand implements Callable<Integer> {
     /** The {@code repro} line that replays the counterexample {@code r} of {@code cfg} (before {@code hazard}) checked for {@code checked}. */
     static String replay(StackConfig cfg, tcesim.sim.Hazard hazard, java.util.Set<Violation.Property> checked, Checker.Result r) {
         Violation.Property until = until(checked, r);
-        return "./tcesim repro --choices " + join(r.choices()) + StackOptions.replayArgs(cfg, hazard) + (until == null ? "" : " --until " + until);
+        return "./tcesim repro --choices " + join(r.choices()) + StackOptions.replayArgs(cfg, hazard) + (until == null ? "" : " --until " + until.key());
     }
 
     /** The steps the replay of the counterexample {@code r} of {@code cfg} (hazard applied) takes to its violation. */
@@ -415,7 +415,7 @@ public final class CheckCommand implements Callable<Integer> {
         if (!json && !markdown) {
             out.println(StackOptions.erasLine(base));
             if (leftOut != null) out.println(leftOut);
-            out.printf("%-5s %-21s %-9s %-38s %10s %9s%n", "design", "guest", "verdict", "property broken (choices)", "states", "time");
+            out.printf("%-5s %-21s %-9s %-38s %10s %9s%n", "design", "guest", "verdict", "found (choices)", "states", "time");
         }
         rows:
         for (Design d : designsOn(base.host(), true)) {
@@ -480,7 +480,7 @@ public final class CheckCommand implements Callable<Integer> {
         if (!json && !markdown) {
             out.println(StackOptions.erasLine(base));
             if (leftOut != null) out.println(leftOut);
-            out.printf("%-24s %-5s %-9s %-60s %8s%n", "hazard", "design", "verdict", "property broken: why", "states");
+            out.printf("%-24s %-5s %-9s %-60s %8s%n", "hazard", "design", "verdict", "found: why", "states");
         }
         rows:
         for (tcesim.sim.Hazard h : tcesim.sim.Hazard.values()) {
@@ -530,7 +530,7 @@ public final class CheckCommand implements Callable<Integer> {
         m.put("verdict", r.verdict().name().toLowerCase());
         if (r.stopped() != null) m.put("stopped", r.stopped());
         if (r.violation() != null) {
-            m.put("property", r.violation().property().name().toLowerCase());
+            m.put("property", r.violation().property().key());
             m.put("why", r.violation().why());
             m.put("access", r.violation().access());
             m.put("choices", r.choices());

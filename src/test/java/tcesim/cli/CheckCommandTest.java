@@ -21,7 +21,7 @@ class CheckCommandTest {
     void anUnsafeDesignExitsOneWithANumberedCounterexampleAndAReplayLine() {
         CliRun r = check("--design", "D0");
         assertThat(r.exit()).isEqualTo(1);
-        assertThat(r.stdout()).contains("Error: no stale access is broken").contains("    1. ")
+        assertThat(r.stdout()).contains("Error: stale access found").contains("    1. ")
                 .contains("H_STUFF_TCE").contains("VIOLATION").contains("replay: ./tcesim repro --choices ")
                 .contains("distinct states found").contains("fingerprint collision");
     }
@@ -33,7 +33,7 @@ class CheckCommandTest {
         String[] args = line.substring("replay: ./tcesim ".length()).split(" ");
         CliRun replay = CliRun.of(args);
         assertThat(replay.exit()).isEqualTo(1);
-        assertThat(replay.stdout()).contains("VIOLATION: no stale access");
+        assertThat(replay.stdout()).contains("VIOLATION: stale access");
     }
 
     @Test
@@ -201,6 +201,15 @@ class CheckCommandTest {
         assertThat(r.exit()).isEqualTo(3);
         BadInputTest.noTrace(r);
         assertThat(r.stdout()).contains("Stopped: memory bound of 1 bytes reached. No verdict yet.");
+    }
+
+    /** A row the state limit stopped has no property to name: the Markdown table says "no verdict" and why, as the text table does. */
+    @Test
+    void aHazardRowWithoutAVerdictSaysSoInMarkdown() {
+        CliRun r = check("--hazards", "--host", "no_kvm_tce", "--max-states", "3000", "--markdown");
+        assertThat(r.err()).isEmpty();
+        assertThat(r.stdout()).contains("| `ro-cached-rw` | D0, D2 | no verdict | state limit of 3000 reached |")
+                .contains("| `window-removal` | D0, D2 | stale access | no DMA window covers this IOVA |");
     }
 
     @Test

@@ -68,7 +68,7 @@ class CompareCommandTest {
         CliRun r = compare("--html", dir.toString());
         assertThat(r.exit()).isZero();
         String html = Files.readString(dir.resolve("report.html"));
-        assertThat(html).contains("<svg").contains("id=\"timelines\"").contains("D0: no stale access broken");
+        assertThat(html).contains("<svg").contains("id=\"timelines\"").contains("D0: stale access found");
     }
 
     @Test
@@ -111,7 +111,7 @@ class CompareCommandTest {
         assertThat(replay).contains(" --design D0" + StackOptions.argsOf(tcesim.sim.Design.D0.applyTo(StackOptions.small().toConfig())));
         CliRun r = CliRun.of(replay.split(" "));
         assertThat(r.exit()).as(replay).isEqualTo(1);
-        assertThat(r.stdout()).contains("VIOLATION: no stale access");
+        assertThat(r.stdout()).contains("VIOLATION: stale access");
     }
 
     @Test
