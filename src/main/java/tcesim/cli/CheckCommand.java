@@ -271,7 +271,7 @@ public final class CheckCommand implements Callable<Integer> {
                 m.put("workers", o.workers());
                 if (o.lost() != null) m.put("workerLost", o.lost());
                 m.put("statesPerWorker", o.perWorker());
-                m.put("bytesSentPerState", o.statesSent() == 0 ? 0 : o.bytesSent() / o.statesSent());
+                m.put("bytesSentPerState", o.statesSent() == 0 ? null : o.bytesSent() / o.statesSent()); // none sent: one worker owns them all
             }
             out.println(Json.write(m));
         } else {
@@ -293,7 +293,8 @@ public final class CheckCommand implements Callable<Integer> {
             out.printf("%d states generated, %d distinct states found, %d end states. The depth of the search is %d choices.%n",
                     r.generated(), r.distinct(), r.terminals(), r.depth());
             out.printf("The probability of a fingerprint collision is about %.2g.%n", r.collisionProbability());
-            out.printf("Finished in %d ms (%.0f distinct states/s).%n", ms, ms == 0 ? 0.0 : r.distinct() * 1000.0 / ms);
+            if (ms == 0) out.printf("Finished in 0 ms.%n"); // too fast for a rate
+            else out.printf(java.util.Locale.ROOT, "Finished in %d ms (%.0f distinct states/s).%n", ms, r.distinct() * 1000.0 / ms);
             if (o != null && o.statesSent() > 0) {
                 out.printf("States owned per worker (levels done): %s; %d states sent to another worker, %.0f bytes each.%n",
                         java.util.Arrays.stream(o.perWorker()).mapToObj(Long::toString).collect(java.util.stream.Collectors.joining(", ")), o.statesSent(),
@@ -408,6 +409,15 @@ public final class CheckCommand implements Callable<Integer> {
         }
     }
 
+    /**
+     * A row of the --all table as it is printed while the checks run: each column at least as wide as its longest value
+     * (a guest variant, "incomplete", "host memory overrun (14)"), figures to the right, the unit in the header.
+     */
+    static final String ALL_ROW = "%-6s  %-21s  %-10s  %-24s  %10s  %9s%n";
+
+    /** A row of the --hazards table: what was found, and why, comes last and whole, as long as it is. */
+    static final String HAZARD_ROW = "%-23s  %-6s  %-10s  %10s  %9s  %s%n";
+
     private int checkAll(PrintWriter out, StackConfig base, long maxBytes, Table table) {
         List<Map<String, Object>> rows = new ArrayList<>();
         int worst = 0;
@@ -415,7 +425,7 @@ public final class CheckCommand implements Callable<Integer> {
         if (!json && !markdown) {
             out.println(StackOptions.erasLine(base));
             if (leftOut != null) out.println(leftOut);
-            out.printf("%-5s %-21s %-9s %-38s %10s %9s%n", "design", "guest", "verdict", "found (choices)", "states", "time");
+            out.printf(ALL_ROW, "design", "guest", "verdict", "found (choices)", "states", "time (ms)");
         }
         rows:
         for (Design d : designsOn(base.host(), true)) {
@@ -430,8 +440,8 @@ public final class CheckCommand implements Callable<Integer> {
                 rows.add(resultMap(d.name(), v.label, r, ms, cfg, null, properties));
                 if (!json && !markdown) {
                     String what = r.verdict() == Checker.Verdict.UNSAFE
-                            ? r.violation().property().label() + " (" + r.choices().length + ")" : "";
-                    out.printf("%-6s %-21s %-9s %-38s %10d %7d ms%n", d, v.label, r.verdict().name().toLowerCase(), what, r.distinct(), ms);
+                            ? r.violation().property().label() + " (" + r.choices().length + ")" : Figures.NONE;
+                    out.printf(ALL_ROW, d, v.label, r.verdict().name().toLowerCase(), what, r.distinct(), ms);
                     if (r.verdict() == Checker.Verdict.UNSAFE) out.printf("       replay: %s%n", replay(cfg, null, properties, r));
                     out.flush();
                 }
@@ -480,7 +490,7 @@ public final class CheckCommand implements Callable<Integer> {
         if (!json && !markdown) {
             out.println(StackOptions.erasLine(base));
             if (leftOut != null) out.println(leftOut);
-            out.printf("%-24s %-5s %-9s %-60s %8s%n", "hazard", "design", "verdict", "found: why", "states");
+            out.printf(HAZARD_ROW, "hazard", "design", "verdict", "states", "time (ms)", "found: why");
         }
         rows:
         for (tcesim.sim.Hazard h : tcesim.sim.Hazard.values()) {
@@ -496,8 +506,8 @@ public final class CheckCommand implements Callable<Integer> {
                 m.put("hazard", h.label());
                 rows.add(m);
                 if (!json && !markdown) {
-                    String what = r.violation() == null ? "" : r.violation().property().label() + ": " + r.violation().why();
-                    out.printf("%-24s %-5s %-9s %-60s %8d%n", h.label(), d, r.verdict().name().toLowerCase(), clip(what, 60), r.distinct());
+                    String what = r.violation() == null ? Figures.NONE : r.violation().property().label() + ": " + r.violation().why();
+                    out.printf(HAZARD_ROW, h.label(), d, r.verdict().name().toLowerCase(), r.distinct(), ms, what);
                     if (r.verdict() == Checker.Verdict.UNSAFE) out.printf("       replay: %s%n", replay(before, h, h.properties(), r));
                     out.flush();
                 }
@@ -541,18 +551,12 @@ public final class CheckCommand implements Callable<Integer> {
         m.put("distinctStates", r.distinct());
         m.put("depth", r.depth());
         m.put("endStates", r.terminals());
-        m.put("collisionProbability", r.collisionProbability());
+        m.put("collisionProbability", Figures.round(r.collisionProbability()));
         m.put("millis", ms);
         return m;
     }
 
 
-    /** {@code s} cut to at most {@code n} characters at a word's end, with " ..." to say so: never in the middle of an address. */
-    static String clip(String s, int n) {
-        if (s.length() <= n) return s;
-        int cut = s.lastIndexOf(' ', n - 4);
-        return (cut > 0 ? s.substring(0, cut) : s.substring(0, n - 4)) + " ...";
-    }
 
     static String join(int[] choices) {
         StringBuilder sb = new StringBuilder();
