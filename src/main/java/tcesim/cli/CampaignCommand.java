@@ -125,7 +125,7 @@ public final class CampaignCommand implements Callable<Integer> {
             }
             m.put("packets", r.packets());
             m.put("steps", r.steps());
-            out.println(Json.write(m));
+            Stdout.document(out, Json.write(m), "JSON");
         } else {
             out.printf("tcesim campaign: design %s, seeds %d..%d%n", cfg.design(), range[0], range[1]);
             if (o != null) {

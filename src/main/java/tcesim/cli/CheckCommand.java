@@ -273,7 +273,7 @@ public final class CheckCommand implements Callable<Integer> {
                 m.put("statesPerWorker", o.perWorker());
                 m.put("bytesSentPerState", o.statesSent() == 0 ? null : o.bytesSent() / o.statesSent()); // none sent: one worker owns them all
             }
-            out.println(Json.write(m));
+            Stdout.document(out, Json.write(m), "JSON");
         } else {
             out.printf("tcesim check: design %s (%s)%n", cfg.design(), cfg.design().summary());
             if (o != null) {
@@ -447,10 +447,7 @@ public final class CheckCommand implements Callable<Integer> {
                 }
             }
         }
-        if (markdown && !table.stopped()) {
-            out.print(Markdown.verdicts(rows));
-            if (leftOut != null) out.printf("%n%s%n", leftOut);
-        }
+        if (markdown && !table.stopped()) Stdout.document(out, Markdown.verdicts(rows) + (leftOut == null ? "" : "\n" + leftOut + "\n"), "table");
         return endTable(out, "results", rows, worst, table, leftOut, base);
     }
 
@@ -461,7 +458,7 @@ public final class CheckCommand implements Callable<Integer> {
             if (leftOut != null) m.put("leftOut", leftOut);
             m.put(key, rows);
             if (table.stopped()) m.put("interrupted", true);
-            out.println(Json.write(m));
+            Stdout.document(out, Json.write(m), "JSON");
         } else if (table.stopped()) {
             out.println(table.summary());
         }
@@ -513,10 +510,7 @@ public final class CheckCommand implements Callable<Integer> {
                 }
             }
         }
-        if (markdown && !table.stopped()) {
-            out.print(Markdown.hazards(rows));
-            if (leftOut != null) out.printf("%n%s%n", leftOut);
-        }
+        if (markdown && !table.stopped()) Stdout.document(out, Markdown.hazards(rows) + (leftOut == null ? "" : "\n" + leftOut + "\n"), "table");
         return endTable(out, "hazards", rows, worst, table, leftOut, base);
     }
 

@@ -104,26 +104,28 @@ public final class CompareCommand implements Callable<Integer> {
             CostSummary rr = CostSummary.measure(CostSummary.Workload.TCP_RR.apply(base, d), "TCP_RR", model);
             rows.add(new HtmlReport.Row(d.name(), d.summary(), v.verdict().name().toLowerCase(Locale.ROOT), property, stream, rr));
         }
+        // The report page first: a failure to write it leaves nothing on stdout, not a document that looks complete.
+        Path file = null;
+        if (html != null) {
+            Files.createDirectories(html);
+            file = html.resolve("report.html");
+            Files2.writeWhole(file, HtmlReport.compare(rows, model, unsafe, replayLine()));
+        }
         if (json) {
             Map<String, Object> m = new java.util.LinkedHashMap<>();
             if (leftOutLine != null) m.put("leftOut", leftOutLine);
             m.put("designs", rows.stream().map(r -> asMap(r, found.get(r.design()))).toList());
             m.put("costs", model.values());
             m.putAll(StackOptions.eras(base));   // which host and eras the verdicts and costs come from
-            out.println(Json.write(m));
-        }
-        else if (csv) out.print(csv(rows, found));
-        else {
+            Stdout.document(out, Json.write(m), "JSON");
+        } else if (csv) {
+            Stdout.document(out, csv(rows, found), "CSV");
+        } else {
             if (leftOutLine != null) out.println(leftOutLine);
             out.printf("%s; cost runs: discrete-event (each step at its earliest start, no random choice); replay: %s%n",
                     StackOptions.erasLine(base), replayLine());
             out.print(table(rows));
-        }
-        if (html != null) {
-            Files.createDirectories(html);
-            Path file = html.resolve("report.html");
-            Files2.writeWhole(file, HtmlReport.compare(rows, model, unsafe, replayLine()));
-            if (!json && !csv) out.println("report written to " + file);
+            if (file != null) out.println("report written to " + file);
         }
         out.flush();
         return 0;
