@@ -203,6 +203,17 @@ class CheckCommandTest {
         assertThat(r.stdout()).contains("Stopped: memory bound of 1 bytes reached. No verdict yet.");
     }
 
+    /** The JSON's figures are rounded (the collision probability had 16 digits), numbers staying numbers. */
+    @Test
+    void theJsonFiguresAreRounded() throws Exception {
+        JsonNode n = new ObjectMapper().readTree(check("--design", "D0", "--json").stdout());
+        assertThat(n.get("collisionProbability").isNumber()).isTrue();
+        assertThat(n.get("collisionProbability").asDouble()).isPositive();
+        java.util.List<JsonNode> numbers = new java.util.ArrayList<>();
+        CompareCommandTest.collectNumbers(n, numbers);
+        for (JsonNode x : numbers) assertThat(x.asText()).matches(FiguresTest.ROUNDED);
+    }
+
     /** A row the state limit stopped has no property to name: the Markdown table says "no verdict" and why, as the text table does. */
     @Test
     void aHazardRowWithoutAVerdictSaysSoInMarkdown() {
