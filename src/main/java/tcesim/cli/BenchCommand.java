@@ -162,10 +162,12 @@ public final class BenchCommand implements Callable<Integer> {
                 throw new IllegalStateException(e);
             }
         });
-        out.printf("check, %s (%d distinct states), wall clock: here on 1 thread %.0f distinct states/s; on %d workers %.0f distinct states/s;"
-                + " %.0f bytes sent per state sent (%d of them), %.0f per distinct state; overhead %.1f us a distinct state%n",
-                checkCfg.design(), distinct[0], local, workers, remote, sent[0] == 0 ? 0.0 : (double) sent[1] / sent[0], sent[0],
-                (double) sent[1] / distinct[0], 1e6 / remote - 1e6 / local);
+        // With one worker, it owns every state and none is sent: a size per state sent does not apply.
+        String bytes = sent[0] == 0 ? "no state sent (one worker owns them all)"
+                : String.format(java.util.Locale.ROOT, "%.0f bytes sent per state sent (%d of them), %.0f per distinct state", (double) sent[1] / sent[0], sent[0],
+                        (double) sent[1] / distinct[0]);
+        out.printf(java.util.Locale.ROOT, "check, %s (%d distinct states), wall clock: here on 1 thread %.0f distinct states/s; on %d workers %.0f distinct states/s;"
+                + " %s; overhead %.1f us a distinct state%n", checkCfg.design(), distinct[0], local, workers, remote, bytes, 1e6 / remote - 1e6 / local);
         long from = 1_000;
         long[] packets = new long[1];
         double localPps = wallRate(repeat, () -> packets[0] = Campaign.run(campaignCfg, from, from + seeds - 1, 10_000_000, threads, null).packets());

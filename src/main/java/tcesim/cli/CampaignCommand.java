@@ -99,7 +99,7 @@ public final class CampaignCommand implements Callable<Integer> {
         // Runs are tallied in seed order, so the seeds done are the range's first ones: the rest is one range again.
         String rest = r.stopped() && r.seeds() < total
                 ? "./tcesim campaign" + stack.asArgs() + " --seeds " + (range[0] + r.seeds()) + ".." + range[1] + " --max-steps " + maxSteps : null;
-        double fraction = r.seeds() == 0 ? 0 : (double) r.failing() / r.seeds();
+        double fraction = r.seeds() == 0 ? Double.NaN : (double) r.failing() / r.seeds(); // no seed run: no fraction
         if (json) {
             Map<String, Object> m = new LinkedHashMap<>();
             m.put("design", cfg.design().name());
@@ -119,15 +119,15 @@ public final class CampaignCommand implements Callable<Integer> {
             }
             m.put("failing", r.failing());
             m.put("unfinished", r.unfinished());
-            m.put("fraction", fraction);
+            m.put("fraction", Figures.round(fraction));
             if (first != null) {
                 m.put("firstFailingSeed", first.seed());
-                m.put("property", first.violation().property().name().toLowerCase());
+                m.put("property", first.violation().property().key());
                 m.put("replay", replay);
             }
             m.put("packets", r.packets());
             m.put("steps", r.steps());
-            out.println(Json.write(m));
+            Stdout.document(out, Json.write(m), "JSON");
         } else {
             out.printf("tcesim campaign: design %s, seeds %d..%d%n", cfg.design(), range[0], range[1]);
             if (o != null) {
@@ -142,8 +142,8 @@ public final class CampaignCommand implements Callable<Integer> {
                 out.printf("Interrupted: %d of %d seeds run; the figures below are for those.%n", r.seeds(), total);
             }
             if (rest != null) out.printf("the rest: %s%n", rest);
-            out.printf("%d of %d seeds break a property (%.1f %%); %d packets and %d steps simulated%n", r.failing(), r.seeds(),
-                    100.0 * fraction, r.packets(), r.steps());
+            out.printf(java.util.Locale.ROOT, "%d of %d seeds break a property%s; %d packets and %d steps simulated%n", r.failing(), r.seeds(),
+                    r.seeds() == 0 ? "" : String.format(java.util.Locale.ROOT, " (%.1f %%)", 100.0 * fraction), r.packets(), r.steps());
             if (r.unfinished() > 0) {
                 out.printf("%d of %d seeds did not finish in %d steps: no verdict for them (raise --max-steps)%n", r.unfinished(), r.seeds(), maxSteps);
             }

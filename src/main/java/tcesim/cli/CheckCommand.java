@@ -271,9 +271,9 @@ public final class CheckCommand implements Callable<Integer> {
                 m.put("workers", o.workers());
                 if (o.lost() != null) m.put("workerLost", o.lost());
                 m.put("statesPerWorker", o.perWorker());
-                m.put("bytesSentPerState", o.statesSent() == 0 ? 0 : o.bytesSent() / o.statesSent());
+                m.put("bytesSentPerState", o.statesSent() == 0 ? null : o.bytesSent() / o.statesSent()); // none sent: one worker owns them all
             }
-            out.println(Json.write(m));
+            Stdout.document(out, Json.write(m), "JSON");
         } else {
             out.printf("tcesim check: design %s (%s)%n", cfg.design(), cfg.design().summary());
             if (o != null) {
@@ -293,7 +293,8 @@ public final class CheckCommand implements Callable<Integer> {
             out.printf("%d states generated, %d distinct states found, %d end states. The depth of the search is %d choices.%n",
                     r.generated(), r.distinct(), r.terminals(), r.depth());
             out.printf("The probability of a fingerprint collision is about %.2g.%n", r.collisionProbability());
-            out.printf("Finished in %d ms (%.0f distinct states/s).%n", ms, ms == 0 ? 0.0 : r.distinct() * 1000.0 / ms);
+            if (ms == 0) out.printf("Finished in 0 ms.%n"); // too fast for a rate
+            else out.printf(java.util.Locale.ROOT, "Finished in %d ms (%.0f distinct states/s).%n", ms, r.distinct() * 1000.0 / ms);
             if (o != null && o.statesSent() > 0) {
                 out.printf("States owned per worker (levels done): %s; %d states sent to another worker, %.0f bytes each.%n",
                         java.util.Arrays.stream(o.perWorker()).mapToObj(Long::toString).collect(java.util.stream.Collectors.joining(", ")), o.statesSent(),
@@ -311,7 +312,7 @@ public final class CheckCommand implements Callable<Integer> {
     private String resumeCommand(boolean limit, long distinct) {
         StringBuilder sb = new StringBuilder("./tcesim check").append(stack.asArgs());
         if (!properties.containsAll(java.util.EnumSet.allOf(Violation.Property.class))) {
-            sb.append(" --properties ").append(String.join(",", properties.stream().map(p -> p.name().toLowerCase(java.util.Locale.ROOT)).toList()));
+            sb.append(" --properties ").append(String.join(",", properties.stream().map(Violation.Property::key).toList()));
         }
         if (noReduction) sb.append(" --no-reduction");
         if (workers != 1) sb.append(" --workers ").append(workers);
@@ -327,7 +328,7 @@ public final class CheckCommand implements Callable<Integer> {
         st.oracles().stopAt(until(properties, r));
         Simulation.Result sim = Simulation.run(st, Chooser.scripted(r.choices()), 10_000_000);
         Violation v = sim.violation();
-        out.printf("Error: %s is broken. The shortest counterexample has %d scheduling choices and %d steps:%n", r.violation().property().label(),
+        out.printf("Error: %s found. The shortest counterexample has %d scheduling choices and %d steps:%n", r.violation().property().label(),
                 r.choices().length, sim.steps());
         TextReport.numberedTrace(out, st.trace().recent());
         out.println();
@@ -353,7 +354,7 @@ public final class CheckCommand implements Callable<Integer> {
     /** The {@code repro} line that replays the counterexample {@code r} of {@code cfg} (before {@code hazard}) checked for {@code checked}. */
     static String replay(StackConfig cfg, tcesim.sim.Hazard hazard, java.util.Set<Violation.Property> checked, Checker.Result r) {
         Violation.Property until = until(checked, r);
-        return "./tcesim repro --choices " + join(r.choices()) + StackOptions.replayArgs(cfg, hazard) + (until == null ? "" : " --until " + until);
+        return "./tcesim repro --choices " + join(r.choices()) + StackOptions.replayArgs(cfg, hazard) + (until == null ? "" : " --until " + until.key());
     }
 
     /** The steps the replay of the counterexample {@code r} of {@code cfg} (hazard applied) takes to its violation. */
@@ -408,6 +409,15 @@ public final class CheckCommand implements Callable<Integer> {
         }
     }
 
+    /**
+     * A row of the --all table as it is printed while the checks run: each column at least as wide as its longest value
+     * (a guest variant, "incomplete", "host memory overrun (14)"), figures to the right, the unit in the header.
+     */
+    static final String ALL_ROW = "%-6s  %-21s  %-10s  %-24s  %10s  %9s%n";
+
+    /** A row of the --hazards table: what was found, and why, comes last and whole, as long as it is. */
+    static final String HAZARD_ROW = "%-23s  %-6s  %-10s  %10s  %9s  %s%n";
+
     private int checkAll(PrintWriter out, StackConfig base, long maxBytes, Table table) {
         List<Map<String, Object>> rows = new ArrayList<>();
         int worst = 0;
@@ -415,7 +425,7 @@ public final class CheckCommand implements Callable<Integer> {
         if (!json && !markdown) {
             out.println(StackOptions.erasLine(base));
             if (leftOut != null) out.println(leftOut);
-            out.printf("%-5s %-21s %-9s %-38s %10s %9s%n", "design", "guest", "verdict", "property broken (choices)", "states", "time");
+            out.printf(ALL_ROW, "design", "guest", "verdict", "found (choices)", "states", "time (ms)");
         }
         rows:
         for (Design d : designsOn(base.host(), true)) {
@@ -430,17 +440,14 @@ public final class CheckCommand implements Callable<Integer> {
                 rows.add(resultMap(d.name(), v.label, r, ms, cfg, null, properties));
                 if (!json && !markdown) {
                     String what = r.verdict() == Checker.Verdict.UNSAFE
-                            ? r.violation().property().label() + " (" + r.choices().length + ")" : "";
-                    out.printf("%-6s %-21s %-9s %-38s %10d %7d ms%n", d, v.label, r.verdict().name().toLowerCase(), what, r.distinct(), ms);
+                            ? r.violation().property().label() + " (" + r.choices().length + ")" : Figures.NONE;
+                    out.printf(ALL_ROW, d, v.label, r.verdict().name().toLowerCase(), what, r.distinct(), ms);
                     if (r.verdict() == Checker.Verdict.UNSAFE) out.printf("       replay: %s%n", replay(cfg, null, properties, r));
                     out.flush();
                 }
             }
         }
-        if (markdown && !table.stopped()) {
-            out.print(Markdown.verdicts(rows));
-            if (leftOut != null) out.printf("%n%s%n", leftOut);
-        }
+        if (markdown && !table.stopped()) Stdout.document(out, Markdown.verdicts(rows) + (leftOut == null ? "" : "\n" + leftOut + "\n"), "table");
         return endTable(out, "results", rows, worst, table, leftOut, base);
     }
 
@@ -451,7 +458,7 @@ public final class CheckCommand implements Callable<Integer> {
             if (leftOut != null) m.put("leftOut", leftOut);
             m.put(key, rows);
             if (table.stopped()) m.put("interrupted", true);
-            out.println(Json.write(m));
+            Stdout.document(out, Json.write(m), "JSON");
         } else if (table.stopped()) {
             out.println(table.summary());
         }
@@ -480,7 +487,7 @@ public final class CheckCommand implements Callable<Integer> {
         if (!json && !markdown) {
             out.println(StackOptions.erasLine(base));
             if (leftOut != null) out.println(leftOut);
-            out.printf("%-24s %-5s %-9s %-60s %8s%n", "hazard", "design", "verdict", "property broken: why", "states");
+            out.printf(HAZARD_ROW, "hazard", "design", "verdict", "states", "time (ms)", "found: why");
         }
         rows:
         for (tcesim.sim.Hazard h : tcesim.sim.Hazard.values()) {
@@ -496,17 +503,14 @@ public final class CheckCommand implements Callable<Integer> {
                 m.put("hazard", h.label());
                 rows.add(m);
                 if (!json && !markdown) {
-                    String what = r.violation() == null ? "" : r.violation().property().label() + ": " + r.violation().why();
-                    out.printf("%-24s %-5s %-9s %-60s %8d%n", h.label(), d, r.verdict().name().toLowerCase(), clip(what, 60), r.distinct());
+                    String what = r.violation() == null ? Figures.NONE : r.violation().property().label() + ": " + r.violation().why();
+                    out.printf(HAZARD_ROW, h.label(), d, r.verdict().name().toLowerCase(), r.distinct(), ms, what);
                     if (r.verdict() == Checker.Verdict.UNSAFE) out.printf("       replay: %s%n", replay(before, h, h.properties(), r));
                     out.flush();
                 }
             }
         }
-        if (markdown && !table.stopped()) {
-            out.print(Markdown.hazards(rows));
-            if (leftOut != null) out.printf("%n%s%n", leftOut);
-        }
+        if (markdown && !table.stopped()) Stdout.document(out, Markdown.hazards(rows) + (leftOut == null ? "" : "\n" + leftOut + "\n"), "table");
         return endTable(out, "hazards", rows, worst, table, leftOut, base);
     }
 
@@ -530,7 +534,7 @@ public final class CheckCommand implements Callable<Integer> {
         m.put("verdict", r.verdict().name().toLowerCase());
         if (r.stopped() != null) m.put("stopped", r.stopped());
         if (r.violation() != null) {
-            m.put("property", r.violation().property().name().toLowerCase());
+            m.put("property", r.violation().property().key());
             m.put("why", r.violation().why());
             m.put("access", r.violation().access());
             m.put("choices", r.choices());
@@ -541,18 +545,12 @@ public final class CheckCommand implements Callable<Integer> {
         m.put("distinctStates", r.distinct());
         m.put("depth", r.depth());
         m.put("endStates", r.terminals());
-        m.put("collisionProbability", r.collisionProbability());
+        m.put("collisionProbability", Figures.round(r.collisionProbability()));
         m.put("millis", ms);
         return m;
     }
 
 
-    /** {@code s} cut to at most {@code n} characters at a word's end, with " ..." to say so: never in the middle of an address. */
-    static String clip(String s, int n) {
-        if (s.length() <= n) return s;
-        int cut = s.lastIndexOf(' ', n - 4);
-        return (cut > 0 ? s.substring(0, cut) : s.substring(0, n - 4)) + " ...";
-    }
 
     static String join(int[] choices) {
         StringBuilder sb = new StringBuilder();

@@ -81,6 +81,8 @@ public final class CompareCommand implements Callable<Integer> {
         StackConfig small = StackOptions.small().toConfig().toBuilder().host(base.host()).qemu(base.qemu()).fw(base.fw())
                 .hostileGuest(base.hostileGuest()).build();
         List<HtmlReport.Row> rows = new ArrayList<>();
+        // What each unsafe design's check found: the rows carry its words (for the page), JSON and CSV its key.
+        Map<String, tcesim.sim.Violation.Property> found = new LinkedHashMap<>();
         List<HtmlReport.Counterexample> unsafe = new ArrayList<>();
         // Designs that cannot exist on the host: refused when asked for by name, left out (and said so) by default.
         List<String> leftOut = new ArrayList<>();
@@ -96,31 +98,34 @@ public final class CompareCommand implements Callable<Integer> {
             StackConfig checked = d.applyTo(small);
             Checker.Result v = new Checker(() -> new Stack(checked, Trace.off()), new Checker.Options(2_000_000, 1, true, null, checked.defaultProperties())).run();
             String property = v.violation() == null ? null : v.violation().property().label();
+            if (v.violation() != null) found.put(d.name(), v.violation().property());
             if (v.verdict() == Checker.Verdict.UNSAFE) unsafe.add(counterexample(d, checked, v));
             CostSummary stream = CostSummary.measure(CostSummary.Workload.TCP_STREAM.apply(base, d), "TCP_STREAM", model);
             CostSummary rr = CostSummary.measure(CostSummary.Workload.TCP_RR.apply(base, d), "TCP_RR", model);
             rows.add(new HtmlReport.Row(d.name(), d.summary(), v.verdict().name().toLowerCase(Locale.ROOT), property, stream, rr));
         }
+        // The report page first: a failure to write it leaves nothing on stdout, not a document that looks complete.
+        Path file = null;
+        if (html != null) {
+            Files.createDirectories(html);
+            file = html.resolve("report.html");
+            Files2.writeWhole(file, HtmlReport.compare(rows, model, unsafe, replayLine()));
+        }
         if (json) {
             Map<String, Object> m = new java.util.LinkedHashMap<>();
             if (leftOutLine != null) m.put("leftOut", leftOutLine);
-            m.put("designs", rows.stream().map(CompareCommand::asMap).toList());
+            m.put("designs", rows.stream().map(r -> asMap(r, found.get(r.design()))).toList());
             m.put("costs", model.values());
             m.putAll(StackOptions.eras(base));   // which host and eras the verdicts and costs come from
-            out.println(Json.write(m));
-        }
-        else if (csv) printCsv(out, rows);
-        else {
+            Stdout.document(out, Json.write(m), "JSON");
+        } else if (csv) {
+            Stdout.document(out, csv(rows, found), "CSV");
+        } else {
             if (leftOutLine != null) out.println(leftOutLine);
             out.printf("%s; cost runs: discrete-event (each step at its earliest start, no random choice); replay: %s%n",
                     StackOptions.erasLine(base), replayLine());
-            printTable(out, rows);
-        }
-        if (html != null) {
-            Files.createDirectories(html);
-            Path file = html.resolve("report.html");
-            Files2.writeWhole(file, HtmlReport.compare(rows, model, unsafe, replayLine()));
-            if (!json && !csv) out.println("report written to " + file);
+            out.print(table(rows));
+            if (file != null) out.println("report written to " + file);
         }
         out.flush();
         return 0;
@@ -224,45 +229,106 @@ public final class CompareCommand implements Callable<Integer> {
         return 1;
     }
 
-    private static void printTable(PrintWriter out, List<HtmlReport.Row> rows) {
-        out.printf("%-5s %-22s %9s %9s %8s %22s %9s %7s %10s %9s %9s %8s%n", "design", "verdict", "STREAM", "exits/pk", "misses", "hcalls real/virt/QEMU",
-                "invalid.", "kills", "CPU ns/pk", "RX lat", "RR trans", "busiest");
+    /**
+     * The text table: each unit in its column's header, plain figures in the cells, "-" where a figure does not apply
+     * (the throughput and times of a run that took no simulated time, a latency not measured, vhost's IOTLB in design
+     * V, which has no vhost).
+     */
+    static String table(List<HtmlReport.Row> rows) {
+        Figures.Table t = new Figures.Table("design", "verdict", "STREAM (Gbit/s)>", "exits/packet>", "IOTLB misses>", "hcalls real/virt/QEMU>",
+                "invalidations>", "TCE kills>", "CPU (ns/packet)>", "RX latency (us)>", "RR transaction (us)>", "busiest thread");
         for (HtmlReport.Row r : rows) {
             CostSummary s = r.stream();
-            String verdict = r.verdict() + (r.property() == null ? "" : " (" + r.property().replace("no ", "") + ")");
-            out.printf(Locale.ROOT, "%-6s %-22s %6.2f Gb %9.3f %8d %22s %9d %7d %10.0f %9s %9s %8s%n", r.design(), verdict, s.gbps(), s.exitsPerPacket(),
-                    s.iotlbMisses(), s.hcallsReal() + "/" + s.hcallsVirtual() + "/" + s.hcallsQemu(), s.invalidations(), s.tceKills(), s.cpuNsPerPacket(),
-                    duration(s.rxLatencyNs()), duration(r.rr().transactionNs()), s.bottleneck());
+            boolean vhost = vhost(s);
+            t.row(r.design(), r.verdict() + (r.property() == null ? "" : " (" + r.property() + ")"), Figures.cell(timed(s), "%.2f", s.gbps()),
+                    Figures.cell(s.packets() > 0, "%.3f", s.exitsPerPacket()), Figures.cell(vhost, s.iotlbMisses()),
+                    s.hcallsReal() + "/" + s.hcallsVirtual() + "/" + s.hcallsQemu(), Figures.cell(vhost, s.invalidations()), Long.toString(s.tceKills()),
+                    Figures.cell(s.packets() > 0, "%.0f", s.cpuNsPerPacket()), Figures.cell(s.rxLatencyNs() > 0, "%.1f", s.rxLatencyNs() / 1e3),
+                    Figures.cell(r.rr().transactionNs() > 0, "%.1f", r.rr().transactionNs() / 1e3), busiest(s) == null ? Figures.NONE : busiest(s));
         }
+        return t.render();
     }
 
-    /** A simulated duration for the table: microseconds, or milliseconds from 10 ms; "-" for none measured. */
-    static String duration(double ns) {
-        if (ns <= 0) return "-";
-        return ns < 1e7 ? String.format(Locale.ROOT, "%.1f us", ns / 1e3) : String.format(Locale.ROOT, "%.1f ms", ns / 1e6);
+    /** Whether the run took simulated time: with every cost zero it takes none, and a throughput or a busiest thread does not apply. */
+    private static boolean timed(CostSummary s) {
+        return s.elapsedNs() > 0;
     }
 
-    private static void printCsv(PrintWriter out, List<HtmlReport.Row> rows) {
-        out.println("design,verdict,property,workload,packets,gbps,cpu_ns_per_packet,rx_latency_ns,tx_latency_ns,transaction_ns,bottleneck,exits_per_packet,"
-                + "hcalls_real,hcalls_virtual,hcalls_qemu,iotlb_hits,iotlb_misses,iotlb_evictions,invalidations,tce_kills");
+    /** Whether the design has vhost, whose IOTLB the misses, hits, evictions and invalidations count (design V has not). */
+    private static boolean vhost(CostSummary s) {
+        return !Design.valueOf(s.design()).passthrough();
+    }
+
+    /** The thread busiest in the run, or null when none was busy (a run of zero time). */
+    private static String busiest(CostSummary s) {
+        return s.lanesNs().getOrDefault(s.bottleneck(), 0.0) > 0 ? s.bottleneck() : null;
+    }
+
+    /** The CSV: a line per design and workload, figures rounded as in JSON, an empty field where a figure does not apply. */
+    static String csv(List<HtmlReport.Row> rows, Map<String, tcesim.sim.Violation.Property> found) {
+        StringBuilder sb = new StringBuilder("design,verdict,property,workload,packets,gbps,cpu_ns_per_packet,rx_latency_ns,tx_latency_ns,transaction_ns,"
+                + "bottleneck,exits_per_packet,hcalls_real,hcalls_virtual,hcalls_qemu,iotlb_hits,iotlb_misses,iotlb_evictions,invalidations,tce_kills\n");
         for (HtmlReport.Row r : rows) {
             for (CostSummary s : List.of(r.stream(), r.rr())) {
-                out.printf(Locale.ROOT, "%s,%s,%s,%s,%d,%.4f,%.1f,%.1f,%.1f,%.1f,%s,%.4f,%d,%d,%d,%d,%d,%d,%d,%d%n", r.design(), r.verdict(),
-                        r.property() == null ? "" : r.property(), s.workload(), s.packets(), s.gbps(), s.cpuNsPerPacket(), s.rxLatencyNs(), s.txLatencyNs(),
-                        s.transactionNs(), s.bottleneck(), s.exitsPerPacket(), s.hcallsReal(), s.hcallsVirtual(), s.hcallsQemu(),
-                        s.iotlbHits(), s.iotlbMisses(), s.iotlbEvictions(), s.invalidations(), s.tceKills());
+                boolean vhost = vhost(s), packets = s.packets() > 0;
+                sb.append(String.join(",", r.design(), r.verdict(), found.containsKey(r.design()) ? found.get(r.design()).key() : "", s.workload(),
+                        Long.toString(s.packets()), Figures.csv(timed(s), s.gbps()), Figures.csv(packets, s.cpuNsPerPacket()),
+                        Figures.csv(s.rxLatencyNs() > 0, s.rxLatencyNs()), Figures.csv(s.txLatencyNs() > 0, s.txLatencyNs()),
+                        Figures.csv(s.transactionNs() > 0, s.transactionNs()), busiest(s) == null ? "" : busiest(s), Figures.csv(packets, s.exitsPerPacket()),
+                        Long.toString(s.hcallsReal()), Long.toString(s.hcallsVirtual()), Long.toString(s.hcallsQemu()),
+                        count(vhost, s.iotlbHits()), count(vhost, s.iotlbMisses()), count(vhost, s.iotlbEvictions()), count(vhost, s.invalidations()),
+                        Long.toString(s.tceKills()))).append('\n');
             }
         }
+        return sb.toString();
     }
 
-    private static Map<String, Object> asMap(HtmlReport.Row r) {
+    private static String count(boolean applies, long n) {
+        return applies ? Long.toString(n) : "";
+    }
+
+    /**
+     * A workload's figures for JSON, under the names they always had: rounded ({@link Figures#round}), null where a
+     * figure does not apply.
+     */
+    static Map<String, Object> costs(CostSummary s) {
+        boolean vhost = vhost(s), packets = s.packets() > 0;
+        Map<String, Object> m = new LinkedHashMap<>();
+        m.put("design", s.design());
+        m.put("workload", s.workload());
+        m.put("packets", s.packets());
+        m.put("bytes", s.bytes());
+        m.put("hcallsReal", s.hcallsReal());
+        m.put("hcallsVirtual", s.hcallsVirtual());
+        m.put("hcallsQemu", s.hcallsQemu());
+        m.put("iotlbHits", vhost ? s.iotlbHits() : null);
+        m.put("iotlbMisses", vhost ? s.iotlbMisses() : null);
+        m.put("iotlbEvictions", vhost ? s.iotlbEvictions() : null);
+        m.put("invalidations", vhost ? s.invalidations() : null);
+        m.put("tceKills", s.tceKills());
+        m.put("elapsedNs", Figures.round(s.elapsedNs()));
+        m.put("gbps", Figures.roundIf(timed(s), s.gbps()));
+        m.put("cpuNsPerPacket", Figures.roundIf(packets, s.cpuNsPerPacket()));
+        m.put("rxLatencyNs", Figures.roundIf(s.rxLatencyNs() > 0, s.rxLatencyNs()));
+        m.put("txLatencyNs", Figures.roundIf(s.txLatencyNs() > 0, s.txLatencyNs()));
+        m.put("transactionNs", Figures.roundIf(s.transactionNs() > 0, s.transactionNs()));
+        m.put("bottleneck", busiest(s));
+        Map<String, Object> lanes = new LinkedHashMap<>();
+        s.lanesNs().forEach((k, v) -> lanes.put(k, Figures.round(v)));
+        m.put("lanesNs", lanes);
+        m.put("totalNs", Figures.round(s.totalNs()));
+        m.put("sumOfStepsNs", Figures.round(s.sumOfStepsNs()));
+        return m;
+    }
+
+    private static Map<String, Object> asMap(HtmlReport.Row r, tcesim.sim.Violation.Property found) {
         Map<String, Object> m = new LinkedHashMap<>();
         m.put("design", r.design());
         m.put("summary", r.summary());
         m.put("verdict", r.verdict());
-        if (r.property() != null) m.put("property", r.property());
-        m.put("tcpStream", r.stream());
-        m.put("tcpRr", r.rr());
+        if (found != null) m.put("property", found.key());
+        m.put("tcpStream", costs(r.stream()));
+        m.put("tcpRr", costs(r.rr()));
         return m;
     }
 }

@@ -67,8 +67,8 @@ public final class HistoryCommand implements Callable<Integer> {
 
         String found() {
             return switch (result.verdict()) {
-                case UNSAFE -> result.violation().property().label() + " broken (" + result.choices().length + (result.choices().length == 1 ? " choice)" : " choices)");
-                case SAFE -> "not broken";
+                case UNSAFE -> result.violation().property().label() + " found (" + result.choices().length + (result.choices().length == 1 ? " choice)" : " choices)");
+                case SAFE -> "nothing found";
                 case INCOMPLETE -> "no verdict";
             };
         }

@@ -12,7 +12,7 @@ import java.util.Map;
 final class Markdown {
     private Markdown() {}
 
-    /** Design by guest variant: "safe", or the property broken and the choices of the shortest counterexample. */
+    /** Design by guest variant: "safe", or what the check found and the choices of the shortest counterexample. */
     static String verdicts(List<Map<String, Object>> rows) {
         List<String> guests = new ArrayList<>();
         Map<String, Map<String, String>> byDesign = new LinkedHashMap<>();
@@ -35,11 +35,15 @@ final class Markdown {
     static String hazards(List<Map<String, Object>> rows) {
         Map<String, Map<String, List<String>>> byHazard = new LinkedHashMap<>();
         for (Map<String, Object> r : rows) {
-            String outcome = "safe".equals(r.get("verdict")) ? "safe | " : property(r) + " | " + r.get("why");
+            String outcome = switch ((String) r.get("verdict")) {
+                case "safe" -> "safe | ";
+                case "unsafe" -> property(r) + " | " + r.get("why");
+                default -> "no verdict | " + r.get("stopped");
+            };
             byHazard.computeIfAbsent((String) r.get("hazard"), k -> new LinkedHashMap<>())
                     .computeIfAbsent(outcome, k -> new ArrayList<>()).add((String) r.get("design"));
         }
-        StringBuilder sb = new StringBuilder("| hazard | designs | broken | why |\n|---|---|---|---|\n");
+        StringBuilder sb = new StringBuilder("| hazard | designs | found | why |\n|---|---|---|---|\n");
         byHazard.forEach((hazard, outcomes) -> outcomes.forEach((outcome, designs) ->
                 sb.append("| `").append(hazard).append("` | ").append(String.join(", ", designs)).append(" | ").append(outcome).append(" |\n")));
         return sb.toString();
@@ -53,8 +57,8 @@ final class Markdown {
         };
     }
 
-    /** The property broken, as the README names it: "stale access", "progress". */
+    /** What breaking the row's property is, as every command names it: "stale access", "stall". */
     private static String property(Map<String, Object> r) {
-        return ((String) r.get("property")).replace('_', ' ');
+        return tcesim.sim.Violation.Property.valueOf(((String) r.get("property")).toUpperCase(java.util.Locale.ROOT)).label();
     }
 }

@@ -17,7 +17,7 @@ import tcesim.sim.Violation;
 
 /** {@code tcesim repro}: runs the seed's configuration and explains the first violation. */
 @Command(name = "repro", mixinStandardHelpOptions = true,
-        description = {"Reproduce the stale vhost IOTLB crash and explain the first property broken.",
+        description = {"Reproduce the stale vhost IOTLB crash and explain the first violation found.",
                 "Runs the seed's configuration (PowerNV host, HV-KVM, guest without DDW, virtio-net on vhost with",
                 "ACCESS_PLATFORM, RX and TX streams) as a seeded simulation.",
                 "Exit code: 0 no property broken (with --until P: P not broken), 1 one broken (on any seed), 2 bad usage,",
@@ -42,7 +42,7 @@ public final class ReproCommand implements Callable<Integer> {
     @Option(names = "--html", paramLabel = "DIR", description = "Also write DIR/repro.html: a swimlane timeline of the last events before the violation.")
     java.nio.file.Path html;
 
-    @Option(names = "--until", paramLabel = "PROPERTY", description = "Run past other violations until this property breaks: ${COMPLETION-CANDIDATES} (default: stop at the first of any). CORRUPTION shows the seed's crash: a write into a page the guest reused.")
+    @Option(names = "--until", paramLabel = "PROPERTY", description = "Run past other violations until this property breaks: ${COMPLETION-CANDIDATES} (default: stop at the first of any). CORRUPTION shows the seed's crash: a write into a page the guest reused; PROGRESS breaks in a stall.")
     tcesim.sim.Violation.Property until;
 
     @CommandLine.Spec
@@ -87,7 +87,6 @@ public final class ReproCommand implements Callable<Integer> {
             out.flush();
             return o.exit();
         }
-        String target = until == null ? "a property" : until.label();
         int bad = 0;
         int unfinished = 0;
         long firstBad = -1;
@@ -98,11 +97,11 @@ public final class ReproCommand implements Callable<Integer> {
             Simulation.Result r = Simulation.run(st, Chooser.seeded(s), maxSteps);
             Outcome o = outcome(st, r);
             String what = switch (o) {
-                case BROKEN -> o.broken(st).property().label() + " broken at step " + o.broken(st).step();
+                case BROKEN -> found(o.broken(st));
                 case UNFINISHED -> "no verdict: not finished in " + r.steps() + " steps";
-                case HOLDS -> until == null ? "clean (done)" : until.label() + " held (done)";
+                case HOLDS -> until == null ? "clean (done)" : "no " + until.label() + " (done)";
             };
-            if (o != Outcome.BROKEN && r.violation() != null) what += "; on the way: " + r.violation().property().label() + " broken at step " + r.violation().step();
+            if (o != Outcome.BROKEN && r.violation() != null) what += "; on the way: " + found(r.violation());
             out.printf("  seed %-6d %s%n", s, what);
             if (o == Outcome.BROKEN) {
                 bad++;
@@ -110,11 +109,17 @@ public final class ReproCommand implements Callable<Integer> {
             }
             if (o == Outcome.UNFINISHED) unfinished++;
         }
-        out.printf("%d of %d seeds break %s (%.1f %%)%n", bad, seeds, target, 100.0 * bad / seeds);
+        if (until == null) out.printf(java.util.Locale.ROOT, "%d of %d seeds break a property (%.1f %%)%n", bad, seeds, 100.0 * bad / seeds);
+        else out.printf(java.util.Locale.ROOT, "%s in %d of %d seeds (%.1f %%)%n", until.label(), bad, seeds, 100.0 * bad / seeds);
         if (unfinished > 0) out.printf("%d of %d seeds did not finish in %d steps: no verdict for them (raise --max-steps)%n", unfinished, seeds, maxSteps);
         if (firstBad >= 0) out.printf("first failing seed: %d; replay: %s%n", firstBad, replay(firstBad));
         out.flush();
         return bad > 0 ? 1 : unfinished > 0 ? 3 : 0;
+    }
+
+    /** "stale access found at step 11": what a run found, in the words every command uses. */
+    static String found(Violation v) {
+        return v.property().label() + " found at step " + v.step();
     }
 
     /** How a run ended for the property asked for ({@code --until}, or any). */
@@ -155,18 +160,18 @@ public final class ReproCommand implements Callable<Integer> {
         Outcome o = outcome(st, r);
         if (choices != null) TextReport.numberedTrace(out, st.trace().recent());
         if (until != null && r.violation() != null && r.violation().property() != until) {
-            out.printf("(%s was never broken; the first violation on the way is shown)%n", until.label());
+            out.printf("(no %s found; the first violation on the way is shown)%n", until.label());
         }
         if (until != null && st.oracles().first() != null && st.oracles().first() != r.violation()) {
             tcesim.sim.Violation f = st.oracles().first();
-            out.printf("First broken on the way: %s at step %d: %s; %s%n%n", f.property().label(), f.step(), f.access(), f.why());
+            out.printf("Found first on the way: %s: %s; %s%n%n", found(f), f.access(), f.why());
         }
         if (r.violation() != null) TextReport.violation(out, st, r.violation());
-        String asked = until == null ? "No property" : until.label();
+        String none = until == null ? "No property broken" : "No " + until.label() + " found";
         if (o == Outcome.UNFINISHED) {
-            out.printf("%s broken in %d steps, but the workload did not finish: no verdict; raise --max-steps for one.%n", asked, r.steps());
+            out.printf("%s in %d steps, but the workload did not finish: no verdict; raise --max-steps for one.%n", none, r.steps());
         } else if (o == Outcome.HOLDS) {
-            out.printf(until == null ? "No property broken: the workload finished.%n" : "%s not broken: the workload finished.%n", asked);
+            out.printf("%s: the workload finished.%n", none);
         }
         TextReport.symptoms(out, st);
         TextReport.stats(out, st, r);
@@ -176,7 +181,7 @@ public final class ReproCommand implements Callable<Integer> {
 
     /** Writes DIR/repro.html: the run's timeline, with the events {@link tcesim.report.HtmlReport#reproEvents} picks. */
     private void writeHtml(PrintWriter out, Stack st, tcesim.sim.Violation v, long s) {
-        String title = v == null ? "tcesim repro: no property broken" : "tcesim repro: " + v.property().label() + " broken at step " + v.step();
+        String title = v == null ? "tcesim repro: no property broken" : "tcesim repro: " + found(v);
         try {
             java.nio.file.Files.createDirectories(html);
             java.nio.file.Path file = html.resolve("repro.html");
@@ -189,6 +194,6 @@ public final class ReproCommand implements Callable<Integer> {
 
     private String replay(long s) {
         String how = choices != null ? " --choices " + CheckCommand.join(choices) : " --seed " + s;
-        return "./tcesim repro" + how + stack.asArgs() + " --max-steps " + maxSteps + (until == null ? "" : " --until " + until);
+        return "./tcesim repro" + how + stack.asArgs() + " --max-steps " + maxSteps + (until == null ? "" : " --until " + until.key());
     }
 }

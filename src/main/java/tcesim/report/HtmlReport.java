@@ -49,7 +49,7 @@ public final class HtmlReport {
         if (unsafe.isEmpty()) sb.append("<p>No design is unsafe on the checked configuration.</p>\n");
         for (Counterexample c : unsafe) {
             sb.append("<h3 id=\"").append(Timeline.esc(c.design())).append("\">").append(Timeline.esc(c.design())).append(": ")
-                    .append(Timeline.esc(c.violation().property().label())).append(" broken</h3>\n");
+                    .append(Timeline.esc(c.violation().property().label())).append(" found</h3>\n");
             sb.append("<div class=\"scroll\">").append(Timeline.svg(c.design(), c.events(), c.violation())).append("</div>\n");
             sb.append("<p class=\"cmd\">").append(Timeline.esc(c.replay())).append("</p>\n");
         }

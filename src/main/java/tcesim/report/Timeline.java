@@ -290,7 +290,7 @@ public final class Timeline {
     /** The banner: which property broke, and why, or that none did. */
     static String banner(Violation v) {
         if (v == null) return "No property broken in these events";
-        return "VIOLATED: " + v.property().label() + " — " + v.why();
+        return "VIOLATION: " + v.property().label() + " — " + v.why();
     }
 
     /** The caption's paragraphs, each a heading and its text: what was accessed, through which translation, what the table held. */

@@ -21,7 +21,7 @@ class CheckCommandTest {
     void anUnsafeDesignExitsOneWithANumberedCounterexampleAndAReplayLine() {
         CliRun r = check("--design", "D0");
         assertThat(r.exit()).isEqualTo(1);
-        assertThat(r.stdout()).contains("Error: no stale access is broken").contains("    1. ")
+        assertThat(r.stdout()).contains("Error: stale access found").contains("    1. ")
                 .contains("H_STUFF_TCE").contains("VIOLATION").contains("replay: ./tcesim repro --choices ")
                 .contains("distinct states found").contains("fingerprint collision");
     }
@@ -33,7 +33,7 @@ class CheckCommandTest {
         String[] args = line.substring("replay: ./tcesim ".length()).split(" ");
         CliRun replay = CliRun.of(args);
         assertThat(replay.exit()).isEqualTo(1);
-        assertThat(replay.stdout()).contains("VIOLATION: no stale access");
+        assertThat(replay.stdout()).contains("VIOLATION: stale access");
     }
 
     @Test
@@ -89,7 +89,7 @@ class CheckCommandTest {
         CliRun r = check("--hazards", "--workers", "2");
         assertThat(r.exit()).isEqualTo(1);
         assertThat(r.stdout()).contains("window-removal").contains("no DMA window covers this IOVA").contains("update-size-0")
-                .contains("overwrite-without-clear  D4    unsafe").contains("partial-failure          D2    safe");
+                .contains("overwrite-without-clear  D4      unsafe").contains("partial-failure          D2      safe");
     }
 
     @Test
@@ -179,10 +179,10 @@ class CheckCommandTest {
 
     @Test
     void ctrlCStopsATableAndKeepsTheRowsDone() throws Exception {
-        CliRun r = CliRun.ctrlC((out, err) -> out.contains("D0     Linux"), "check", "--all");
+        CliRun r = CliRun.ctrlC((out, err) -> out.contains("D0      Linux"), "check", "--all");
         assertThat(r.exit()).as("D0 breaks a property before the stop").isEqualTo(1);
-        assertThat(r.stdout()).contains("D0     Linux (STUFF+IND)     unsafe").containsPattern("Interrupted: [1-9][0-9]* of 39 checks done")
-                .doesNotContain("V      DDW");
+        assertThat(r.stdout()).contains("D0      Linux (STUFF+IND)      unsafe").containsPattern("Interrupted: [1-9][0-9]* of 39 checks done")
+                .doesNotContain("V       Linux");
         CliRun h = CliRun.ctrlC((out, err) -> true, "check", "--hazards", "--json");
         assertThat(h.exit()).as("nothing broken yet: no verdict").isEqualTo(3);
         JsonNode n = new ObjectMapper().readTree(h.stdout());
@@ -203,13 +203,47 @@ class CheckCommandTest {
         assertThat(r.stdout()).contains("Stopped: memory bound of 1 bytes reached. No verdict yet.");
     }
 
+    /** The JSON's figures are rounded (the collision probability had 16 digits), numbers staying numbers. */
     @Test
-    void aLongExplanationIsCutAtAWordsEnd() {
-        assertThat(CheckCommand.clip("the guest's TCE maps this IOVA to gpa 0x140000", 60)).isEqualTo("the guest's TCE maps this IOVA to gpa 0x140000");
-        assertThat(CheckCommand.clip("progress: the guest's TCE maps this IOVA to gpa 0x140000 and more", 60))
-                .isEqualTo("progress: the guest's TCE maps this IOVA to gpa 0x140000 ...").hasSizeLessThanOrEqualTo(60);
-        assertThat(CheckCommand.clip("no stale access: the guest's TCE maps this IOVA to gpa 0x140000", 60))
-                .isEqualTo("no stale access: the guest's TCE maps this IOVA to gpa ...");
+    void theJsonFiguresAreRounded() throws Exception {
+        JsonNode n = new ObjectMapper().readTree(check("--design", "D0", "--json").stdout());
+        assertThat(n.get("collisionProbability").isNumber()).isTrue();
+        assertThat(n.get("collisionProbability").asDouble()).isPositive();
+        java.util.List<JsonNode> numbers = new java.util.ArrayList<>();
+        CompareCommandTest.collectNumbers(n, numbers);
+        for (JsonNode x : numbers) assertThat(x.asText()).matches(FiguresTest.ROUNDED);
+    }
+
+    /** A row the state limit stopped has no property to name: the Markdown table says "no verdict" and why, as the text table does. */
+    @Test
+    void aHazardRowWithoutAVerdictSaysSoInMarkdown() {
+        CliRun r = check("--hazards", "--host", "no_kvm_tce", "--max-states", "3000", "--markdown");
+        assertThat(r.err()).isEmpty();
+        assertThat(r.stdout()).contains("| `ro-cached-rw` | D0, D2 | no verdict | state limit of 3000 reached |")
+                .contains("| `window-removal` | D0, D2 | stale access | no DMA window covers this IOVA |");
+    }
+
+    /**
+     * The --hazards table cuts nothing (it used to cut addresses: "maps this IOVA to gpa ..."): each row's finding and
+     * why, whole, at the end of its line; its times in a column whose header carries the unit, and "-" where nothing was found.
+     */
+    @Test
+    void theHazardTableCutsNothingAndItsHeaderCarriesTheUnits() throws Exception {
+        String[] args = {"--hazards", "--host", "no_kvm_tce", "--max-states", "3000"};
+        CliRun text = check(args);
+        com.fasterxml.jackson.databind.JsonNode json = new com.fasterxml.jackson.databind.ObjectMapper().readTree(check(
+                java.util.stream.Stream.concat(java.util.Arrays.stream(args), java.util.stream.Stream.of("--json")).toArray(String[]::new)).stdout());
+        String header = text.stdout().lines().filter(l -> l.startsWith("hazard ")).findFirst().orElseThrow();
+        assertThat(header).containsPattern("hazard +design +verdict +states +time \\(ms\\) +found: why$");
+        int rows = 0;
+        for (com.fasterxml.jackson.databind.JsonNode row : json.get("hazards")) {
+            String found = row.has("why") ? ReplayTest.label(row.get("property").asText()) + ": " + row.get("why").asText() : "-";
+            assertThat(text.stdout()).containsPattern("(?m)^" + java.util.regex.Pattern.quote(row.get("hazard").asText()) + " +" + row.get("design").asText()
+                    + " +" + row.get("verdict").asText() + " +" + row.get("distinctStates").asLong() + " +\\d+  " + java.util.regex.Pattern.quote(found) + "$");
+            rows++;
+        }
+        assertThat(rows).isEqualTo(12);
+        assertThat(text.stdout()).contains("gpa 0x140000").doesNotContain("...").doesNotContainPattern("\\d ms\\b");
     }
 
     @Test

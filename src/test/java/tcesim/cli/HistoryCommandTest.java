@@ -36,7 +36,7 @@ class HistoryCommandTest {
         HistoryCommand.Row present = HistoryCommand.run(kill, "2019", true);
         CliRun r = CliRun.of(present.command().substring("./tcesim ".length()).split(" "));
         assertThat(r.exit()).isEqualTo(1);
-        assertThat(r.stdout()).contains("no stale access is broken. The shortest counterexample has " + present.result().choices().length + " scheduling choices");
+        assertThat(r.stdout()).contains("stale access found. The shortest counterexample has " + present.result().choices().length + " scheduling choices");
         HistoryCommand.Row fixed = HistoryCommand.run(kill, "2022", false);
         assertThat(CliRun.of(fixed.command().substring("./tcesim ".length()).split(" ")).exit()).isZero();
     }

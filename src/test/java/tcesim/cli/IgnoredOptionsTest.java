@@ -119,7 +119,7 @@ class IgnoredOptionsTest {
         assertThat(no).isEqualTo(plain).contains(" --no-kernel-churn ");
         String churn = ReplayTest.replayLines(CliRun.of("check", "--design", "D0", "--kernel-churn").stdout()).get(0);
         assertThat(churn).doesNotContain("--no-kernel-churn");
-        assertThat(ReplayTest.replay(churn).property()).isEqualTo("no stale access");
+        assertThat(ReplayTest.replay(churn).property()).isEqualTo("stale access");
         CliRun repro = CliRun.of("repro", "--no-kernel-churn", "--max-steps", "0");
         assertThat(repro.stdout()).contains(" --no-kernel-churn ");
         assertThat(CliRun.of("repro", "--kernel-churn", "--max-steps", "0").stdout()).doesNotContain("--no-kernel-churn");

@@ -91,8 +91,8 @@ class ReadmeTest {
                 String disk = cols[i].trim(), cell = cells[i].trim();
                 if (!cell.equals("40") && !cell.equals("0")) continue;
                 CliRun r = CliRun.of("repro", "--seeds", "3", "--until", "corruption", "--disk-io", disk, "--max-iotlb-entries", entries);
-                long corrupted = r.stdout().lines().filter(l -> l.contains("no corruption broken")).count();
-                long any = r.stdout().lines().filter(l -> l.contains(" broken at step")).count();
+                long corrupted = r.stdout().lines().filter(l -> l.matches("  seed \\d+ +corruption found at step \\d+")).count();
+                long any = r.stdout().lines().filter(l -> l.contains(" found at step")).count();
                 if (cell.equals("40")) assertThat(corrupted).as("%s entries, --disk-io %s", entries, disk).isEqualTo(3);
                 else assertThat(any).as("%s entries, --disk-io %s", entries, disk).isZero();
                 checked++;

@@ -65,7 +65,7 @@ class ReplayTest {
         for (String[] c : checks) {
             CliRun text = CheckCommandTest.check(c);
             assertThat(text.exit()).as(String.join(" ", c)).isEqualTo(1);
-            Matcher m = Pattern.compile("Error: (.+) is broken\\. The shortest counterexample has (\\d+) scheduling choices and (\\d+) steps").matcher(text.stdout());
+            Matcher m = Pattern.compile("Error: (.+) found\\. The shortest counterexample has (\\d+) scheduling choices and (\\d+) steps").matcher(text.stdout());
             assertThat(m.find()).as(String.join(" ", c)).isTrue();
             List<String> lines = replayLines(text.stdout());
             assertThat(lines).as(String.join(" ", c)).hasSize(1);
@@ -133,7 +133,7 @@ class ReplayTest {
         assertThat(r.exit()).isEqualTo(1);
         Matcher first = Pattern.compile("(?m)^first failing seed: (\\d+); replay: (.*)$").matcher(r.stdout());
         assertThat(first.find()).isTrue();
-        Matcher row = Pattern.compile("(?m)^  seed " + first.group(1) + " +(.+) broken at step (\\d+)$").matcher(r.stdout());
+        Matcher row = Pattern.compile("(?m)^  seed " + first.group(1) + " +(.+) found at step (\\d+)$").matcher(r.stdout());
         assertThat(row.find()).isTrue();
         assertThat(replay(first.group(2))).isEqualTo(new Outcome(row.group(1), Long.parseLong(row.group(2)), -1));
     }
@@ -166,7 +166,7 @@ class ReplayTest {
     void aReplayLineWithoutItsIdStillReplays() {
         CliRun r = CliRun.of(d0Replay(l -> l.replaceAll(" --config-id \\S+", "")));
         assertThat(r.exit()).isEqualTo(1);
-        assertThat(r.stdout()).contains("VIOLATION: no stale access");
+        assertThat(r.stdout()).contains("VIOLATION: stale access");
     }
 
     @Test

@@ -56,7 +56,7 @@ class ReproCommandTest {
         CliRun r = CliRun.of("repro", "--max-iotlb-entries", "32768", "--packets", "5000", "--seed", "1");
         assertThat(r.exit()).isEqualTo(1);
         String out = r.stdout();
-        assertThat(out).contains("VIOLATION: no stale access").contains("History of IOVA").contains("H_STUFF_TCE");
+        assertThat(out).contains("VIOLATION: stale access").contains("History of IOVA").contains("H_STUFF_TCE");
         assertThat(out.lines().filter(l -> l.contains("replay:"))).singleElement()
                 .satisfies(l -> assertThat(l).contains("--seed 1 ").contains("--max-iotlb-entries 32768").contains("--packets 5000"));
         assertThat(out).contains("trace hash");
@@ -129,9 +129,9 @@ class ReproCommandTest {
     void untilCorruptionRunsPastTheStaleReadToTheWriteIntoAReusedPage() {
         CliRun r = CliRun.of("repro", "--max-iotlb-entries", "32768", "--packets", "5000", "--seed", "1", "--until", "corruption");
         assertThat(r.exit()).isEqualTo(1);
-        assertThat(r.stdout()).contains("First broken on the way: no stale access")
-                .contains("VIOLATION: no corruption")
-                .contains("--until CORRUPTION")
+        assertThat(r.stdout()).contains("Found first on the way: stale access found at step")
+                .contains("VIOLATION: corruption")
+                .contains("--until corruption")
                 .containsPattern("vhost write vq0 iova 0x[0-9a-f]+ len 1512");
     }
 
@@ -139,7 +139,7 @@ class ReproCommandTest {
     void aGuestThatTakesBackABufferStallsTheQueueAndTheReplayLineKeepsTheOption() {
         CliRun r = CliRun.of("repro", "--host", "no_vfio_tce", "--rx-revokes", "1", "--packets", "400", "--no-kernel-churn", "--seed", "2");
         assertThat(r.exit()).isEqualTo(1);
-        assertThat(r.stdout()).contains("VIOLATION: progress").contains("--rx-revokes 1");
+        assertThat(r.stdout()).contains("VIOLATION: stall").contains("--rx-revokes 1");
     }
 
     @Test
@@ -179,15 +179,15 @@ class ReproCommandTest {
         // The window goes without being cleared: every seed reads through a stale translation, none writes into a page in use.
         CliRun corruption = CliRun.of("repro", "--seeds", "3", "--hazard", "window-removal", "--packets", "50", "--until", "corruption");
         assertThat(corruption.exit()).as("no seed broke the property asked for").isZero();
-        assertThat(corruption.stdout()).contains("0 of 3 seeds break no corruption").doesNotContain("first failing seed")
-                .containsPattern("seed 1 +no corruption held \\(done\\); on the way: no stale access broken at step \\d+");
+        assertThat(corruption.stdout()).contains("corruption in 0 of 3 seeds (0.0 %)").doesNotContain("first failing seed")
+                .containsPattern("seed 1 +no corruption \\(done\\); on the way: stale access found at step \\d+");
         CliRun stale = CliRun.of("repro", "--seeds", "3", "--hazard", "window-removal", "--packets", "50", "--until", "stale_access");
         assertThat(stale.exit()).isEqualTo(1);
-        assertThat(stale.stdout()).contains("3 of 3 seeds break no stale access").contains("first failing seed: 1;");
+        assertThat(stale.stdout()).contains("stale access in 3 of 3 seeds (100.0 %)").contains("first failing seed: 1;");
         CliRun one = CliRun.of("repro", "--hazard", "window-removal", "--packets", "50", "--until", "corruption");
         assertThat(one.exit()).as("one seed, the same rule").isZero();
-        assertThat(one.stdout()).contains("(no corruption was never broken; the first violation on the way is shown)")
-                .contains("no corruption not broken: the workload finished.");
+        assertThat(one.stdout()).contains("(no corruption found; the first violation on the way is shown)")
+                .contains("No corruption found: the workload finished.");
     }
 
     @Test

@@ -139,7 +139,7 @@ class HtmlReportTest {
         assertThat(heads).contains("design", "verdict (exhaustive check)", "TCP_STREAM Gbit/s", "exits / packet", "CPU ns / packet (STREAM)");
         List<Element> rows = all(verdicts, HTML, "tr");
         assertThat(rows).hasSize(3);
-        assertThat(texts(withClass(verdicts, HTML, "td", "unsafe"))).containsExactly("unsafe: no stale access");
+        assertThat(texts(withClass(verdicts, HTML, "td", "unsafe"))).containsExactly("unsafe: stale access");
         assertThat(texts(withClass(verdicts, HTML, "td", "safe"))).containsExactly("safe");
         assertThat(comparePage().html()).contains("2019 &amp; &lt;today&gt;");
         for (String id : new String[] {"verdicts", "charts", "timelines", "costs"}) assertThat(byId(d, id).getTagName()).isEqualTo("section");
@@ -170,7 +170,7 @@ class HtmlReportTest {
         assertThat(withClass(t, SVG, "g", "bad")).containsExactly(bad);
         assertThat(all(bad, SVG, "circle")).hasSize(1);
         assertThat(all(bad, SVG, "title").get(0).getTextContent()).startsWith("step " + comparePage().violation().step() + ": vhost ");
-        assertThat(texts(withClass(t, SVG, "text", "banner"))).containsExactly("VIOLATED: no stale access — " + comparePage().violation().why());
+        assertThat(texts(withClass(t, SVG, "text", "banner"))).containsExactly("VIOLATION: stale access — " + comparePage().violation().why());
         assertThat(withClass(t, SVG, "g", "caption").get(0).getTextContent().replaceAll("\\s+", " ")).contains("What was accessed:", "Through which translation:",
                 "What the guest's table held:", "installed by QEMU's UPDATE at step", "no INVALIDATE reached vhost");
         assertThat(withClass(t, SVG, "path", "msg")).isNotEmpty();
@@ -201,7 +201,7 @@ class HtmlReportTest {
                 "step 622 H_STUFF_TCE", "step 33076 H_PUT_TCE");
         assertThat(withClass(t, SVG, "g", "gap").stream().map(HtmlReportTest::words)).contains("… 32,453 steps …", "… 604 steps …");
         assertThat(texts(withClass(t, SVG, "text", "axis"))).contains("39,311", "33,076", "2");
-        assertThat(texts(withClass(t, SVG, "text", "banner"))).containsExactly("VIOLATED: no stale access — the guest's TCE maps this IOVA to gpa 0x241200");
+        assertThat(texts(withClass(t, SVG, "text", "banner"))).containsExactly("VIOLATION: stale access — the guest's TCE maps this IOVA to gpa 0x241200");
         assertThat(withClass(t, SVG, "g", "caption").get(0).getTextContent().replaceAll("\\s+", " ")).contains("vhost write vq0 iova 0x20200", "UPDATE at step 16",
                 "cleared at step 622 (H_STUFF_TCE, virtual mode)", "mapped again at step 33,076");
     }
@@ -217,7 +217,7 @@ class HtmlReportTest {
         Document d = parse(Timeline.svg("t", ev, v));
         assertThat(stepAndAction(byId(d, "t-violation"))).isEqualTo("step 7 rx-copy");
         assertThat(Timeline.causalChain(ev, v)).containsExactly(ev.get(0), ev.get(2));
-        assertThat(texts(withClass(d, SVG, "text", "banner"))).containsExactly("VIOLATED: no corruption — guest page 0x5000 is not mapped for DMA (free)");
+        assertThat(texts(withClass(d, SVG, "text", "banner"))).containsExactly("VIOLATION: corruption — guest page 0x5000 is not mapped for DMA (free)");
         assertThat(withClass(d, SVG, "g", "gap")).isEmpty();
     }
 
