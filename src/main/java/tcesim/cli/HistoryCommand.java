@@ -93,7 +93,7 @@ public final class HistoryCommand implements Callable<Integer> {
                 out.printf("%n%s%n  introduced by %s; fixed by %s; eras of %s%n", last.name(), last.introduced(), last.fixed(), last.eraOption());
             }
             all &= r.asHistorySays();
-            out.printf("  %-8s %-7s %-36s %-4s %s%n", r.era(), r.expectBroken() ? "present" : "absent", r.found(), r.asHistorySays() ? "ok" : "DIFFERS", r.command());
+            out.printf("  %-8s %-7s %-38s %-4s %s%n", r.era(), r.expectBroken() ? "present" : "absent", r.found(), r.asHistorySays() ? "ok" : "DIFFERS", r.command());
             out.flush();
         }
         out.printf("%n%s%n", all ? "Every bug is found where the history has it and nowhere else." : "Some rows differ from the history: the model lost a real bug or invented one.");
