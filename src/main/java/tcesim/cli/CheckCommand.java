@@ -436,7 +436,7 @@ public final class CheckCommand implements Callable<Integer> {
                 Checker.Result r = table.run(new Checker(() -> new Stack(cfg, Trace.off()), options(false, properties, maxBytes)));
                 if (r == null) break rows;
                 long ms = (System.nanoTime() - t0) / 1_000_000;
-                worst = Math.max(worst, exitCode(r.verdict()) == 1 ? 1 : exitCode(r.verdict()) == 3 ? 3 : 0);
+                worst = tableExit(worst, exitCode(r.verdict()));
                 rows.add(resultMap(d.name(), v.label, r, ms, cfg, null, properties));
                 if (!json && !markdown) {
                     String what = r.verdict() == Checker.Verdict.UNSAFE
@@ -498,7 +498,7 @@ public final class CheckCommand implements Callable<Integer> {
                 Checker.Result r = table.run(new Checker(() -> new Stack(cfg, Trace.off()), options(false, h.properties(), maxBytes)));
                 if (r == null) break rows;
                 long ms = (System.nanoTime() - t0) / 1_000_000;
-                worst = Math.max(worst, exitCode(r.verdict()) == 1 ? 1 : exitCode(r.verdict()) == 3 ? 3 : 0);
+                worst = tableExit(worst, exitCode(r.verdict()));
                 Map<String, Object> m = resultMap(d.name(), null, r, ms, before, h, h.properties());
                 m.put("hazard", h.label());
                 rows.add(m);
@@ -512,6 +512,14 @@ public final class CheckCommand implements Callable<Integer> {
         }
         if (markdown && !table.stopped()) Stdout.document(out, Markdown.hazards(rows) + (leftOut == null ? "" : "\n" + leftOut + "\n"), "table");
         return endTable(out, "hazards", rows, worst, table, leftOut, base);
+    }
+
+    /**
+     * A table's exit code with one more row's: 1 as soon as a row found a property broken, else 3 if a row has no verdict,
+     * else 0 — as an interrupted table exits 1 when a row already found one.
+     */
+    static int tableExit(int table, int row) {
+        return table == 1 || row == 1 ? 1 : Math.max(table, row);
     }
 
     private static int exitCode(Checker.Verdict v) {

@@ -264,4 +264,14 @@ class CheckCommandTest {
         assertThat(n.get("hostKernel").asText()).isEqualTo("2019");
         assertThat(n.get("qemu").asText()).isEqualTo("4.2");
     }
+
+    /** A table exits 1 once a row found a property broken, whatever rows without a verdict it also has (as when interrupted). */
+    @Test
+    void aTableWithABrokenRowExitsOneEvenBesideRowsWithoutAVerdict() {
+        assertThat(CheckCommand.tableExit(0, 0)).isZero();
+        assertThat(CheckCommand.tableExit(0, 3)).isEqualTo(3);
+        assertThat(CheckCommand.tableExit(3, 1)).isEqualTo(1);
+        assertThat(CheckCommand.tableExit(1, 3)).isEqualTo(1);
+        assertThat(CheckCommand.tableExit(1, 0)).isEqualTo(1);
+    }
 }
