@@ -2,9 +2,11 @@ package tcesim.report;
 
 import java.util.ArrayList;
 import java.util.Comparator;
+import java.util.HashMap;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Locale;
+import java.util.Map;
 import java.util.Set;
 import java.util.function.Predicate;
 import tcesim.sim.Event;
@@ -102,15 +104,44 @@ public final class Timeline {
     }
 
     /**
+     * A vCPU's TCE hypercall as the trace shows it: its return (H_PUT_TCE, ...), or the point where it waits in the
+     * middle (for the BQL, for vhost's mutex, for QEMU's acknowledgement), which names the call too.
+     */
+    private static boolean isCall(Event e) {
+        if (!e.actor().startsWith("vcpu") || e.iova() < 0) return false;
+        return isHcall(e) || e.action().equals("wait-bql") || e.action().equals("wait-vhost") || e.action().equals("wait-ack");
+    }
+
+    /** A call that clears TCEs: a clearing hypercall, or a wait in the middle of one (tce=0, or a TCE with no permission). */
+    private static boolean startsClear(Event e) {
+        if (isClear(e)) return true;
+        if (!isCall(e) || isHcall(e)) return false;
+        String d = e.detail();
+        return (d.startsWith("H_PUT_TCE(") || d.startsWith("H_STUFF_TCE(")) && (d.contains("tce=0,") || d.contains("tce=0)") || d.contains("[--]"));
+    }
+
+    /**
      * Whether an event reaches IOVA page {@code page}: a multi-TCE hypercall covers npages TCEs from its ioba
      * (4 KiB TCEs, as in the default window), an UPDATE or INVALIDATE its size from its iova, anything else its own page.
      */
     private static boolean covers(Event e, long page) {
         if (e.iova() < 0) return false;
-        boolean sized = isInvalidate(e) || is(e, "qemu", "update");
-        long n = isHcall(e) ? number(e.detail(), "npages=", 10, 1) : sized ? (number(e.detail(), "size 0x", 16, 0x1000) + 0xfff) >>> 12 : 1;
         long first = page(e.iova());
-        return page >= first && page - first < Math.max(1, n);
+        return page >= first && page - first < pages(e);
+    }
+
+    /** How many IOVA pages an event reaches from its own (see {@link #covers}). */
+    private static long pages(Event e) {
+        boolean sized = isInvalidate(e) || is(e, "qemu", "update");
+        long n = isCall(e) ? number(e.detail(), "npages=", 10, 1) : sized ? (number(e.detail(), "size 0x", 16, 0x1000) + 0xfff) >>> 12 : 1;
+        return Math.max(1, n);
+    }
+
+    /** Whether two events reach a common IOVA page. */
+    private static boolean overlap(Event a, Event b) {
+        if (a.iova() < 0 || b.iova() < 0) return false;
+        long a0 = page(a.iova()), b0 = page(b.iova());
+        return a0 < b0 + pages(b) && b0 < a0 + pages(a);
     }
 
     /** The number after {@code key} in {@code s}, or {@code otherwise}. */
@@ -167,29 +198,149 @@ public final class Timeline {
         }
     }
 
-    static Chain chain(List<Event> ev, Violation v) {
+    // ---- causal links ---------------------------------------------------------------------------
+
+    /** What links two events: vhost's MISS and QEMU's read of it, that read and the UPDATE answering it, a call and the INVALIDATE it caused. */
+    enum LinkKind { MISS_READ, READ_UPDATE, CALL_INVALIDATE }
+
+    /** A causal link, drawn as an arrow from the earlier event to the later one. */
+    record Link(Event from, Event to, LinkKind kind) {}
+
+    /**
+     * The events in the order the picture draws them, and the call each INVALIDATE sent from inside a vCPU's
+     * hypercall was sent during. The order is the trace's, except that such an INVALIDATE (KVM's own through the
+     * D4 link, QEMU's when it handles the call) comes right after its call: the trace records a call when it
+     * returns or waits, after what it did, and the picture puts a cause before what it caused.
+     */
+    record Ordered(List<Event> events, Map<Event, Event> sentDuring) {}
+
+    static Ordered displayOrder(List<Event> events) {
+        List<Event> ev = new ArrayList<>(events);
+        ev.sort(Comparator.comparingLong(Event::seq));
+        List<Event> out = new ArrayList<>(ev.size());
+        Map<Event, Event> during = new HashMap<>();
+        List<Event> held = new ArrayList<>();
+        for (int i = 0; i < ev.size(); i++) {
+            Event e = ev.get(i);
+            Event call = isInvalidate(e) ? callAfter(ev, i) : null;
+            if (call != null) {
+                held.add(e);
+                during.put(e, call);
+                continue;
+            }
+            out.add(e);
+            if (isCall(e)) {
+                out.addAll(held);
+                held.clear();
+            }
+        }
+        out.addAll(held);
+        return new Ordered(out, during);
+    }
+
+    /** The vCPU's call traced after the INVALIDATE at {@code i} in the same step: the one it was sent during, or null. */
+    private static Event callAfter(List<Event> ev, int i) {
+        for (int j = i + 1; j < ev.size() && ev.get(j).step() == ev.get(i).step(); j++) if (isCall(ev.get(j))) return ev.get(j);
+        return null;
+    }
+
+    /**
+     * The causal links among the events, each from an earlier event to a later one (in {@link #displayOrder}), the two
+     * reaching a common IOVA page: vhost's MISS to QEMU's read of it (vhost's read list is a FIFO: a read takes the oldest
+     * MISS of its IOVA not read yet), that read to the UPDATE answering it (the oldest read not answered yet of an IOVA
+     * the UPDATE covers; a read QEMU could not translate is answered by nothing), and a call to the INVALIDATE it
+     * caused: the call it was sent during, or for an INVALIDATE QEMU sends later (D3's eventfd) the latest clear before
+     * it of a page it covers, unless that clear's INVALIDATE was already sent. An INVALIDATE sent during a call but for
+     * other pages than the call's (D4k's range) is linked to nothing.
+     */
+    static List<Link> links(Ordered o) {
+        List<Event> ev = o.events();
+        List<Link> out = new ArrayList<>();
+        List<Event> misses = new ArrayList<>();
+        List<Event> reads = new ArrayList<>();
+        Set<Event> causes = new HashSet<>();
+        for (int j = 0; j < ev.size(); j++) {
+            Event e = ev.get(j);
+            if (is(e, "vhost", "iotlb-miss") && e.iova() >= 0) {
+                misses.add(e);
+            } else if (is(e, "qemu", "miss-read")) {
+                Event m = take(misses, x -> x.iova() == e.iova());
+                if (m != null) out.add(new Link(m, e, LinkKind.MISS_READ));
+                reads.add(e);
+            } else if (is(e, "qemu", "no-translation")) {
+                for (int i = reads.size() - 1; i >= 0; i--) {
+                    if (reads.get(i).iova() == e.iova()) {
+                        reads.remove(i);
+                        break;
+                    }
+                }
+            } else if (is(e, "qemu", "update")) {
+                Event r = take(reads, x -> covers(e, page(x.iova())));
+                if (r != null) out.add(new Link(r, e, LinkKind.READ_UPDATE));
+            } else if (isInvalidate(e)) {
+                Event call = o.sentDuring().get(e);
+                if (call == null) {
+                    int c = last(ev, j, x -> x.step() < e.step() && startsClear(x) && overlap(x, e));
+                    call = c < 0 || causes.contains(ev.get(c)) ? null : ev.get(c);
+                }
+                if (call != null && overlap(call, e)) {
+                    out.add(new Link(call, e, LinkKind.CALL_INVALIDATE));
+                    causes.add(call);
+                }
+            }
+        }
+        return out;
+    }
+
+    /** Removes and returns the first element of {@code l} that {@code p} accepts, or null. */
+    private static Event take(List<Event> l, Predicate<Event> p) {
+        for (int i = 0; i < l.size(); i++) if (p.test(l.get(i))) return l.remove(i);
+        return null;
+    }
+
+    /** The event a link of kind {@code k} leads to {@code to} from, or null. */
+    private static Event linkedTo(List<Link> links, Event to, LinkKind k) {
+        for (Link l : links) if (l.kind() == k && l.to().equals(to)) return l.from();
+        return null;
+    }
+
+    /** The INVALIDATEs linked to the call {@code from}. */
+    private static List<Event> invalidatesOf(List<Link> links, Event from) {
+        return links.stream().filter(l -> l.kind() == LinkKind.CALL_INVALIDATE && l.from().equals(from)).map(Link::to).toList();
+    }
+
+    static Chain chain(Ordered o, List<Link> links, Violation v) {
+        List<Event> ev = o.events();
         Event access = violating(ev, v);
         if (access == null) return Chain.NONE;
         if (v.iova() < 0) return new Chain(null, null, null, null, null, List.of(), List.of(), access);
         long p = page(v.iova());
         int a = ev.indexOf(access);
         int u = last(ev, a, e -> is(e, "qemu", "update") && covers(e, p));
-        Predicate<Event> inEntry = e -> e.iova() >= 0 && covers(ev.get(u), page(e.iova()));
-        int t = u < 0 ? -1 : last(ev, u, e -> is(e, "qemu", "translate") && inEntry.test(e));
-        int mr = u < 0 ? -1 : last(ev, t >= 0 ? t : u, e -> is(e, "qemu", "miss-read") && inEntry.test(e));
-        int miss = mr < 0 ? -1 : last(ev, mr, e -> is(e, "vhost", "iotlb-miss") && inEntry.test(e));
-        int anchor = miss >= 0 ? miss : mr >= 0 ? mr : t >= 0 ? t : u >= 0 ? u : a;
+        // the read the UPDATE answered, QEMU's translation of it (traced with it) and the MISS it read, as the links have them
+        int mr = u < 0 ? -1 : ev.indexOf(linkedTo(links, ev.get(u), LinkKind.READ_UPDATE));
+        int t = -1;
+        for (int i = mr + 1; mr >= 0 && i < ev.size() && ev.get(i).step() == ev.get(mr).step(); i++) {
+            if (is(ev.get(i), "qemu", "translate") && ev.get(i).iova() == ev.get(mr).iova()) {
+                t = i;
+                break;
+            }
+        }
+        int miss = mr < 0 ? -1 : ev.indexOf(linkedTo(links, ev.get(mr), LinkKind.MISS_READ));
+        int anchor = miss >= 0 ? miss : mr >= 0 ? mr : u >= 0 ? u : a;
         long used = u >= 0 && ev.get(u).gpa() >= 0 ? page(ev.get(u).gpa()) : v.gpa() >= 0 ? page(v.gpa()) : -1;
         int map = last(ev, anchor, e -> isMap(e) && covers(e, p) && (e.gpa() < 0 || page(e.gpa()) == used));
         if (map < 0) map = last(ev, anchor, e -> isMap(e) && covers(e, p));
         // with nothing of the translation's making in the events, everything before the access may matter
         int from = map >= 0 ? map : anchor < a ? anchor : -1;
         List<Integer> taken = List.of(map, miss, mr, t, u);
+        // the map's own INVALIDATE (D4) went before the translation was cached: not part of what happened since
+        List<Event> mapsOwn = map < 0 ? List.of() : invalidatesOf(links, ev.get(map));
         List<Event> after = new ArrayList<>();
         for (int i = from + 1; i < a; i++) {
             Event e = ev.get(i);
             boolean changes = (isMap(e) || isClear(e) || isInvalidate(e)) && covers(e, p) || e.action().equals("remove-ddw");
-            if (changes && !taken.contains(i)) after.add(e);
+            if (changes && !taken.contains(i) && !mapsOwn.contains(e)) after.add(e);
         }
         List<Event> reuse = new ArrayList<>();
         if (v.property() == Violation.Property.CORRUPTION && v.gpa() >= 0) {
@@ -211,23 +362,14 @@ public final class Timeline {
      * new use (for corruption) and the violating access. Empty without a violation.
      */
     public static List<Event> causalChain(List<Event> events, Violation v) {
-        List<Event> ev = inOrder(events);
-        Set<Event> members = chain(ev, v).members();
-        return ev.stream().filter(members::contains).toList();
+        Ordered o = displayOrder(events);
+        Set<Event> members = chain(o, links(o), v).members();
+        return o.events().stream().filter(members::contains).sorted(Comparator.comparingLong(Event::seq)).toList();
     }
 
-    private static List<Event> inOrder(List<Event> events) {
-        List<Event> ev = new ArrayList<>(events);
-        ev.sort(Comparator.comparingLong(Event::seq));
-        return ev;
-    }
-
-    /** Whether an INVALIDATE for IOVA page {@code p} follows the clear at {@code c} (same step, or later but before {@code end}). */
+    /** Whether an INVALIDATE for IOVA page {@code p} comes after the call at {@code c} and before {@code end} (in display order, where one sent during the call follows it). */
     private static boolean invalidated(List<Event> ev, int c, int end, long p) {
-        for (int i = 0; i < end; i++) {
-            Event e = ev.get(i);
-            if (isInvalidate(e) && covers(e, p) && (i > c || e.step() == ev.get(c).step())) return true;
-        }
+        for (int i = c + 1; i < end; i++) if (isInvalidate(ev.get(i)) && covers(ev.get(i), p)) return true;
         return false;
     }
 
@@ -294,7 +436,7 @@ public final class Timeline {
     }
 
     /** The caption's paragraphs, each a heading and its text: what was accessed, through which translation, what the table held. */
-    static List<String[]> caption(List<Event> ev, Violation v, Chain c) {
+    static List<String[]> caption(Ordered o, List<Link> links, Violation v, Chain c) {
         List<String[]> out = new ArrayList<>();
         if (v.property() == Violation.Property.PROGRESS) {
             out.add(new String[] {"What stalled", v.access() + " at step " + step(v.step())});
@@ -307,6 +449,7 @@ public final class Timeline {
             through.append(String.format(Locale.ROOT, "vhost's IOTLB entry iova %s → gpa %s, installed by QEMU's UPDATE at step %s", hex(c.update().iova()),
                     hex(c.update().gpa()), step(c.update().step())));
             if (c.miss() != null) through.append(" in answer to vhost's MISS at step ").append(step(c.miss().step()));
+            if (c.missRead() != null) through.append(c.miss() != null ? ", which QEMU read" : " answering the MISS QEMU read").append(" at step ").append(step(c.missRead().step()));
         } else if (c.access() != null) {
             through.append(c.access().detail());
         } else {
@@ -318,21 +461,38 @@ public final class Timeline {
         }
         out.add(new String[] {"Through which translation", through + "."});
         StringBuilder held = new StringBuilder(v.why());
+        List<Event> ev = o.events();
         int a = c.access() == null ? ev.size() : ev.indexOf(c.access());
         long p = v.iova() < 0 ? -1 : page(v.iova());
+        // an INVALIDATE told together with the call that caused it is not told again on its own
+        Set<Event> told = new HashSet<>();
+        for (Event e : c.after()) if (isMap(e) || isClear(e)) told.addAll(invalidatesOf(links, e));
         List<String> since = new ArrayList<>();
         for (Event e : c.after()) {
             int i = ev.indexOf(e);
             String mode = path(e).isEmpty() ? "" : ", " + path(e);
-            if (isClear(e)) {
-                since.add(String.format(Locale.ROOT, "cleared at step %s (%s%s), %s", step(e.step()), e.action(), mode,
-                        invalidated(ev, i, a, p) ? "followed by an INVALIDATE" : "and no INVALIDATE reached vhost before the access"));
-            } else if (isMap(e)) {
-                since.add(String.format(Locale.ROOT, "mapped again at step %s (%s%s%s)", step(e.step()), e.action(), e.gpa() >= 0 ? " → gpa " + hex(e.gpa()) : "", mode));
+            if (isClear(e) || isMap(e)) {
+                StringBuilder s = new StringBuilder(isClear(e) ? String.format(Locale.ROOT, "cleared at step %s (%s%s)", step(e.step()), e.action(), mode)
+                        : String.format(Locale.ROOT, "mapped again at step %s (%s%s%s)", step(e.step()), e.action(), e.gpa() >= 0 ? " → gpa " + hex(e.gpa()) : "", mode));
+                List<Event> own = invalidatesOf(links, e).stream().filter(x -> covers(x, p)).toList();
+                for (Event x : own) {
+                    s.append(String.format(Locale.ROOT, ", and %s sent vhost an INVALIDATE for it %s%s", sender(x),
+                            x.step() == e.step() ? "in the same step" : "at step " + step(x.step()), early(x, c) ? ", before the UPDATE installed the old translation" : ""));
+                }
+                // what the call sent for other pages (D4k's range) is not an INVALIDATE of this IOVA
+                List<Event> astray = o.sentDuring().entrySet().stream().filter(x -> x.getValue().equals(e) && !covers(x.getKey(), p)).map(Map.Entry::getKey)
+                        .sorted(Comparator.comparingLong(Event::seq)).toList();
+                if (!astray.isEmpty()) {
+                    s.append(String.format(Locale.ROOT, "; the INVALIDATE %s sent during it was for iova %s, not this IOVA", sender(astray.get(0)),
+                            String.join(", ", astray.stream().map(x -> hex(x.iova())).toList())));
+                }
+                if (isClear(e) && !invalidated(ev, i, a, p)) {
+                    s.append(astray.isEmpty() ? ", and no INVALIDATE reached vhost before the access" : ", and none for this IOVA reached vhost before the access");
+                }
+                since.add(s.toString());
             } else if (isInvalidate(e)) {
-                boolean early = c.update() != null && e.seq() < c.update().seq();
-                since.add(String.format(Locale.ROOT, "%s sent an INVALIDATE at step %s%s", e.actor().equals("kvm") ? "KVM" : "QEMU", step(e.step()),
-                        early ? ", before the UPDATE installed the old translation" : ""));
+                if (told.contains(e)) continue;
+                since.add(String.format(Locale.ROOT, "%s sent an INVALIDATE at step %s%s", sender(e), step(e.step()), early(e, c) ? ", before the UPDATE installed the old translation" : ""));
             } else {
                 since.add("the DMA window was removed at step " + step(e.step()) + " with no INVALIDATE");
             }
@@ -345,6 +505,15 @@ public final class Timeline {
         }
         out.add(new String[] {v.property() == Violation.Property.CORRUPTION ? "What the guest had done with the page" : "What the guest's table held", held + "."});
         return out;
+    }
+
+    private static String sender(Event invalidate) {
+        return invalidate.actor().equals("kvm") ? "KVM" : "QEMU";
+    }
+
+    /** Whether an INVALIDATE came before the UPDATE that installed the translation used: it could not remove it. */
+    private static boolean early(Event invalidate, Chain c) {
+        return c.update() != null && invalidate.seq() < c.update().seq();
     }
 
     /** Lines of at most {@code width} characters, broken at spaces. */
@@ -385,11 +554,13 @@ public final class Timeline {
      * {@code id} is unique per page: the SVG's element ids start with it.
      */
     public static String svg(String id, List<Event> events, Violation v) {
-        List<Event> ev = inOrder(events);
-        Chain chain = chain(ev, v);
+        Ordered o = displayOrder(events);
+        List<Event> ev = o.events();
+        List<Link> links = links(o);
+        Chain chain = chain(o, links, v);
         Set<Event> members = chain.members();
         List<CaptionLine> captionLines = new ArrayList<>();
-        for (String[] para : v == null ? List.<String[]>of() : caption(ev, v, chain)) {
+        for (String[] para : v == null ? List.<String[]>of() : caption(o, links, v, chain)) {
             List<String> w = wrap(para[0] + ": " + para[1], WRAP);
             captionLines.add(new CaptionLine(para[0] + ":", w.get(0).substring(para[0].length() + 1)));
             for (String more : w.subList(1, w.size())) captionLines.add(new CaptionLine("", more));
@@ -408,7 +579,7 @@ public final class Timeline {
         lanes(sb, l);
         gaps(sb, l);
         axis(sb, ev, l);
-        arrows(sb, id, ev, l, chain);
+        arrows(sb, id, ev, l, chain, links);
         Set<Event> unpropagated = new HashSet<>(unpropagatedClears(ev, chain));
         for (int k = 0; k < ev.size(); k++) {
             Event e = ev.get(k);
@@ -502,21 +673,14 @@ public final class Timeline {
     }
 
     /**
-     * The message arrows: vhost's MISS to QEMU's read of it, that read to the UPDATE answering it, a hypercall to
-     * the INVALIDATE it caused; for a violation, the stale translation from its UPDATE to the access (red,
+     * The message arrows, one per causal link (see {@link #links}): vhost's MISS to QEMU's read of it, that read to the
+     * UPDATE answering it, a call to the INVALIDATE it caused; for a violation, the stale translation from its UPDATE to the access (red,
      * dashed) and a red cross in vhost's lane under each clear of the chain that no INVALIDATE followed.
      */
-    private static void arrows(StringBuilder sb, String id, List<Event> ev, Layout l, Chain chain) {
-        Set<Integer> used = new HashSet<>();
-        for (int j = 0; j < ev.size(); j++) {
-            Event e = ev.get(j);
-            int from = -1;
-            if (is(e, "qemu", "miss-read")) from = lastUnused(ev, j, used, c -> is(c, "vhost", "iotlb-miss") && onPage(c, page(e.iova())));
-            else if (is(e, "qemu", "update")) from = lastUnused(ev, j, used, c -> is(c, "qemu", "miss-read") && onPage(c, page(e.iova())));
-            else if (isInvalidate(e)) from = cause(ev, j);
-            if (from < 0) continue;
-            used.add(from);
-            arrow(sb, id, l.x()[from], l.mid(lane(ev.get(from))), l.x()[j], l.mid(lane(e)));
+    private static void arrows(StringBuilder sb, String id, List<Event> ev, Layout l, Chain chain, List<Link> links) {
+        for (Link link : links) {
+            int from = ev.indexOf(link.from()), j = ev.indexOf(link.to());
+            arrow(sb, id, l.x()[from], l.mid(lane(link.from())), l.x()[j], l.mid(lane(link.to())));
         }
         if (chain.access() == null) return;
         int a = ev.indexOf(chain.access());
@@ -542,23 +706,6 @@ public final class Timeline {
         int a = ev.indexOf(chain.access());
         long p = page(chain.access().iova());
         return chain.after().stream().filter(e -> isClear(e) && !invalidated(ev, ev.indexOf(e), a, p)).toList();
-    }
-
-    private static int lastUnused(List<Event> ev, int before, Set<Integer> used, Predicate<Event> p) {
-        for (int i = before - 1; i >= 0; i--) if (!used.contains(i) && p.test(ev.get(i))) return i;
-        return -1;
-    }
-
-    /** The hypercall that caused the INVALIDATE at {@code j}: the latest one on its IOVA up to its step (in the same step it is traced after). */
-    private static int cause(List<Event> ev, int j) {
-        Event inv = ev.get(j);
-        int best = -1;
-        for (int i = 0; i < ev.size(); i++) {
-            Event e = ev.get(i);
-            if (e.step() > inv.step()) break;
-            if (isHcall(e) && e.iova() >= 0 && covers(inv, page(e.iova()))) best = i;
-        }
-        return best;
     }
 
     private static void arrow(StringBuilder sb, String id, int x1, int y1, int x2, int y2) {
@@ -594,7 +741,7 @@ public final class Timeline {
     /** The legend's entries; those for a violation are left out of a picture without one. */
     private enum Key {
         EVENT("event"), CHAIN("causal chain of the violation"), ACCESS("the violating access"), MEMORY("guest page changes hands (memory lane)"),
-        MESSAGE("message (MISS → read → UPDATE, hypercall → INVALIDATE)"), STALE("stale translation used (from its UPDATE to the access)"),
+        MESSAGE("cause → effect, same IOVA (MISS → read → UPDATE, call → INVALIDATE)"), STALE("stale translation used (from its UPDATE to the access)"),
         NO_INVALIDATE("clear with no INVALIDATE to vhost"), GAP("events left out");
 
         final String text;

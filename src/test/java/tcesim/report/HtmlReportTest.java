@@ -233,4 +233,148 @@ class HtmlReportTest {
         assertThat(withClass(d, SVG, "g", "gap").stream().map(HtmlReportTest::words)).containsExactly("… 3 events …");
         assertThat(withClass(d, SVG, "path", "msg")).hasSize(1);
     }
+
+    /** A design's shortest counterexample on the small configuration, replayed with its events kept; the violation last. */
+    record Replayed(List<Event> events, Violation violation) {}
+
+    static Replayed counterexample(Design d) {
+        StackConfig small = d.applyTo(StackOptions.small().toConfig());
+        Checker.Result r = new Checker(() -> new Stack(small, Trace.off()), Checker.Options.defaults()).run();
+        assertThat(r.verdict()).as("%s is unsafe on the small configuration", d).isEqualTo(Checker.Verdict.UNSAFE);
+        Stack st = new Stack(small, new Trace(1 << 16, 24));
+        Simulation.run(st, Chooser.scripted(r.choices()), 10_000_000);
+        return new Replayed(st.trace().recent().stream().filter(e -> e.step() > 0).toList(), st.oracles().first());
+    }
+
+    /** A seeded run of a design on the small configuration with a few more packets: its events, violation or not. */
+    static List<Event> seededRun(Design d) {
+        StackConfig cfg = d.applyTo(StackOptions.small().toConfig()).toBuilder().rxPackets(6).txPackets(6).build();
+        Stack st = new Stack(cfg, new Trace(1 << 16, 24));
+        Simulation.run(st, Chooser.seeded(3), 1_000_000);
+        return st.trace().recent();
+    }
+
+    private static final Pattern NPAGES = Pattern.compile("npages=(\\d+)");
+
+    /** The IOVA pages an event reaches: a call its npages from its ioba, an INVALIDATE or UPDATE its size, anything else its own page. */
+    static long[] pages(Event e) {
+        long first = e.iova() >>> 12, n = 1;
+        Matcher m = NPAGES.matcher(e.detail());
+        Matcher size = Pattern.compile("size 0x([0-9a-f]+)").matcher(e.detail());
+        if (e.actor().startsWith("vcpu") && m.find()) n = Long.parseLong(m.group(1));
+        else if ((e.action().equals("invalidate") || e.action().equals("update")) && size.find()) n = (Long.parseLong(size.group(1), 16) + 0xfff) >>> 12;
+        return new long[] {first, first + Math.max(1, n)};
+    }
+
+    /**
+     * Every link joins two events of a common IOVA page, the earlier to the later: the later one drawn after it and in
+     * the same step or a later one; a MISS and its read are of the same IOVA, and an INVALIDATE's cause is a vCPU's call.
+     */
+    static void assertCausal(Timeline.Ordered o, List<Timeline.Link> links) {
+        List<Event> ev = o.events();
+        for (Timeline.Link l : links) {
+            long[] a = pages(l.from()), b = pages(l.to());
+            assertThat(a[0] < b[1] && b[0] < a[1]).as("%s and %s reach a common IOVA page", l.from().format(), l.to().format()).isTrue();
+            assertThat(ev.indexOf(l.from())).as("%s is drawn before %s", l.from().format(), l.to().format()).isLessThan(ev.indexOf(l.to()));
+            assertThat(l.from().step()).as("%s is not later than %s", l.from().format(), l.to().format()).isLessThanOrEqualTo(l.to().step());
+            switch (l.kind()) {
+                case MISS_READ -> assertThat(l.from().iova()).isEqualTo(l.to().iova());
+                case READ_UPDATE -> assertThat(l.to().action()).isEqualTo("update");
+                case CALL_INVALIDATE -> assertThat(l.from().actor()).startsWith("vcpu");
+            }
+        }
+    }
+
+    private static Timeline.Link link(List<Timeline.Link> links, Event to) {
+        return links.stream().filter(l -> l.to().equals(to)).findFirst().orElse(null);
+    }
+
+    @Test
+    void inD4EachInvalidateFollowsTheCallItWasSentDuringAndIsLinkedToItAlone() {
+        Replayed r = counterexample(Design.D4);
+        Timeline.Ordered o = Timeline.displayOrder(r.events());
+        List<Timeline.Link> links = Timeline.links(o);
+        assertCausal(o, links);
+        List<Event> invalidates = o.events().stream().filter(e -> e.action().equals("invalidate")).toList();
+        assertThat(invalidates).isNotEmpty();
+        for (Event inv : invalidates) {
+            // KVM's INVALIDATE is traced before the call it was sent during (the call is traced when it returns): drawn right after it
+            Event before = o.events().get(o.events().indexOf(inv) - 1);
+            assertThat(before.step()).isEqualTo(inv.step());
+            assertThat(before.action()).startsWith("H_");
+            assertThat(link(links, inv)).as("the link into %s", inv.format()).isEqualTo(new Timeline.Link(before, inv, Timeline.LinkKind.CALL_INVALIDATE));
+            assertThat(o.sentDuring()).containsEntry(inv, before);
+        }
+        // the two MISSes of 0x3000 are read in the order vhost queued them
+        List<Timeline.Link> reads = links.stream().filter(l -> l.kind() == Timeline.LinkKind.MISS_READ).toList();
+        assertThat(reads).extracting(l -> l.from().step() + "->" + l.to().step()).containsExactly("5->7", "6->10");
+        String caption = String.join(" ", Timeline.caption(o, links, r.violation(), Timeline.chain(o, links, r.violation())).stream().map(p -> p[1]).toList());
+        assertThat(caption).contains("in answer to vhost's MISS at step 6, which QEMU read at step 10",
+                "cleared at step 11 (H_STUFF_TCE, virtual mode), and KVM sent vhost an INVALIDATE for it in the same step, before the UPDATE installed the old translation");
+    }
+
+    @Test
+    void inD4kTheClearsInvalidateOfAnotherIovaIsLinkedToNothingAndTheCaptionSaysSo() {
+        Replayed r = counterexample(Design.D4k);
+        Timeline.Ordered o = Timeline.displayOrder(r.events());
+        List<Timeline.Link> links = Timeline.links(o);
+        assertCausal(o, links);
+        Event clear = o.events().stream().filter(e -> e.action().equals("H_STUFF_TCE")).findFirst().orElseThrow();
+        Event astray = o.events().stream().filter(e -> e.action().equals("invalidate") && e.step() == clear.step()).findFirst().orElseThrow();
+        assertThat(astray.iova()).isNotEqualTo(clear.iova());
+        assertThat(o.sentDuring()).containsEntry(astray, clear);
+        // neither the clear it was sent during nor the earlier map of its IOVA (step 2) is its cause
+        assertThat(link(links, astray)).isNull();
+        assertThat(links).noneMatch(l -> l.from().equals(clear) && !l.to().equals(clear) && l.to().iova() != clear.iova());
+        String caption = String.join(" ", Timeline.caption(o, links, r.violation(), Timeline.chain(o, links, r.violation())).stream().map(p -> p[1]).toList());
+        assertThat(caption).contains(String.format("cleared at step %d (H_STUFF_TCE, virtual mode); the INVALIDATE KVM sent during it was for iova 0x%x, not this IOVA",
+                clear.step(), astray.iova())).doesNotContain("followed by");
+    }
+
+    @Test
+    void everyDesignsLinksJoinEventsOfOneIovaForwardInTime() {
+        for (Design d : new Design[] {Design.D0, Design.D3a, Design.D4, Design.D4k}) {
+            Timeline.Ordered o = Timeline.displayOrder(counterexample(d).events());
+            assertCausal(o, Timeline.links(o));
+        }
+        for (Design d : new Design[] {Design.D1, Design.D2, Design.D3b, Design.D4}) {
+            Timeline.Ordered o = Timeline.displayOrder(seededRun(d));
+            List<Timeline.Link> links = Timeline.links(o);
+            assertCausal(o, links);
+            long invalidates = o.events().stream().filter(e -> e.action().equals("invalidate")).count();
+            assertThat(invalidates).as("%s sends INVALIDATEs", d).isPositive();
+            assertThat(links.stream().filter(l -> l.kind() == Timeline.LinkKind.CALL_INVALIDATE).count()).as("%s's INVALIDATEs linked to their calls", d)
+                    .isEqualTo(invalidates);
+        }
+    }
+
+    @Test
+    void aLinkNeedsTheSameIovaAndGoesForward() {
+        List<Event> ev = List.of(
+                new Event(1, 5, "vhost", "iotlb-miss", "handle_rx: no translation for iova 0x3000: MISS queued", 0x3000, -1),
+                new Event(2, 6, "vhost", "iotlb-miss", "handle_tx: no translation for iova 0x5000: MISS queued", 0x5000, -1),
+                new Event(3, 7, "qemu", "miss-read", "read MISS iova 0x5000 perm 1", 0x5000, -1),
+                new Event(4, 7, "qemu", "translate", "iova 0x5000 -> gpa 0x150000 (table now)", 0x5000, 0x150000),
+                new Event(5, 8, "qemu", "update", "vhost UPDATE iova 0x5000 size 0x1000 -> gpa 0x150000 RW (rc 72)", 0x5000, 0x150000),
+                new Event(6, 9, "vcpu0", "H_STUFF_TCE", "H_STUFF_TCE(liobn=0x80000000, ioba=0x3000, tce=0, npages=1) = H_SUCCESS [virtual mode]", 0x3000, -1),
+                new Event(7, 10, "qemu", "invalidate", "IOMMU UNMAP -> vhost INVALIDATE iova 0x6000 size 0x1000 (rc 72)", 0x6000, -1),
+                new Event(8, 11, "qemu", "invalidate", "IOMMU UNMAP -> vhost INVALIDATE iova 0x3000 size 0x1000 (rc 72)", 0x3000, -1),
+                new Event(9, 12, "qemu", "miss-read", "read MISS iova 0x3000 perm 2", 0x3000, -1),
+                new Event(10, 12, "qemu", "no-translation", "iova 0x3000 has no translation: nothing sent, the queue stays stalled", 0x3000, -1),
+                new Event(11, 13, "qemu", "update", "vhost UPDATE iova 0x3000 size 0x1000 -> gpa 0x130000 RW (rc 72)", 0x3000, 0x130000),
+                new Event(12, 14, "kvm", "invalidate", "KVM invalidates vhost's IOTLB for iova 0x4000 size 0x1000 (rc 72)", 0x4000, -1),
+                new Event(13, 14, "vcpu0", "H_PUT_TCE", "H_PUT_TCE(liobn=0x80000000, ioba=0x3000, tce=0x140000[R-]) = H_SUCCESS [virtual mode]", 0x3000, 0x140000),
+                new Event(14, 15, "kvm", "invalidate", "KVM invalidates vhost's IOTLB for iova 0x3000 size 0x1000 (rc 72)", 0x3000, -1),
+                new Event(15, 15, "vcpu0", "H_PUT_TCE", "H_PUT_TCE(liobn=0x80000000, ioba=0x3000, tce=0x160000[RW]) = H_SUCCESS [virtual mode]", 0x3000, 0x160000));
+        Timeline.Ordered o = Timeline.displayOrder(ev);
+        List<Timeline.Link> links = Timeline.links(o);
+        assertCausal(o, links);
+        assertThat(links).extracting(l -> l.from().seq() + "->" + l.to().seq() + " " + l.kind()).containsExactly(
+                "2->3 MISS_READ",          // the read of 0x5000 takes 0x5000's MISS, not the older one of 0x3000
+                "3->5 READ_UPDATE",
+                "6->8 CALL_INVALIDATE",    // QEMU's later INVALIDATE of 0x3000 (D3's eventfd) follows the clear of 0x3000; the one of 0x6000 nothing
+                "1->9 MISS_READ",          // answered by nothing (no translation): the UPDATE of 0x3000 at step 13 is linked to no read
+                "15->14 CALL_INVALIDATE"); // sent during the second H_PUT_TCE of step 15 and drawn after it; step 14's INVALIDATE of 0x4000 has no link
+        assertThat(o.events()).extracting(Event::seq).containsExactly(1L, 2L, 3L, 4L, 5L, 6L, 7L, 8L, 9L, 10L, 11L, 13L, 12L, 15L, 14L);
+    }
 }
