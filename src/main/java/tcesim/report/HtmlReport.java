@@ -50,12 +50,12 @@ public final class HtmlReport {
         for (Counterexample c : unsafe) {
             sb.append("<h3 id=\"").append(Timeline.esc(c.design())).append("\">").append(Timeline.esc(c.design())).append(": ")
                     .append(Timeline.esc(c.violation().property().label())).append(" broken</h3>\n");
-            sb.append("<div class=\"scroll\">").append(Timeline.svg(c.design(), c.events(), c.violation())).append("</div>\n");
+            sb.append(Timeline.html(c.design(), c.events(), c.violation()));
             sb.append("<p class=\"cmd\">").append(Timeline.esc(c.replay())).append("</p>\n");
         }
         sb.append("</section>\n");
         sb.append(costTable(model));
-        return sb.append("</body></html>\n").toString();
+        return sb.append(Timeline.SCRIPT).append("</body></html>\n").toString();
     }
 
     public static String repro(String title, Violation v, List<Event> events, String replay) {
@@ -63,9 +63,9 @@ public final class HtmlReport {
         sb.append("<h1>").append(Timeline.esc(title)).append("</h1>\n");
         sb.append("<section id=\"timelines\">\n");
         if (v == null) sb.append("<p>No property broken.</p>\n");
-        sb.append("<div class=\"scroll\">").append(Timeline.svg("repro", events, v)).append("</div>\n");
+        sb.append(Timeline.html("repro", events, v));
         sb.append("<p class=\"cmd\">").append(Timeline.esc(replay)).append("</p>\n</section>\n");
-        return sb.append("</body></html>\n").toString();
+        return sb.append(Timeline.SCRIPT).append("</body></html>\n").toString();
     }
 
     /**
@@ -129,6 +129,6 @@ public final class HtmlReport {
                 .append("</title>\n<style>body{font:14px sans-serif;margin:24px;color:#222}table{border-collapse:collapse;margin:8px 0}"
                         + "td,th{border:1px solid #ccc;padding:4px 8px;text-align:left;vertical-align:top}th{background:#eee}"
                         + ".safe{color:#2a7d2a;font-weight:bold}.unsafe{color:#d62728;font-weight:bold}.cmd{font:12px monospace;color:#555}"
-                        + ".scroll{overflow-x:auto;border:1px solid #ddd}.overridden td{background:#fff6d5}</style></head><body>\n");
+                        + ".overridden td{background:#fff6d5}" + Timeline.CSS + "</style></head><body>\n");
     }
 }

@@ -163,15 +163,16 @@ class HtmlReportTest {
         assertThat(timelines).hasSize(1);
         Element t = timelines.get(0);
         assertThat(t.getAttribute("id")).isEqualTo("D0-timeline");
-        assertThat(texts(withClass(t, SVG, "text", "lane"))).containsExactly("guest vCPU", "KVM", "QEMU", "vhost", "device", "memory");
+        Element box = byId(d, "D0-box");
+        assertThat(texts(withClass(box, SVG, "text", "lane"))).containsExactly("guest vCPU", "KVM", "QEMU", "vhost", "device", "memory");
         assertThat(List.of(Timeline.LANES)).containsExactly("guest vCPU", "KVM", "QEMU", "vhost", "device", "memory");
         Element bad = byId(d, "D0-violation");
         assertThat(bad.getAttribute("class")).isEqualTo("event bad");
         assertThat(withClass(t, SVG, "g", "bad")).containsExactly(bad);
         assertThat(all(bad, SVG, "circle")).hasSize(1);
         assertThat(all(bad, SVG, "title").get(0).getTextContent()).startsWith("step " + comparePage().violation().step() + ": vhost ");
-        assertThat(texts(withClass(t, SVG, "text", "banner"))).containsExactly("VIOLATED: no stale access — " + comparePage().violation().why());
-        assertThat(withClass(t, SVG, "g", "caption").get(0).getTextContent().replaceAll("\\s+", " ")).contains("What was accessed:", "Through which translation:",
+        assertThat(texts(withClass(box, SVG, "text", "banner"))).containsExactly("VIOLATED: no stale access — " + comparePage().violation().why());
+        assertThat(withClass(box, SVG, "g", "caption").get(0).getTextContent().replaceAll("\\s+", " ")).contains("What was accessed:", "Through which translation:",
                 "What the guest's table held:", "installed by QEMU's UPDATE at step", "no INVALIDATE reached vhost");
         assertThat(withClass(t, SVG, "path", "msg")).isNotEmpty();
         assertThat(withClass(t, SVG, "path", "stale")).hasSize(1);
@@ -201,8 +202,9 @@ class HtmlReportTest {
                 "step 622 H_STUFF_TCE", "step 33076 H_PUT_TCE");
         assertThat(withClass(t, SVG, "g", "gap").stream().map(HtmlReportTest::words)).contains("… 32,453 steps …", "… 604 steps …");
         assertThat(texts(withClass(t, SVG, "text", "axis"))).contains("39,311", "33,076", "2");
-        assertThat(texts(withClass(t, SVG, "text", "banner"))).containsExactly("VIOLATED: no stale access — the guest's TCE maps this IOVA to gpa 0x241200");
-        assertThat(withClass(t, SVG, "g", "caption").get(0).getTextContent().replaceAll("\\s+", " ")).contains("vhost write vq0 iova 0x20200", "UPDATE at step 16",
+        Element box = byId(d, "repro-box");
+        assertThat(texts(withClass(box, SVG, "text", "banner"))).containsExactly("VIOLATED: no stale access — the guest's TCE maps this IOVA to gpa 0x241200");
+        assertThat(withClass(box, SVG, "g", "caption").get(0).getTextContent().replaceAll("\\s+", " ")).contains("vhost write vq0 iova 0x20200", "UPDATE at step 16",
                 "cleared at step 622 (H_STUFF_TCE, virtual mode)", "mapped again at step 33,076");
     }
 
@@ -214,7 +216,7 @@ class HtmlReportTest {
                 new Event(2, 5, "vhost", "rx-copy", "vq0: wrote packet to iova 0x3000 = gpa 0x5000 (IOTLB)", 0x3000, 0x5000),
                 new Event(3, 7, "vhost", "rx-copy", "vq0: wrote packet to iova 0x3000 = gpa 0x5000 (IOTLB)", 0x3000, 0x5000),
                 new Event(4, 8, "net", "rx-packet", "packet 2 arrives at the tap", -1, -1));
-        Document d = parse(Timeline.svg("t", ev, v));
+        Document d = parse(Timeline.html("t", ev, v));
         assertThat(stepAndAction(byId(d, "t-violation"))).isEqualTo("step 7 rx-copy");
         assertThat(Timeline.causalChain(ev, v)).containsExactly(ev.get(0), ev.get(2));
         assertThat(texts(withClass(d, SVG, "text", "banner"))).containsExactly("VIOLATED: no corruption — guest page 0x5000 is not mapped for DMA (free)");
@@ -226,7 +228,7 @@ class HtmlReportTest {
         List<Event> ev = List.of(new Event(1, 1, "net", "rx-packet", "packet 0 arrives at the tap", -1, -1),
                 new Event(5, 2, "vhost", "iotlb-miss", "vq0: no translation for iova 0x3000: MISS queued, queue stalled", 0x3000, -1),
                 new Event(6, 2, "qemu", "miss-read", "read MISS iova 0x3000 perm 2", 0x3000, -1));
-        Document d = parse(Timeline.svg("t", ev, null));
+        Document d = parse(Timeline.html("t", ev, null));
         assertThat(withClass(d, SVG, "g", "chain")).isEmpty();
         assertThat(withClass(d, SVG, "g", "bad")).isEmpty();
         assertThat(texts(withClass(d, SVG, "text", "banner"))).containsExactly("No property broken in these events");
@@ -376,5 +378,72 @@ class HtmlReportTest {
                 "1->9 MISS_READ",          // answered by nothing (no translation): the UPDATE of 0x3000 at step 13 is linked to no read
                 "15->14 CALL_INVALIDATE"); // sent during the second H_PUT_TCE of step 15 and drawn after it; step 14's INVALIDATE of 0x4000 has no link
         assertThat(o.events()).extracting(Event::seq).containsExactly(1L, 2L, 3L, 4L, 5L, 6L, 7L, 8L, 9L, 10L, 11L, 13L, 12L, 15L, 14L);
+    }
+
+    /** The pages' timelines, and those of D4's and D4k's counterexamples, each as its own document. */
+    static List<Document> timelines() throws Exception {
+        List<Document> out = new ArrayList<>();
+        for (Page p : List.of(comparePage(), reproPage())) out.add(parse(p.html()));
+        for (Design d : new Design[] {Design.D4, Design.D4k, Design.D3a}) {
+            Replayed r = counterexample(d);
+            out.add(parse(Timeline.html(d.name(), r.events(), r.violation())));
+        }
+        return out;
+    }
+
+    /** Where a label's text is by the layout's own estimate of its width: left, top, width, height. */
+    static double[] estimatedBox(Element text) {
+        String cls = text.getAttribute("class");
+        boolean bold = cls.equals("noinv") || List.of(((Element) text.getParentNode()).getAttribute("class").split(" ")).stream().anyMatch(c -> c.equals("chain") || c.equals("bad"));
+        double w = Timeline.textWidth(text.getTextContent(), cls.equals("l1") ? 10.5 : 10, cls.equals("l2"), bold);
+        double x = Double.parseDouble(text.getAttribute("x")), y = Double.parseDouble(text.getAttribute("y"));
+        double left = switch (text.getAttribute("text-anchor")) {
+            case "middle" -> x - w / 2;
+            case "start" -> x;
+            default -> x - w;
+        };
+        return new double[] {left, y - 10.5, w, 13};
+    }
+
+    static boolean overlap(double[] a, double[] b) {
+        return a[0] < b[0] + b[2] && b[0] < a[0] + a[2] && a[1] < b[1] + b[3] && b[1] < a[1] + a[3];
+    }
+
+    @Test
+    void noTwoLabelsOfATimelineOverlapByTheLayoutsOwnMeasure() throws Exception {
+        for (Document d : timelines()) {
+            for (Element t : withClass(d, SVG, "svg", "timeline")) {
+                List<Element> labels = all(t, SVG, "text").stream().filter(e -> List.of("l1", "l2", "noinv").contains(e.getAttribute("class"))).toList();
+                assertThat(labels).hasSizeGreaterThan(10);
+                for (int i = 0; i < labels.size(); i++) {
+                    for (int j = i + 1; j < labels.size(); j++) {
+                        assertThat(overlap(estimatedBox(labels.get(i)), estimatedBox(labels.get(j)))).as("%s: \"%s\" and \"%s\" overlap", t.getAttribute("id"),
+                                labels.get(i).getTextContent(), labels.get(j).getTextContent()).isFalse();
+                    }
+                }
+            }
+        }
+    }
+
+    private static final Pattern LAST_POINT = Pattern.compile("([-0-9.]+),([-0-9.]+)$");
+
+    @Test
+    void everyArrowEndsOnTheEdgeOfTheMarkItPointsToAndGoesRightwards() throws Exception {
+        for (Document d : timelines()) {
+            List<Element> arrows = all(d, SVG, "path").stream().filter(p -> p.hasAttribute("data-to")).toList();
+            assertThat(arrows).isNotEmpty();
+            for (Element p : arrows) {
+                Element from = all(byId(d, p.getAttribute("data-from")), SVG, "circle").get(0);
+                Element to = all(byId(d, p.getAttribute("data-to")), SVG, "circle").get(0);
+                Matcher m = LAST_POINT.matcher(p.getAttribute("d"));
+                assertThat(m.find()).isTrue();
+                double ex = Double.parseDouble(m.group(1)), ey = Double.parseDouble(m.group(2));
+                double cx = Double.parseDouble(to.getAttribute("cx")), cy = Double.parseDouble(to.getAttribute("cy")), r = Double.parseDouble(to.getAttribute("r"));
+                assertThat(Math.hypot(ex - cx, ey - cy)).as("distance of %s's end from the centre of its mark", p.getAttribute("data-from") + "→" + p.getAttribute("data-to"))
+                        .isBetween(r, r + 1.5);
+                assertThat(Double.parseDouble(from.getAttribute("cx"))).as("x of %s, where the arrow to %s starts", p.getAttribute("data-from"), p.getAttribute("data-to"))
+                        .isLessThan(cx);
+            }
+        }
     }
 }
