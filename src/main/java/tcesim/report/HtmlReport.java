@@ -42,8 +42,9 @@ public final class HtmlReport {
         sb.append("</table></section>\n");
         sb.append("<section id=\"charts\"><h2>Throughput and exits</h2>\n");
         String[] labels = rows.stream().map(Row::design).toArray(String[]::new);
-        sb.append(bars("throughput", "Simulated TCP_STREAM throughput (Gbit/s)", labels, rows.stream().mapToDouble(r -> r.stream().gbps()).toArray(), "%.2f"));
-        sb.append(bars("exits", "Exits to QEMU per packet (TCP_STREAM)", labels, rows.stream().mapToDouble(r -> r.stream().exitsPerPacket()).toArray(), "%.3f"));
+        String[] broken = rows.stream().map(r -> r.verdict().equals("unsafe") ? r.property() : null).toArray(String[]::new);
+        sb.append(bars("throughput", "Simulated TCP_STREAM throughput (Gbit/s)", labels, rows.stream().mapToDouble(r -> r.stream().gbps()).toArray(), "%.2f", broken));
+        sb.append(bars("exits", "Exits to QEMU per packet (TCP_STREAM)", labels, rows.stream().mapToDouble(r -> r.stream().exitsPerPacket()).toArray(), "%.3f", broken));
         sb.append("</section>\n");
         sb.append("<section id=\"timelines\"><h2>Counterexamples</h2>\n");
         if (unsafe.isEmpty()) sb.append("<p>No design is unsafe on the checked configuration.</p>\n");
@@ -105,23 +106,70 @@ public final class HtmlReport {
         return v == Math.rint(v) ? String.valueOf((long) v) : String.valueOf(v);
     }
 
-    /** A horizontal bar chart, one bar per label. */
-    static String bars(String id, String title, String[] labels, double[] values, String fmt) {
+    /** The stripes of an unsafe design's bar, one colour per property broken (in the order the rows first break them). */
+    private static final String[] UNSAFE_COLOURS = {"#d62728", "#9467bd", "#8c564b", "#e377c2"};
+    private static final String SAFE_BLUE = "#4c78a8";
+
+    /**
+     * A horizontal bar chart, one bar per label. A design whose exhaustive check broke a property ({@code broken[i]}
+     * names it; null for one that did not) has its bar striped in that property's colour over the blue, and the
+     * legend under the chart says which stripes mean "unsafe: PROPERTY".
+     */
+    static String bars(String id, String title, String[] labels, double[] values, String fmt, String[] broken) {
         int w = 640, barH = 22, left = 70;
-        int h = 30 + labels.length * (barH + 6);
+        List<String> properties = new ArrayList<>();
+        for (String p : broken) if (p != null && !properties.contains(p)) properties.add(p);
+        // the legend's entries, flowing left to right: safe, then one per property broken
+        List<String> keys = new ArrayList<>(List.of("safe"));
+        for (String p : properties) keys.add("unsafe: " + p);
+        List<int[]> at = new ArrayList<>();
+        int x = 0, row = 0;
+        for (String k : keys) {
+            int kw = 26 + (int) Math.ceil(Timeline.textWidth(k, 12, false, false)) + 16;
+            if (x > 0 && x + kw > w) {
+                x = 0;
+                row++;
+            }
+            at.add(new int[] {x, row});
+            x += kw;
+        }
+        int barsBottom = 26 + labels.length * (barH + 6);
+        int h = barsBottom + 8 + (row + 1) * 20;
         double max = 0;
         for (double v : values) max = Math.max(max, v);
         StringBuilder sb = new StringBuilder(String.format(Locale.ROOT,
                 "<svg xmlns=\"http://www.w3.org/2000/svg\" id=\"%s-chart\" class=\"bars\" width=\"%d\" height=\"%d\"><text x=\"0\" y=\"16\" style=\"font:bold 13px sans-serif\">%s</text>%n",
                 id, w, h, Timeline.esc(title)));
+        sb.append("<defs>");
+        for (int i = 0; i < properties.size(); i++) {
+            sb.append(String.format(Locale.ROOT, "<pattern id=\"%s-unsafe-%d\" width=\"8\" height=\"8\" patternUnits=\"userSpaceOnUse\" patternTransform=\"rotate(45)\">"
+                    + "<rect width=\"8\" height=\"8\" fill=\"%s\"/><rect width=\"4\" height=\"8\" fill=\"%s\"/></pattern>", id, i, SAFE_BLUE, colour(i)));
+        }
+        sb.append("</defs>\n");
         for (int i = 0; i < labels.length; i++) {
             int y = 26 + i * (barH + 6);
             int len = max == 0 ? 0 : (int) Math.round((w - left - 90) * values[i] / max);
-            sb.append(String.format(Locale.ROOT, "<text x=\"0\" y=\"%d\" style=\"font:12px sans-serif\">%s</text><rect class=\"bar\" x=\"%d\" y=\"%d\" width=\"%d\" height=\"%d\" fill=\"#4c78a8\"/>"
-                    + "<text x=\"%d\" y=\"%d\" style=\"font:12px sans-serif\">%s</text>%n",
-                    y + 15, Timeline.esc(labels[i]), left, y, Math.max(1, len), barH, left + len + 6, y + 15, String.format(Locale.ROOT, fmt, values[i])));
+            int p = broken[i] == null ? -1 : properties.indexOf(broken[i]);
+            String fill = p < 0 ? SAFE_BLUE : "url(#" + id + "-unsafe-" + p + ")";
+            String extra = p < 0 ? "" : String.format(Locale.ROOT, " stroke=\"%s\" stroke-width=\"1.5\"", colour(p));
+            sb.append(String.format(Locale.ROOT, "<text x=\"0\" y=\"%d\" %s>%s</text><rect class=\"bar%s\" x=\"%d\" y=\"%d\" width=\"%d\" height=\"%d\" fill=\"%s\"%s>"
+                    + "<title>%s</title></rect><text x=\"%d\" y=\"%d\" style=\"font:12px sans-serif\">%s</text>%n",
+                    y + 15, p < 0 ? "style=\"font:12px sans-serif\"" : "style=\"font:bold 12px sans-serif\" fill=\"" + colour(p) + "\"", Timeline.esc(labels[i]), p < 0 ? "" : " unsafe", left, y, Math.max(1, len), barH, fill, extra,
+                    Timeline.esc(labels[i] + (p < 0 ? "" : ": unsafe: " + broken[i])), left + len + 6, y + 15, String.format(Locale.ROOT, fmt, values[i])));
         }
-        return sb.append("</svg>\n").toString();
+        sb.append("<g class=\"chart-legend\">");
+        for (int i = 0; i < keys.size(); i++) {
+            int kx = at.get(i)[0], ky = barsBottom + 8 + at.get(i)[1] * 20;
+            String fill = i == 0 ? SAFE_BLUE : "url(#" + id + "-unsafe-" + (i - 1) + ")";
+            String stroke = i == 0 ? "" : String.format(Locale.ROOT, " stroke=\"%s\" stroke-width=\"1.5\"", colour(i - 1));
+            sb.append(String.format(Locale.ROOT, "<rect x=\"%d\" y=\"%d\" width=\"18\" height=\"12\" fill=\"%s\"%s/><text x=\"%d\" y=\"%d\" style=\"font:12px sans-serif\">%s</text>",
+                    kx + 1, ky, fill, stroke, kx + 26, ky + 11, Timeline.esc(keys.get(i))));
+        }
+        return sb.append("</g>\n</svg>\n").toString();
+    }
+
+    private static String colour(int property) {
+        return UNSAFE_COLOURS[property % UNSAFE_COLOURS.length];
     }
 
     private static StringBuilder head(String title) {

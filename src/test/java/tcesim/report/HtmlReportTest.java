@@ -153,7 +153,34 @@ class HtmlReportTest {
         assertThat(svgs).extracting(e -> e.getAttribute("id")).containsExactly("throughput-chart", "exits-chart");
         assertThat(svgs.get(0).getTextContent()).contains("throughput");
         assertThat(svgs.get(1).getTextContent()).contains("Exits to QEMU per packet");
-        for (Element chart : svgs) assertThat(withClass(chart, SVG, "rect", "bar")).hasSize(2);
+        String unsafe = "unsafe: " + comparePage().violation().property().label();
+        for (Element chart : svgs) {
+            List<Element> bars = withClass(chart, SVG, "rect", "bar");
+            assertThat(bars).hasSize(2);
+            // D0 broke a property: its bar is striped and says so; D2's is plain
+            String id = chart.getAttribute("id").replace("-chart", "");
+            assertThat(bars).extracting(b -> b.getAttribute("class"), b -> b.getAttribute("fill"))
+                    .containsExactly(org.assertj.core.groups.Tuple.tuple("bar unsafe", "url(#" + id + "-unsafe-0)"), org.assertj.core.groups.Tuple.tuple("bar", "#4c78a8"));
+            assertThat(all(bars.get(0), SVG, "title").get(0).getTextContent()).isEqualTo("D0: " + unsafe);
+            assertThat(all(chart, SVG, "pattern")).extracting(e -> e.getAttribute("id")).containsExactly(id + "-unsafe-0");
+            assertThat(texts(all(withClass(chart, SVG, "g", "chart-legend").get(0), SVG, "text"))).containsExactly("safe", unsafe);
+        }
+    }
+
+    @Test
+    void eachPropertyBrokenHasItsOwnStripesAndLegendEntry() throws Exception {
+        Element chart = parse(HtmlReport.bars("t", "title", new String[] {"A", "B", "C", "D"}, new double[] {1, 2, 3, 4}, "%.1f",
+                new String[] {null, "no stale access", "progress", "no stale access"})).getDocumentElement();
+        assertThat(withClass(chart, SVG, "rect", "bar")).extracting(b -> b.getAttribute("fill"))
+                .containsExactly("#4c78a8", "url(#t-unsafe-0)", "url(#t-unsafe-1)", "url(#t-unsafe-0)");
+        assertThat(withClass(chart, SVG, "rect", "unsafe")).hasSize(3);
+        assertThat(texts(all(withClass(chart, SVG, "g", "chart-legend").get(0), SVG, "text"))).containsExactly("safe", "unsafe: no stale access", "unsafe: progress");
+        List<Element> patterns = all(chart, SVG, "pattern");
+        assertThat(patterns).hasSize(2);
+        assertThat(all(patterns.get(0), SVG, "rect").get(1).getAttribute("fill")).isNotEqualTo(all(patterns.get(1), SVG, "rect").get(1).getAttribute("fill"));
+        Element none = parse(HtmlReport.bars("t", "title", new String[] {"A"}, new double[] {1}, "%.1f", new String[] {null})).getDocumentElement();
+        assertThat(withClass(none, SVG, "rect", "unsafe")).isEmpty();
+        assertThat(texts(all(withClass(none, SVG, "g", "chart-legend").get(0), SVG, "text"))).containsExactly("safe");
     }
 
     @Test
