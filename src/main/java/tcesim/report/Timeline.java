@@ -166,13 +166,25 @@ public final class Timeline {
         return -1;
     }
 
-    /** The event of the violating access: the violating actor's event at the violation's step, on its IOVA page if one is. */
+    /**
+     * The event of the violating access: the violating actor's event at the violation's step, on its IOVA page if one
+     * is; failing that, an event of that step in the actor's lane (KVM's handler breaks a property inside a vCPU's
+     * hypercall, which the trace records as the vCPU's), on the IOVA page if one is. Null for a violation no event
+     * shows (a stall).
+     */
     static Event violating(List<Event> ev, Violation v) {
         if (v == null) return null;
+        Event e = violating(ev, v, e1 -> e1.actor().equals(v.actor()));
+        if (e != null || v.actor().equals("-")) return e;
+        int lane = lane(new Event(0, 0, v.actor(), "", "", Event.NONE, Event.NONE));
+        return violating(ev, v, e1 -> lane(e1) == lane);
+    }
+
+    private static Event violating(List<Event> ev, Violation v, Predicate<Event> whose) {
         Event any = null;
         for (int i = ev.size() - 1; i >= 0; i--) {
             Event e = ev.get(i);
-            if (e.step() != v.step() || !e.actor().equals(v.actor())) continue;
+            if (e.step() != v.step() || !whose.test(e)) continue;
             if (v.iova() < 0 || onPage(e, page(v.iova()))) return e;
             if (any == null) any = e;
         }
@@ -560,13 +572,13 @@ public final class Timeline {
 
     /**
      * The page's script that opens each timeline at its violation: the events' box scrolls so that the violating
-     * access stands some way left of its right edge, with the causal chain before it in view. (Without scripts the
-     * box opens at its first event.)
+     * access stands some way left of its right edge, with the causal chain before it in view, or, for a violation no
+     * event shows (a stall), to its last events. (Without scripts the box opens at its first event.)
      */
     public static final String SCRIPT = "<script>/*<![CDATA[*/\n"
-            + "for (const box of document.querySelectorAll('.timeline-box .scroll')) {\n"
-            + "  const bad = box.querySelector('.event.bad');\n"
-            + "  if (!bad) continue;\n"
+            + "for (const box of document.querySelectorAll('.timeline-box .scroll[data-focus]')) {\n"
+            + "  const bad = document.getElementById(box.dataset.focus);\n"
+            + "  if (!bad) { box.scrollLeft = box.scrollWidth; continue; }\n"
             + "  const b = bad.getBoundingClientRect(), s = box.getBoundingClientRect();\n"
             + "  box.scrollLeft += b.left + b.width / 2 - s.left - Math.max(box.clientWidth * 0.6, box.clientWidth - 320);\n"
             + "}\n/*]]>*/</script>\n";
@@ -586,8 +598,10 @@ public final class Timeline {
         StringBuilder sb = new StringBuilder();
         sb.append("<div class=\"timeline-box\" id=\"").append(esc(id)).append("-box\">\n<div class=\"timeline-head\">\n");
         sb.append(head(id, v == null ? List.of() : caption(o, links, v, chain), v));
-        sb.append(legend(id, Key.shown(v != null)));
-        sb.append("</div>\n<div class=\"scroll\"><div class=\"strip\">\n");
+        sb.append(legend(id, Key.shown(chain.access() != null)));
+        // what the box opens at: the violating access, or the end when the violation shows in no event (a stall)
+        String focus = v == null ? "" : chain.access() != null ? " data-focus=\"" + esc(id) + "-violation\"" : " data-focus=\"end\"";
+        sb.append("</div>\n<div class=\"scroll\"").append(focus).append("><div class=\"strip\">\n");
         sb.append(laneNames(scene.height));
         sb.append(scene.svg(id));
         return sb.append("</div></div>\n</div>\n").toString();
@@ -1101,7 +1115,7 @@ public final class Timeline {
         return sb.append("</svg>\n").toString();
     }
 
-    /** The legend's entries; those for a violation are left out of a picture without one. */
+    /** The legend's entries; those for a violation are left out of a picture without a violating access. */
     private enum Key {
         EVENT("event"), CHAIN("causal chain of the violation"), ACCESS("the violating access"), MEMORY("guest page changes hands (memory lane)"),
         MESSAGE("cause → effect, same IOVA (MISS → read → UPDATE, call → INVALIDATE)"), STALE("stale translation used (from its UPDATE to the access)"),

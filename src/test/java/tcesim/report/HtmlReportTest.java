@@ -473,4 +473,35 @@ class HtmlReportTest {
             }
         }
     }
+
+    /** The events' scroll box of a timeline: what the page's script opens it at. */
+    static String focus(Document d) {
+        return withClass(d, HTML, "div", "scroll").get(0).getAttribute("data-focus");
+    }
+
+    @Test
+    void aBreakInsideAHypercallIsMarkedOnTheCallAndTheTimelineOpensThere() throws Exception {
+        Violation v = new Violation(Violation.Property.HOST_MEMORY, 2, "kvm", "H_PUT_TCE_INDIRECT writes TCE table entry 0x40000, through stt->pages[32], past the array",
+                "past its bound", 0x3ffff000L, -1);
+        List<Event> ev = List.of(new Event(1, 1, "vcpu0", "H_PUT_TCE", "H_PUT_TCE(liobn=0x80000000, ioba=0x3000, tce=0x130000[RW]) = H_SUCCESS [virtual mode]", 0x3000, 0x130000),
+                new Event(2, 2, "vcpu0", "H_PUT_TCE_INDIRECT", "H_PUT_TCE_INDIRECT(liobn=0x80000000, ioba=0x3ffff000, list=0x100000, npages=2) = H_SUCCESS [virtual mode]",
+                        0x3ffff000L, -1),
+                new Event(3, 2, "vcpu0", "rx-refill", "posted RX buffer 0x131000 at iova 0x3ffff000", 0x3ffff000L, 0x131000));
+        Document d = parse(Timeline.html("t", ev, v));
+        // KVM's handler broke the bound inside the vCPU's call, which the trace records as the vCPU's, in KVM's lane
+        assertThat(stepAndAction(byId(d, "t-violation"))).isEqualTo("step 2 H_PUT_TCE_INDIRECT");
+        assertThat(focus(d)).isEqualTo("t-violation");
+    }
+
+    @Test
+    void aStallShowsInNoEventAndItsTimelineOpensAtTheEnd() throws Exception {
+        Violation v = new Violation(Violation.Property.PROGRESS, 9, "-", "rx 0/5 delivered, tx 0/5 completed", "a virtqueue stopped on a MISS waits for an UPDATE that will never come", -1, -1);
+        List<Event> ev = List.of(new Event(1, 8, "vhost", "iotlb-miss", "handle_rx: no translation for iova 0x3000: MISS queued", 0x3000, -1),
+                new Event(2, 9, "qemu", "miss-read", "read MISS iova 0x3000 perm 2", 0x3000, -1),
+                new Event(3, 9, "qemu", "no-translation", "iova 0x3000 has no translation: nothing sent, the queue stays stalled", 0x3000, -1));
+        Document d = parse(Timeline.html("t", ev, v));
+        assertThat(withClass(d, SVG, "g", "bad")).isEmpty();
+        assertThat(focus(d)).isEqualTo("end");
+        assertThat(focus(parse(Timeline.html("t", ev, null)))).isEmpty();
+    }
 }
