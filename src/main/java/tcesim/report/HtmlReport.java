@@ -10,7 +10,8 @@ import tcesim.sim.Trace;
 import tcesim.sim.Violation;
 
 /**
- * Self-contained XHTML pages (inline CSS and SVG, nothing fetched) for people to look at. The compare page
+ * Self-contained XHTML pages (inline CSS, SVG and a short script that opens each timeline at its violation; nothing
+ * fetched) for people to look at. The compare page
  * draws the verdict x cost table, bar charts of throughput and of exits per packet, one {@link Timeline}
  * per unsafe design's counterexample and the cost model's table; the repro page draws one timeline.
  */
