@@ -675,6 +675,9 @@ public final class Timeline {
         }
     }
 
+    /** A place a label may take: its box's top left corner, and which side of the box its text is anchored to. */
+    private record Place(double x, double y, String anchor) {}
+
     /** Something a label must not overlap, and the mark (or cross id) it belongs to, or "" for none. */
     private record Obstacle(Box box, Object owner) {
         Obstacle {
@@ -923,31 +926,18 @@ public final class Timeline {
                 double gapY = m.r() + 3;
                 double up = m.y() - gapY - l.h, down = m.y() + gapY;
                 double side = m.r() + 4;
-                // (x, y, anchor) of each candidate: centred above and below, then beside the mark's column, then level with it
-                Object[][] cands = {
-                    {m.x() - l.w / 2, up, "middle"}, {m.x() - l.w / 2, down, "middle"},
-                    {m.x() + side, up, "start"}, {m.x() - side - l.w, up, "end"},
-                    {m.x() + side, down, "start"}, {m.x() - side - l.w, down, "end"},
-                    {m.x() + side, m.y() - l.h / 2, "start"}, {m.x() - side - l.w, m.y() - l.h / 2, "end"}};
-                if (!l.above) {
-                    for (int i = 0; i < cands.length - 2; i += 2) {
-                        Object[] t = cands[i];
-                        cands[i] = cands[i + 1];
-                        cands[i + 1] = t;
-                    }
-                    Object[] t = cands[2];
-                    cands[2] = cands[4];
-                    cands[4] = t;
-                    t = cands[3];
-                    cands[3] = cands[5];
-                    cands[5] = t;
-                }
+                // centred on its side of the mark, then the other side; beside the mark's column on either; level with the mark
+                double centred = m.x() - l.w / 2, right = m.x() + side, left = m.x() - side - l.w;
+                double near = l.above ? up : down, far = l.above ? down : up, level = m.y() - l.h / 2;
+                List<Place> places = List.of(new Place(centred, near, "middle"), new Place(centred, far, "middle"), new Place(right, near, "start"),
+                        new Place(left, near, "end"), new Place(right, far, "start"), new Place(left, far, "end"), new Place(right, level, "start"),
+                        new Place(left, level, "end"));
                 double top = laneTop(m.lane()) + 2, bottom = laneTop(m.lane()) + LANE_H - 2;
                 Box best = null;
                 String bestAnchor = null;
                 double bestCost = Double.MAX_VALUE;
-                for (Object[] c : cands) {
-                    Box b = new Box((double) c[0], (double) c[1], l.w, l.h);
+                for (Place c : places) {
+                    Box b = new Box(c.x(), c.y(), l.w, l.h);
                     if (b.y() < top || b.y() + b.h() > bottom || b.x() < 2) continue;
                     Box clear = b.grow(CLEAR);
                     long hits = hard.stream().filter(o -> !o.owner().equals(m) && !o.owner().equals(m.elementId()) && clear.hits(o.box())).count()
@@ -956,7 +946,7 @@ public final class Timeline {
                     double cost = hits * 1e6 + crossed;
                     if (cost < bestCost) {
                         best = b;
-                        bestAnchor = (String) c[2];
+                        bestAnchor = c.anchor();
                         bestCost = cost;
                     }
                     if (cost == 0) break;
