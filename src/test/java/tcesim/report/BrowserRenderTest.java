@@ -41,9 +41,75 @@ class BrowserRenderTest {
     static final int INSTALL_SECONDS = 300;
     static final int RED = 0xd62728;
     static final int ORANGE = 0xf39c12;
-    static final String PROBE = "<script>for (const e of document.querySelectorAll('svg, .event.bad')) {"
-            + " const r = e.getBoundingClientRect(); e.setAttribute('data-box', Math.round(r.width) + 'x' + Math.round(r.height)); }"
-            + " document.body.setAttribute('data-height', Math.ceil(document.body.getBoundingClientRect().bottom) + 24);</script>";
+    /**
+     * Run in the page after its own script: records the laid-out size of every SVG and of the violating mark; in every
+     * SVG, each pair of texts whose boxes overlap (data-overlaps), and each arrow (a path with an arrowhead and the ids
+     * of the marks it joins) whose arrowhead's tip is not on the edge of its mark, whose arrowhead covers a text, or
+     * that points back in time, leftwards (data-arrow-faults); and the page's height.
+     */
+    static final String PROBE = """
+            <script>
+            (() => {
+              const clean = s => String(s).replace(/[<>&"]/g, '?').replace(/\\s+/g, ' ').trim();
+              for (const e of document.querySelectorAll('svg, .event.bad')) {
+                const r = e.getBoundingClientRect();
+                e.setAttribute('data-box', Math.round(r.width) + 'x' + Math.round(r.height));
+              }
+              const inside = (b, x, y) => x > b.left + 0.5 && x < b.right - 0.5 && y > b.top + 0.5 && y < b.bottom - 0.5;
+              for (const svg of document.querySelectorAll('svg')) {
+                const texts = [...svg.querySelectorAll('text')].filter(t => t.textContent.trim() !== '').map(t => ({t, b: t.getBoundingClientRect()}));
+                const overlaps = [];
+                for (let i = 0; i < texts.length; i++) for (let j = i + 1; j < texts.length; j++) {
+                  const a = texts[i].b, b = texts[j].b;
+                  const w = Math.min(a.right, b.right) - Math.max(a.left, b.left), h = Math.min(a.bottom, b.bottom) - Math.max(a.top, b.top);
+                  if (w > 0.5 && h > 0.5) overlaps.push(clean(texts[i].t.textContent) + ' | ' + clean(texts[j].t.textContent));
+                }
+                svg.setAttribute('data-overlaps', overlaps.join(' ;; '));
+                const faults = [];
+                for (const p of svg.querySelectorAll('path[marker-end][data-to]')) {
+                  const m = p.getScreenCTM(), len = p.getTotalLength();
+                  const at = l => { const q = p.getPointAtLength(l); return new DOMPoint(q.x, q.y).matrixTransform(m); };
+                  const end = at(len), back = at(Math.max(0, len - 1));
+                  let dx = end.x - back.x, dy = end.y - back.y;
+                  const d = Math.hypot(dx, dy);
+                  dx /= d; dy /= d;
+                  // the arrowhead: a marker 10 units long whose point 9 lies on the path's end, 0.7 px a unit per px of stroke
+                  const u = 0.7 * parseFloat(p.getAttribute('stroke-width'));
+                  const tip = {x: end.x + dx * u, y: end.y + dy * u}, base = {x: end.x - dx * 9 * u, y: end.y - dy * 9 * u};
+                  const c1 = {x: base.x - dy * 5 * u, y: base.y + dx * 5 * u}, c2 = {x: base.x + dy * 5 * u, y: base.y - dx * 5 * u};
+                  const name = clean(p.getAttribute('data-from') + ' to ' + p.getAttribute('data-to'));
+                  const to = document.getElementById(p.getAttribute('data-to')), from = document.getElementById(p.getAttribute('data-from'));
+                  if (!to || !from) { faults.push(name + ': a mark it joins is missing'); continue; }
+                  const shape = g => g.querySelector('circle, rect').getBoundingClientRect();
+                  const tb = shape(to), fb = shape(from);
+                  const tc = {x: (tb.left + tb.right) / 2, y: (tb.top + tb.bottom) / 2}, fx = (fb.left + fb.right) / 2;
+                  const dist = Math.hypot(tip.x - tc.x, tip.y - tc.y);
+                  if (dist > tb.width / 2 + 2.5) faults.push(name + ': its arrowhead ends ' + dist.toFixed(1) + ' px from the centre of its mark, of radius ' + (tb.width / 2).toFixed(1));
+                  if (fx >= tc.x) faults.push(name + ': it points back in time');
+                  const pts = [tip, c1, c2, base, end, {x: (tip.x + c1.x + c2.x) / 3, y: (tip.y + c1.y + c2.y) / 3}];
+                  for (const t of texts) if (pts.some(q => inside(t.b, q.x, q.y))) faults.push(name + ': its arrowhead lies on the text ' + clean(t.t.textContent));
+                }
+                svg.setAttribute('data-arrow-faults', faults.join(' ;; '));
+              }
+              document.body.setAttribute('data-height', Math.ceil(document.body.getBoundingClientRect().bottom) + 24);
+            })();
+            </script>""";
+
+    /** The first screen a person sees: the window, and where each violating mark's circle and its lane names' right edge are in it. */
+    static final String FIRST_SCREEN_PROBE = """
+            <script>
+            (() => {
+              const out = [];
+              for (const bad of document.querySelectorAll('.event.bad')) {
+                const r = bad.querySelector('circle').getBoundingClientRect();
+                const names = bad.closest('.strip').querySelector('.lane-names').getBoundingClientRect();
+                out.push([bad.id, r.left, r.top, r.right, r.bottom, names.right].map(v => typeof v === 'number' ? v.toFixed(1) : v).join(','));
+              }
+              document.body.setAttribute('data-first-screen', innerWidth + 'x' + innerHeight + ';' + out.join(';'));
+            })();
+            </script>""";
+    static final int SCREEN_W = 1400;
+    static final int SCREEN_H = 900;
 
     static String chromium;
     static Path screenshots;
@@ -125,7 +191,7 @@ class BrowserRenderTest {
     }
 
     /** What Chromium made of a page: its DOM's SVGs, each parsed on its own, and the screenshot. */
-    record Rendered(List<Element> svgs, BufferedImage picture) {
+    record Rendered(List<Element> svgs, BufferedImage picture, String dom) {
         List<Element> withClass(String tag, String cls) {
             return svgs.stream().flatMap(s -> HtmlReportTest.withClass(s, HtmlReportTest.SVG, tag, cls).stream()).toList();
         }
@@ -156,7 +222,7 @@ class BrowserRenderTest {
         Files.writeString(probed, html.replace("</body>", PROBE + "</body>"), StandardCharsets.UTF_8);
         Path png = screenshots.resolve(name + ".png");
         Files.deleteIfExists(png);
-        int w = Math.min(4000, Math.max(1280, svgSizes(html, "width", Math::max) + 80));
+        int w = Math.min(4000, Math.max(1280, svgSizes(html, "width", Math::max) + 200)); // the widest timeline and its lane names
         int guess = Math.min(8000, svgSizes(html, "height", Integer::sum) + 1200);
         String dom;
         int height;
@@ -172,7 +238,7 @@ class BrowserRenderTest {
         List<Element> svgs = new ArrayList<>();
         Matcher m = Pattern.compile("(?s)<svg .*?</svg>").matcher(dom);
         while (m.find()) svgs.add(HtmlReportTest.parse(m.group()).getDocumentElement());
-        return new Rendered(svgs, picture(png, w, height));
+        return new Rendered(svgs, picture(png, w, height), dom);
     }
 
     /** Checks Chromium's PNG (signature, size, width, many colours) and cuts it to the page's height. */
@@ -200,7 +266,9 @@ class BrowserRenderTest {
     static void assertTimelineRendered(Rendered r, String id) {
         Element timeline = r.svgs().stream().filter(s -> s.getAttribute("id").equals(id + "-timeline")).findFirst().orElseThrow();
         assertThat(box(timeline)[0]).isGreaterThan(800);
-        assertThat(HtmlReportTest.texts(HtmlReportTest.withClass(timeline, HtmlReportTest.SVG, "text", "lane"))).containsExactly(Timeline.LANES);
+        Element names = r.svgs().get(r.svgs().indexOf(timeline) - 1);
+        assertThat(names.getAttribute("class")).isEqualTo("lane-names");
+        assertThat(HtmlReportTest.texts(HtmlReportTest.withClass(names, HtmlReportTest.SVG, "text", "lane"))).containsExactly(Timeline.LANES);
         List<Element> marks = HtmlReportTest.withClass(timeline, HtmlReportTest.SVG, "g", "event");
         assertThat(marks).hasSizeGreaterThan(5);
         for (Element g : marks) {
@@ -213,17 +281,91 @@ class BrowserRenderTest {
         assertThat(size[0]).as("width of the violating mark").isGreaterThan(15);
         assertThat(size[1]).as("height of the violating mark").isGreaterThan(15);
         assertThat(HtmlReportTest.withClass(timeline, HtmlReportTest.SVG, "g", "chain")).isNotEmpty();
+        assertThat(HtmlReportTest.withClass(timeline, HtmlReportTest.SVG, "path", "msg")).isNotEmpty();
+    }
+
+    /**
+     * As Chromium laid the page out: in no SVG do two texts' boxes overlap; every arrow's head ends on the edge of the
+     * mark it points to and covers no text, and it goes from left to right, from a step to the same or a later one.
+     */
+    static void assertReadable(Rendered r) {
+        for (Element svg : r.svgs()) {
+            String name = svg.getAttribute("id").isEmpty() ? svg.getAttribute("class") : svg.getAttribute("id");
+            assertThat(svg.getAttribute("data-overlaps")).as("texts whose boxes overlap in %s", name).isEmpty();
+            assertThat(svg.getAttribute("data-arrow-faults")).as("arrows in %s", name).isEmpty();
+            List<Element> arrows = HtmlReportTest.all(svg, HtmlReportTest.SVG, "path").stream().filter(p -> p.hasAttribute("data-to")).toList();
+            for (Element p : arrows) {
+                long from = step(svg, p.getAttribute("data-from")), to = step(svg, p.getAttribute("data-to"));
+                assertThat(from).as("the step of %s, the arrow to %s starts at", p.getAttribute("data-from"), p.getAttribute("data-to")).isLessThanOrEqualTo(to);
+            }
+        }
+        assertThat(r.withClass("path", "msg")).as("arrows the probe looked at").allMatch(p -> p.hasAttribute("data-to"));
+        assertThat(r.svgs()).as("SVGs the probe looked at").allMatch(s -> s.hasAttribute("data-overlaps") && s.hasAttribute("data-arrow-faults"));
+    }
+
+    /** The step of the mark with element id {@code id} in {@code svg}, from its tooltip ("step N: ..."). */
+    static long step(Element svg, String id) {
+        Element mark = HtmlReportTest.all(svg, HtmlReportTest.SVG, "g").stream().filter(g -> id.equals(g.getAttribute("id"))).findFirst()
+                .orElseThrow(() -> new AssertionError("no mark " + id));
+        Matcher m = Pattern.compile("step (\\d+):").matcher(HtmlReportTest.all(mark, HtmlReportTest.SVG, "title").get(0).getTextContent());
+        assertThat(m.lookingAt()).isTrue();
+        return Long.parseLong(m.group(1));
+    }
+
+    /**
+     * Where a violating mark's circle is on the first screen, the right edge of its timeline's lane names, and the
+     * viewport's height (headless Chromium may take some of the window for a toolbar it does not draw: the height
+     * then checked is less than the window's, which is only stricter).
+     */
+    record OnScreen(String id, double left, double top, double right, double bottom, double namesRight, int viewportHeight) {}
+
+    /**
+     * Opens {@code html} as a person would, in a {@value #SCREEN_W} x {@value #SCREEN_H} window, and returns where each
+     * violating mark is on that first screen; the screenshot is left in target/screenshots/NAME-first-screen.png.
+     */
+    static List<OnScreen> firstScreen(String name, String html) throws Exception {
+        Path probed = screenshots.resolve(name + "-first-screen-probe.html");
+        Files.writeString(probed, html.replace("</body>", FIRST_SCREEN_PROBE + "</body>"), StandardCharsets.UTF_8);
+        Path png = screenshots.resolve(name + "-first-screen.png");
+        Files.deleteIfExists(png);
+        String dom;
+        try {
+            dom = chromium("--hide-scrollbars", "--window-size=" + SCREEN_W + "," + SCREEN_H, "--screenshot=" + png, "--dump-dom", probed.toUri().toString()).out();
+        } finally {
+            Files.delete(probed);
+        }
+        Matcher m = Pattern.compile("data-first-screen=\"([^\"]*)\"").matcher(dom);
+        assertThat(m.find()).as("the first-screen probe ran").isTrue();
+        String[] parts = m.group(1).split(";");
+        String[] viewport = parts[0].split("x");
+        assertThat(Integer.parseInt(viewport[0])).as("the viewport's width").isEqualTo(SCREEN_W);
+        int height = Integer.parseInt(viewport[1]);
+        assertThat(height).as("the viewport's height").isBetween(SCREEN_H / 2, SCREEN_H);
+        List<OnScreen> out = new ArrayList<>();
+        for (String part : List.of(parts).subList(1, parts.length)) {
+            String[] f = part.split(",");
+            out.add(new OnScreen(f[0], Double.parseDouble(f[1]), Double.parseDouble(f[2]), Double.parseDouble(f[3]), Double.parseDouble(f[4]), Double.parseDouble(f[5]), height));
+        }
+        assertThat(ImageIO.read(png.toFile()).getWidth()).isEqualTo(SCREEN_W);
+        return out;
+    }
+
+    /** The mark lies between its lane names and the window's right edge: not scrolled away, not under the names. */
+    static void assertInViewHorizontally(OnScreen o) {
+        assertThat(o.left()).as("left edge of %s on the first screen (its lane names end at %s)", o.id(), o.namesRight()).isGreaterThanOrEqualTo(o.namesRight());
+        assertThat(o.right()).as("right edge of %s on the first screen", o.id()).isLessThanOrEqualTo(SCREEN_W);
     }
 
     @Test
     void theCompareReportRendersItsChartsAndTimelines() throws Exception {
         Rendered r = render("compare", HtmlReportTest.comparePage().html());
-        assertThat(r.svgs()).extracting(s -> s.getAttribute("id")).containsExactly("throughput-chart", "exits-chart", "D0-timeline");
+        assertThat(r.svgs()).extracting(s -> s.getAttribute("id")).containsExactly("throughput-chart", "exits-chart", "D0-head", "D0-legend", "", "D0-timeline");
         for (Element chart : r.svgs().subList(0, 2)) {
             assertThat(box(chart)[0]).isGreaterThan(300);
             assertThat(HtmlReportTest.withClass(chart, HtmlReportTest.SVG, "rect", "bar")).hasSize(2);
         }
         assertTimelineRendered(r, "D0");
+        assertReadable(r);
         BitSet colours = colours(r.picture());
         assertThat(colours.get(RED)).as("the violation's red in the screenshot").isTrue();
         assertThat(colours.get(0x4c78a8)).as("the bars' blue in the screenshot").isTrue();
@@ -232,12 +374,38 @@ class BrowserRenderTest {
     @Test
     void theReproTimelineRenders() throws Exception {
         Rendered r = render("repro", HtmlReportTest.reproPage().html());
-        assertThat(r.svgs()).hasSize(1);
+        assertThat(r.svgs()).extracting(s -> s.getAttribute("class")).containsExactly("timeline-caption", "timeline-legend", "lane-names", "timeline");
         assertTimelineRendered(r, "repro");
+        assertReadable(r);
         assertThat(r.withClass("g", "gap")).isNotEmpty();
         BitSet colours = colours(r.picture());
         assertThat(colours.get(RED)).as("the violation's red in the screenshot").isTrue();
         assertThat(colours.get(ORANGE)).as("the causal chain's orange in the screenshot").isTrue();
     }
 
+    @Test
+    void theD4TimelinesArrowsJoinOnlyCausesAndEffectsAndNoTextsOverlap() throws Exception {
+        HtmlReportTest.Replayed d4 = HtmlReportTest.counterexample(tcesim.sim.Design.D4);
+        Rendered r = render("d4", HtmlReport.repro("D4", d4.violation(), d4.events(), "./tcesim repro --design D4"));
+        assertTimelineRendered(r, "repro");
+        assertReadable(r);
+    }
+
+    @Test
+    void theReproPageOpensWithTheViolationOnTheFirstScreen() throws Exception {
+        List<OnScreen> marks = firstScreen("repro", HtmlReportTest.reproPage().html());
+        assertThat(marks).extracting(OnScreen::id).containsExactly("repro-violation");
+        OnScreen o = marks.get(0);
+        assertInViewHorizontally(o);
+        assertThat(o.top()).as("top of the violation on the first screen").isGreaterThanOrEqualTo(0);
+        assertThat(o.bottom()).as("bottom of the violation on the first screen").isLessThanOrEqualTo(o.viewportHeight());
+    }
+
+    @Test
+    void eachCounterexampleOfTheCompareReportOpensScrolledToItsViolation() throws Exception {
+        List<OnScreen> marks = firstScreen("compare", HtmlReportTest.comparePage().html());
+        assertThat(marks).extracting(OnScreen::id).containsExactly("D0-violation");
+        // the page is long: a timeline further down is seen when scrolled to, already showing its violation
+        marks.forEach(BrowserRenderTest::assertInViewHorizontally);
+    }
 }

@@ -153,7 +153,34 @@ class HtmlReportTest {
         assertThat(svgs).extracting(e -> e.getAttribute("id")).containsExactly("throughput-chart", "exits-chart");
         assertThat(svgs.get(0).getTextContent()).contains("throughput");
         assertThat(svgs.get(1).getTextContent()).contains("Exits to QEMU per packet");
-        for (Element chart : svgs) assertThat(withClass(chart, SVG, "rect", "bar")).hasSize(2);
+        String unsafe = "unsafe: " + comparePage().violation().property().label();
+        for (Element chart : svgs) {
+            List<Element> bars = withClass(chart, SVG, "rect", "bar");
+            assertThat(bars).hasSize(2);
+            // D0 broke a property: its bar is striped and says so; D2's is plain
+            String id = chart.getAttribute("id").replace("-chart", "");
+            assertThat(bars).extracting(b -> b.getAttribute("class"), b -> b.getAttribute("fill"))
+                    .containsExactly(org.assertj.core.groups.Tuple.tuple("bar unsafe", "url(#" + id + "-unsafe-0)"), org.assertj.core.groups.Tuple.tuple("bar", "#4c78a8"));
+            assertThat(all(bars.get(0), SVG, "title").get(0).getTextContent()).isEqualTo("D0: " + unsafe);
+            assertThat(all(chart, SVG, "pattern")).extracting(e -> e.getAttribute("id")).containsExactly(id + "-unsafe-0");
+            assertThat(texts(all(withClass(chart, SVG, "g", "chart-legend").get(0), SVG, "text"))).containsExactly("safe", unsafe);
+        }
+    }
+
+    @Test
+    void eachPropertyBrokenHasItsOwnStripesAndLegendEntry() throws Exception {
+        Element chart = parse(HtmlReport.bars("t", "title", new String[] {"A", "B", "C", "D"}, new double[] {1, 2, 3, 4}, "%.1f",
+                new String[] {null, "stale access", "stall", "stale access"})).getDocumentElement();
+        assertThat(withClass(chart, SVG, "rect", "bar")).extracting(b -> b.getAttribute("fill"))
+                .containsExactly("#4c78a8", "url(#t-unsafe-0)", "url(#t-unsafe-1)", "url(#t-unsafe-0)");
+        assertThat(withClass(chart, SVG, "rect", "unsafe")).hasSize(3);
+        assertThat(texts(all(withClass(chart, SVG, "g", "chart-legend").get(0), SVG, "text"))).containsExactly("safe", "unsafe: stale access", "unsafe: stall");
+        List<Element> patterns = all(chart, SVG, "pattern");
+        assertThat(patterns).hasSize(2);
+        assertThat(all(patterns.get(0), SVG, "rect").get(1).getAttribute("fill")).isNotEqualTo(all(patterns.get(1), SVG, "rect").get(1).getAttribute("fill"));
+        Element none = parse(HtmlReport.bars("t", "title", new String[] {"A"}, new double[] {1}, "%.1f", new String[] {null})).getDocumentElement();
+        assertThat(withClass(none, SVG, "rect", "unsafe")).isEmpty();
+        assertThat(texts(all(withClass(none, SVG, "g", "chart-legend").get(0), SVG, "text"))).containsExactly("safe");
     }
 
     @Test
@@ -163,15 +190,16 @@ class HtmlReportTest {
         assertThat(timelines).hasSize(1);
         Element t = timelines.get(0);
         assertThat(t.getAttribute("id")).isEqualTo("D0-timeline");
-        assertThat(texts(withClass(t, SVG, "text", "lane"))).containsExactly("guest vCPU", "KVM", "QEMU", "vhost", "device", "memory");
+        Element box = byId(d, "D0-box");
+        assertThat(texts(withClass(box, SVG, "text", "lane"))).containsExactly("guest vCPU", "KVM", "QEMU", "vhost", "device", "memory");
         assertThat(List.of(Timeline.LANES)).containsExactly("guest vCPU", "KVM", "QEMU", "vhost", "device", "memory");
         Element bad = byId(d, "D0-violation");
         assertThat(bad.getAttribute("class")).isEqualTo("event bad");
         assertThat(withClass(t, SVG, "g", "bad")).containsExactly(bad);
         assertThat(all(bad, SVG, "circle")).hasSize(1);
         assertThat(all(bad, SVG, "title").get(0).getTextContent()).startsWith("step " + comparePage().violation().step() + ": vhost ");
-        assertThat(texts(withClass(t, SVG, "text", "banner"))).containsExactly("VIOLATION: stale access — " + comparePage().violation().why());
-        assertThat(withClass(t, SVG, "g", "caption").get(0).getTextContent().replaceAll("\\s+", " ")).contains("What was accessed:", "Through which translation:",
+        assertThat(texts(withClass(box, SVG, "text", "banner"))).containsExactly("VIOLATION: stale access — " + comparePage().violation().why());
+        assertThat(withClass(box, SVG, "g", "caption").get(0).getTextContent().replaceAll("\\s+", " ")).contains("What was accessed:", "Through which translation:",
                 "What the guest's table held:", "installed by QEMU's UPDATE at step", "no INVALIDATE reached vhost");
         assertThat(withClass(t, SVG, "path", "msg")).isNotEmpty();
         assertThat(withClass(t, SVG, "path", "stale")).hasSize(1);
@@ -201,8 +229,9 @@ class HtmlReportTest {
                 "step 622 H_STUFF_TCE", "step 33076 H_PUT_TCE");
         assertThat(withClass(t, SVG, "g", "gap").stream().map(HtmlReportTest::words)).contains("… 32,453 steps …", "… 604 steps …");
         assertThat(texts(withClass(t, SVG, "text", "axis"))).contains("39,311", "33,076", "2");
-        assertThat(texts(withClass(t, SVG, "text", "banner"))).containsExactly("VIOLATION: stale access — the guest's TCE maps this IOVA to gpa 0x241200");
-        assertThat(withClass(t, SVG, "g", "caption").get(0).getTextContent().replaceAll("\\s+", " ")).contains("vhost write vq0 iova 0x20200", "UPDATE at step 16",
+        Element box = byId(d, "repro-box");
+        assertThat(texts(withClass(box, SVG, "text", "banner"))).containsExactly("VIOLATION: stale access — the guest's TCE maps this IOVA to gpa 0x241200");
+        assertThat(withClass(box, SVG, "g", "caption").get(0).getTextContent().replaceAll("\\s+", " ")).contains("vhost write vq0 iova 0x20200", "UPDATE at step 16",
                 "cleared at step 622 (H_STUFF_TCE, virtual mode)", "mapped again at step 33,076");
     }
 
@@ -214,7 +243,7 @@ class HtmlReportTest {
                 new Event(2, 5, "vhost", "rx-copy", "vq0: wrote packet to iova 0x3000 = gpa 0x5000 (IOTLB)", 0x3000, 0x5000),
                 new Event(3, 7, "vhost", "rx-copy", "vq0: wrote packet to iova 0x3000 = gpa 0x5000 (IOTLB)", 0x3000, 0x5000),
                 new Event(4, 8, "net", "rx-packet", "packet 2 arrives at the tap", -1, -1));
-        Document d = parse(Timeline.svg("t", ev, v));
+        Document d = parse(Timeline.html("t", ev, v));
         assertThat(stepAndAction(byId(d, "t-violation"))).isEqualTo("step 7 rx-copy");
         assertThat(Timeline.causalChain(ev, v)).containsExactly(ev.get(0), ev.get(2));
         assertThat(texts(withClass(d, SVG, "text", "banner"))).containsExactly("VIOLATION: corruption — guest page 0x5000 is not mapped for DMA (free)");
@@ -226,11 +255,253 @@ class HtmlReportTest {
         List<Event> ev = List.of(new Event(1, 1, "net", "rx-packet", "packet 0 arrives at the tap", -1, -1),
                 new Event(5, 2, "vhost", "iotlb-miss", "vq0: no translation for iova 0x3000: MISS queued, queue stalled", 0x3000, -1),
                 new Event(6, 2, "qemu", "miss-read", "read MISS iova 0x3000 perm 2", 0x3000, -1));
-        Document d = parse(Timeline.svg("t", ev, null));
+        Document d = parse(Timeline.html("t", ev, null));
         assertThat(withClass(d, SVG, "g", "chain")).isEmpty();
         assertThat(withClass(d, SVG, "g", "bad")).isEmpty();
         assertThat(texts(withClass(d, SVG, "text", "banner"))).containsExactly("No property broken in these events");
         assertThat(withClass(d, SVG, "g", "gap").stream().map(HtmlReportTest::words)).containsExactly("… 3 events …");
         assertThat(withClass(d, SVG, "path", "msg")).hasSize(1);
+    }
+
+    /** A design's shortest counterexample on the small configuration, replayed with its events kept; the violation last. */
+    record Replayed(List<Event> events, Violation violation) {}
+
+    static Replayed counterexample(Design d) {
+        StackConfig small = d.applyTo(StackOptions.small().toConfig());
+        Checker.Result r = new Checker(() -> new Stack(small, Trace.off()), Checker.Options.defaults()).run();
+        assertThat(r.verdict()).as("%s is unsafe on the small configuration", d).isEqualTo(Checker.Verdict.UNSAFE);
+        Stack st = new Stack(small, new Trace(1 << 16, 24));
+        Simulation.run(st, Chooser.scripted(r.choices()), 10_000_000);
+        return new Replayed(st.trace().recent().stream().filter(e -> e.step() > 0).toList(), st.oracles().first());
+    }
+
+    /** A seeded run of a design on the small configuration with a few more packets: its events, violation or not. */
+    static List<Event> seededRun(Design d) {
+        StackConfig cfg = d.applyTo(StackOptions.small().toConfig()).toBuilder().rxPackets(6).txPackets(6).build();
+        Stack st = new Stack(cfg, new Trace(1 << 16, 24));
+        Simulation.run(st, Chooser.seeded(3), 1_000_000);
+        return st.trace().recent();
+    }
+
+    private static final Pattern NPAGES = Pattern.compile("npages=(\\d+)");
+
+    /** The IOVA pages an event reaches: a call its npages from its ioba, an INVALIDATE or UPDATE its size, anything else its own page. */
+    static long[] pages(Event e) {
+        long first = e.iova() >>> 12, n = 1;
+        Matcher m = NPAGES.matcher(e.detail());
+        Matcher size = Pattern.compile("size 0x([0-9a-f]+)").matcher(e.detail());
+        if (e.actor().startsWith("vcpu") && m.find()) n = Long.parseLong(m.group(1));
+        else if ((e.action().equals("invalidate") || e.action().equals("update")) && size.find()) n = (Long.parseLong(size.group(1), 16) + 0xfff) >>> 12;
+        return new long[] {first, first + Math.max(1, n)};
+    }
+
+    /**
+     * Every link joins two events of a common IOVA page, the earlier to the later: the later one drawn after it and in
+     * the same step or a later one; a MISS and its read are of the same IOVA, and an INVALIDATE's cause is a vCPU's call.
+     */
+    static void assertCausal(Timeline.Ordered o, List<Timeline.Link> links) {
+        List<Event> ev = o.events();
+        for (Timeline.Link l : links) {
+            long[] a = pages(l.from()), b = pages(l.to());
+            assertThat(a[0] < b[1] && b[0] < a[1]).as("%s and %s reach a common IOVA page", l.from().format(), l.to().format()).isTrue();
+            assertThat(ev.indexOf(l.from())).as("%s is drawn before %s", l.from().format(), l.to().format()).isLessThan(ev.indexOf(l.to()));
+            assertThat(l.from().step()).as("%s is not later than %s", l.from().format(), l.to().format()).isLessThanOrEqualTo(l.to().step());
+            switch (l.kind()) {
+                case MISS_READ -> assertThat(l.from().iova()).isEqualTo(l.to().iova());
+                case READ_UPDATE -> assertThat(l.to().action()).isEqualTo("update");
+                case CALL_INVALIDATE -> assertThat(l.from().actor()).startsWith("vcpu");
+            }
+        }
+    }
+
+    private static Timeline.Link link(List<Timeline.Link> links, Event to) {
+        return links.stream().filter(l -> l.to().equals(to)).findFirst().orElse(null);
+    }
+
+    @Test
+    void inD4EachInvalidateFollowsTheCallItWasSentDuringAndIsLinkedToItAlone() {
+        Replayed r = counterexample(Design.D4);
+        Timeline.Ordered o = Timeline.displayOrder(r.events());
+        List<Timeline.Link> links = Timeline.links(o);
+        assertCausal(o, links);
+        List<Event> invalidates = o.events().stream().filter(e -> e.action().equals("invalidate")).toList();
+        assertThat(invalidates).isNotEmpty();
+        for (Event inv : invalidates) {
+            // KVM's INVALIDATE is traced before the call it was sent during (the call is traced when it returns): drawn right after it
+            Event before = o.events().get(o.events().indexOf(inv) - 1);
+            assertThat(before.step()).isEqualTo(inv.step());
+            assertThat(before.action()).startsWith("H_");
+            assertThat(link(links, inv)).as("the link into %s", inv.format()).isEqualTo(new Timeline.Link(before, inv, Timeline.LinkKind.CALL_INVALIDATE));
+            assertThat(o.sentDuring()).containsEntry(inv, before);
+        }
+        // the two MISSes of 0x3000 are read in the order vhost queued them
+        List<Timeline.Link> reads = links.stream().filter(l -> l.kind() == Timeline.LinkKind.MISS_READ).toList();
+        assertThat(reads).extracting(l -> l.from().step() + "->" + l.to().step()).containsExactly("5->7", "6->10");
+        String caption = String.join(" ", Timeline.caption(o, links, r.violation(), Timeline.chain(o, links, r.violation())).stream().map(p -> p[1]).toList());
+        assertThat(caption).contains("in answer to vhost's MISS at step 6, which QEMU read at step 10",
+                "cleared at step 11 (H_STUFF_TCE, virtual mode), and KVM sent vhost an INVALIDATE for it in the same step, before the UPDATE installed the old translation");
+    }
+
+    @Test
+    void inD4kTheClearsInvalidateOfAnotherIovaIsLinkedToNothingAndTheCaptionSaysSo() {
+        Replayed r = counterexample(Design.D4k);
+        Timeline.Ordered o = Timeline.displayOrder(r.events());
+        List<Timeline.Link> links = Timeline.links(o);
+        assertCausal(o, links);
+        Event clear = o.events().stream().filter(e -> e.action().equals("H_STUFF_TCE")).findFirst().orElseThrow();
+        Event astray = o.events().stream().filter(e -> e.action().equals("invalidate") && e.step() == clear.step()).findFirst().orElseThrow();
+        assertThat(astray.iova()).isNotEqualTo(clear.iova());
+        assertThat(o.sentDuring()).containsEntry(astray, clear);
+        // neither the clear it was sent during nor the earlier map of its IOVA (step 2) is its cause
+        assertThat(link(links, astray)).isNull();
+        assertThat(links).noneMatch(l -> l.from().equals(clear) && !l.to().equals(clear) && l.to().iova() != clear.iova());
+        String caption = String.join(" ", Timeline.caption(o, links, r.violation(), Timeline.chain(o, links, r.violation())).stream().map(p -> p[1]).toList());
+        assertThat(caption).contains(String.format("cleared at step %d (H_STUFF_TCE, virtual mode); the INVALIDATE KVM sent during it was for iova 0x%x, not this IOVA",
+                clear.step(), astray.iova())).doesNotContain("followed by");
+    }
+
+    @Test
+    void everyDesignsLinksJoinEventsOfOneIovaForwardInTime() {
+        for (Design d : new Design[] {Design.D0, Design.D3a, Design.D4, Design.D4k}) {
+            Timeline.Ordered o = Timeline.displayOrder(counterexample(d).events());
+            assertCausal(o, Timeline.links(o));
+        }
+        for (Design d : new Design[] {Design.D1, Design.D2, Design.D3b, Design.D4}) {
+            Timeline.Ordered o = Timeline.displayOrder(seededRun(d));
+            List<Timeline.Link> links = Timeline.links(o);
+            assertCausal(o, links);
+            long invalidates = o.events().stream().filter(e -> e.action().equals("invalidate")).count();
+            assertThat(invalidates).as("%s sends INVALIDATEs", d).isPositive();
+            assertThat(links.stream().filter(l -> l.kind() == Timeline.LinkKind.CALL_INVALIDATE).count()).as("%s's INVALIDATEs linked to their calls", d)
+                    .isEqualTo(invalidates);
+        }
+    }
+
+    @Test
+    void aLinkNeedsTheSameIovaAndGoesForward() {
+        List<Event> ev = List.of(
+                new Event(1, 5, "vhost", "iotlb-miss", "handle_rx: no translation for iova 0x3000: MISS queued", 0x3000, -1),
+                new Event(2, 6, "vhost", "iotlb-miss", "handle_tx: no translation for iova 0x5000: MISS queued", 0x5000, -1),
+                new Event(3, 7, "qemu", "miss-read", "read MISS iova 0x5000 perm 1", 0x5000, -1),
+                new Event(4, 7, "qemu", "translate", "iova 0x5000 -> gpa 0x150000 (table now)", 0x5000, 0x150000),
+                new Event(5, 8, "qemu", "update", "vhost UPDATE iova 0x5000 size 0x1000 -> gpa 0x150000 RW (rc 72)", 0x5000, 0x150000),
+                new Event(6, 9, "vcpu0", "H_STUFF_TCE", "H_STUFF_TCE(liobn=0x80000000, ioba=0x3000, tce=0, npages=1) = H_SUCCESS [virtual mode]", 0x3000, -1),
+                new Event(7, 10, "qemu", "invalidate", "IOMMU UNMAP -> vhost INVALIDATE iova 0x6000 size 0x1000 (rc 72)", 0x6000, -1),
+                new Event(8, 11, "qemu", "invalidate", "IOMMU UNMAP -> vhost INVALIDATE iova 0x3000 size 0x1000 (rc 72)", 0x3000, -1),
+                new Event(9, 12, "qemu", "miss-read", "read MISS iova 0x3000 perm 2", 0x3000, -1),
+                new Event(10, 12, "qemu", "no-translation", "iova 0x3000 has no translation: nothing sent, the queue stays stalled", 0x3000, -1),
+                new Event(11, 13, "qemu", "update", "vhost UPDATE iova 0x3000 size 0x1000 -> gpa 0x130000 RW (rc 72)", 0x3000, 0x130000),
+                new Event(12, 14, "kvm", "invalidate", "KVM invalidates vhost's IOTLB for iova 0x4000 size 0x1000 (rc 72)", 0x4000, -1),
+                new Event(13, 14, "vcpu0", "H_PUT_TCE", "H_PUT_TCE(liobn=0x80000000, ioba=0x3000, tce=0x140000[R-]) = H_SUCCESS [virtual mode]", 0x3000, 0x140000),
+                new Event(14, 15, "kvm", "invalidate", "KVM invalidates vhost's IOTLB for iova 0x3000 size 0x1000 (rc 72)", 0x3000, -1),
+                new Event(15, 15, "vcpu0", "H_PUT_TCE", "H_PUT_TCE(liobn=0x80000000, ioba=0x3000, tce=0x160000[RW]) = H_SUCCESS [virtual mode]", 0x3000, 0x160000));
+        Timeline.Ordered o = Timeline.displayOrder(ev);
+        List<Timeline.Link> links = Timeline.links(o);
+        assertCausal(o, links);
+        assertThat(links).extracting(l -> l.from().seq() + "->" + l.to().seq() + " " + l.kind()).containsExactly(
+                "2->3 MISS_READ",          // the read of 0x5000 takes 0x5000's MISS, not the older one of 0x3000
+                "3->5 READ_UPDATE",
+                "6->8 CALL_INVALIDATE",    // QEMU's later INVALIDATE of 0x3000 (D3's eventfd) follows the clear of 0x3000; the one of 0x6000 nothing
+                "1->9 MISS_READ",          // answered by nothing (no translation): the UPDATE of 0x3000 at step 13 is linked to no read
+                "15->14 CALL_INVALIDATE"); // sent during the second H_PUT_TCE of step 15 and drawn after it; step 14's INVALIDATE of 0x4000 has no link
+        assertThat(o.events()).extracting(Event::seq).containsExactly(1L, 2L, 3L, 4L, 5L, 6L, 7L, 8L, 9L, 10L, 11L, 13L, 12L, 15L, 14L);
+    }
+
+    /** The pages' timelines, and those of D4's and D4k's counterexamples, each as its own document. */
+    static List<Document> timelines() throws Exception {
+        List<Document> out = new ArrayList<>();
+        for (Page p : List.of(comparePage(), reproPage())) out.add(parse(p.html()));
+        for (Design d : new Design[] {Design.D4, Design.D4k, Design.D3a}) {
+            Replayed r = counterexample(d);
+            out.add(parse(Timeline.html(d.name(), r.events(), r.violation())));
+        }
+        return out;
+    }
+
+    /** Where a label's text is by the layout's own estimate of its width: left, top, width, height. */
+    static double[] estimatedBox(Element text) {
+        String cls = text.getAttribute("class");
+        boolean bold = cls.equals("noinv") || List.of(((Element) text.getParentNode()).getAttribute("class").split(" ")).stream().anyMatch(c -> c.equals("chain") || c.equals("bad"));
+        double w = Timeline.textWidth(text.getTextContent(), cls.equals("l1") ? 10.5 : 10, cls.equals("l2"), bold);
+        double x = Double.parseDouble(text.getAttribute("x")), y = Double.parseDouble(text.getAttribute("y"));
+        double left = switch (text.getAttribute("text-anchor")) {
+            case "middle" -> x - w / 2;
+            case "start" -> x;
+            default -> x - w;
+        };
+        return new double[] {left, y - 10.5, w, 13};
+    }
+
+    static boolean overlap(double[] a, double[] b) {
+        return a[0] < b[0] + b[2] && b[0] < a[0] + a[2] && a[1] < b[1] + b[3] && b[1] < a[1] + a[3];
+    }
+
+    @Test
+    void noTwoLabelsOfATimelineOverlapByTheLayoutsOwnMeasure() throws Exception {
+        for (Document d : timelines()) {
+            for (Element t : withClass(d, SVG, "svg", "timeline")) {
+                List<Element> labels = all(t, SVG, "text").stream().filter(e -> List.of("l1", "l2", "noinv").contains(e.getAttribute("class"))).toList();
+                assertThat(labels).hasSizeGreaterThan(10);
+                for (int i = 0; i < labels.size(); i++) {
+                    for (int j = i + 1; j < labels.size(); j++) {
+                        assertThat(overlap(estimatedBox(labels.get(i)), estimatedBox(labels.get(j)))).as("%s: \"%s\" and \"%s\" overlap", t.getAttribute("id"),
+                                labels.get(i).getTextContent(), labels.get(j).getTextContent()).isFalse();
+                    }
+                }
+            }
+        }
+    }
+
+    private static final Pattern LAST_POINT = Pattern.compile("([-0-9.]+),([-0-9.]+)$");
+
+    @Test
+    void everyArrowEndsOnTheEdgeOfTheMarkItPointsToAndGoesRightwards() throws Exception {
+        for (Document d : timelines()) {
+            List<Element> arrows = all(d, SVG, "path").stream().filter(p -> p.hasAttribute("data-to")).toList();
+            assertThat(arrows).isNotEmpty();
+            for (Element p : arrows) {
+                Element from = all(byId(d, p.getAttribute("data-from")), SVG, "circle").get(0);
+                Element to = all(byId(d, p.getAttribute("data-to")), SVG, "circle").get(0);
+                Matcher m = LAST_POINT.matcher(p.getAttribute("d"));
+                assertThat(m.find()).isTrue();
+                double ex = Double.parseDouble(m.group(1)), ey = Double.parseDouble(m.group(2));
+                double cx = Double.parseDouble(to.getAttribute("cx")), cy = Double.parseDouble(to.getAttribute("cy")), r = Double.parseDouble(to.getAttribute("r"));
+                assertThat(Math.hypot(ex - cx, ey - cy)).as("distance of %s's end from the centre of its mark", p.getAttribute("data-from") + "→" + p.getAttribute("data-to"))
+                        .isBetween(r, r + 1.5);
+                assertThat(Double.parseDouble(from.getAttribute("cx"))).as("x of %s, where the arrow to %s starts", p.getAttribute("data-from"), p.getAttribute("data-to"))
+                        .isLessThan(cx);
+            }
+        }
+    }
+
+    /** The events' scroll box of a timeline: what the page's script opens it at. */
+    static String focus(Document d) {
+        return withClass(d, HTML, "div", "scroll").get(0).getAttribute("data-focus");
+    }
+
+    @Test
+    void aBreakInsideAHypercallIsMarkedOnTheCallAndTheTimelineOpensThere() throws Exception {
+        Violation v = new Violation(Violation.Property.HOST_MEMORY, 2, "kvm", "H_PUT_TCE_INDIRECT writes TCE table entry 0x40000, through stt->pages[32], past the array",
+                "past its bound", 0x3ffff000L, -1);
+        List<Event> ev = List.of(new Event(1, 1, "vcpu0", "H_PUT_TCE", "H_PUT_TCE(liobn=0x80000000, ioba=0x3000, tce=0x130000[RW]) = H_SUCCESS [virtual mode]", 0x3000, 0x130000),
+                new Event(2, 2, "vcpu0", "H_PUT_TCE_INDIRECT", "H_PUT_TCE_INDIRECT(liobn=0x80000000, ioba=0x3ffff000, list=0x100000, npages=2) = H_SUCCESS [virtual mode]",
+                        0x3ffff000L, -1),
+                new Event(3, 2, "vcpu0", "rx-refill", "posted RX buffer 0x131000 at iova 0x3ffff000", 0x3ffff000L, 0x131000));
+        Document d = parse(Timeline.html("t", ev, v));
+        // KVM's handler broke the bound inside the vCPU's call, which the trace records as the vCPU's, in KVM's lane
+        assertThat(stepAndAction(byId(d, "t-violation"))).isEqualTo("step 2 H_PUT_TCE_INDIRECT");
+        assertThat(focus(d)).isEqualTo("t-violation");
+    }
+
+    @Test
+    void aStallShowsInNoEventAndItsTimelineOpensAtTheEnd() throws Exception {
+        Violation v = new Violation(Violation.Property.PROGRESS, 9, "-", "rx 0/5 delivered, tx 0/5 completed", "a virtqueue stopped on a MISS waits for an UPDATE that will never come", -1, -1);
+        List<Event> ev = List.of(new Event(1, 8, "vhost", "iotlb-miss", "handle_rx: no translation for iova 0x3000: MISS queued", 0x3000, -1),
+                new Event(2, 9, "qemu", "miss-read", "read MISS iova 0x3000 perm 2", 0x3000, -1),
+                new Event(3, 9, "qemu", "no-translation", "iova 0x3000 has no translation: nothing sent, the queue stays stalled", 0x3000, -1));
+        Document d = parse(Timeline.html("t", ev, v));
+        assertThat(withClass(d, SVG, "g", "bad")).isEmpty();
+        assertThat(focus(d)).isEqualTo("end");
+        assertThat(focus(parse(Timeline.html("t", ev, null)))).isEmpty();
     }
 }
