@@ -24,21 +24,29 @@ public final class HtmlReport {
     /** A counterexample to draw. */
     public record Counterexample(String design, Violation violation, List<Event> events, String replay) {}
 
+    /** A figure for a table cell, or "-" where it does not apply. */
+    private static String cell(boolean applies, String format, double x) {
+        return applies ? String.format(Locale.ROOT, format, x) : "-";
+    }
+
     public static String compare(List<Row> rows, CostModel model, List<Counterexample> unsafe, String command) {
         StringBuilder sb = head("tcesim: invalidation designs compared");
         sb.append("<h1>Invalidation designs: safety and cost</h1>\n");
         sb.append("<p class=\"cmd\">").append(Timeline.esc(command)).append("</p>\n");
         sb.append("<section id=\"verdicts\"><h2>Verdict and cost</h2>\n<table>\n<tr><th>design</th><th>what it changes</th><th>verdict (exhaustive check)</th>"
                 + "<th>TCP_STREAM Gbit/s</th><th>exits / packet</th><th>hypercalls real / virtual / QEMU</th><th>IOTLB hits / misses / evictions</th>"
-                + "<th>invalidations</th><th>tce_kills</th><th>CPU ns / packet (STREAM)</th><th>RX latency (STREAM)</th><th>TCP_RR transaction</th>"
+                + "<th>invalidations</th><th>tce_kills</th><th>CPU ns / packet (STREAM)</th><th>RX latency \u00b5s (STREAM)</th><th>TCP_RR transaction \u00b5s</th>"
                 + "<th>busiest thread</th></tr>\n");
         for (Row r : rows) {
             CostSummary s = r.stream();
-            sb.append(String.format(Locale.ROOT, "<tr><td>%s</td><td>%s</td><td class=\"%s\">%s</td><td>%.2f</td><td>%.3f</td><td>%d / %d / %d</td><td>%d / %d / %d</td><td>%d</td><td>%d</td><td>%.0f</td><td>%.1f \u00b5s</td><td>%.1f \u00b5s</td><td>%s</td></tr>%n",
+            // As the text table: a plain number, "-" where the figure does not apply (no simulated time, nothing measured).
+            sb.append(String.format(Locale.ROOT, "<tr><td>%s</td><td>%s</td><td class=\"%s\">%s</td><td>%s</td><td>%s</td><td>%d / %d / %d</td><td>%d / %d / %d</td><td>%d</td><td>%d</td><td>%s</td><td>%s</td><td>%s</td><td>%s</td></tr>%n",
                     r.design(), Timeline.esc(r.summary()), r.verdict().equals("safe") ? "safe" : "unsafe",
-                    Timeline.esc(r.verdict() + (r.property() == null ? "" : ": " + r.property())), s.gbps(), s.exitsPerPacket(),
+                    Timeline.esc(r.verdict() + (r.property() == null ? "" : ": " + r.property())), cell(s.elapsedNs() > 0, "%.2f", s.gbps()),
+                    cell(s.packets() > 0, "%.3f", s.exitsPerPacket()),
                     s.hcallsReal(), s.hcallsVirtual(), s.hcallsQemu(), s.iotlbHits(), s.iotlbMisses(), s.iotlbEvictions(), s.invalidations(), s.tceKills(),
-                    s.cpuNsPerPacket(), s.rxLatencyNs() / 1000, r.rr().transactionNs() / 1000, s.bottleneck()));
+                    cell(s.packets() > 0, "%.0f", s.cpuNsPerPacket()), cell(s.rxLatencyNs() > 0, "%.1f", s.rxLatencyNs() / 1000),
+                    cell(r.rr().transactionNs() > 0, "%.1f", r.rr().transactionNs() / 1000), s.bottleneck() == null ? "-" : Timeline.esc(s.bottleneck())));
         }
         sb.append("</table></section>\n");
         sb.append("<section id=\"charts\"><h2>Throughput and exits</h2>\n");
