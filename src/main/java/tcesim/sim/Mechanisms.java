@@ -266,9 +266,10 @@ public record Mechanisms(Table table, Clear clear, VhostSide vhost, Answer answe
         }
         if (vhost.dropLateUpdate) {
             p.add("vhost, drivers/vhost/vhost.c: struct vhost_msg_node gets a flag; vhost_process_iotlb_msg, on an INVALIDATE, marks the"
-                    + " MISSes on dev->pending_list (read by userspace) whose iova it covers; on an UPDATE, if it covers a marked MISS, the"
-                    + " UPDATE is dropped (nothing inserted, write() still succeeds) and the marked MISSes go back to read_list unmarked,"
-                    + " waking dev->wait so that userspace reads and translates them again: KVM's mmu_invalidate_seq retry against its MMU"
+                    + " MISSes on dev->pending_list (read by userspace) whose iova it covers; an UPDATE answers the covered MISS userspace read"
+                    + " last (QEMU answers one at a time, in order), and if that one is marked the UPDATE is dropped (nothing inserted,"
+                    + " write() still succeeds) and the MISS goes back to read_list unmarked, waking dev->wait so that userspace reads and"
+                    + " translates it again: KVM's mmu_invalidate_seq retry against its MMU"
                     + " notifiers, applied to the IOTLB.");
         }
         if (vhost.singleMiss) {

@@ -188,9 +188,10 @@ public final class VhostDevice implements VhostFd, tcesim.state.Snapshot {
      *     {@code struct vhost_msg_node} gains a {@code bool invalidated}; in {@code vhost_process_iotlb_msg}, an
      *     INVALIDATE, besides {@code vhost_iotlb_del_range}, walks {@code dev->pending_list} (under
      *     {@code dev->iotlb_lock}) and marks every node whose {@code msg.iova} lies in the invalidated range; an UPDATE
-     *     first walks {@code pending_list} for the nodes it covers (as {@code vhost_iotlb_notify_vq} does) and, if one
-     *     is marked, moves the marked ones back to {@code read_list} unmarked, wakes {@code dev->wait} (EPOLLIN: the
-     *     MISS is sent again) and returns 0 without inserting. Userspace reads and translates a MISS after vhost
+     *     first walks {@code pending_list} for the last node it covers (the MISS userspace read last: QEMU answers one
+     *     MISS at a time, in the order it reads them; older covered nodes are MISSes it could not translate) and, if
+     *     that one is marked, moves it back to {@code read_list} unmarked, wakes {@code dev->wait} (EPOLLIN: the MISS is
+     *     sent again) and returns 0 without inserting. Userspace reads and translates a MISS after vhost
      *     queued it, so a MISS still on read_list when the INVALIDATE comes is translated after the table changed: only
      *     read MISSes (pending_list) can have a stale answer.
      * @param singleMiss no MISS is queued while the same one (virtqueue, IOVA, access) is on read_list or pending_list.
@@ -265,6 +266,8 @@ public final class VhostDevice implements VhostFd, tcesim.state.Snapshot {
     private long updates;
     private long invalidates;
     private long lateUpdatesDropped;
+    /** The address of the last translation that missed (not state: read right after the translation). */
+    private long missAddr;
 
     private final Segments scratch = new Segments();
 
@@ -450,8 +453,8 @@ public final class VhostDevice implements VhostFd, tcesim.state.Snapshot {
         int r = translate(vq, iova, len, access, scratch, UIO_MAXIOV);
         if (r >= 0) return new TranslateResult.Mapped(Collections.unmodifiableList(scratch.toList()));
         if (r == -Errno.EAGAIN) {
-            QueuedMsg last = readList.peekLast();
-            return new TranslateResult.Miss(last.msg().iova(), access);
+            // The MISS is for the first untranslated byte (the one queued, or with Fixes#singleMiss the one already out).
+            return new TranslateResult.Miss(missAddr, access);
         }
         return new TranslateResult.Failed(r);
     }
@@ -500,6 +503,7 @@ public final class VhostDevice implements VhostFd, tcesim.state.Snapshot {
         int version = hasBackendFeature(VHOST_BACKEND_F_IOTLB_MSG_V2)
                 ? VhostMsgCodec.VHOST_IOTLB_MSG_V2 : VhostMsgCodec.VHOST_IOTLB_MSG;
         IotlbMsg miss = IotlbMsg.miss(addr, access & 0xFF);
+        missAddr = addr;
         if (fixes.singleMiss() && outstanding(vq, miss)) return; // Fixes#singleMiss: the one queued or pending will re-kick vq
         readList.addLast(new QueuedMsg(vq, version, miss));
         missesQueued++;
@@ -627,37 +631,34 @@ public final class VhostDevice implements VhostFd, tcesim.state.Snapshot {
     }
 
     /**
-     * {@link Fixes#dropLateUpdate}: when the UPDATE covers a read MISS that an INVALIDATE marked since, the UPDATE is
-     * dropped and the marked MISSes it covers go back to read_list, to be read and translated again. Returns whether it
-     * was dropped.
+     * {@link Fixes#dropLateUpdate}: the UPDATE answers the read MISS it covers that userspace read last (QEMU reads one
+     * MISS, translates it and writes its UPDATE before it reads the next, under the BQL; older covered MISSes are ones
+     * it could not answer); when an INVALIDATE marked that MISS since, the UPDATE is dropped and the MISS goes back to
+     * read_list, to be read and translated again. Returns whether it was dropped.
      */
     private boolean resendInvalidated(IotlbMsg upd) {
         long first = upd.iova(), last = upd.last();
         if (Long.compareUnsigned(last, first) < 0) return false;
-        boolean drop = false;
+        Pending answered = null;
         for (Pending p = pendingHead; p != null; p = p.next) {
             long a = p.msg.msg().iova();
-            if (p.invalidated && Long.compareUnsigned(a, first) >= 0 && Long.compareUnsigned(a, last) <= 0) drop = true;
+            if (Long.compareUnsigned(a, first) >= 0 && Long.compareUnsigned(a, last) <= 0) answered = p;
         }
-        if (!drop) return false;
-        List<Pending> resend = new ArrayList<>();
-        for (Pending p = pendingHead; p != null; p = p.next) {
-            long a = p.msg.msg().iova();
-            if (p.invalidated && Long.compareUnsigned(a, first) >= 0 && Long.compareUnsigned(a, last) <= 0) resend.add(p);
-        }
+        if (answered == null || !answered.invalidated) return false;
         List<QueuedMsg> keep = new ArrayList<>();
-        for (Pending p = pendingHead; p != null; p = p.next) if (!resend.contains(p)) keep.add(p.msg);
-        List<Boolean> keepMarks = new ArrayList<>();
-        for (Pending p = pendingHead; p != null; p = p.next) if (!resend.contains(p)) keepMarks.add(p.invalidated);
+        List<Boolean> marks = new ArrayList<>();
+        for (Pending p = pendingHead; p != null; p = p.next) {
+            if (p == answered) continue;
+            keep.add(p.msg);
+            marks.add(p.invalidated);
+        }
         clearPending();
         for (int i = 0; i < keep.size(); i++) {
             addPending(keep.get(i));
-            pendingTail.invalidated = keepMarks.get(i);
+            pendingTail.invalidated = marks.get(i);
         }
-        for (Pending p : resend) {
-            readList.addLast(p.msg);
-            missesQueued++;
-        }
+        readList.addLast(answered.msg);
+        missesQueued++;
         lateUpdatesDropped++;
         return true;
     }
