@@ -161,7 +161,7 @@ public final class DesignsCommand implements Callable<Integer> {
             StackConfig cfg = CheckCommand.row(small, d, v);
             Checker.Result r = new Checker(() -> new Stack(cfg, Trace.off()), new Checker.Options(2_000_000, 1, true, null, small.defaultProperties())).run();
             if (r.verdict() == Checker.Verdict.INCOMPLETE) return null;
-            verdicts.put(v.label, r.verdict() == Checker.Verdict.SAFE ? "safe" : r.violation().property().label());
+            verdicts.put(v.label, r.verdict() == Checker.Verdict.SAFE ? "safe" : r.violation().property().label().replaceFirst("^no ", ""));
             states += r.distinct();
         }
         CostSummary[] price = CompareCommand.price(base, d, model);
@@ -189,15 +189,17 @@ public final class DesignsCommand implements Callable<Integer> {
     private void print(PrintWriter out, List<Result> results, StackConfig base) {
         out.println(StackOptions.erasLine(base));
         out.println(SKIPPED);
-        out.printf("%d designs, each checked against %d guests (%s) and priced on TCP_STREAM and TCP_RR.%n", results.size(),
+        out.printf("%d designs, each checked against %d guests (%s) and priced on TCP_STREAM and TCP_RR (throughput, CPU per packet, RR transaction time relative to D0).%n", results.size(),
                 CheckCommand.Variant.values().length, String.join(", ", java.util.Arrays.stream(CheckCommand.Variant.values()).map(v -> v.label).toList()));
         Result d0 = d0(results);
         out.println();
-        out.printf("%-36s %-58s %8s %8s %8s %8s%n", "design", "verdicts (Linux, no STUFF, no IND, no clear, DDW)", "states", "STREAM", "CPU/pk", "RR");
+        out.printf("%-36s %-13s %-13s %-13s %-13s %-13s %9s %7s %7s %7s%n", "design", "Linux", "no STUFF_TCE", "no IND", "no clear", "DDW", "states",
+                "STREAM", "CPU/pk", "RR");
         for (Result r : results) {
-            out.printf(Locale.ROOT, "%-36s %-58s %8d %8s %8s %8s%n", r.design(), String.join(", ", r.verdicts().values().stream().map(DesignsCommand::shortVerdict).toList()),
-                    r.states(), rel(r.stream().gbps(), d0.stream().gbps()), rel(r.stream().cpuNsPerPacket(), d0.stream().cpuNsPerPacket()),
-                    rel(r.rr().transactionNs(), d0.rr().transactionNs()));
+            StringBuilder cells = new StringBuilder();
+            for (String v : r.verdicts().values()) cells.append(String.format("%-13s ", v));
+            out.printf(Locale.ROOT, "%-36s %s%9d %7s %7s %7s%n", r.design(), cells, r.states(), rel(r.stream().gbps(), d0.stream().gbps()),
+                    rel(r.stream().cpuNsPerPacket(), d0.stream().cpuNsPerPacket()), rel(r.rr().transactionNs(), d0.rr().transactionNs()));
         }
         out.println();
         out.printf(Locale.ROOT, "Pareto frontier (relative to D0: %.2f Gb/s, %.0f ns CPU per packet, %s per RR transaction)%n", d0.stream().gbps(),
@@ -216,10 +218,6 @@ public final class DesignsCommand implements Callable<Integer> {
             out.printf("%n%s (%s):%n", d, d.mechanisms().tokens());
             for (String p : d.mechanisms().patches()) out.println(wrap(p, "  - ", 118));
         }
-    }
-
-    private static String shortVerdict(String v) {
-        return v.equals("safe") ? "safe" : v.replace("no ", "");
     }
 
     static String wrap(String text, String first, int width) {
