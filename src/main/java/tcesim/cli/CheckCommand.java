@@ -178,7 +178,7 @@ public final class CheckCommand implements Callable<Integer> {
     }
 
     /** The row of --all for design {@code d} and guest {@code v}: DDW removal only where the guest has DDW. */
-    private static StackConfig row(StackConfig base, Design d, Variant v) {
+    static StackConfig row(StackConfig base, Design d, Variant v) {
         return d.applyTo(base.toBuilder().fw(v.fw).ddwRemoval(v.fw.ddw() ? base.ddwRemoval() : StackConfig.DdwRemoval.NONE).build());
     }
 

@@ -37,7 +37,8 @@ public final class CompareCommand implements Callable<Integer> {
     @Mixin
     StackOptions stack = new StackOptions();
 
-    @Option(names = "--designs", paramLabel = "D,D,...", split = ",", description = "Designs to compare (default: all).")
+    @Option(names = "--designs", paramLabel = "D,D,...", split = ",", converter = StackOptions.DesignConverter.class,
+            description = "Designs to compare (default: the named ones); a combination of mechanisms joins them with '+' (see --design).")
     List<Design> designs = List.of(Design.values());
 
     @Option(names = "--cost", paramLabel = "NAME=NS", description = "Override one cost parameter (repeatable); names: see the cost table of --html or --help-costs.")
@@ -100,9 +101,8 @@ public final class CompareCommand implements Callable<Integer> {
             String property = v.violation() == null ? null : v.violation().property().label();
             if (v.violation() != null) found.put(d.name(), v.violation().property());
             if (v.verdict() == Checker.Verdict.UNSAFE) unsafe.add(counterexample(d, checked, v));
-            CostSummary stream = CostSummary.measure(CostSummary.Workload.TCP_STREAM.apply(base, d), "TCP_STREAM", model);
-            CostSummary rr = CostSummary.measure(CostSummary.Workload.TCP_RR.apply(base, d), "TCP_RR", model);
-            rows.add(new HtmlReport.Row(d.name(), d.summary(), v.verdict().name().toLowerCase(Locale.ROOT), property, stream, rr));
+            CostSummary[] price = price(base, d, model);
+            rows.add(new HtmlReport.Row(d.name(), d.summary(), v.verdict().name().toLowerCase(Locale.ROOT), property, price[0], price[1]));
         }
         // The report page first: a failure to write it leaves nothing on stdout, not a document that looks complete.
         Path file = null;
@@ -129,6 +129,12 @@ public final class CompareCommand implements Callable<Integer> {
         }
         out.flush();
         return 0;
+    }
+
+    /** Design {@code d}'s cost on the two workloads, TCP_STREAM then TCP_RR, on configuration {@code base} (also {@code designs}'). */
+    static CostSummary[] price(StackConfig base, Design d, CostModel model) {
+        return new CostSummary[] {CostSummary.measure(CostSummary.Workload.TCP_STREAM.apply(base, d), "TCP_STREAM", model),
+                CostSummary.measure(CostSummary.Workload.TCP_RR.apply(base, d), "TCP_RR", model)};
     }
 
     /** Options of the shared set that compare cannot honour: refused, so that no one reads results that silently ignored them. */

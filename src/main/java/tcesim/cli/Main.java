@@ -10,7 +10,7 @@ import picocli.CommandLine.Command;
 @Command(name = "tcesim", mixinStandardHelpOptions = true, version = "tcesim " + Main.VERSION,
         description = {"An executable model of the sPAPR TCE / KVM / QEMU / vhost IOTLB stack:",
                 "reproduces the stale vhost IOTLB crash and judges invalidation designs."},
-        subcommands = {ReproCommand.class, CheckCommand.class, CampaignCommand.class, CompareCommand.class, BenchCommand.class, HistoryCommand.class,
+        subcommands = {ReproCommand.class, CheckCommand.class, CampaignCommand.class, CompareCommand.class, DesignsCommand.class, BenchCommand.class, HistoryCommand.class,
                 WorkerCommand.class, CommandLine.HelpCommand.class})
 public final class Main implements java.util.concurrent.Callable<Integer> {
     /** The tool's version; it also names the cluster that workers of this version form (--cluster). */

@@ -19,6 +19,7 @@ import java.util.Map;
 import tcesim.guest.FirmwareFeatures;
 import tcesim.kvm.HostCaps;
 import tcesim.sim.Design;
+import tcesim.sim.Mechanisms;
 import tcesim.sim.StackConfig;
 
 /**
@@ -26,7 +27,9 @@ import tcesim.sim.StackConfig;
  * unknown key rejected, each problem reported with its file, line and dotted field name.
  *
  * <pre>
- * design: D0                 # D0 D1 D2 D3a D3b D4 D4k V
+ * design: D0                 # D0 D1 D2 D3a D3b D4 D4k V, mechanisms joined by '+' (D4+drop-late-update), or a map:
+ *                            #   {table: kvm|qemu, clear: none|stuff-exit|every-exit|eventfd|eventfd-ack|link|link-kill,
+ *                            #    vhost: today|drop-late-update|single-miss|both, answer: rw|tce-perm}
  * host: powernv              # powernv powernv8 nested no_vfio_tce no_kvm_tce
  * host_kernel: 2019          # 2019, 2022 or current
  * qemu: 4.2                  # 4.2, 5.2, 6.0-dev or current
@@ -82,6 +85,10 @@ public final class Scenario {
 
     static {
         key("design", Type.STRING, 0, 0);
+        key("design.table", Type.STRING, 0, 0);
+        key("design.clear", Type.STRING, 0, 0);
+        key("design.vhost", Type.STRING, 0, 0);
+        key("design.answer", Type.STRING, 0, 0);
         key("host", Type.STRING, 0, 0);
         key("host_kernel", Type.WORD, 0, 0);
         key("qemu", Type.WORD, 0, 0);
@@ -175,6 +182,7 @@ public final class Scenario {
         boolean ind = fw.putTceIndirect(), stuff = fw.stuffTce(), ddw = fw.ddw(), clear = fw.clearOnUnmap();
         Long seed = null;
         Design design = null;
+        MechanismFields mech = new MechanismFields();
         tcesim.sim.Hazard hazard = null;
         HostCaps host = StackConfig.seed().host();
         HostCaps.HostKernel kernel = host.kernel();
@@ -182,7 +190,22 @@ public final class Scenario {
             String k = e.getKey();
             JsonNode v = e.getValue();
             switch (k) {
-                case "design" -> design = enumValue(name, lines, k, v.asText(), Design.class);
+                case "design" -> {
+                    try {
+                        design = Design.parse(v.asText());
+                    } catch (IllegalArgumentException x) {
+                        String why = v.asText().matches("[^+,]*") && x.getMessage().startsWith("unknown mechanism")
+                                ? "unknown value '" + v.asText() + "' (one of D0, D1, D2, D3a, D3b, D4, D4k, V); or mechanisms joined by '+' ("
+                                        + Mechanisms.tokenHelp() + "), or a map of them (table, clear, vhost, answer)"
+                                : x.getMessage();
+                        throw new Invalid(String.format(Locale.ROOT, "%s:%d: design: %s", name, lines.getOrDefault(k, 1), why));
+                    }
+                }
+                case "design.table" -> mech.table = mechanism(name, lines, k, v.asText(), Mechanisms.Table.values(), t -> t.token.replace("-table", ""));
+                case "design.clear" -> mech.clear = mechanism(name, lines, k, v.asText(), Mechanisms.Clear.values(), c -> c == Mechanisms.Clear.NONE ? "none" : c.token);
+                case "design.vhost" -> mech.vhost = mechanism(name, lines, k, v.asText(), Mechanisms.VhostSide.values(),
+                        x -> x == Mechanisms.VhostSide.BOTH ? "both" : x.token);
+                case "design.answer" -> mech.answer = mechanism(name, lines, k, v.asText(), Mechanisms.Answer.values(), a -> a.token);
                 case "host" -> host = enumValue(name, lines, k, v.asText(), StackOptions.Host.class).caps;
                 case "host_kernel" -> {
                     kernel = HostCaps.HostKernel.ofYear(v.asText());
@@ -229,6 +252,7 @@ public final class Scenario {
         b.fw(new FirmwareFeatures(ind, stuff, ddw, clear));
         b.host(host.withKernel(kernel));
         StackConfig c = b.build();
+        if (mech.given()) design = mech.design(name, lines);
         if (design == Design.V && values.containsKey("workload.passthrough_packets")) {
             int line = lines.getOrDefault("workload.passthrough_packets", 1);
             if (c.passthroughPackets() == 0) {
@@ -284,6 +308,10 @@ public final class Scenario {
                 throw new Invalid(String.format("%s:%d: %s: unknown key (known here: %s)", name, line, path, knownUnder(prefix)));
             }
             JsonNode v = e.getValue();
+            if (path.equals("design") && v.isObject()) { // a design given as a map of mechanisms
+                walk(name, path, v, lines, out);
+                continue;
+            }
             if (spec[0] == null) {
                 if (!v.isObject()) throw new Invalid(String.format("%s:%d: %s: must be a mapping of keys", name, line, path));
                 walk(name, path, v, lines, out);
@@ -318,6 +346,38 @@ public final class Scenario {
             sb.append(sb.length() == 0 ? "" : ", ").append(rest);
         }
         return sb.toString();
+    }
+
+    /** A design given as a map of mechanisms: each field as given (null: left out, today's). */
+    private static final class MechanismFields {
+        Mechanisms.Table table;
+        Mechanisms.Clear clear;
+        Mechanisms.VhostSide vhost;
+        Mechanisms.Answer answer;
+
+        boolean given() { return table != null || clear != null || vhost != null || answer != null; }
+
+        /** The design, or the reason the fields do not make one, at the line of the field that does not fit. */
+        Design design(String name, Map<String, Integer> lines) throws Invalid {
+            Mechanisms.Table t = table != null ? table : clear == Mechanisms.Clear.EVERY_EXIT ? Mechanisms.Table.QEMU : Mechanisms.Table.KVM;
+            Mechanisms.Clear c = clear != null ? clear : t == Mechanisms.Table.QEMU ? Mechanisms.Clear.EVERY_EXIT : Mechanisms.Clear.NONE;
+            Mechanisms m = new Mechanisms(t, c, vhost != null ? vhost : Mechanisms.VhostSide.TODAY, answer != null ? answer : Mechanisms.Answer.RW,
+                    Mechanisms.Nic.VIRTIO);
+            String why = m.invalid();
+            if (why != null) {
+                String field = clear != null ? "design.clear" : "design.table";
+                throw new Invalid(String.format(Locale.ROOT, "%s:%d: %s: %s", name, lines.getOrDefault(field, 1), field, why));
+            }
+            return Design.of(m);
+        }
+    }
+
+    private static <E> E mechanism(String name, Map<String, Integer> lines, String key, String text, E[] values,
+            java.util.function.Function<E, String> word) throws Invalid {
+        for (E e : values) if (word.apply(e).equalsIgnoreCase(text.trim())) return e;
+        StringBuilder known = new StringBuilder();
+        for (E e : values) known.append(known.length() == 0 ? "" : ", ").append(word.apply(e));
+        throw new Invalid(String.format(Locale.ROOT, "%s:%d: %s: unknown value '%s' (one of %s)", name, lines.getOrDefault(key, 1), key, text, known));
     }
 
     private static <E extends Enum<E>> E enumValue(String name, Map<String, Integer> lines, String key, String text, Class<E> type) throws Invalid {

@@ -62,7 +62,23 @@ public final class StackOptions {
                     + "or current (6.0 and later: UNMAP again). Default: ${DEFAULT-VALUE}.")
     QemuVersion qemu = QemuVersion.Q4_2;
 
-    @Option(names = "--design", paramLabel = "D", description = "Invalidation design: ${COMPLETION-CANDIDATES} (default: ${DEFAULT-VALUE}).")
+    /** Designs as users type them: a named one (D0 .. V, any case) or a combination of mechanisms ({@link Design#parse}). */
+    static final class DesignConverter implements CommandLine.ITypeConverter<Design> {
+        @Override
+        public Design convert(String value) {
+            try {
+                return Design.parse(value);
+            } catch (IllegalArgumentException e) {
+                throw new CommandLine.TypeConversionException(e.getMessage());
+            }
+        }
+    }
+
+    @Option(names = "--design", paramLabel = "D", converter = DesignConverter.class, completionCandidates = Design.Names.class,
+            description = {"Invalidation design: ${COMPLETION-CANDIDATES}, or a combination of mechanisms joined by '+' or ',', each left out as"
+                    + " today's, or after a named design (D4+drop-late-update): table kvm-table or qemu-table; clear path no-clear-path, stuff-exit,"
+                    + " every-exit (the table in QEMU), eventfd, eventfd-ack, link, link-kill; vhost today, drop-late-update, single-miss;"
+                    + " QEMU's answer rw or tce-perm. Default: ${DEFAULT-VALUE}."})
     Design design = Design.D0;
 
     @Option(names = "--host", paramLabel = "KIND", description = "Host: powernv (POWER9 PowerNV, HV-KVM with KVM_CAP_SPAPR_TCE_VFIO, radix guest: real mode punts every TCE hcall to virtual mode; the seed's), powernv8 (POWER8, hash guest: real mode handles them), nested (a KVM host that is itself a pseries guest: virtual mode only, KVM_CAP_SPAPR_TCE_VFIO only on the current era), no_vfio_tce (table moves to QEMU when vhost registers), no_kvm_tce (no in-kernel TCE). Default: ${DEFAULT-VALUE}.")

@@ -41,6 +41,7 @@ public final class VhostIommu {
     private final QemuVersion qemu;
     private Listener listener = Listener.NONE;
     private final Planted planted;
+    private final Answer answer;
     private long invalidatesSent;
     private long updatesSent;
     private long missesUnanswered;
@@ -71,16 +72,38 @@ public final class VhostIommu {
         public static final Planted NONE = new Planted(false, false);
     }
 
+    /**
+     * The permission an UPDATE carries.
+     * <ul>
+     * <li>{@link #RW}: IOMMU_RW whatever the TCE allows, as every QEMU does ({@code address_space_get_iotlb_entry},
+     *     softmmu/physmem.c, returns {@code .perm = IOMMU_RW} for the RAM section the translation ends in, the IOMMU's
+     *     own permission checked against the access and then forgotten).
+     * <li>{@link #TCE_PERM}: the TCE's own permission (IOMMU_RO, IOMMU_WO or IOMMU_RW). The patch: let
+     *     {@code address_space_translate_iommu} hand the IOMMU entry's {@code iotlb.perm} (ANDed along the IOMMU chain)
+     *     back to {@code flatview_do_translate}, return it in {@code address_space_get_iotlb_entry}'s entry instead of
+     *     IOMMU_RW, and pass it on in {@code vhost_device_iotlb_miss} (hw/virtio/vhost.c), whose call to
+     *     {@code vhost_backend_update_device_iotlb} already takes a permission: vhost then caches a read-only TCE as
+     *     read-only, and a write through it fails in {@code translate_desc} (-EPERM) instead of reaching the page.
+     * </ul>
+     */
+    public enum Answer { RW, TCE_PERM }
+
     public VhostIommu(VhostFd fd, Spapr spapr, GuestMemory mem, int msgVersion) {
         this(fd, spapr, mem, msgVersion, QemuVersion.Q4_2, Planted.NONE);
+    }
+
+    public VhostIommu(VhostFd fd, Spapr spapr, GuestMemory mem, int msgVersion, QemuVersion qemu, Planted planted) {
+        this(fd, spapr, mem, msgVersion, qemu, planted, Answer.RW);
     }
 
     /**
      * @param qemu the QEMU release: which notifier type vhost registers ({@link QemuVersion#vhostHearsUnmaps})
      * @param planted the faults a test plants ({@link Planted#NONE} as QEMU is)
+     * @param answer the permission of the UPDATEs ({@link Answer#RW} as QEMU is)
      */
-    public VhostIommu(VhostFd fd, Spapr spapr, GuestMemory mem, int msgVersion, QemuVersion qemu, Planted planted) {
+    public VhostIommu(VhostFd fd, Spapr spapr, GuestMemory mem, int msgVersion, QemuVersion qemu, Planted planted, Answer answer) {
         this.qemu = qemu;
+        this.answer = answer;
         this.planted = planted;
         this.fd = fd;
         this.spapr = spapr;
@@ -160,7 +183,7 @@ public final class VhostIommu {
             long gpa = e.translatedAddr();
             long size = e.addrMask() + 1;
             if (!mem.contains(gpa, size)) return null;
-            return IotlbMsg.update(iova & ~e.addrMask(), size, mem.gpaToHva(gpa), IotlbMsg.RW);
+            return IotlbMsg.update(iova & ~e.addrMask(), size, mem.gpaToHva(gpa), answer == Answer.RW ? IotlbMsg.RW : e.perm());
         }
         return null;
     }

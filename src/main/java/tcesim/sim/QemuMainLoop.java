@@ -93,7 +93,10 @@ final class QemuMainLoop implements Actor, tcesim.state.Snapshot {
             IotlbMsg u = pendingUpdate;
             pendingUpdate = null;
             ledger.after(clocks.vhostFree);
+            long missesBefore = vhost.missesQueued();
             glue.sendUpdate(u); // a covered MISS's queue is re-kicked: its work is timed as queued now
+            // A design's vhost that drops a late UPDATE sends its MISS again, queued now.
+            for (long m = vhost.missesQueued() - missesBefore; m > 0; m--) clocks.misses.add(ledger.now());
             stats.updates++;
             bqlHeld = false;
             clocks.bqlFree = ledger.now();

@@ -193,11 +193,12 @@ public final class Stack implements Model {
         }
 
         // vhost device start as QEMU does it (vhost_dev_start): features (fresh IOTLB), notifier, rings, used-ring pre-load.
-        vhost = new VhostDevice(2, vhostConfig(cfg), w -> clocks.workAt[w] = ledger.now());
+        vhost = new VhostDevice(2, vhostConfig(cfg), cfg.design().mechanisms().vhost().fixes(), w -> clocks.workAt[w] = ledger.now());
         vhost.setBackendFeatures(VhostDevice.VHOST_NET_BACKEND_FEATURES);
         vhost.setFeatures(1L << VhostDevice.VIRTIO_F_ACCESS_PLATFORM);
         glue = new VhostIommu(new WaitingFd(), spapr, mem, VhostMsgCodec.VHOST_IOTLB_MSG_V2, cfg.qemu(),
-                new VhostIommu.Planted(cfg.faults().has(StackConfig.Fault.DROP_INVALIDATE), cfg.faults().has(StackConfig.Fault.ZERO_SIZE_UPDATE)));
+                new VhostIommu.Planted(cfg.faults().has(StackConfig.Fault.DROP_INVALIDATE), cfg.faults().has(StackConfig.Fault.ZERO_SIZE_UPDATE)),
+                cfg.design().mechanisms().answer().glue());
         glue.setListener(new GlueTrace());
         glue.regionAdd(LIOBN);
         eventfd = newEventfd();

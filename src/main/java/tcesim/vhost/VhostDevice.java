@@ -183,8 +183,34 @@ public final class VhostDevice implements VhostFd, tcesim.state.Snapshot {
         }
     }
 
+    /**
+     * Changes to vhost's IOTLB message handling that no kernel has, proposed as fixes (each a patch to
+     * drivers/vhost/vhost.c; {@link #NONE} is every kernel).
+     *
+     * @param dropLateUpdate an UPDATE that answers a MISS userspace read before an overlapping INVALIDATE arrived is
+     *     dropped, and that MISS sent again: the retry pattern KVM uses against its MMU notifiers
+     *     ({@code mmu_invalidate_seq} taken before the translation, {@code mmu_invalidate_retry} after). The patch:
+     *     {@code struct vhost_msg_node} gains a {@code bool invalidated}; in {@code vhost_process_iotlb_msg}, an
+     *     INVALIDATE, besides {@code vhost_iotlb_del_range}, walks {@code dev->pending_list} (under
+     *     {@code dev->iotlb_lock}) and marks every node whose {@code msg.iova} lies in the invalidated range; an UPDATE
+     *     first walks {@code pending_list} for the last node it covers (the MISS userspace read last: QEMU answers one
+     *     MISS at a time, in the order it reads them; older covered nodes are MISSes it could not translate) and, if
+     *     that one is marked, moves it back to {@code read_list} unmarked, wakes {@code dev->wait} (EPOLLIN: the MISS is
+     *     sent again) and returns 0 without inserting. Userspace reads and translates a MISS after vhost
+     *     queued it, so a MISS still on read_list when the INVALIDATE comes is translated after the table changed: only
+     *     read MISSes (pending_list) can have a stale answer.
+     * @param singleMiss no MISS is queued while the same one (virtqueue, IOVA, access) is on read_list or pending_list.
+     *     The patch: {@code vhost_iotlb_miss} walks both lists (under {@code dev->iotlb_lock}) for a node of the same
+     *     {@code vq}, {@code iova} and {@code perm} and returns 0 without queuing when it finds one; the UPDATE
+     *     answering that node re-kicks the virtqueue as before.
+     */
+    public record Fixes(boolean dropLateUpdate, boolean singleMiss) implements java.io.Serializable {
+        public static final Fixes NONE = new Fixes(false, false);
+    }
+
     private final int nvqs;
     private final Config config;
+    private final Fixes fixes;
 
     private VhostIotlb iotlb; // dev->iotlb; null until SET_FEATURES with ACCESS_PLATFORM
     private long features;
@@ -215,6 +241,8 @@ public final class VhostDevice implements VhostFd, tcesim.state.Snapshot {
         Pending prev, next;
         /** The next MISS for the same IOVA, in list order. */
         Pending nextAtIova;
+        /** {@link Fixes#dropLateUpdate}: an overlapping INVALIDATE came after userspace read this MISS. */
+        boolean invalidated;
 
         Pending(QueuedMsg msg) {
             this.msg = msg;
@@ -242,6 +270,9 @@ public final class VhostDevice implements VhostFd, tcesim.state.Snapshot {
     private long rekicks;
     private long updates;
     private long invalidates;
+    private long lateUpdatesDropped;
+    /** The address of the last translation that missed (not state: read right after the translation). */
+    private long missAddr;
 
     private final Segments scratch = new Segments();
 
@@ -256,9 +287,15 @@ public final class VhostDevice implements VhostFd, tcesim.state.Snapshot {
 
     /** @param queued told of each work queued (not one already queued), for whoever times the worker */
     public VhostDevice(int nvqs, Config config, java.util.function.IntConsumer queued) {
+        this(nvqs, config, Fixes.NONE, queued);
+    }
+
+    /** @param fixes the message-handling fixes in this kernel ({@link Fixes#NONE}: as every kernel is) */
+    public VhostDevice(int nvqs, Config config, Fixes fixes, java.util.function.IntConsumer queued) {
         if (nvqs <= 0) throw new IllegalArgumentException("nvqs must be > 0: " + nvqs);
         this.nvqs = nvqs;
         this.config = config;
+        this.fixes = fixes;
         this.onQueued = queued;
         this.readList = new ArrayDeque<>();
         this.workQueued = new boolean[nvqs];
@@ -421,8 +458,8 @@ public final class VhostDevice implements VhostFd, tcesim.state.Snapshot {
         int r = translate(vq, iova, len, access, scratch, UIO_MAXIOV);
         if (r >= 0) return new TranslateResult.Mapped(Collections.unmodifiableList(scratch.toList()));
         if (r == -Errno.EAGAIN) {
-            QueuedMsg last = readList.peekLast();
-            return new TranslateResult.Miss(last.msg().iova(), access);
+            // The MISS is for the first untranslated byte (the one queued, or with Fixes#singleMiss the one already out).
+            return new TranslateResult.Miss(missAddr, access);
         }
         return new TranslateResult.Failed(r);
     }
@@ -470,9 +507,19 @@ public final class VhostDevice implements VhostFd, tcesim.state.Snapshot {
         // work of the same queue runs them again.
         int version = hasBackendFeature(VHOST_BACKEND_F_IOTLB_MSG_V2)
                 ? VhostMsgCodec.VHOST_IOTLB_MSG_V2 : VhostMsgCodec.VHOST_IOTLB_MSG;
-        readList.addLast(new QueuedMsg(vq, version, IotlbMsg.miss(addr, access & 0xFF)));
+        IotlbMsg miss = IotlbMsg.miss(addr, access & 0xFF);
+        missAddr = addr;
+        if (fixes.singleMiss() && outstanding(vq, miss)) return; // Fixes#singleMiss: the one queued or pending will re-kick vq
+        readList.addLast(new QueuedMsg(vq, version, miss));
         missesQueued++;
         lastMissIova = addr;
+    }
+
+    /** Whether the MISS {@code miss} of {@code vq} is already on read_list or pending_list. */
+    private boolean outstanding(int vq, IotlbMsg miss) {
+        for (QueuedMsg q : readList) if (q.vq() == vq && q.msg().equals(miss)) return true;
+        for (Pending p = pendingHead; p != null; p = p.next) if (p.msg.vq() == vq && p.msg.msg().equals(miss)) return true;
+        return false;
     }
 
     // ------------------------------------------------------------------ the fd (userspace side)
@@ -559,6 +606,7 @@ public final class VhostDevice implements VhostFd, tcesim.state.Snapshot {
                 if (msg.size() == 0 && config.refuseZeroSizeInsert()) return -Errno.ENOMEM; // vhost_new_umem_range: -EFAULT, reported as -ENOMEM
                 // vhost_iotlb_add_range(iova, iova + size - 1): -EFAULT when last < start, which
                 // vhost_process_iotlb_msg reports as -ENOMEM.
+                if (fixes.dropLateUpdate() && resendInvalidated(msg)) return 0;
                 if (iotlb.insert(msg.iova(), msg.last(), msg.uaddr(), msg.perm()) != 0) return -Errno.ENOMEM;
                 updates++;
                 notifyVqs(msg);
@@ -568,6 +616,7 @@ public final class VhostDevice implements VhostFd, tcesim.state.Snapshot {
                 if (iotlb == null) return -Errno.EFAULT;
                 iotlb.delete(msg.iova(), msg.last());
                 invalidates++;
+                if (fixes.dropLateUpdate()) markInvalidated(msg);
                 return 0;
             }
             default:
@@ -575,6 +624,54 @@ public final class VhostDevice implements VhostFd, tcesim.state.Snapshot {
                 return -Errno.EINVAL;
         }
     }
+
+    /** {@link Fixes#dropLateUpdate}: marks the read MISSes whose IOVA the INVALIDATE covers. */
+    private void markInvalidated(IotlbMsg inv) {
+        long first = inv.iova(), last = inv.last();
+        boolean all = inv.size() == 0; // size 0 (where accepted) invalidates everything
+        for (Pending p = pendingHead; p != null; p = p.next) {
+            long a = p.msg.msg().iova();
+            if (all || (Long.compareUnsigned(a, first) >= 0 && Long.compareUnsigned(a, last) <= 0)) p.invalidated = true;
+        }
+    }
+
+    /**
+     * {@link Fixes#dropLateUpdate}: the UPDATE answers the read MISS it covers that userspace read last (QEMU reads one
+     * MISS, translates it and writes its UPDATE before it reads the next, under the BQL; older covered MISSes are ones
+     * it could not answer); when an INVALIDATE marked that MISS since, the UPDATE is dropped and the MISS goes back to
+     * read_list, to be read and translated again. Returns whether it was dropped.
+     */
+    private boolean resendInvalidated(IotlbMsg upd) {
+        long first = upd.iova(), last = upd.last();
+        if (Long.compareUnsigned(last, first) < 0) return false;
+        Pending answered = null;
+        for (Pending p = pendingHead; p != null; p = p.next) {
+            long a = p.msg.msg().iova();
+            if (Long.compareUnsigned(a, first) >= 0 && Long.compareUnsigned(a, last) <= 0) answered = p;
+        }
+        if (answered == null || !answered.invalidated) return false;
+        List<QueuedMsg> keep = new ArrayList<>();
+        List<Boolean> marks = new ArrayList<>();
+        for (Pending p = pendingHead; p != null; p = p.next) {
+            if (p == answered) continue;
+            keep.add(p.msg);
+            marks.add(p.invalidated);
+        }
+        clearPending();
+        for (int i = 0; i < keep.size(); i++) {
+            addPending(keep.get(i));
+            pendingTail.invalidated = marks.get(i);
+        }
+        readList.addLast(answered.msg);
+        missesQueued++;
+        lateUpdatesDropped++;
+        return true;
+    }
+
+    /** UPDATEs dropped because they answered an invalidated MISS ({@link Fixes#dropLateUpdate}). */
+    public long lateUpdatesDropped() { return lateUpdatesDropped; }
+
+    public Fixes fixes() { return fixes; }
 
     /**
      * vhost_overflow(): on 64-bit, {@code uaddr > ULONG_MAX - size} before v5.14; from f7ad318ea0ad ({@code allowsEnd}),
@@ -747,9 +844,11 @@ public final class VhostDevice implements VhostFd, tcesim.state.Snapshot {
         out.put(iotlb != null);
         if (iotlb != null) iotlb.save(out);
         out.put(readList.size());
-        for (QueuedMsg n : readList) saveMsg(out, n);
+        for (QueuedMsg n : readList) saveMsg(out, n, false);
         out.put(pendingCount);
-        for (Pending n = pendingHead; n != null; n = n.next) saveMsg(out, n.msg);
+        for (Pending n = pendingHead; n != null; n = n.next) {
+            saveMsg(out, n.msg, n.invalidated);
+        }
         out.put(works | (vqLocked ? 1L << 32 : 0));
         for (int i = 0; i < works; i++) out.put(workList[i]);
     }
@@ -765,9 +864,13 @@ public final class VhostDevice implements VhostFd, tcesim.state.Snapshot {
             iotlb = null;
         }
         readList.clear();
-        for (int n = in.nextInt(); n > 0; n--) readList.addLast(restoreMsg(in));
+        for (int n = in.nextInt(); n > 0; n--) readList.addLast(restoreMsg(in.next(), in));
         clearPending();
-        for (int n = in.nextInt(); n > 0; n--) addPending(restoreMsg(in));
+        for (int n = in.nextInt(); n > 0; n--) {
+            long h = in.next();
+            addPending(restoreMsg(h, in));
+            pendingTail.invalidated = h < 0;
+        }
         long w = in.next();
         works = (int) (w & 0xffffffffL);
         vqLocked = (w >>> 32) != 0;
@@ -779,25 +882,25 @@ public final class VhostDevice implements VhostFd, tcesim.state.Snapshot {
         }
     }
 
-    private static void saveMsg(tcesim.state.StateWriter out, QueuedMsg n) {
+    /** One message: a header word (vq, version, perm, type; bit 63 the {@link Fixes#dropLateUpdate} mark), iova, size, uaddr. */
+    private static void saveMsg(tcesim.state.StateWriter out, QueuedMsg n, boolean invalidated) {
         IotlbMsg m = n.msg();
-        out.put(n.vq() | ((long) n.version() << 16) | ((long) m.perm() << 32) | ((long) m.type() << 48));
+        out.put(n.vq() | ((long) n.version() << 16) | ((long) m.perm() << 32) | ((long) m.type() << 48) | (invalidated ? 1L << 63 : 0));
         out.put(m.iova(), m.size());
         out.put(m.uaddr());
     }
 
-    private static QueuedMsg restoreMsg(tcesim.state.StateReader in) {
-        long h = in.next();
+    private static QueuedMsg restoreMsg(long h, tcesim.state.StateReader in) {
         long iova = in.next();
         long size = in.next();
         long uaddr = in.next();
         return new QueuedMsg((int) (h & 0xffff), (int) ((h >>> 16) & 0xffff),
-                new IotlbMsg(iova, size, uaddr, (int) ((h >>> 32) & 0xffff), (int) (h >>> 48)));
+                new IotlbMsg(iova, size, uaddr, (int) ((h >>> 32) & 0xffff), (int) ((h >>> 48) & 0x7fff)));
     }
 
     /** A deep copy (told of nothing it queues). */
     public VhostDevice copy() {
-        VhostDevice c = new VhostDevice(nvqs, config);
+        VhostDevice c = new VhostDevice(nvqs, config, fixes, w -> { });
         c.workQueued = workQueued.clone();
         c.workList = workList.clone();
         c.works = works;
@@ -806,7 +909,11 @@ public final class VhostDevice implements VhostFd, tcesim.state.Snapshot {
         c.features = features;
         c.backendFeatures = backendFeatures;
         c.readList.addAll(readList);
-        for (Pending n = pendingHead; n != null; n = n.next) c.addPending(n.msg);
+        for (Pending n = pendingHead; n != null; n = n.next) {
+            c.addPending(n.msg);
+            c.pendingTail.invalidated = n.invalidated;
+        }
+        c.lateUpdatesDropped = lateUpdatesDropped;
         c.translations = translations;
         c.missesQueued = missesQueued;
         c.permFailures = permFailures;

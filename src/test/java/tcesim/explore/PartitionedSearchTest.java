@@ -6,7 +6,6 @@ import java.util.EnumSet;
 import java.util.Set;
 import java.util.function.Supplier;
 import org.junit.jupiter.params.ParameterizedTest;
-import org.junit.jupiter.params.provider.EnumSource;
 import org.junit.jupiter.api.Test;
 import tcesim.sim.Design;
 import tcesim.sim.Model;
@@ -39,7 +38,7 @@ class PartitionedSearchTest {
     }
 
     @ParameterizedTest
-    @EnumSource(Design.class)
+    @org.junit.jupiter.params.provider.MethodSource("tcesim.testutil.NamedDesigns#all")
     void everyDesignsVerdictAndCounterexampleAreTheLocalOnes(Design d) throws Exception {
         StackConfig c = StackCheckTest.small(d, StackCheckTest.LINUX);
         Supplier<Model> m = () -> new Stack(c, Trace.off());

@@ -6,7 +6,6 @@ import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
-import org.junit.jupiter.params.provider.EnumSource;
 import tcesim.guest.FirmwareFeatures;
 import tcesim.sim.Chooser;
 import tcesim.sim.Design;
@@ -37,7 +36,7 @@ class StackCheckTest {
             Design.D0, 11, Design.D1, 0, Design.D2, 0, Design.D3a, 11, Design.D3b, 0, Design.D4, 14, Design.D4k, 14, Design.V, 0);
 
     @ParameterizedTest
-    @EnumSource(Design.class)
+    @org.junit.jupiter.params.provider.MethodSource("tcesim.testutil.NamedDesigns#all")
     void verdictForTheLinuxGuest(Design d) {
         Checker.Result r = check(small(d, LINUX), true);
         int expected = LINUX_VERDICTS.get(d);
@@ -58,7 +57,7 @@ class StackCheckTest {
      * choices (interrupt, NAPI poll, the application reading its socket), not from one fixed order.
      */
     @ParameterizedTest
-    @EnumSource(value = Design.class, names = {"D0", "D1", "D2", "D3a", "D3b", "D4", "D4k"})
+    @org.junit.jupiter.params.provider.MethodSource("tcesim.testutil.NamedDesigns#vhostOnes")
     void receiveTrafficAloneBreaksTheDesignsThatLoseTheClear(Design d) {
         Checker.Result r = check(small(d, LINUX).toBuilder().rxPackets(3).txPackets(0).build(), true);
         boolean unsafe = d == Design.D0 || d == Design.D3a || d == Design.D4 || d == Design.D4k;
@@ -108,8 +107,9 @@ class StackCheckTest {
     }
 
     @ParameterizedTest
-    @EnumSource(value = Design.class, names = {"D1", "D2", "D3b"})
-    void aGuestThatOverwritesWithoutClearingBreaksTheUnmapOnlyDesigns(Design d) {
+    @org.junit.jupiter.params.provider.ValueSource(strings = {"D1", "D2", "D3b"})
+    void aGuestThatOverwritesWithoutClearingBreaksTheUnmapOnlyDesigns(String name) {
+        Design d = Design.valueOf(name);
         Checker.Result r = check(small(d, new FirmwareFeatures(true, true, false, false)), true);
         assertThat(r.verdict()).isEqualTo(Checker.Verdict.UNSAFE);
         assertThat(r.violation().why()).startsWith("the guest's TCE maps this IOVA to gpa");
@@ -138,8 +138,9 @@ class StackCheckTest {
     }
 
     @ParameterizedTest
-    @EnumSource(value = Design.class, names = {"D0", "D2", "D3a", "D4"})
-    void theStackDeclaresNoIndependentActorSoTheReductionChangesNothing(Design d) {
+    @org.junit.jupiter.params.provider.ValueSource(strings = {"D0", "D2", "D3a", "D4"})
+    void theStackDeclaresNoIndependentActorSoTheReductionChangesNothing(String name) {
+        Design d = Design.valueOf(name);
         // A packet's arrival wakes vhost's RX queue, so the network is not independent (see Stack): the reduced search is the full one.
         assertThat(new Stack(small(d, LINUX), Trace.off()).independentActor()).isNull();
         Checker.Result reduced = check(small(d, LINUX), true);
@@ -162,7 +163,7 @@ class StackCheckTest {
 
     /** Putting a state back by restoring only the components its successor changed explores exactly the graph full restores do. */
     @ParameterizedTest
-    @EnumSource(Design.class)
+    @org.junit.jupiter.params.provider.MethodSource("tcesim.testutil.NamedDesigns#all")
     void restoringOnlyChangedComponentsExploresTheSameStates(Design d) {
         StackConfig c = small(d, LINUX);
         Checker.Result changed = check(c, true);
