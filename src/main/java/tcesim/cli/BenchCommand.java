@@ -121,15 +121,27 @@ public final class BenchCommand implements Callable<Integer> {
         err.printf("bench: a campaign of %d seeds on %d cores, %d times ...%n", seeds, cores, repeat);
         err.flush();
         double[] wall = new double[repeat];
+        double[] perCpu = new double[repeat];
+        double[] share = new double[repeat];
+        com.sun.management.OperatingSystemMXBean os = (com.sun.management.OperatingSystemMXBean) java.lang.management.ManagementFactory.getOperatingSystemMXBean();
         for (int i = 0; i < repeat; i++) {
             long from = 1_000 + (long) i * seeds;
+            long c0 = os.getProcessCpuTime();
             long w0 = System.nanoTime();
             long packets = Campaign.run(large, from, from + seeds - 1, 10_000_000, cores, null).packets();
-            wall[i] = packets / ((System.nanoTime() - w0) / 1e9);
+            double secs = (System.nanoTime() - w0) / 1e9;
+            double cpu = (os.getProcessCpuTime() - c0) / 1e9;
+            wall[i] = packets / secs;
+            perCpu[i] = packets / cpu;
+            share[i] = cpu / secs;
         }
         double all = median(wall);
         out.printf("campaign, large configuration on all %d cores (%d seeds a run, wall clock): %.0f packets/s; %.3f of target (%.2fx line rate)%n",
                 cores, seeds, all, all / SIM_TARGET, all / LINE_RATE_PPS);
+        // Whether the campaign scales is two questions: does a packet cost more CPU on several threads (a lock, false
+        // sharing, the collector), and did the process get the cores at all (a machine busy with other work).
+        out.printf("  %.0f packets a second of the process's CPU time (one core alone: %.0f); the process had %.2f of the %d cores%n", median(perCpu), pps.cpu(),
+                median(share), cores);
         out.flush();
         return 0;
     }

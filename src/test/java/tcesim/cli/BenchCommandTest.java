@@ -25,6 +25,7 @@ class BenchCommandTest {
         assertThat(r.stdout()).containsPattern("\n  [1-9][0-9.]* steps a packet at [1-9]\\d* ns a step; the target needs [0-9.]+ ns a step\n");
         assertThat(r.stdout()).containsPattern("simulation, large configuration .*: \\d+ packets/s \\(wall clock \\d+\\); 10 GbE line rate 812744 packets/s; target 10x line rate: [0-9.]+ of target");
         assertThat(r.stdout()).containsPattern("campaign, large configuration on all \\d+ cores \\(\\d+ seeds a run, wall clock\\): \\d+ packets/s; [0-9.]+ of target");
+        assertThat(r.stdout()).containsPattern("\n  \\d+ packets a second of the process's CPU time \\(one core alone: \\d+\\); the process had [0-9.]+ of the \\d+ cores\n");
         // What it is doing goes to stderr, one line before each measurement, so stdout stays the figures alone.
         assertThat(r.err().lines()).hasSize(4).allMatch(l -> l.startsWith("bench: ") && l.endsWith(" ..."));
         assertThat(r.stdout()).doesNotContain("bench: ");
