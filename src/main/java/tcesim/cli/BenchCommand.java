@@ -94,6 +94,9 @@ public final class BenchCommand implements Callable<Integer> {
         out.printf("  of which the model's steps: %.0f ns a step (seeded runs of the same configuration), %.2f steps per distinct state, so at"
                 + " most %.0f distinct states/s if saving, restoring, hashing and the search cost nothing: %.3f of target%n",
                 perStep, perState, ceiling, ceiling / CHECK_TARGET);
+        err.printf("bench: the checker's time per distinct state by phase (%d timed runs) ...%n", repeat);
+        err.flush();
+        phases(out, small);
 
         err.printf("bench: the simulation of the large configuration, one core ...%n");
         err.flush();
@@ -118,15 +121,27 @@ public final class BenchCommand implements Callable<Integer> {
         err.printf("bench: a campaign of %d seeds on %d cores, %d times ...%n", seeds, cores, repeat);
         err.flush();
         double[] wall = new double[repeat];
+        double[] perCpu = new double[repeat];
+        double[] share = new double[repeat];
+        com.sun.management.OperatingSystemMXBean os = (com.sun.management.OperatingSystemMXBean) java.lang.management.ManagementFactory.getOperatingSystemMXBean();
         for (int i = 0; i < repeat; i++) {
             long from = 1_000 + (long) i * seeds;
+            long c0 = os.getProcessCpuTime();
             long w0 = System.nanoTime();
             long packets = Campaign.run(large, from, from + seeds - 1, 10_000_000, cores, null).packets();
-            wall[i] = packets / ((System.nanoTime() - w0) / 1e9);
+            double secs = (System.nanoTime() - w0) / 1e9;
+            double cpu = (os.getProcessCpuTime() - c0) / 1e9;
+            wall[i] = packets / secs;
+            perCpu[i] = packets / cpu;
+            share[i] = cpu / secs;
         }
         double all = median(wall);
         out.printf("campaign, large configuration on all %d cores (%d seeds a run, wall clock): %.0f packets/s; %.3f of target (%.2fx line rate)%n",
                 cores, seeds, all, all / SIM_TARGET, all / LINE_RATE_PPS);
+        // Whether the campaign scales is two questions: does a packet cost more CPU on several threads (a lock, false
+        // sharing, the collector), and did the process get the cores at all (a machine busy with other work).
+        out.printf("  %.0f packets a second of the process's CPU time (one core alone: %.0f); the process had %.2f of the %d cores%n", median(perCpu), pps.cpu(),
+                median(share), cores);
         out.flush();
         return 0;
     }
@@ -190,6 +205,39 @@ public final class BenchCommand implements Callable<Integer> {
             rate[i] = units / ((System.nanoTime() - w0) / 1e9);
         }
         return median(rate);
+    }
+
+    /**
+     * Where a check's time goes, per distinct state: runs of the checker that read the clock around each phase of an
+     * expansion (restoring the state, the model's steps with the search for the enabled ones and the oracles, saving
+     * the successor, hashing its words); the rest is the search's bookkeeping (the seen set, the successors' records,
+     * the merge into the next level). Each phase's share of the run's wall clock, applied to the run's CPU time per
+     * distinct state; the run with the median CPU time is printed, whole, so that the phases add up.
+     */
+    private void phases(PrintWriter out, StackConfig cfg) {
+        java.lang.management.ThreadMXBean mx = java.lang.management.ManagementFactory.getThreadMXBean();
+        java.util.function.Supplier<Checker> timed = () -> new Checker(() -> new Stack(cfg, Trace.off()), new Checker.Options(10_000_000, 1, true, null), 0, true);
+        timed.get().run(); // the timing's branches, compiled
+        double[][] runs = new double[repeat][];
+        for (int i = 0; i < repeat; i++) {
+            Checker c = timed.get();
+            long c0 = mx.getCurrentThreadCpuTime();
+            long w0 = System.nanoTime();
+            long distinct = c.run().distinct();
+            double cpu = (double) (mx.getCurrentThreadCpuTime() - c0) / distinct;
+            double wall = System.nanoTime() - w0;
+            Checker.Phases p = c.phases();
+            double[] share = {p.step() / wall, p.save() / wall, p.restore() / wall, p.hash() / wall, 1 - p.sum() / wall};
+            runs[i] = new double[] {cpu, share[0], share[1], share[2], share[3], share[4]};
+        }
+        Arrays.sort(runs, java.util.Comparator.comparingDouble(r -> r[0]));
+        double[] r = runs[(repeat - 1) / 2];
+        String[] names = {"step", "save", "restore", "hash", "bookkeeping"};
+        StringBuilder b = new StringBuilder();
+        for (int i = 0; i < names.length; i++) {
+            b.append(i == 0 ? "" : ", ").append(String.format(java.util.Locale.ROOT, "%s %.0f ns (%.0f%%)", names[i], r[0] * r[i + 1], 100 * r[i + 1]));
+        }
+        out.printf(java.util.Locale.ROOT, "  by phase (runs reading the clock around each): %.0f ns a distinct state: %s%n", r[0], b);
     }
 
     /**

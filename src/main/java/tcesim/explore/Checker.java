@@ -101,9 +101,50 @@ public final class Checker {
      * @param signature identifies the configuration, so that a checkpoint is only resumed for the same one
      */
     public Checker(Supplier<? extends Model> initial, Options opt, long signature) {
+        this(initial, opt, signature, false);
+    }
+
+    /**
+     * @param timed time each phase of the expansion ({@link #phases()}): a measurement for {@code bench}, which costs a few
+     *     reads of the clock per successor
+     */
+    public Checker(Supplier<? extends Model> initial, Options opt, long signature, boolean timed) {
         this.initial = initial;
         this.opt = opt;
         this.signature = signature;
+        this.timed = timed;
+    }
+
+    private final boolean timed;
+
+    /**
+     * Where the expansion's time went, in ns of the wall clock summed over the workers: the model's steps (with the
+     * search for the enabled ones and the oracles' verdicts), saving states, restoring them, hashing their words. The
+     * rest of a search (the seen set, the successors' records, the merge, the levels) is its bookkeeping.
+     */
+    public record Phases(long step, long save, long restore, long hash) {
+        public long sum() { return step + save + restore + hash; }
+    }
+
+    /** The phases' times of a {@code timed} checker's runs so far (zeros when not timed). */
+    public Phases phases() {
+        long[] ns = phaseNanos;
+        synchronized (ns) {
+            return new Phases(ns[Laps.STEP], ns[Laps.SAVE], ns[Laps.RESTORE], ns[Laps.HASH]);
+        }
+    }
+
+    private final long[] phaseNanos = new long[4];
+
+    /** A worker's clock for the phases: {@link #start} before a phase, {@link #lap} after it. */
+    static final class Laps {
+        static final int STEP = 0, SAVE = 1, RESTORE = 2, HASH = 3;
+        final long[] ns = new long[4];
+        private long from;
+
+        void start() { from = System.nanoTime(); }
+
+        void lap(int phase) { ns[phase] += System.nanoTime() - from; }
     }
 
     /** Asks the search to stop at the end of the current level (it then writes its checkpoint, if one is configured). */
@@ -207,9 +248,16 @@ public final class Checker {
         final tcesim.state.StateReader in = new tcesim.state.StateReader();
         /** Whether the model is in the state it last saved or restored (then only the parts that differ need restoring). */
         boolean atSnapshot;
+        /** The phases' clock when the search is timed, else null. */
+        final Laps laps;
 
         Worker(Model model) {
+            this(model, false);
+        }
+
+        Worker(Model model, boolean timed) {
             this.model = model;
+            this.laps = timed ? new Laps() : null;
         }
 
         void restore(long[] words, int at, int len) {
@@ -233,7 +281,7 @@ public final class Checker {
         Level frontier;
         Level spare = new Level();
         java.util.concurrent.BlockingQueue<Worker> workers = new java.util.concurrent.LinkedBlockingQueue<>();
-        Worker main = new Worker(initial.get());
+        Worker main = new Worker(initial.get(), timed);
         workers.add(main);
         if (opt.resume() != null) {
             Resumed r = readCheckpoint(opt.resume());
@@ -262,7 +310,7 @@ public final class Checker {
         // Counted from what a resumed search already holds, not from 0; the rates count only what this run finds.
         progress = new Progress(generated, seen.size(), depth, frontier.count);
         distinctAtStart = seen.size();
-        for (int w = 1; w < opt.workers(); w++) workers.add(new Worker(initial.get()));
+        for (int w = 1; w < opt.workers(); w++) workers.add(new Worker(initial.get(), timed));
         ExecutorService pool = opt.workers() > 1 ? Executors.newFixedThreadPool(opt.workers(), r -> {
             Thread t = new Thread(r, "tcesim-check");
             t.setDaemon(true);
@@ -590,19 +638,32 @@ public final class Checker {
     static void expandState(Worker w, long[] words, int at, int len, int index, Set<Violation.Property> props, boolean reduce,
                             FingerprintSet seen, Successors out) {
         Model m = w.model;
+        Laps laps = w.laps;
+        if (laps != null) laps.start();
         w.restore(words, at, len);
+        if (laps != null) {
+            laps.lap(Laps.RESTORE);
+            laps.start();
+        }
         m.enabledSteps(w.enabled);
+        if (laps != null) laps.lap(Laps.STEP);
         int n = w.enabled.size();
         int only = reduce ? independentStep(m, w.enabled) : -1;
         boolean fresh = true;
         for (int i = 0; i < n; i++) {
             if (only >= 0 && i != only) continue;
             // The enabled list stays valid across restores: they bring back the same actors in the same state.
-            if (!fresh) w.restore(words, at, len);
+            if (!fresh) {
+                if (laps != null) laps.start();
+                w.restore(words, at, len);
+                if (laps != null) laps.lap(Laps.RESTORE);
+            }
             fresh = false;
+            if (laps != null) laps.start();
             w.enabled.actor(i).step(w.enabled.kind(i));
             w.stepsTaken++;
             byte end = settle(w, props);
+            if (laps != null) laps.lap(Laps.STEP);
             w.atSnapshot = end == Successors.BRANCH;
             if (end == Successors.VIOLATION) {
                 Violation v = m.violation(props);
@@ -612,8 +673,14 @@ public final class Checker {
                 out.add(index, i, end, 0);
             } else {
                 int mark = out.words.size();
+                if (laps != null) laps.start();
                 m.save(out.words);
+                if (laps != null) {
+                    laps.lap(Laps.SAVE);
+                    laps.start();
+                }
                 long fp = tcesim.state.StateWriter.hash(out.words.words(), mark, out.words.size() - mark);
+                if (laps != null) laps.lap(Laps.HASH);
                 if (seen.contains(fp)) {
                     out.words.truncate(mark);
                     out.add(index, i, Successors.SEEN, fp);
@@ -627,6 +694,12 @@ public final class Checker {
     private void flushSteps(Worker w) {
         modelSteps.addAndGet(w.stepsTaken);
         w.stepsTaken = 0;
+        if (w.laps != null) {
+            synchronized (phaseNanos) {
+                for (int i = 0; i < phaseNanos.length; i++) phaseNanos[i] += w.laps.ns[i];
+            }
+            Arrays.fill(w.laps.ns, 0);
+        }
     }
 
     /** The index of the model's independent actor's step when it is enabled (the ample set of the reduction), else -1. */

@@ -56,7 +56,7 @@ import tcesim.virtio.Vring;
  * dropped at completion (TCP would keep it until the data is acknowledged), and a ring smaller than 32 stops the
  * transmit queue only when it is full (2 + MAX_SKB_FRAGS = 19 free descriptors would never be reached).
  */
-public final class VirtioNetDriver implements DriverWork.Owner, tcesim.state.Snapshot {
+public final class VirtioNetDriver implements DriverWork.Owner, tcesim.state.Composite {
     public static final int RX_STREAM = 1;
     public static final int TX_STREAM = 2;
     /** sizeof(struct virtio_net_hdr_mrg_rxbuf). */
@@ -207,6 +207,7 @@ public final class VirtioNetDriver implements DriverWork.Owner, tcesim.state.Sna
         this.phase = new Phase[cpus];
         java.util.Arrays.fill(activity, Activity.NONE);
         java.util.Arrays.fill(phase, Phase.DONE);
+        this.snapshotParts = new tcesim.state.Snapshot[] {rxPosted, txPosted, rxFrag, txFrag, new OwnState(), rxq, txq, rx(), tx()};
     }
 
     public Vring rx() { return rxq.ring(); }
@@ -689,72 +690,73 @@ public final class VirtioNetDriver implements DriverWork.Owner, tcesim.state.Sna
      * reports: they are not saved.
      */
     @Override
-    public void save(tcesim.state.StateWriter out) {
-        rxPosted.save(out);
-        txPosted.save(out);
-        rxFrag.save(out);
-        txFrag.save(out);
-        out.put(sockQueue.size());
-        for (com.carrotsearch.hppc.cursors.LongCursor p : sockQueue) out.put(p.value);
-        out.put(kernelPages.size());
-        for (com.carrotsearch.hppc.cursors.LongCursor p : kernelPages) out.put(p.value);
-        out.put((rxIrq ? 1 : 0) | (txIrq ? 2 : 0) | (napiSched ? 4 : 0) | (napiMissed ? 8 : 0) | (txNapiSched ? 16 : 0) | (txNapiMissed ? 32 : 0)
-                | (txStopped ? 64 : 0) | (opened ? 128 : 0) | (filling ? 256 : 0) | (fillFailed ? 512 : 0) | (mappedPastEnd ? 1024 : 0)
-                | (packetQueued ? 2048 : 0) | ((long) received << 16) | ((long) bufsLeft << 32));
-        out.put(packetLen);
-        for (int c = 0; c < activity.length; c++) out.put(activity[c].ordinal() | (phase[c].ordinal() << 8));
-        out.put(ewma, nextId);
-        out.put(rxDelivered, rxDropped);
-        out.put(rxRevoked, txNext);
-        out.put(txCompleted, mapFailures);
-        rxq.save(out);
-        txq.save(out);
-        rx().save(out);
-        tx().save(out);
+    public tcesim.state.Snapshot[] parts() { return snapshotParts; }
+
+    /**
+     * Saved in this order, each on its own (a step touches few of them): the posted buffers, the page fragments, the
+     * driver's own words, each virtqueue's private state, then the rings.
+     */
+    private final tcesim.state.Snapshot[] snapshotParts;
+
+    /** A deque's size, then its values from the first (read straight from its buffer: no cursor per value). */
+    private static void saveDeque(tcesim.state.StateWriter out, com.carrotsearch.hppc.LongArrayDeque q) {
+        out.put(q.size());
+        long[] b = q.buffer;
+        for (int i = q.head; i != q.tail; i = i + 1 == b.length ? 0 : i + 1) out.put(b[i]);
     }
 
-    @Override
-    public void restore(tcesim.state.StateReader in) {
-        rxPosted.restore(in);
-        txPosted.restore(in);
-        rxFrag.restore(in);
-        txFrag.restore(in);
-        sockQueue.clear();
-        for (int n = in.nextInt(); n > 0; n--) sockQueue.addLast(in.next());
-        kernelPages.clear();
-        for (int n = in.nextInt(); n > 0; n--) kernelPages.addLast(in.next());
-        long f = in.next();
-        rxIrq = (f & 1) != 0;
-        txIrq = (f & 2) != 0;
-        napiSched = (f & 4) != 0;
-        napiMissed = (f & 8) != 0;
-        txNapiSched = (f & 16) != 0;
-        txNapiMissed = (f & 32) != 0;
-        txStopped = (f & 64) != 0;
-        opened = (f & 128) != 0;
-        filling = (f & 256) != 0;
-        fillFailed = (f & 512) != 0;
-        mappedPastEnd = (f & 1024) != 0;
-        packetQueued = (f & 2048) != 0;
-        received = (int) ((f >>> 16) & 0xffff);
-        bufsLeft = (int) ((f >>> 32) & 0xffff);
-        packetLen = in.nextInt();
-        for (int c = 0; c < activity.length; c++) {
-            int w = in.nextInt();
-            activity[c] = Activity.ALL[w & 0xff];
-            phase[c] = PHASES[w >>> 8];
+    /** The driver's own words: the socket queue, kernel pages, interrupt and NAPI state, each vCPU's activity, counters. */
+    private final class OwnState implements tcesim.state.Snapshot {
+        @Override
+        public void save(tcesim.state.StateWriter out) {
+            saveDeque(out, sockQueue);
+            saveDeque(out, kernelPages);
+            out.put((rxIrq ? 1 : 0) | (txIrq ? 2 : 0) | (napiSched ? 4 : 0) | (napiMissed ? 8 : 0) | (txNapiSched ? 16 : 0) | (txNapiMissed ? 32 : 0)
+                    | (txStopped ? 64 : 0) | (opened ? 128 : 0) | (filling ? 256 : 0) | (fillFailed ? 512 : 0) | (mappedPastEnd ? 1024 : 0)
+                    | (packetQueued ? 2048 : 0) | ((long) received << 16) | ((long) bufsLeft << 32));
+            out.put(packetLen);
+            for (int c = 0; c < activity.length; c++) out.put(activity[c].ordinal() | (phase[c].ordinal() << 8));
+            out.put(ewma, nextId);
+            out.put(rxDelivered, rxDropped);
+            out.put(rxRevoked, txNext);
+            out.put(txCompleted, mapFailures);
         }
-        ewma = in.next();
-        nextId = in.nextInt();
-        rxDelivered = in.next();
-        rxDropped = in.next();
-        rxRevoked = in.next();
-        txNext = in.next();
-        txCompleted = in.next();
-        mapFailures = in.next();
-        rxq.restore(in);
-        txq.restore(in);
-        rx().restore(in);
-        tx().restore(in);
+
+        @Override
+        public void restore(tcesim.state.StateReader in) {
+            sockQueue.clear();
+            for (int n = in.nextInt(); n > 0; n--) sockQueue.addLast(in.next());
+            kernelPages.clear();
+            for (int n = in.nextInt(); n > 0; n--) kernelPages.addLast(in.next());
+            long f = in.next();
+            rxIrq = (f & 1) != 0;
+            txIrq = (f & 2) != 0;
+            napiSched = (f & 4) != 0;
+            napiMissed = (f & 8) != 0;
+            txNapiSched = (f & 16) != 0;
+            txNapiMissed = (f & 32) != 0;
+            txStopped = (f & 64) != 0;
+            opened = (f & 128) != 0;
+            filling = (f & 256) != 0;
+            fillFailed = (f & 512) != 0;
+            mappedPastEnd = (f & 1024) != 0;
+            packetQueued = (f & 2048) != 0;
+            received = (int) ((f >>> 16) & 0xffff);
+            bufsLeft = (int) ((f >>> 32) & 0xffff);
+            packetLen = in.nextInt();
+            for (int c = 0; c < activity.length; c++) {
+                int w = in.nextInt();
+                activity[c] = Activity.ALL[w & 0xff];
+                phase[c] = PHASES[w >>> 8];
+            }
+            ewma = in.next();
+            nextId = in.nextInt();
+            rxDelivered = in.next();
+            rxDropped = in.next();
+            rxRevoked = in.next();
+            txNext = in.next();
+            txCompleted = in.next();
+            mapFailures = in.next();
+        }
     }
 }

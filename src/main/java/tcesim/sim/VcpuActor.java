@@ -45,6 +45,8 @@ final class VcpuActor implements Actor, tcesim.state.Snapshot {
             BLK_SUBMIT = 19, BLK_REAP = 20;
     /** Step kinds {@code HOSTILE + k}: the hostile guest makes call {@code k} of {@link HostileHcall}. */
     static final int HOSTILE = 21;
+    /** A frame's bytes read as big-endian longs (as {@code ByteBuffer.getLong} does), without a buffer per word. */
+    private static final java.lang.invoke.VarHandle BE_LONG = java.lang.invoke.MethodHandles.byteArrayViewVarHandle(long[].class, java.nio.ByteOrder.BIG_ENDIAN);
     private static final HostileHcall[] HOSTILE_CALLS = HostileHcall.values();
     /** The guest page the hostile calls' TCEs point to: guest RAM the kernel keeps (inside the reserved first MiB). */
     static final long HOSTILE_PAGE = 0x10000;
@@ -387,7 +389,7 @@ final class VcpuActor implements Actor, tcesim.state.Snapshot {
             out.put(waitingPath.ordinal(), waitAck);
         }
         out.put(vhostWrites.size());
-        for (byte[] f : vhostWrites) for (int i = 0; i < f.length; i += 8) out.put(java.nio.ByteBuffer.wrap(f, i, 8).getLong());
+        for (byte[] f : vhostWrites) for (int i = 0; i < f.length; i += 8) out.put((long) BE_LONG.get(f, i));
     }
 
     @Override
@@ -413,8 +415,7 @@ final class VcpuActor implements Actor, tcesim.state.Snapshot {
         vhostWrites.clear();
         for (int n = in.nextInt(); n > 0; n--) {
             byte[] f = new byte[tcesim.vhost.VhostMsgCodec.FRAME_SIZE];
-            java.nio.ByteBuffer b = java.nio.ByteBuffer.wrap(f);
-            for (int i = 0; i < f.length; i += 8) b.putLong(i, in.next());
+            for (int i = 0; i < f.length; i += 8) BE_LONG.set(f, i, in.next());
             vhostWrites.add(f);
         }
         // A call parked at the BQL still has QEMU to read its TCE list: write it again, as it was.

@@ -27,9 +27,17 @@ public final class Parts implements Snapshot {
     private long partsRead;
     private long partsSkipped;
 
+    /** @param parts the parts in order; a {@link Composite} counts as its smaller snapshots, each a part */
     public Parts(Snapshot... parts) {
-        this.parts = parts.clone();
-        this.end = new int[parts.length];
+        java.util.List<Snapshot> flat = new java.util.ArrayList<>();
+        for (Snapshot p : parts) flatten(p, flat);
+        this.parts = flat.toArray(new Snapshot[0]);
+        this.end = new int[this.parts.length];
+    }
+
+    private static void flatten(Snapshot p, java.util.List<Snapshot> into) {
+        if (p instanceof Composite c) for (Snapshot q : c.parts()) flatten(q, into);
+        else into.add(p);
     }
 
     @Override

@@ -30,8 +30,10 @@ public final class StateWriter {
 
     /** Two words: the pair (a, b). */
     public void put(long a, long b) {
-        put(a);
-        put(b);
+        if (size + 2 > words.length) words = Arrays.copyOf(words, Math.max(size * 2, size + 2));
+        words[size] = a;
+        words[size + 1] = b;
+        size += 2;
     }
 
     public int size() { return size; }

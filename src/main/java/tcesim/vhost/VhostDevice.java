@@ -59,7 +59,7 @@ import java.util.List;
  * ({@link #translate} answers -EFAULT then), access_ok() limits on uaddr, dirty logging,
  * TX zero-copy.
  */
-public final class VhostDevice implements VhostFd, tcesim.state.Snapshot {
+public final class VhostDevice implements VhostFd, tcesim.state.Composite {
 
     /** VIRTIO_F_ACCESS_PLATFORM feature bit (include/uapi/linux/virtio_config.h: 33). */
     public static final int VIRTIO_F_ACCESS_PLATFORM = 33;
@@ -836,49 +836,67 @@ public final class VhostDevice implements VhostFd, tcesim.state.Snapshot {
 
     /**
      * The behavioural state: features, IOTLB contents, both message lists, the worker's queued works and whether it
-     * holds a virtqueue mutex. Counters are not saved.
+     * holds a virtqueue mutex. Counters are not saved. Two parts, each restored on its own: the features and the
+     * IOTLB, then the messages and works.
      */
     @Override
-    public void save(tcesim.state.StateWriter out) {
-        out.put(features, backendFeatures);
-        out.put(iotlb != null);
-        if (iotlb != null) iotlb.save(out);
-        out.put(readList.size());
-        for (QueuedMsg n : readList) saveMsg(out, n, false);
-        out.put(pendingCount);
-        for (Pending n = pendingHead; n != null; n = n.next) {
-            saveMsg(out, n.msg, n.invalidated);
+    public tcesim.state.Snapshot[] parts() { return snapshotParts; }
+
+    private final tcesim.state.Snapshot[] snapshotParts = {new IotlbState(), new QueueState()};
+
+    /** The features and the IOTLB's contents. */
+    private final class IotlbState implements tcesim.state.Snapshot {
+        @Override
+        public void save(tcesim.state.StateWriter out) {
+            out.put(features, backendFeatures);
+            out.put(iotlb != null);
+            if (iotlb != null) iotlb.save(out);
         }
-        out.put(works | (vqLocked ? 1L << 32 : 0));
-        for (int i = 0; i < works; i++) out.put(workList[i]);
+
+        @Override
+        public void restore(tcesim.state.StateReader in) {
+            features = in.next();
+            backendFeatures = in.next();
+            if (in.nextBool()) {
+                if (iotlb == null) iotlb = new VhostIotlb(config.maxIotlbEntries(), config.splitFullRange(), config.refuseWrappedRange());
+                iotlb.restore(in);
+            } else {
+                iotlb = null;
+            }
+        }
     }
 
-    @Override
-    public void restore(tcesim.state.StateReader in) {
-        features = in.next();
-        backendFeatures = in.next();
-        if (in.nextBool()) {
-            if (iotlb == null) iotlb = new VhostIotlb(config.maxIotlbEntries(), config.splitFullRange(), config.refuseWrappedRange());
-            iotlb.restore(in);
-        } else {
-            iotlb = null;
+    /** Both message lists (a read MISS with its drop-late-update mark), the worker's queued works and whether it holds a virtqueue mutex. */
+    private final class QueueState implements tcesim.state.Snapshot {
+        @Override
+        public void save(tcesim.state.StateWriter out) {
+            out.put(readList.size());
+            for (QueuedMsg n : readList) saveMsg(out, n, false);
+            out.put(pendingCount);
+            for (Pending n = pendingHead; n != null; n = n.next) saveMsg(out, n.msg, n.invalidated);
+            out.put(works | (vqLocked ? 1L << 32 : 0));
+            for (int i = 0; i < works; i++) out.put(workList[i]);
         }
-        readList.clear();
-        for (int n = in.nextInt(); n > 0; n--) readList.addLast(restoreMsg(in.next(), in));
-        clearPending();
-        for (int n = in.nextInt(); n > 0; n--) {
-            long h = in.next();
-            addPending(restoreMsg(h, in));
-            pendingTail.invalidated = h < 0;
-        }
-        long w = in.next();
-        works = (int) (w & 0xffffffffL);
-        vqLocked = (w >>> 32) != 0;
-        if (workList.length < works) workList = new int[works];
-        Arrays.fill(workQueued, false);
-        for (int i = 0; i < works; i++) {
-            workList[i] = in.nextInt();
-            workQueued[workList[i]] = true;
+
+        @Override
+        public void restore(tcesim.state.StateReader in) {
+            readList.clear();
+            for (int n = in.nextInt(); n > 0; n--) readList.addLast(restoreMsg(in.next(), in));
+            clearPending();
+            for (int n = in.nextInt(); n > 0; n--) {
+                long h = in.next();
+                addPending(restoreMsg(h, in));
+                pendingTail.invalidated = h < 0;
+            }
+            long w = in.next();
+            works = (int) (w & 0xffffffffL);
+            vqLocked = (w >>> 32) != 0;
+            if (workList.length < works) workList = new int[works];
+            Arrays.fill(workQueued, false);
+            for (int i = 0; i < works; i++) {
+                workList[i] = in.nextInt();
+                workQueued[workList[i]] = true;
+            }
         }
     }
 

@@ -54,6 +54,26 @@ class PartsTest {
     }
 
     @Test
+    void aCompositesSmallerSnapshotsAreRestoredEachOnItsOwn() {
+        ListPart a = new ListPart(), b = new ListPart(), c = new ListPart();
+        Composite ab = () -> new Snapshot[] {a, b};
+        Parts parts = new Parts(ab, c);
+        a.values.add(1L);
+        b.values.add(2L);
+        c.values.add(3L);
+        long[] x = words(parts);
+        assertThat(x).containsExactly(words(ab)[0], 1L, 1L, 2L, 1L, 3L); // the composite's words are its snapshots' in order
+        b.values.add(4L); // a successor: b alone of the composite changed
+        words(parts);
+        parts.restoreChanged(new StateReader(x));
+        assertThat(a.restores).isZero();
+        assertThat(b.restores).isEqualTo(1);
+        assertThat(c.restores).isZero();
+        assertThat(b.values).containsExactly(2L);
+        assertThat(parts.partsSkipped()).isEqualTo(2);
+    }
+
+    @Test
     void thePrefixOfALongerPartIsNotMistakenForIt() {
         ListPart a = new ListPart(), b = new ListPart();
         Parts parts = new Parts(a, b);
