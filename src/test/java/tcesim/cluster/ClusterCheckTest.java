@@ -32,11 +32,7 @@ class ClusterCheckTest {
 
     @AfterAll
     static void stop() throws Exception {
-        try {
-            if (client != null) client.shutdown();
-        } finally {
-            if (workers != null) workers.close();
-        }
+        if (workers != null) workers.close();
     }
 
     /** StackCheckTest's small configuration. */

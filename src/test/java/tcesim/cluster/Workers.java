@@ -21,6 +21,7 @@ public final class Workers implements AutoCloseable {
     static final long START_MS = 90_000;
 
     final List<Process> processes = new ArrayList<>();
+    final List<HazelcastInstance> clients = new ArrayList<>();
     final List<Integer> ports = new ArrayList<>();
     final Path dir;
 
@@ -57,9 +58,11 @@ public final class Workers implements AutoCloseable {
         return sb.toString();
     }
 
-    /** A client of the workers (the coordinator's side), for calling the cluster API directly. */
+    /** A client of the workers (the coordinator's side), for calling the cluster API directly; {@link #close} shuts it down. */
     public HazelcastInstance client() {
-        return HazelcastClient.newHazelcastClient(ClusterSettings.client(Main.VERSION, ClusterSettings.members(list()), 30_000));
+        HazelcastInstance c = HazelcastClient.newHazelcastClient(ClusterSettings.client(Main.VERSION, ClusterSettings.members(list()), 30_000));
+        clients.add(c);
+        return c;
     }
 
     private void startOne(int i, int threads, int members) throws Exception {
@@ -98,7 +101,9 @@ public final class Workers implements AutoCloseable {
     }
 
     @Override
+    /** Shuts the clients down, then the workers. */
     public void close() throws InterruptedException {
+        for (HazelcastInstance c : clients) c.shutdown();
         for (Process p : processes) p.destroy();
         for (Process p : processes) {
             if (!p.waitFor(20, TimeUnit.SECONDS)) {
