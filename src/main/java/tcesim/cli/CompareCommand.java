@@ -246,7 +246,7 @@ public final class CompareCommand implements Callable<Integer> {
         for (HtmlReport.Row r : rows) {
             CostSummary s = r.stream();
             boolean vhost = vhost(s);
-            t.row(r.design(), r.verdict() + (r.property() == null ? "" : " (" + r.property() + ")"), Figures.cell(timed(s), "%.2f", s.gbps()),
+            t.row(r.design(), r.verdict() + (r.property() == null ? "" : " (" + r.property() + ")"), Figures.cell(s.timed(), "%.2f", s.gbps()),
                     Figures.cell(s.packets() > 0, "%.3f", s.exitsPerPacket()), Figures.cell(vhost, s.iotlbMisses()),
                     s.hcallsReal() + "/" + s.hcallsVirtual() + "/" + s.hcallsQemu(), Figures.cell(vhost, s.invalidations()), Long.toString(s.tceKills()),
                     Figures.cell(s.packets() > 0, "%.0f", s.cpuNsPerPacket()), Figures.cell(s.rxLatencyNs() > 0, "%.1f", s.rxLatencyNs() / 1e3),
@@ -255,10 +255,6 @@ public final class CompareCommand implements Callable<Integer> {
         return t.render();
     }
 
-    /** Whether the run took simulated time: with every cost zero it takes none, and a throughput or a busiest thread does not apply. */
-    private static boolean timed(CostSummary s) {
-        return s.elapsedNs() > 0;
-    }
 
     /** Whether the design has vhost, whose IOTLB the misses, hits, evictions and invalidations count (design V has not). */
     private static boolean vhost(CostSummary s) {
@@ -278,7 +274,7 @@ public final class CompareCommand implements Callable<Integer> {
             for (CostSummary s : List.of(r.stream(), r.rr())) {
                 boolean vhost = vhost(s), packets = s.packets() > 0;
                 sb.append(String.join(",", r.design(), r.verdict(), found.containsKey(r.design()) ? found.get(r.design()).key() : "", s.workload(),
-                        Long.toString(s.packets()), Figures.csv(timed(s), s.gbps()), Figures.csv(packets, s.cpuNsPerPacket()),
+                        Long.toString(s.packets()), Figures.csv(s.timed(), s.gbps()), Figures.csv(packets, s.cpuNsPerPacket()),
                         Figures.csv(s.rxLatencyNs() > 0, s.rxLatencyNs()), Figures.csv(s.txLatencyNs() > 0, s.txLatencyNs()),
                         Figures.csv(s.transactionNs() > 0, s.transactionNs()), busiest(s) == null ? "" : busiest(s), Figures.csv(packets, s.exitsPerPacket()),
                         Long.toString(s.hcallsReal()), Long.toString(s.hcallsVirtual()), Long.toString(s.hcallsQemu()),
@@ -313,7 +309,7 @@ public final class CompareCommand implements Callable<Integer> {
         m.put("invalidations", vhost ? s.invalidations() : null);
         m.put("tceKills", s.tceKills());
         m.put("elapsedNs", Figures.round(s.elapsedNs()));
-        m.put("gbps", Figures.roundIf(timed(s), s.gbps()));
+        m.put("gbps", Figures.roundIf(s.timed(), s.gbps()));
         m.put("cpuNsPerPacket", Figures.roundIf(packets, s.cpuNsPerPacket()));
         m.put("rxLatencyNs", Figures.roundIf(s.rxLatencyNs() > 0, s.rxLatencyNs()));
         m.put("txLatencyNs", Figures.roundIf(s.txLatencyNs() > 0, s.txLatencyNs()));

@@ -216,7 +216,7 @@ public final class DesignsCommand implements Callable<Integer> {
         out.println();
         out.printf(Locale.ROOT, "Pareto frontier: by safety class, the designs no other of the class matches on every cost with fewer changed"
                 + " mechanisms (relative to D0: %s Gbit/s, %s ns CPU per packet, %s us per RR transaction)%n",
-                Figures.cell(d0.stream().elapsedNs() > 0, "%.2f", d0.stream().gbps()), Figures.cell(d0.stream().packets() > 0, "%.0f", d0.stream().cpuNsPerPacket()),
+                Figures.cell(d0.stream().timed(), "%.2f", d0.stream().gbps()), Figures.cell(d0.stream().packets() > 0, "%.0f", d0.stream().cpuNsPerPacket()),
                 Figures.cell(d0.rr().transactionNs() > 0, "%.1f", d0.rr().transactionNs() / 1e3));
         List<Design> described = new ArrayList<>();
         frontier(results).forEach((c, rs) -> {

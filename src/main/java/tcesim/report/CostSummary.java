@@ -81,4 +81,7 @@ public record CostSummary(String design, String workload, long packets, long byt
     }
 
     public double exitsPerPacket() { return packets == 0 ? 0 : (double) hcallsQemu / packets; }
+
+    /** Whether the run took simulated time: with every cost zero it takes none, and a throughput or a busiest thread does not apply. */
+    public boolean timed() { return elapsedNs > 0; }
 }

@@ -42,7 +42,7 @@ public final class HtmlReport {
             // As the text table: a plain number, "-" where the figure does not apply (no simulated time, nothing measured).
             sb.append(String.format(Locale.ROOT, "<tr><td>%s</td><td>%s</td><td class=\"%s\">%s</td><td>%s</td><td>%s</td><td>%d / %d / %d</td><td>%d / %d / %d</td><td>%d</td><td>%d</td><td>%s</td><td>%s</td><td>%s</td><td>%s</td></tr>%n",
                     r.design(), Timeline.esc(r.summary()), r.verdict().equals("safe") ? "safe" : "unsafe",
-                    Timeline.esc(r.verdict() + (r.property() == null ? "" : ": " + r.property())), cell(s.elapsedNs() > 0, "%.2f", s.gbps()),
+                    Timeline.esc(r.verdict() + (r.property() == null ? "" : ": " + r.property())), cell(s.timed(), "%.2f", s.gbps()),
                     cell(s.packets() > 0, "%.3f", s.exitsPerPacket()),
                     s.hcallsReal(), s.hcallsVirtual(), s.hcallsQemu(), s.iotlbHits(), s.iotlbMisses(), s.iotlbEvictions(), s.invalidations(), s.tceKills(),
                     cell(s.packets() > 0, "%.0f", s.cpuNsPerPacket()), cell(s.rxLatencyNs() > 0, "%.1f", s.rxLatencyNs() / 1000),
