@@ -160,30 +160,34 @@ public final class Checker {
 
     private final java.util.concurrent.atomic.AtomicLong modelSteps = new java.util.concurrent.atomic.AtomicLong();
 
-    /** The states of one breadth-first level: their node numbers and saved words, back to back. */
+    /** The levels' states: words as saved and as packed, summed over the levels of the search. */
+    private long savedWords, packedWords;
+
+    /** What the levels' states took packed, as a share of their words as saved (1 before the first level). */
+    public double packedShare() { return savedWords == 0 ? 1 : (double) packedWords / savedWords; }
+
+    /** The states of one breadth-first level: their node numbers and saved words, packed ({@link PackedStates}). */
     private static final class Level {
         int[] node = new int[16];
-        int[] off = new int[17];
-        long[] words = new long[1024];
+        final PackedStates states = new PackedStates();
         int count;
+        /** The words of the states added, as saved. */
+        long savedWords;
 
         void add(int nodeId, long[] w, int from, int n) {
-            if (count == node.length) {
-                node = Arrays.copyOf(node, count * 2);
-                off = Arrays.copyOf(off, count * 2 + 1);
-            }
-            int at = off[count];
-            if (at + n > words.length) words = Arrays.copyOf(words, Math.max(words.length * 2, at + n));
-            System.arraycopy(w, from, words, at, n);
+            if (count == node.length) node = Arrays.copyOf(node, count * 2);
+            states.add(w, from, n);
             node[count++] = nodeId;
-            off[count] = at + n;
+            savedWords += n;
         }
 
-        long bytes() { return 8L * words.length + 8L * node.length; }
+        long bytes() { return states.bytes() + 4L * node.length; }
 
         /** Empties the level for reuse (its arrays are kept: the next level is about as large). */
         Level clear() {
             count = 0;
+            savedWords = 0;
+            states.clear();
             return this;
         }
     }
@@ -203,17 +207,43 @@ public final class Checker {
         byte[] kind = new byte[64];
         long[] fp = new long[64];
         int[] off = new int[65];
-        /** The saved words of the branching successors, back to back (the model saves straight into it). */
+        /**
+         * The saved words of the branching successors, back to back (the model saves straight into it); when the record
+         * packs them, only the words of the successor being saved, until {@link #keep} packs them into {@link #packed}.
+         */
         final tcesim.state.StateWriter words = new tcesim.state.StateWriter();
+        /** The branching successors' words, in order, when the record packs them; else null. */
+        final PackedStates packed;
         final List<Violation> violations = new ArrayList<>();
 
-        long bytes() { return 8L * words.words().length + 25L * from.length; }
+        /** A record keeping the successors' words as saved, at {@link #off}. */
+        Successors() {
+            this(false);
+        }
+
+        /** @param pack keep the successors' words packed, to be read in order with a cursor of {@link #packed} */
+        Successors(boolean pack) {
+            packed = pack ? new PackedStates() : null;
+        }
+
+        long bytes() { return 8L * words.words().length + 25L * from.length + (packed == null ? 0 : packed.bytes()); }
+
+        /** Words held: as saved, and packed. */
+        long heldWords() { return words.size() + (packed == null ? 0 : packed.words()); }
+
+        /** Keeps the words saved since {@code mark} as those of the branching successor recorded next (packed, when this record packs). */
+        void keep(int mark) {
+            if (packed == null) return;
+            packed.add(words.words(), mark, words.size() - mark);
+            words.truncate(mark);
+        }
 
         /** Empties the record for the run starting at frontier state {@code first} (its arrays are kept). */
         Successors reset(int first) {
             start = first;
             n = 0;
             words.reset();
+            if (packed != null) packed.clear();
             violations.clear();
             return this;
         }
@@ -341,6 +371,7 @@ public final class Checker {
                 for (Successors part : expanded) {
                     int base = part.start;
                     int v = 0;
+                    PackedStates.Cursor words = part.packed.cursor();
                     for (int k = 0; k < part.n; k++) {
                         generated++;
                         int state = base + part.from[k];
@@ -354,9 +385,10 @@ public final class Checker {
                             terminals++;
                             continue;
                         }
+                        words.next(); // every branching successor's words are packed, in order, whether it is new or not
                         if (!seen.add(part.fp[k])) continue;
                         addNode(frontier.node[state], part.choice[k]);
-                        next.add(nodes - 1, part.words.words(), part.off[k], part.off[k + 1] - part.off[k]);
+                        next.add(nodes - 1, words.words(), 0, words.length());
                         if (seen.size() >= opt.maxStates() && limit == null) {
                             limit = "state limit of " + opt.maxStates() + " reached";
                             // With a checkpoint, the level is merged to its end first, so that the checkpoint holds a whole level.
@@ -367,6 +399,8 @@ public final class Checker {
                     }
                 }
                 spareSuccessors.addAll(expanded);
+                savedWords += next.savedWords;
+                packedWords += next.states.words();
                 spare = frontier;
                 frontier = next;
                 progress = new Progress(generated, seen.size(), depth, frontier.count);
@@ -451,11 +485,12 @@ public final class Checker {
                 out.writeInt(choice[i]);
             }
             out.writeInt(frontier.count);
+            PackedStates.Cursor states = frontier.states.cursor();
             for (int k = 0; k < frontier.count; k++) {
                 out.writeInt(frontier.node[k]);
-                int len = frontier.off[k + 1] - frontier.off[k];
-                out.writeInt(len);
-                for (int i = frontier.off[k]; i < frontier.off[k + 1]; i++) out.writeLong(frontier.words[i]);
+                states.read(k);
+                out.writeInt(states.length());
+                for (int i = 0; i < states.length(); i++) out.writeLong(states.words()[i]);
             }
             long[] fps = seen.toArray();
             out.writeInt(fps.length);
@@ -615,17 +650,18 @@ public final class Checker {
 
     private Successors expandRun(Level frontier, int from, int to, Worker w, FingerprintSet seen) {
         Successors out = spareSuccessors.poll();
-        out = out == null ? new Successors().reset(from) : out.reset(from);
+        out = out == null ? new Successors(true).reset(from) : out.reset(from);
         Set<Violation.Property> props = opt.properties();
         long reported = 0;
+        PackedStates.Cursor states = frontier.states.cursor();
         for (int k = from; k < to; k++) {
             if (((k - from) & 255) == 255) {
-                long words = out.words.size();
+                long words = out.heldWords();
                 if (shouldAbort(words - reported, k - from, progress.distinct())) return out;
                 reported = words;
             }
-            int at = frontier.off[k];
-            expandState(w, frontier.words, at, frontier.off[k + 1] - at, k - from, props, opt.reduce(), seen, out);
+            states.read(k);
+            expandState(w, states.words(), 0, states.length(), k - from, props, opt.reduce(), seen, out);
         }
         return out;
     }
@@ -685,6 +721,7 @@ public final class Checker {
                     out.words.truncate(mark);
                     out.add(index, i, Successors.SEEN, fp);
                 } else {
+                    out.keep(mark);
                     out.add(index, i, end, fp);
                 }
             }
