@@ -169,7 +169,7 @@ public final class Checker {
     /** The states of one breadth-first level: their node numbers and saved words, packed ({@link PackedStates}). */
     private static final class Level {
         int[] node = new int[16];
-        final PackedStates states = new PackedStates();
+        final PackedStates states;
         int count;
         /** The words of the states added, as saved. */
         long savedWords;
@@ -181,6 +181,11 @@ public final class Checker {
             savedWords += n;
         }
 
+        Level(PackedStates.Blocks pool) {
+            states = new PackedStates(pool);
+        }
+
+        /** What the level takes besides the blocks of its states (which their pool counts). */
         long bytes() { return states.bytes() + 4L * node.length; }
 
         /** Empties the level for reuse (its arrays are kept: the next level is about as large). */
@@ -218,18 +223,16 @@ public final class Checker {
 
         /** A record keeping the successors' words as saved, at {@link #off}. */
         Successors() {
-            this(false);
+            this(null);
         }
 
-        /** @param pack keep the successors' words packed, to be read in order with a cursor of {@link #packed} */
-        Successors(boolean pack) {
-            packed = pack ? new PackedStates() : null;
+        /** @param pool if not null, keep the successors' words packed in its blocks, to be read in order with a cursor of {@link #packed} */
+        Successors(PackedStates.Blocks pool) {
+            packed = pool == null ? null : new PackedStates(pool);
         }
 
+        /** What the record takes besides the blocks of its packed words (which their pool counts). */
         long bytes() { return 8L * words.words().length + 25L * from.length + (packed == null ? 0 : packed.bytes()); }
-
-        /** Words held: as saved, and packed. */
-        long heldWords() { return words.size() + (packed == null ? 0 : packed.words()); }
 
         /** Keeps the words saved since {@code mark} as those of the branching successor recorded next (packed, when this record packs). */
         void keep(int mark) {
@@ -309,7 +312,7 @@ public final class Checker {
         long terminals;
         int depth;
         Level frontier;
-        Level spare = new Level();
+        Level spare = new Level(blocks);
         java.util.concurrent.BlockingQueue<Worker> workers = new java.util.concurrent.LinkedBlockingQueue<>();
         Worker main = new Worker(initial.get(), timed);
         workers.add(main);
@@ -334,7 +337,7 @@ public final class Checker {
             root.save(main.out.reset());
             seen.add(main.out.hash());
             addNode(-1, -1);
-            frontier = new Level();
+            frontier = new Level(blocks);
             frontier.add(0, main.out.words(), 0, main.out.size());
         }
         // Counted from what a resumed search already holds, not from 0; the rates count only what this run finds.
@@ -351,14 +354,15 @@ public final class Checker {
         String limit = null;
         try {
             while (frontier.count > 0) {
-                String stop = limit != null ? limit : stopRequested ? "interrupted" : memoryBytes(seen, frontier) > opt.maxBytes() ? memoryStop() : null;
+                String stop = limit != null ? limit : stopRequested ? "interrupted"
+                        : memoryBytes(seen, frontier) + blocks.bytes() > opt.maxBytes() ? memoryStop() : null;
                 if (stop != null) {
                     if (opt.checkpoint() != null) writeCheckpoint(opt.checkpoint(), seen, frontier, generated, terminals, depth);
                     return new Result(Verdict.INCOMPLETE, null, null, generated, seen.size(), depth, terminals, collision(seen.size(), generated), stop);
                 }
                 levelBase = memoryBytes(seen, frontier) + spare.bytes();
                 for (Successors s : spareSuccessors) levelBase += s.bytes();
-                levelWords.set(0);
+                levelRecords.set(0);
                 List<Successors> expanded = expandAll(frontier, pool, workers, seen);
                 if (abort != null) {
                     // The level was left half done: the frontier before it is still whole, so that is what a resume starts from.
@@ -397,11 +401,12 @@ public final class Checker {
                             }
                         }
                     }
+                    part.packed.clear(); // its blocks go on holding the next level's states
                 }
                 spareSuccessors.addAll(expanded);
                 savedWords += next.savedWords;
                 packedWords += next.states.words();
-                spare = frontier;
+                spare = frontier.clear(); // expanded: its blocks are free for the next level
                 frontier = next;
                 progress = new Progress(generated, seen.size(), depth, frontier.count);
                 long now = System.nanoTime();
@@ -427,17 +432,18 @@ public final class Checker {
         return String.format("memory bound of %s reached", opt.maxBytes() >= 1 << 20 ? (opt.maxBytes() >> 20) + " MiB" : opt.maxBytes() + " bytes");
     }
 
-    // Within a level: why the workers stopped early, what the search held when it began, words saved since.
+    // Within a level: why the workers stopped early, what the search held when it began (but its blocks, counted as they
+    // are taken), successors recorded since.
     private volatile String abort;
     private long levelBase;
-    private final java.util.concurrent.atomic.AtomicLong levelWords = new java.util.concurrent.atomic.AtomicLong();
+    private final java.util.concurrent.atomic.AtomicLong levelRecords = new java.util.concurrent.atomic.AtomicLong();
     private long t0;
     private long lastInLevelReport;
 
     /** Checked by the workers every few hundred states: Ctrl-C and the memory bound act within a long level too. */
-    private boolean shouldAbort(long words, long states, long distinctSoFar) {
+    private boolean shouldAbort(long records, long states, long distinctSoFar) {
         if (stopRequested) abort = "interrupted";
-        else if (levelBase + 8 * levelWords.addAndGet(words) > opt.maxBytes()) abort = memoryStop();
+        else if (levelBase + blocks.bytes() + 25 * levelRecords.addAndGet(records) > opt.maxBytes()) abort = memoryStop();
         reportInLevel(states, distinctSoFar);
         return abort != null;
     }
@@ -451,10 +457,13 @@ public final class Checker {
         opt.progress().flush();
     }
 
-    /** What the search holds: the seen set, the nodes (parent and choice), the frontier's words. */
+    /** What the search holds: the seen set, the nodes (parent and choice), the frontier (its blocks apart). */
     private long memoryBytes(FingerprintSet seen, Level frontier) {
         return seen.bytes() + 8L * parent.length + frontier.bytes();
     }
+
+    /** The blocks every level's and successor record's states are packed in. */
+    private final PackedStates.Blocks blocks = new PackedStates.Blocks();
 
     /** The first word of a checkpoint (of this format: the body is followed by its CRC32). */
     private static final int MAGIC = 0x7ce5c4b9;
@@ -571,7 +580,7 @@ public final class Checker {
                 int fl = in.readInt();
                 left -= 4;
                 if (fl < 0 || fl > n) throw new IllegalArgumentException(corrupt + " (frontier of " + fl + " states)");
-                Level frontier = new Level();
+                Level frontier = new Level(blocks);
                 long[] w = new long[64];
                 for (int k = 0; k < fl; k++) {
                     int node = in.readInt();
@@ -650,15 +659,14 @@ public final class Checker {
 
     private Successors expandRun(Level frontier, int from, int to, Worker w, FingerprintSet seen) {
         Successors out = spareSuccessors.poll();
-        out = out == null ? new Successors(true).reset(from) : out.reset(from);
+        out = out == null ? new Successors(blocks).reset(from) : out.reset(from);
         Set<Violation.Property> props = opt.properties();
         long reported = 0;
         PackedStates.Cursor states = frontier.states.cursor();
         for (int k = from; k < to; k++) {
             if (((k - from) & 255) == 255) {
-                long words = out.heldWords();
-                if (shouldAbort(words - reported, k - from, progress.distinct())) return out;
-                reported = words;
+                if (shouldAbort(out.n - reported, k - from, progress.distinct())) return out;
+                reported = out.n;
             }
             states.read(k);
             expandState(w, states.words(), 0, states.length(), k - from, props, opt.reduce(), seen, out);

@@ -93,6 +93,46 @@ class PackedStatesTest {
         assertThatThrownBy(() -> c.read(100)).isInstanceOf(IndexOutOfBoundsException.class);
     }
 
+    @Test
+    void statesSpanningManyBlocksOfASharedPoolReadBackAndTheBlocksAreReused() {
+        PackedStates.Blocks pool = new PackedStates.Blocks();
+        PackedStates a = new PackedStates(pool), b = new PackedStates(pool);
+        SplittableRandom r = new SplittableRandom(9);
+        List<long[]> states = new ArrayList<>();
+        for (int i = 0; i < 12_000; i++) states.add(r.longs(150 + r.nextInt(100)).toArray()); // unlike each other: about 3M words
+        for (long[] s : states) {
+            a.add(s, 0, s.length);
+            b.add(s, 0, s.length);
+        }
+        assertThat(a.words()).isGreaterThan(2L * PackedStates.BLOCK);
+        PackedStates.Cursor c = a.cursor();
+        for (int k = states.size() - 1; k >= 0; k -= 7) assertThat(read(c, k)).isEqualTo(states.get(k));
+        long held = pool.bytes();
+        a.clear();
+        for (long[] s : states) a.add(s, 0, s.length); // the whole blocks a gave back hold the same states again
+        assertThat(pool.bytes()).isLessThanOrEqualTo(held + 8L * PackedStates.BLOCK); // at most its small first blocks anew
+        PackedStates.Cursor cb = b.cursor();
+        for (int k = 0; k < states.size(); k += 5) {
+            assertThat(read(cb, k)).isEqualTo(states.get(k));
+            assertThat(read(a.cursor(), k)).isEqualTo(states.get(k));
+        }
+    }
+
+    /** A state larger than a block gets one of its own. */
+    @Test
+    void aStateLargerThanABlockIsKept() {
+        PackedStates p = new PackedStates();
+        long[] huge = new SplittableRandom(1).longs(PackedStates.BLOCK + 10).toArray();
+        long[] small = {1, 2, 3};
+        p.add(small, 0, 3);
+        p.add(huge, 0, huge.length);
+        p.add(small, 0, 3);
+        PackedStates.Cursor c = p.cursor();
+        assertThat(read(c, 1)).isEqualTo(huge);
+        assertThat(read(c, 2)).isEqualTo(small);
+        assertThat(read(c, 0)).isEqualTo(small);
+    }
+
     /** Words of the states a seeded run of the stack goes through, one after another, and what they pack to. */
     private static double packedShare(StackConfig cfg) {
         Stack stack = new Stack(cfg, Trace.off());
@@ -115,7 +155,6 @@ class PackedStatesTest {
             assertThat(read(c, k)).isEqualTo(states.get(k));
             raw += states.get(k).length;
         }
-        System.out.printf("%s: %d states, packed to %.3f of their words%n", cfg.fw(), states.size(), (double) p.words() / raw);
         return (double) p.words() / raw;
     }
 
