@@ -14,6 +14,8 @@ import tcesim.papr.TceTable;
 public final class KvmSpaprTceTable {
     private final TceTable table;
     private final List<AttachedTable> attached = new ArrayList<>();
+    /** The attached tables as callers see them: a view made once (every TCE hypercall goes over it). */
+    private final List<AttachedTable> attachedView = Collections.unmodifiableList(attached);
 
     KvmSpaprTceTable(TceTable table) {
         this.table = table;
@@ -21,7 +23,7 @@ public final class KvmSpaprTceTable {
 
     public TceTable table() { return table; }
 
-    public List<AttachedTable> attached() { return Collections.unmodifiableList(attached); }
+    public List<AttachedTable> attached() { return attachedView; }
 
     public void attach(AttachedTable t) { attached.add(t); }
 
