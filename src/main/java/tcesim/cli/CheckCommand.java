@@ -55,8 +55,8 @@ public final class CheckCommand implements Callable<Integer> {
     @Option(names = "--max-memory", paramLabel = "SIZE", description = "Stop with no verdict (exit 3) before the search holds more than SIZE (e.g. 512m, 4g; default: 3/4 of the JVM's heap).")
     String maxMemory;
 
-    @Option(names = "--checkpoint", paramLabel = "FILE", description = {"Write the search state to FILE every minute and when stopped (Ctrl-C, limits,",
-            "with --cluster a worker lost), to --resume it later, here or on a cluster."})
+    @Option(names = "--checkpoint", paramLabel = "FILE", description = "Write the search state to FILE every minute and when stopped (Ctrl-C, limits,"
+            + " with --cluster a worker lost), to --resume it later, here or on a cluster.")
     java.nio.file.Path checkpoint;
 
     @Option(names = "--resume", paramLabel = "FILE", description = "Go on from a checkpoint written for the same configuration (here or on a cluster).")

@@ -30,6 +30,12 @@ import tcesim.sim.Violation;
  * search stopped at the state limit or by a violation, the distinct states counted are those before that point in
  * the local order. The counts of states generated and end states match for a completed search; for one stopped by
  * a violation they cover the whole last level rather than stopping at the violation.
+ *
+ * <p>A search can start from a {@link Checkpoint} (the coordinator sends each fingerprint and frontier state to its
+ * owner) and, with a {@link Completed} that keeps a copy, write one: the shards send the coordinator each new level
+ * once it is done everywhere, so the checkpoint is that of the last whole level, whichever shard is lost later. The
+ * paths make the file's nodes and its frontier order those the local checker would have, so either goes on from
+ * the other's checkpoint.
  */
 public final class PartitionedSearch {
     private PartitionedSearch() {}
