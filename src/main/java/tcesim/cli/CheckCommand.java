@@ -26,7 +26,8 @@ import tcesim.sim.Violation;
         description = {"Explore every interleaving of a small configuration and decide whether a design is safe.",
                 "Breadth-first, so a counterexample has the fewest scheduling choices; states are 64-bit fingerprints.",
                 "With --cluster, the search runs on the workers (tcesim worker), each owning the states whose fingerprints map to it,",
-                "with the same verdict, distinct states and counterexample as here; a worker lost during the check ends it without a verdict.",
+                "with the same verdict, distinct states and counterexample as here; a worker lost during the check ends it without a verdict,",
+                "and with --checkpoint the search goes on from the last level done everywhere, here or on the cluster.",
                 "Exit code: 0 safe, 1 a property broken, 2 bad usage or configuration, 3 no verdict (state or memory limit, out of memory,",
                 "interrupted, or a worker lost), 70 an internal error."})
 public final class CheckCommand implements Callable<Integer> {
@@ -54,10 +55,11 @@ public final class CheckCommand implements Callable<Integer> {
     @Option(names = "--max-memory", paramLabel = "SIZE", description = "Stop with no verdict (exit 3) before the search holds more than SIZE (e.g. 512m, 4g; default: 3/4 of the JVM's heap).")
     String maxMemory;
 
-    @Option(names = "--checkpoint", paramLabel = "FILE", description = "Write the search state to FILE every minute and when stopped (Ctrl-C, limits), to --resume it later.")
+    @Option(names = "--checkpoint", paramLabel = "FILE", description = "Write the search state to FILE every minute and when stopped (Ctrl-C, limits,"
+            + " with --cluster a worker lost), to --resume it later, here or on a cluster.")
     java.nio.file.Path checkpoint;
 
-    @Option(names = "--resume", paramLabel = "FILE", description = "Go on from a checkpoint written for the same configuration.")
+    @Option(names = "--resume", paramLabel = "FILE", description = "Go on from a checkpoint written for the same configuration (here or on a cluster).")
     java.nio.file.Path resume;
 
     @Option(names = "--json", description = "Print the result as JSON.")
@@ -107,8 +109,7 @@ public final class CheckCommand implements Callable<Integer> {
         }
         if (all || hazards) refuseWhatATableSetsItself();
         if (cluster.on()) {
-            String not = all ? "--all" : hazards ? "--hazards" : checkpoint != null ? "--checkpoint" : resume != null ? "--resume"
-                    : maxMemory != null ? "--max-memory" : workers != 1 ? "--workers" : null;
+            String not = all ? "--all" : hazards ? "--hazards" : maxMemory != null ? "--max-memory" : workers != 1 ? "--workers" : null;
             if (not != null) {
                 throw new CommandLine.ParameterException(spec.commandLine(), "--cluster runs one check on the workers' threads and memory: not with " + not);
             }
@@ -238,6 +239,10 @@ public final class CheckCommand implements Callable<Integer> {
 
     /** The check on the workers of a cluster, this process coordinating. */
     private int checkOnCluster(PrintWriter out, StackConfig cfg) {
+        // A checkpoint of another configuration, or damaged, is refused before any worker is reached.
+        tcesim.explore.Checkpoint from = resume == null ? null : tcesim.explore.Checkpoint.read(resume, signature());
+        tcesim.explore.PartitionedSearch.Completed done = checkpoint == null ? new tcesim.explore.PartitionedSearch.Completed()
+                : new tcesim.explore.PartitionedSearch.Completed(checkpoint, signature(), tcesim.cluster.DistributedCheck.CHECKPOINT_PERIOD_NANOS);
         com.hazelcast.core.HazelcastInstance client = cluster.connect();
         java.util.concurrent.atomic.AtomicBoolean stop = new java.util.concurrent.atomic.AtomicBoolean();
         PrintWriter progress = json ? null : spec.commandLine().getErr();
@@ -252,7 +257,7 @@ public final class CheckCommand implements Callable<Integer> {
                         progress.printf("Progress: depth %d, %d distinct, %d on queue (per worker: %s), %.0f bytes sent per state%n", depth, distinct, frontier,
                                 java.util.Arrays.stream(perWorker).mapToObj(Long::toString).collect(java.util.stream.Collectors.joining(", ")), bytesPerState);
                         progress.flush();
-                    });
+                    }, from, done);
             return i.exit(print(out, cfg, o.result(), (System.nanoTime() - t0) / 1_000_000, o));
         } catch (RuntimeException e) {
             throw e;
@@ -272,6 +277,8 @@ public final class CheckCommand implements Callable<Integer> {
                 if (o.lost() != null) m.put("workerLost", o.lost());
                 m.put("statesPerWorker", o.perWorker());
                 m.put("bytesSentPerState", o.statesSent() == 0 ? null : o.bytesSent() / o.statesSent()); // none sent: one worker owns them all
+                if (o.statesKept() > 0) m.put("bytesKeptPerState", o.bytesKept() / o.statesKept());
+                if (o.checkpoint() != null) m.put("checkpoint", o.checkpoint().toString());
             }
             Stdout.document(out, Json.write(m), "JSON");
         } else {
@@ -284,8 +291,15 @@ public final class CheckCommand implements Callable<Integer> {
             else {
                 out.printf("Stopped: %s. No verdict yet.%n", r.stopped());
                 boolean limit = r.stopped().startsWith("state limit");
-                if (checkpoint != null) {
-                    out.printf("The search state is in %s: go on with%n  %s%n", checkpoint, resumeCommand(limit, r.distinct()));
+                if (o != null && o.checkpoint() != null) {
+                    out.printf("The search state after depth %d is in %s: go on here with%n  %s%nor on the cluster with%n  %s%n", r.depth(), checkpoint,
+                            resumeCommand(limit, r.distinct(), false), resumeCommand(limit, r.distinct(), true));
+                } else if (o != null && checkpoint != null) {
+                    out.println("No checkpoint was written: the check stopped before the workers held its first level.");
+                } else if (checkpoint != null) {
+                    out.printf("The search state is in %s: go on with%n  %s%n", checkpoint, resumeCommand(limit, r.distinct(), false));
+                } else if (o != null && o.lost() != null) {
+                    out.println("Run it with --checkpoint FILE to keep the last level done, which a lost worker does not take away, and go on from it.");
                 } else if (limit) {
                     out.println("Raise --max-states for a verdict.");
                 }
@@ -300,6 +314,10 @@ public final class CheckCommand implements Callable<Integer> {
                         java.util.Arrays.stream(o.perWorker()).mapToObj(Long::toString).collect(java.util.stream.Collectors.joining(", ")), o.statesSent(),
                         (double) o.bytesSent() / o.statesSent());
             }
+            if (o != null && o.statesKept() > 0) {
+                out.printf("For the checkpoint, the workers sent this process each new state once: %d states, %.0f bytes each.%n", o.statesKept(),
+                        (double) o.bytesKept() / o.statesKept());
+            }
         }
         out.flush();
         return exitCode(r.verdict());
@@ -309,7 +327,7 @@ public final class CheckCommand implements Callable<Integer> {
      * The whole command that goes on from the checkpoint, writing it again as it goes (a higher --max-states after the
      * state limit: ten times the states found, which the checkpoint may hold more of than the limit, as it ends a level).
      */
-    private String resumeCommand(boolean limit, long distinct) {
+    private String resumeCommand(boolean limit, long distinct, boolean onCluster) {
         StringBuilder sb = new StringBuilder("./tcesim check").append(stack.asArgs());
         if (!properties.containsAll(java.util.EnumSet.allOf(Violation.Property.class))) {
             sb.append(" --properties ").append(String.join(",", properties.stream().map(Violation.Property::key).toList()));
@@ -320,7 +338,9 @@ public final class CheckCommand implements Callable<Integer> {
         long most = Math.max(maxStates, distinct);
         long states = limit ? (most > Long.MAX_VALUE / 10 ? Long.MAX_VALUE : 10 * most) : maxStates;
         if (limit || spec.commandLine().getParseResult().hasMatchedOption("--max-states")) sb.append(" --max-states ").append(states);
-        return sb.append(" --checkpoint ").append(checkpoint).append(" --resume ").append(checkpoint).toString();
+        sb.append(" --checkpoint ").append(checkpoint).append(" --resume ").append(checkpoint);
+        if (onCluster) sb.append(cluster.asArgs(spec.commandLine().getParseResult()));
+        return sb.toString();
     }
 
     private void printCounterexample(PrintWriter out, StackConfig cfg, Checker.Result r) {

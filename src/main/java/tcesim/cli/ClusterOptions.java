@@ -22,6 +22,14 @@ final class ClusterOptions {
         return cluster != null;
     }
 
+    /** The options as given, for a command that runs on the same cluster (the defaults left out). */
+    String asArgs(picocli.CommandLine.ParseResult given) {
+        StringBuilder sb = new StringBuilder(" --cluster ").append(String.join(",", members()));
+        if (given.hasMatchedOption("--cluster-timeout")) sb.append(" --cluster-timeout ").append(timeoutSeconds);
+        if (given.hasMatchedOption("--cluster-log")) sb.append(" --cluster-log ").append(log);
+        return sb.toString();
+    }
+
     /** Checks the options (bad ones: IllegalArgumentException, one line) before anything runs. */
     List<String> members() {
         if (timeoutSeconds < 1 || timeoutSeconds > 3600) throw new IllegalArgumentException("--cluster-timeout must be 1..3600 seconds");

@@ -25,7 +25,11 @@ import tcesim.sim.Violation;
  * partitions between members while a level is under way). The coordinator runs each level through the executor
  * service: every worker expands its part of the frontier and sends the successors it does not own, in batches,
  * straight to their owners' workers; the level ends when every worker has answered. A worker lost during the check
- * ends it without a verdict: the states it owned are gone, and nothing is reported safe that was not explored.
+ * ends it without a verdict: the states it owned are gone, and nothing is reported safe that was not explored. With a
+ * checkpoint file, every worker sends the coordinator its part of each new level (fingerprints, paths and words) once
+ * the level is done everywhere, so that the coordinator holds the last whole level; it writes it as the local
+ * checker's checkpoint every minute and when the check stops without a verdict, a worker lost included. A check goes
+ * on from a checkpoint (the local checker's or a cluster's) by sending each fingerprint and frontier state to its owner.
  */
 public final class DistributedCheck {
     /**
@@ -35,8 +39,18 @@ public final class DistributedCheck {
      * @param statesSent successors sent by a worker to another, their owner
      * @param bytesSent what they took: fingerprints, paths and saved words
      * @param perWorker distinct states each worker owned at the end (or when stopped)
+     * @param checkpoint the checkpoint file written (that of the last level every worker completed), or null
+     * @param statesKept states the workers sent the coordinator for its copy of each level (0 without a checkpoint file)
+     * @param bytesKept what they took: fingerprints, paths and saved words
      */
-    public record Outcome(Checker.Result result, List<String> workers, String lost, long statesSent, long bytesSent, long[] perWorker) {}
+    public record Outcome(Checker.Result result, List<String> workers, String lost, long statesSent, long bytesSent, long[] perWorker,
+                          java.nio.file.Path checkpoint, long statesKept, long bytesKept) {}
+
+    /** Tests only: called with the depth of each level a check completes, after its listener (e.g. to kill a worker there). */
+    static volatile java.util.function.IntConsumer afterLevel;
+
+    /** How often a check with a checkpoint file writes it (at the end of a level), besides when it stops. */
+    public static final long CHECKPOINT_PERIOD_NANOS = 60_000_000_000L;
 
     private DistributedCheck() {}
 
@@ -63,6 +77,17 @@ public final class DistributedCheck {
      */
     public static Outcome run(HazelcastInstance client, StackConfig cfg, Set<Violation.Property> props, boolean reduce, long maxStates,
                               java.util.function.BooleanSupplier stop, PartitionedSearch.LevelListener listener) throws Exception {
+        return run(client, cfg, props, reduce, maxStates, stop, listener, null, new PartitionedSearch.Completed());
+    }
+
+    /**
+     * @param from the checkpoint to go on from (read for this configuration), or null
+     * @param done the record of the levels completed; one that keeps a copy writes its checkpoint when the check ends
+     *     without a verdict (a worker lost, stopped, the state limit at the end of a level) and every so often
+     */
+    public static Outcome run(HazelcastInstance client, StackConfig cfg, Set<Violation.Property> props, boolean reduce, long maxStates,
+                              java.util.function.BooleanSupplier stop, PartitionedSearch.LevelListener listener, tcesim.explore.Checkpoint from,
+                              PartitionedSearch.Completed done) throws Exception {
         String err = cfg.validate();
         if (err != null) throw new IllegalArgumentException(err);
         List<Member> members = new ArrayList<>();
@@ -70,34 +95,40 @@ public final class DistributedCheck {
         if (members.isEmpty()) throw new IllegalArgumentException("the cluster has no worker");
         List<String> addresses = new ArrayList<>();
         for (Member m : members) addresses.add(m.getAddress().getHost() + ":" + m.getAddress().getPort());
+        if (from != null) done.resuming(from);
         String id = UUID.randomUUID().toString();
         Remote shards = new Remote(client, id, members, addresses, stop);
         int[] propOrdinals = props.stream().mapToInt(Enum::ordinal).sorted().toArray();
         String[] uuids = members.stream().map(m -> m.getUuid().toString()).toArray(String[]::new);
-        long[] perShard = new long[members.size()];
-        long[] last = {1, 0}; // distinct states and depth after the last level done
+        long[] sent = new long[2]; // states sent between workers and their bytes, up to the last level done
         try {
             List<Callable<Boolean>> init = new ArrayList<>();
             for (int i = 0; i < members.size(); i++) init.add(new Init(id, cfg, propOrdinals, reduce, i, uuids));
             shards.all(init);
             PartitionedSearch.Outcome o = PartitionedSearch.search(() -> new Stack(cfg, Trace.off()), props, maxStates, shards, stop,
                     (depth, distinct, frontier, fresh, bytesPerState) -> {
-                        for (int i = 0; i < fresh.length; i++) perShard[i] += fresh[i];
-                        last[0] = distinct;
-                        last[1] = depth;
                         if (listener != null) listener.level(depth, distinct, frontier, fresh, bytesPerState);
-                    });
-            return new Outcome(o.result(), addresses, null, o.statesSent(), o.bytesSent(), o.perShard());
+                        java.util.function.IntConsumer hook = afterLevel;
+                        if (hook != null) hook.accept(depth);
+                    }, from, done);
+            return new Outcome(o.result(), addresses, null, o.statesSent(), o.bytesSent(), o.perShard(), done.written() ? done.file() : null,
+                    done.keptStates(), done.keptBytes());
         } catch (Stopped e) {
-            return new Outcome(new Checker.Result(Checker.Verdict.INCOMPLETE, null, null, 0, last[0], (int) last[1], 0, 0, "interrupted"),
-                    addresses, null, 0, 0, perShard);
+            Checker.Result r = stoppedAt(done, "interrupted");
+            return new Outcome(r, addresses, null, 0, 0, done.perShard(), done.written() ? done.file() : null, done.keptStates(), done.keptBytes());
         } catch (LostWorker e) {
-            // What the levels done found; the counts of the level under way are lost with the worker.
-            return new Outcome(new Checker.Result(Checker.Verdict.INCOMPLETE, null, null, 0, last[0], (int) last[1], 0, 0, e.getMessage()),
-                    addresses, e.worker, 0, 0, perShard);
+            // What the levels done found (the checkpoint is theirs); the level under way is lost with the worker.
+            Checker.Result r = stoppedAt(done, e.getMessage());
+            return new Outcome(r, addresses, e.worker, 0, 0, done.perShard(), done.written() ? done.file() : null, done.keptStates(), done.keptBytes());
         } finally {
             shards.closeQuietly();
         }
+    }
+
+    /** The result of a check stopped in a level: the counts of the levels done, and their checkpoint written (when one is kept). */
+    private static Checker.Result stoppedAt(PartitionedSearch.Completed done, String why) {
+        if (done.keeping()) done.write();
+        return done.incomplete(why);
     }
 
     /** The shards on the workers, reached through the executor service. */
@@ -122,19 +153,32 @@ public final class DistributedCheck {
 
         /** Runs task {@code i} on worker {@code i}, for every worker, and waits for all. */
         <T> List<T> all(List<? extends Callable<T>> tasks) throws Exception {
+            int[] on = new int[tasks.size()];
+            for (int i = 0; i < on.length; i++) on[i] = i;
+            return on(on, tasks);
+        }
+
+        /** Runs one task on worker {@code i} and waits for it. */
+        <T> T one(int i, Callable<T> task) throws Exception {
+            return on(new int[] {i}, List.of(task)).get(0);
+        }
+
+        /** Runs task {@code k} on worker {@code on[k]}, for each task, and waits for all. */
+        private <T> List<T> on(int[] on, List<? extends Callable<T>> tasks) throws Exception {
             List<Future<T>> fs = new ArrayList<>();
-            for (int i = 0; i < tasks.size(); i++) {
+            for (int k = 0; k < tasks.size(); k++) {
                 try {
-                    fs.add(executor.submitToMember(tasks.get(i), members.get(i)));
+                    fs.add(executor.submitToMember(tasks.get(k), members.get(on[k])));
                 } catch (RuntimeException e) {
-                    throw lost(i, e);
+                    throw lost(on[k], e);
                 }
             }
             List<T> out = new ArrayList<>();
-            for (int i = 0; i < fs.size(); i++) {
+            for (int k = 0; k < fs.size(); k++) {
+                int i = on[k];
                 while (true) {
                     try {
-                        out.add(fs.get(i).get(100, java.util.concurrent.TimeUnit.MILLISECONDS));
+                        out.add(fs.get(k).get(100, java.util.concurrent.TimeUnit.MILLISECONDS));
                         break;
                     } catch (java.util.concurrent.TimeoutException e) {
                         if (!stop.getAsBoolean()) continue;
@@ -172,10 +216,22 @@ public final class DistributedCheck {
         }
 
         @Override
-        public void seed(int owner, long fp, long[] words) throws Exception {
+        public void start(int depth) throws Exception {
             List<Callable<Boolean>> t = new ArrayList<>();
-            for (int i = 0; i < members.size(); i++) t.add(i == owner ? new Seed(id, fp, words) : new Seed(id, 0, null));
+            for (int i = 0; i < members.size(); i++) t.add(new Start(id, depth));
             all(t);
+        }
+
+        @Override
+        public void load(int owner, long[] fps, PartitionedSearch.Batch states) throws Exception {
+            one(owner, new Load(id, fps, states));
+        }
+
+        @Override
+        public List<PartitionedSearch.Batch> frontier(int[] from) throws Exception {
+            List<Part> t = new ArrayList<>();
+            for (int i = 0; i < members.size(); i++) t.add(new Part(id, from[i]));
+            return all(t);
         }
 
         @Override
@@ -275,11 +331,27 @@ public final class DistributedCheck {
         }
     }
 
-    record Seed(String id, long fp, long[] words) implements Callable<Boolean>, java.io.Serializable {
+    record Start(String id, int depth) implements Callable<Boolean>, java.io.Serializable {
         @Override
         public Boolean call() {
-            if (words != null) session(id).shard().seed(fp, words);
+            session(id).shard().start(depth);
             return true;
+        }
+    }
+
+    record Load(String id, long[] fps, PartitionedSearch.Batch states) implements Callable<Boolean>, java.io.Serializable {
+        @Override
+        public Boolean call() {
+            session(id).shard().load(fps, states);
+            return true;
+        }
+    }
+
+    /** A worker's part of its frontier, for the coordinator's copy of the level. */
+    record Part(String id, int from) implements Callable<PartitionedSearch.Batch>, java.io.Serializable {
+        @Override
+        public PartitionedSearch.Batch call() {
+            return session(id).shard().part(from, PartitionedSearch.PART_WORDS);
         }
     }
 

@@ -465,149 +465,37 @@ public final class Checker {
     /** The blocks every level's and successor record's states are packed in. */
     private final PackedStates.Blocks blocks = new PackedStates.Blocks();
 
-    /** The first word of a checkpoint (of this format: the body is followed by its CRC32). */
-    private static final int MAGIC = 0x7ce5c4b9;
-    /** The header: magic, signature, generated, terminals, depth, node count. */
-    private static final int HEADER = 4 + 8 + 8 + 8 + 4 + 4;
-
     private void writeCheckpoint(java.nio.file.Path file, FingerprintSet seen, Level frontier, long generated, long terminals, int depth) {
-        // Written beside the file under a name of its own, then moved over it: a failure (a full disk) leaves neither a
-        // partial checkpoint nor the temporary file, and never touches another file that happens to be there.
-        java.nio.file.Path tmp;
-        try {
-            java.nio.file.Path dir = file.toAbsolutePath().getParent();
-            tmp = java.nio.file.Files.createTempFile(dir, "." + file.getFileName() + "-", ".tmp");
-        } catch (java.io.IOException e) {
-            throw new java.io.UncheckedIOException("cannot write checkpoint " + file + ": " + e.getMessage(), e);
+        // The file holds each frontier state's words as saved: unpacked here, one level at a time.
+        int[] off = new int[frontier.count + 1];
+        long[] words = new long[Math.toIntExact(frontier.savedWords)];
+        PackedStates.Cursor states = frontier.states.cursor();
+        for (int k = 0; k < frontier.count; k++) {
+            states.read(k);
+            System.arraycopy(states.words(), 0, words, off[k], states.length());
+            off[k + 1] = off[k] + states.length();
         }
-        java.util.zip.CheckedOutputStream checked;
-        try (java.io.DataOutputStream out = new java.io.DataOutputStream(new java.io.BufferedOutputStream(
-                checked = new java.util.zip.CheckedOutputStream(java.nio.file.Files.newOutputStream(tmp), new java.util.zip.CRC32())))) {
-            out.writeInt(MAGIC);
-            out.writeLong(signature);
-            out.writeLong(generated);
-            out.writeLong(terminals);
-            out.writeInt(depth);
-            out.writeInt(nodes);
-            for (int i = 0; i < nodes; i++) {
-                out.writeInt(parent[i]);
-                out.writeInt(choice[i]);
-            }
-            out.writeInt(frontier.count);
-            PackedStates.Cursor states = frontier.states.cursor();
-            for (int k = 0; k < frontier.count; k++) {
-                out.writeInt(frontier.node[k]);
-                states.read(k);
-                out.writeInt(states.length());
-                for (int i = 0; i < states.length(); i++) out.writeLong(states.words()[i]);
-            }
-            long[] fps = seen.toArray();
-            out.writeInt(fps.length);
-            for (long fp : fps) out.writeLong(fp);
-            out.flush();
-            out.writeLong(checked.getChecksum().getValue());
-        } catch (java.io.IOException | RuntimeException e) {
-            deleteQuietly(tmp);
-            throw e instanceof java.io.IOException io ? new java.io.UncheckedIOException("cannot write checkpoint " + file + ": " + e.getMessage(), io) : (RuntimeException) e;
-        }
-        try {
-            java.nio.file.Files.move(tmp, file, java.nio.file.StandardCopyOption.REPLACE_EXISTING);
-        } catch (java.io.IOException e) {
-            deleteQuietly(tmp);
-            throw new java.io.UncheckedIOException("cannot write checkpoint " + file + ": " + e.getMessage(), e);
-        }
-    }
-
-    private static void deleteQuietly(java.nio.file.Path p) {
-        try {
-            java.nio.file.Files.deleteIfExists(p);
-        } catch (java.io.IOException ignored) {
-            // the write already failed; that error is the one reported
-        }
+        long[] fps = seen.toArray();
+        new Checkpoint(generated, terminals, depth, nodes, parent, choice, frontier.count, frontier.node, off, words, null, fps, fps.length)
+                .write(file, signature);
     }
 
     private record Resumed(FingerprintSet seen, Level frontier, long generated, long terminals, int depth) {}
 
-    /**
-     * Reads a checkpoint; a file of another configuration, not a checkpoint, or damaged (its CRC32 does not match,
-     * or a node's parent is not an earlier node) is refused with a clear message.
-     */
+    /** Reads a checkpoint (the local checker's or a cluster's) into this checker's nodes; see {@link Checkpoint#read}. */
     private Resumed readCheckpoint(java.nio.file.Path file) {
-        String corrupt = file + " is corrupt";
-        try {
-            long size = java.nio.file.Files.size(file);
-            long body = size - 8;
-            try (java.io.DataInputStream in = new java.io.DataInputStream(new java.io.BufferedInputStream(java.nio.file.Files.newInputStream(file)))) {
-                if (size < 4 || in.readInt() != MAGIC) throw new IllegalArgumentException(file + " is not a tcesim checkpoint (of this version)");
-            }
-            if (body < HEADER) throw new IllegalArgumentException(file + " is truncated");
-            java.util.zip.CRC32 crc = new java.util.zip.CRC32();
-            long stored;
-            try (java.io.InputStream raw = java.nio.file.Files.newInputStream(file)) {
-                byte[] buf = new byte[1 << 16];
-                long left = body;
-                while (left > 0) {
-                    int k = raw.read(buf, 0, (int) Math.min(buf.length, left));
-                    if (k < 0) throw new java.io.EOFException();
-                    crc.update(buf, 0, k);
-                    left -= k;
-                }
-                stored = new java.io.DataInputStream(raw).readLong();
-            }
-            if (stored != crc.getValue()) throw new IllegalArgumentException(file + " is damaged or truncated (its checksum does not match)");
-            try (java.io.DataInputStream in = new java.io.DataInputStream(new java.io.BufferedInputStream(java.nio.file.Files.newInputStream(file)))) {
-                in.readInt();
-                if (in.readLong() != signature) throw new IllegalArgumentException(file + " was written for another configuration");
-                long generated = in.readLong();
-                long terminals = in.readLong();
-                int depth = in.readInt();
-                int n = in.readInt();
-                long left = body - HEADER;
-                if (generated < 1 || terminals < 0 || depth < 0 || n < 1 || n > 1 << 28 || 8L * n + 8 > left) {
-                    throw new IllegalArgumentException(corrupt + " (header)");
-                }
-                left -= 8L * n;
-                nodes = 0;
-                for (int i = 0; i < n; i++) {
-                    int p = in.readInt();
-                    int c = in.readInt();
-                    // Node 0 is the root; every other node's parent comes before it, so paths end at the root.
-                    if (i == 0 ? p != -1 || c < -1 : p < 0 || p >= i || c < 0) {
-                        throw new IllegalArgumentException(corrupt + ": node " + i + " has parent " + p + " and choice " + c);
-                    }
-                    addNode(p, c);
-                }
-                int fl = in.readInt();
-                left -= 4;
-                if (fl < 0 || fl > n) throw new IllegalArgumentException(corrupt + " (frontier of " + fl + " states)");
-                Level frontier = new Level(blocks);
-                long[] w = new long[64];
-                for (int k = 0; k < fl; k++) {
-                    int node = in.readInt();
-                    int len = in.readInt();
-                    left -= 8;
-                    if (node < 0 || node >= n || len < 0 || len > 1 << 24 || 8L * len + 4 > left) {
-                        throw new IllegalArgumentException(corrupt + " (frontier state " + k + ")");
-                    }
-                    if (w.length < len) w = new long[len];
-                    for (int i = 0; i < len; i++) w[i] = in.readLong();
-                    left -= 8L * len;
-                    frontier.add(node, w, 0, len);
-                }
-                int m = in.readInt();
-                left -= 4;
-                if (m < 1 || 8L * m != left) throw new IllegalArgumentException(corrupt + " (" + m + " fingerprints)");
-                FingerprintSet seen = new FingerprintSet(Math.max(16, m));
-                for (int i = 0; i < m; i++) seen.add(in.readLong());
-                return new Resumed(seen, frontier, generated, terminals, depth);
-            }
-        } catch (java.io.EOFException e) {
-            throw new IllegalArgumentException(file + " is truncated");
-        } catch (java.nio.file.NoSuchFileException e) {
-            throw new IllegalArgumentException("cannot read checkpoint " + file + ": no such file");
-        } catch (java.io.IOException e) {
-            throw new IllegalArgumentException("cannot read checkpoint " + file + ": " + e.getMessage());
-        }
+        Checkpoint c = Checkpoint.read(file, signature);
+        nodes = c.nodes();
+        parent = c.parents();
+        choice = c.choices();
+        Level frontier = new Level(blocks);
+        int[] node = c.frontierNodes(), off = c.frontierOffsets();
+        long[] words = c.frontierWords();
+        for (int k = 0; k < c.states(); k++) frontier.add(node[k], words, off[k], off[k + 1] - off[k]);
+        long[] fps = c.seen();
+        FingerprintSet seen = new FingerprintSet(Math.max(16, c.distinct()));
+        for (int i = 0; i < c.distinct(); i++) seen.add(fps[i]);
+        return new Resumed(seen, frontier, c.generated(), c.terminals(), c.depth());
     }
 
     /** TLC's estimate of the probability that two distinct states shared a fingerprint: n(g - n) / 2^64. */

@@ -30,6 +30,12 @@ import tcesim.sim.Violation;
  * search stopped at the state limit or by a violation, the distinct states counted are those before that point in
  * the local order. The counts of states generated and end states match for a completed search; for one stopped by
  * a violation they cover the whole last level rather than stopping at the violation.
+ *
+ * <p>A search can start from a {@link Checkpoint} (the coordinator sends each fingerprint and frontier state to its
+ * owner) and, with a {@link Completed} that keeps a copy, write one: the shards send the coordinator each new level
+ * once it is done everywhere, so the checkpoint is that of the last whole level, whichever shard is lost later. The
+ * paths make the file's nodes and its frontier order those the local checker would have, so either goes on from
+ * the other's checkpoint.
  */
 public final class PartitionedSearch {
     private PartitionedSearch() {}
@@ -85,6 +91,17 @@ public final class PartitionedSearch {
             fp[n] = f;
             n++;
             off[n] = at + len;
+        }
+
+        /** Adds a state with its whole path, {@code path[at, at + pathLength)}. */
+        void addPath(long f, int[] path, int at, long[] w, int from, int len) {
+            add(f, path, at, pathLength == 0 ? 0 : path[at + pathLength - 1], w, from, len);
+        }
+
+        /** Adds state {@code i} of {@code b}, whose paths are as long as this batch's. */
+        void add(Batch b, int i) {
+            if (b.pathLength != pathLength) throw new IllegalArgumentException("paths of " + b.pathLength + " choices, not " + pathLength);
+            addPath(b.fp[i], b.paths, i * pathLength, b.words, b.off[i], b.off[i + 1] - b.off[i]);
         }
 
         /** What it takes on the wire, about: its fingerprints, paths and words. */
@@ -159,12 +176,34 @@ public final class PartitionedSearch {
             }) : null;
         }
 
-        /** Makes the initial state (of fingerprint {@code fp}, which this shard owns) the frontier. */
-        public void seed(long fp, long[] words) {
-            seen.add(norm(fp));
-            frontier = new Batch(0);
-            frontier.add(norm(fp), new int[0], 0, 0, words, 0, words.length);
-            depth = 0;
+        /** Starts the search at level {@code depth}, with an empty frontier: {@link #load} then gives the shard its states. */
+        public void start(int depth) {
+            this.depth = depth;
+            frontier = new Batch(depth);
+        }
+
+        /**
+         * Adds fingerprints this shard owns to its seen set, and states it owns (with their paths, of {@code depth}
+         * choices) to its frontier (their fingerprints are seen too): the initial state, or a checkpoint's states.
+         */
+        public void load(long[] fps, Batch states) {
+            if (fps != null) for (long f : fps) seen.add(norm(f));
+            if (states == null) return;
+            for (int i = 0; i < states.n; i++) {
+                seen.add(states.fp[i]);
+                frontier.add(states, i);
+            }
+        }
+
+        /**
+         * A copy of frontier states {@code from} on, as many as fit in about {@code maxWords} words (at least one; none
+         * past the end): how the coordinator keeps the level a checkpoint needs.
+         */
+        public Batch part(int from, int maxWords) {
+            Batch b = new Batch(depth);
+            int n = frontierSize();
+            for (int i = from; i < n && (i == from || frontier.off[i + 1] - frontier.off[from] <= maxWords); i++) b.add(frontier, i);
+            return b.trim();
         }
 
         public long distinct() { return seen.size(); }
@@ -341,8 +380,11 @@ public final class PartitionedSearch {
     public interface Shards {
         int size();
 
-        /** Gives the initial state to its owner. */
-        void seed(int owner, long fp, long[] words) throws Exception;
+        /** Every shard starts at level {@code depth}, with nothing seen and an empty frontier. */
+        void start(int depth) throws Exception;
+
+        /** Gives shard {@code owner} fingerprints to keep as seen and states for its frontier (either may be null). */
+        void load(int owner, long[] fps, Batch states) throws Exception;
 
         /** Every shard expands its frontier (in parallel); returns when all are done and every batch delivered. */
         List<Expanded> expand() throws Exception;
@@ -350,7 +392,16 @@ public final class PartitionedSearch {
         List<Fresh> fresh(int[] key) throws Exception;
 
         void commit() throws Exception;
+
+        /** Each shard's {@linkplain Shard#part part} of its frontier from {@code from[i]} on (of about {@link #PART_WORDS} words). */
+        List<Batch> frontier(int[] from) throws Exception;
     }
+
+    /** Words of frontier states a shard sends the coordinator at once, for its copy of the level (about 4 MiB). */
+    public static final int PART_WORDS = 1 << 19;
+
+    /** Fingerprints of a checkpoint sent to a shard at once (512 KiB). */
+    static final int LOAD_FINGERPRINTS = 1 << 16;
 
     /**
      * How a partitioned search went besides its result.
@@ -367,32 +418,70 @@ public final class PartitionedSearch {
     }
 
     /**
-     * Runs the search level by level on {@code shards}, as the local checker would (see the class comment).
+     * Runs the search level by level on {@code shards}, as the local checker would (see the class comment), from the
+     * initial state, keeping no copy for a checkpoint.
      *
      * @param stop polled before each level: once true, the search ends without a verdict ("interrupted")
      */
     public static Outcome search(Supplier<? extends Model> initial, Set<Violation.Property> props, long maxStates, Shards shards,
                                  java.util.function.BooleanSupplier stop, LevelListener listener) throws Exception {
-        Checker.Worker main = new Checker.Worker(initial.get());
-        Model root = main.model;
-        byte end = Checker.settle(main, props);
-        long[] none = new long[shards.size()];
-        if (end == Checker.Successors.VIOLATION) {
-            Violation v = root.violation(props);
-            return new Outcome(new Checker.Result(Checker.Verdict.UNSAFE, v != null ? v : root.stuck(), new int[0], 1, 1, 0, 0, 0), 0, 0, none);
+        return search(initial, props, maxStates, shards, stop, listener, null, new Completed());
+    }
+
+    /**
+     * Runs the search level by level on {@code shards}, as the local checker would (see the class comment).
+     *
+     * @param stop polled before each level: once true, the search ends without a verdict ("interrupted")
+     * @param from the checkpoint to go on from (read for this configuration), or null: the initial state
+     * @param done where each level completed is recorded. When it {@linkplain Completed#keeping() keeps a copy}, the search
+     *     is the local checker with a checkpoint: it stops at the end of a level, never in the middle (the state limit
+     *     reached in a level stops it when the level is done), and it writes the checkpoint whenever it ends without a
+     *     verdict (a shard's failure, which ends it with an exception, is the caller's to write it for)
+     */
+    public static Outcome search(Supplier<? extends Model> initial, Set<Violation.Property> props, long maxStates, Shards shards,
+                                 java.util.function.BooleanSupplier stop, LevelListener listener, Checkpoint from, Completed done) throws Exception {
+        int n = shards.size();
+        long[] perShard = new long[n];
+        long generated, terminals, distinct, frontier;
+        int depth;
+        if (from == null) {
+            Checker.Worker main = new Checker.Worker(initial.get());
+            Model root = main.model;
+            byte end = Checker.settle(main, props);
+            if (end == Checker.Successors.VIOLATION) {
+                Violation v = root.violation(props);
+                return new Outcome(new Checker.Result(Checker.Verdict.UNSAFE, v != null ? v : root.stuck(), new int[0], 1, 1, 0, 0, 0), 0, 0, perShard);
+            }
+            if (end == Checker.Successors.END) return new Outcome(new Checker.Result(Checker.Verdict.SAFE, null, null, 1, 1, 0, 1, 0), 0, 0, perShard);
+            root.save(main.out.reset());
+            long fp = norm(main.out.hash());
+            Batch start = new Batch(0);
+            start.addPath(fp, new int[0], 0, main.out.words(), 0, main.out.size());
+            shards.start(0);
+            shards.load(owner(fp, n), new long[] {fp}, start.trim());
+            generated = 1;
+            terminals = 0;
+            distinct = 1;
+            frontier = 1;
+            depth = 0;
+            perShard[owner(fp, n)] = 1;
+            done.start(generated, terminals, depth, perShard, new long[] {fp}, start, null);
+        } else {
+            generated = from.generated();
+            terminals = from.terminals();
+            distinct = from.distinct();
+            frontier = from.states();
+            depth = from.depth();
+            shards.start(depth);
+            load(from, shards, perShard);
+            done.start(generated, terminals, depth, perShard, from.seen(), null, from);
         }
-        if (end == Checker.Successors.END) return new Outcome(new Checker.Result(Checker.Verdict.SAFE, null, null, 1, 1, 0, 1, 0), 0, 0, none);
-        root.save(main.out.reset());
-        long fp = main.out.hash();
-        shards.seed(owner(fp, shards.size()), fp, main.out.toArray());
-        long generated = 1, terminals = 0, distinct = 1, frontier = 1, sent = 0, bytes = 0;
-        long[] perShard = new long[shards.size()];
-        perShard[owner(fp, shards.size())] = 1;
-        int depth = 0;
+        boolean whole = done.keeping();
+        long sent = 0, bytes = 0;
         while (frontier > 0) {
             if (stop.getAsBoolean()) {
-                return new Outcome(new Checker.Result(Checker.Verdict.INCOMPLETE, null, null, generated, distinct, depth, terminals,
-                        Checker.collision(distinct, generated), "interrupted"), sent, bytes, perShard);
+                return done.stopped(new Outcome(new Checker.Result(Checker.Verdict.INCOMPLETE, null, null, generated, distinct, depth, terminals,
+                        Checker.collision(distinct, generated), "interrupted"), sent, bytes, perShard));
             }
             List<Expanded> ex = shards.expand();
             depth++;
@@ -412,18 +501,20 @@ public final class PartitionedSearch {
                 freshPer[i] = fr.get(i).total();
             }
             String limit = "state limit of " + maxStates + " reached";
-            // The local search stops at the first new state that brings the seen set to the limit.
+            // The local search stops at the first new state that brings the seen set to the limit (with a checkpoint,
+            // at the end of that state's level; a violation in that level is still found).
             long toLimit = Math.max(1, maxStates - distinct);
             long atLimit = distinct + toLimit;
             if (best != null) {
-                if (before >= toLimit) {
+                if (before >= toLimit && !whole) {
                     return new Outcome(new Checker.Result(Checker.Verdict.INCOMPLETE, null, null, generated, atLimit, depth, terminals,
                             Checker.collision(atLimit, generated), limit), sent, bytes, perShard);
                 }
                 return new Outcome(new Checker.Result(Checker.Verdict.UNSAFE, v, best, generated, distinct + before, depth, terminals,
                         Checker.collision(distinct + before, generated)), sent, bytes, perShard);
             }
-            if (fresh >= toLimit) {
+            boolean limited = fresh >= toLimit;
+            if (limited && !whole) {
                 return new Outcome(new Checker.Result(Checker.Verdict.INCOMPLETE, null, null, generated, atLimit, depth, terminals,
                         Checker.collision(atLimit, generated), limit), sent, bytes, perShard);
             }
@@ -431,10 +522,203 @@ public final class PartitionedSearch {
             distinct += fresh;
             frontier = fresh;
             for (int i = 0; i < perShard.length; i++) perShard[i] += freshPer[i];
+            if (whole) done.copy(shards, depth, freshPer);
+            done.level(generated, terminals, depth, perShard);
             if (listener != null) listener.level(depth, distinct, frontier, freshPer, sent == 0 ? 0 : (double) bytes / sent);
+            if (limited) {
+                return done.stopped(new Outcome(new Checker.Result(Checker.Verdict.INCOMPLETE, null, null, generated, distinct, depth, terminals,
+                        Checker.collision(distinct, generated), limit), sent, bytes, perShard));
+            }
         }
         return new Outcome(new Checker.Result(Checker.Verdict.SAFE, null, null, generated, distinct, depth, terminals,
                 Checker.collision(distinct, generated)), sent, bytes, perShard);
+    }
+
+    /** Sends each of the checkpoint's fingerprints and frontier states to the shard that owns it. */
+    private static void load(Checkpoint from, Shards shards, long[] perShard) throws Exception {
+        int n = shards.size();
+        long[] seen = from.seen();
+        long[][] fps = new long[n][];
+        int[] count = new int[n];
+        for (int i = 0; i < from.distinct(); i++) {
+            long fp = norm(seen[i]);
+            int o = owner(fp, n);
+            if (fps[o] == null) fps[o] = new long[LOAD_FINGERPRINTS];
+            fps[o][count[o]++] = fp;
+            perShard[o]++;
+            if (count[o] == LOAD_FINGERPRINTS) {
+                shards.load(o, fps[o], null);
+                fps[o] = null;
+                count[o] = 0;
+            }
+        }
+        for (int o = 0; o < n; o++) if (count[o] > 0) shards.load(o, Arrays.copyOf(fps[o], count[o]), null);
+        Batch[] out = new Batch[n];
+        long[] words = from.wordsOf();
+        for (int k = 0; k < from.states(); k++) {
+            int at = from.wordsFrom(k);
+            int len = from.wordsTo(k) - at;
+            long fp = norm(tcesim.state.StateWriter.hash(words, at, len));
+            int o = owner(fp, n);
+            if (out[o] == null) out[o] = new Batch(from.depth());
+            out[o].addPath(fp, from.path(k), 0, words, at, len);
+            if (out[o].off[out[o].n] >= BATCH_WORDS) {
+                shards.load(o, null, out[o].trim());
+                out[o] = null;
+            }
+        }
+        for (int o = 0; o < n; o++) if (out[o] != null) shards.load(o, null, out[o].trim());
+    }
+
+    /**
+     * The coordinator's record of the last level every shard completed: its counts and, when it keeps a copy (for a
+     * checkpoint), every fingerprint seen and the whole frontier with its states' paths, which each shard sends at the
+     * end of each level. A shard lost later takes nothing of it away: the checkpoint written from it is that of a whole
+     * level, whatever happens in the level under way. The copy costs, on the wire and in this process's memory, each
+     * distinct state once (its fingerprint, path and words: {@link #keptBytes()}), and the seen fingerprints stay
+     * here (8 bytes a distinct state) with the frontier of one level.
+     */
+    public static final class Completed {
+        private final java.nio.file.Path file;
+        private final long signature;
+        private final long periodNanos;
+        private long generated;
+        private long terminals;
+        private int depth;
+        private long[] perShard = new long[0];
+        private long[] seen;
+        private int seenCount;
+        /** The frontier, with paths; null while it is that of {@link #resumed}. */
+        private Batch frontier;
+        private Checkpoint resumed;
+        private long keptStates;
+        private long keptBytes;
+        /** When the checkpoint was last written: the wall clock decides when to write it again, never a result. */
+        private long lastWrite = System.nanoTime();
+        private boolean written;
+
+        /** Counts only: no copy, no checkpoint. */
+        public Completed() {
+            this(null, 0, 0);
+        }
+
+        /**
+         * Keeping a copy of each level, written as a checkpoint to {@code file} for the configuration of {@code signature}
+         * when the search ends without a verdict ({@link #write}), and every {@code periodNanos} at the end of a level.
+         */
+        public Completed(java.nio.file.Path file, long signature, long periodNanos) {
+            this.file = file;
+            this.signature = signature;
+            this.periodNanos = periodNanos;
+        }
+
+        public boolean keeping() { return file != null; }
+
+        public long generated() { return generated; }
+
+        public long terminals() { return terminals; }
+
+        public int depth() { return depth; }
+
+        public long distinct() { return java.util.Arrays.stream(perShard).sum(); }
+
+        /** Distinct states per shard. */
+        public long[] perShard() { return perShard.clone(); }
+
+        /** States sent to this process for its copy, and their bytes (fingerprints, paths, words). */
+        public long keptStates() { return keptStates; }
+
+        public long keptBytes() { return keptBytes; }
+
+        /** Whether a checkpoint was written. */
+        public boolean written() { return written; }
+
+        public java.nio.file.Path file() { return file; }
+
+        /**
+         * Starts from checkpoint {@code from}, before the shards hold it: a search stopped before its first level ends
+         * leaves this checkpoint as it was.
+         */
+        public void resuming(Checkpoint from) {
+            start(from.generated(), from.terminals(), from.depth(), new long[] {from.distinct()}, from.seen(), null, from);
+        }
+
+        void start(long generated, long terminals, int depth, long[] perShard, long[] seen, Batch frontier, Checkpoint resumed) {
+            this.generated = generated;
+            this.terminals = terminals;
+            this.depth = depth;
+            this.perShard = perShard.clone();
+            if (!keeping()) return;
+            this.seen = seen;
+            this.seenCount = resumed != null ? resumed.distinct() : seen.length;
+            this.frontier = frontier;
+            this.resumed = resumed;
+        }
+
+        /** Fetches every shard's new frontier (of {@code count[i]} states on shard {@code i}) for the copy. */
+        void copy(Shards shards, int depth, long[] count) throws Exception {
+            Batch next = new Batch(depth);
+            int[] at = new int[count.length];
+            while (true) {
+                boolean more = false;
+                for (int i = 0; i < at.length; i++) more |= at[i] < count[i];
+                if (!more) break;
+                List<Batch> parts = shards.frontier(at);
+                for (int i = 0; i < at.length; i++) {
+                    if (at[i] >= count[i]) continue;
+                    Batch p = parts.get(i);
+                    if (p.n == 0) throw new IllegalStateException("shard " + i + " sent no frontier state from " + at[i] + " of " + count[i]);
+                    for (int k = 0; k < p.n; k++) next.add(p, k);
+                    at[i] += p.n;
+                    keptStates += p.n;
+                    keptBytes += p.bytes();
+                }
+            }
+            // Only now, with the whole level here, does the copy move on to it.
+            if (seenCount + next.n > seen.length) seen = Arrays.copyOf(seen, (int) Math.min(Integer.MAX_VALUE - 8, Math.max(2L * seen.length, seenCount + (long) next.n)));
+            System.arraycopy(next.fp, 0, seen, seenCount, next.n);
+            seenCount += next.n;
+            frontier = next;
+            resumed = null;
+        }
+
+        /** A level was completed: its counts, and the checkpoint written if it is time. */
+        void level(long generated, long terminals, int depth, long[] perShard) {
+            this.generated = generated;
+            this.terminals = terminals;
+            this.depth = depth;
+            this.perShard = perShard.clone();
+            if (keeping() && System.nanoTime() - lastWrite >= periodNanos) write();
+        }
+
+        /** The result of a search stopped after the last level completed: no verdict, for the reason {@code why}. */
+        public Checker.Result incomplete(String why) {
+            long distinct = distinct();
+            return new Checker.Result(Checker.Verdict.INCOMPLETE, null, null, generated, distinct, depth, terminals, Checker.collision(distinct, generated), why);
+        }
+
+        /** The search ends without a verdict: the checkpoint is written (when one is kept). */
+        Outcome stopped(Outcome o) {
+            if (keeping()) write();
+            return o;
+        }
+
+        /** The checkpoint of the last level completed, or null before the search has started. */
+        public Checkpoint checkpoint() {
+            if (!keeping()) throw new IllegalStateException("no copy kept for a checkpoint");
+            if (frontier == null) return resumed;
+            return Checkpoint.ofPaths(generated, terminals, depth, frontier.n, frontier.paths, frontier.off, frontier.words, seen, seenCount);
+        }
+
+        /** Writes the checkpoint of the last level completed to the file; false (nothing written) before the search has started. */
+        public boolean write() {
+            Checkpoint c = checkpoint();
+            if (c == null) return false;
+            c.write(file, signature);
+            written = true;
+            lastWrite = System.nanoTime();
+            return true;
+        }
     }
 
     /** Shards in this process, handing batches over directly: the distributed search without a network. */
@@ -448,7 +732,19 @@ public final class PartitionedSearch {
 
         @Override public int size() { return shards.length; }
 
-        @Override public void seed(int owner, long fp, long[] words) { shards[owner].seed(fp, words); }
+        @Override
+        public void start(int depth) {
+            for (Shard s : shards) s.start(depth);
+        }
+
+        @Override public void load(int owner, long[] fps, Batch states) { shards[owner].load(fps, states); }
+
+        @Override
+        public List<Batch> frontier(int[] from) {
+            List<Batch> out = new ArrayList<>();
+            for (int i = 0; i < shards.length; i++) out.add(shards[i].part(from[i], PART_WORDS));
+            return out;
+        }
 
         @Override
         public List<Expanded> expand() throws Exception {

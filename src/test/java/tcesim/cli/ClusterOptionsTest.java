@@ -104,9 +104,36 @@ class ClusterOptionsTest {
             assertThat(r.exit()).as(cmd).isEqualTo(2);
             assertThat(r.err()).as(cmd).contains("--cluster takes HOST:PORT").doesNotContain("Exception");
         }
-        CliRun r = CliRun.of("check", "--checkpoint", "x.ckpt", "--cluster", "127.0.0.1:5701");
+        CliRun r = CliRun.of("check", "--max-memory", "1g", "--cluster", "127.0.0.1:5701");
         assertThat(r.exit()).isEqualTo(2);
-        assertThat(r.err()).contains("--cluster runs one check on the workers' threads and memory: not with --checkpoint");
+        assertThat(r.err()).contains("--cluster runs one check on the workers' threads and memory: not with --max-memory");
+    }
+
+    /**
+     * A checkpoint to resume on a cluster is read before any worker is reached: one of another configuration, damaged or
+     * no checkpoint at all is refused with one line (no worker listens at the address given).
+     */
+    @Test
+    void aCheckpointThatCannotBeResumedIsRefusedBeforeTheClusterIsReached(@org.junit.jupiter.api.io.TempDir java.nio.file.Path dir) throws Exception {
+        java.nio.file.Path ck = dir.resolve("d2.ck");
+        CliRun written = CliRun.of("check", "--design", "D2", "--tx-packets", "1", "--max-states", "300", "--checkpoint", ck.toString());
+        assertThat(written.exit()).isEqualTo(3);
+        String nobody = "127.0.0.1:" + tcesim.cluster.Workers.freePort();
+        CliRun other = CliRun.of("check", "--design", "D2", "--resume", ck.toString(), "--cluster", nobody);
+        assertThat(other.exit()).isEqualTo(2);
+        assertThat(other.err()).isEqualTo("tcesim check: " + ck + " was written for another configuration" + System.lineSeparator());
+        byte[] b = java.nio.file.Files.readAllBytes(ck);
+        b[b.length / 3] ^= 4;
+        java.nio.file.Path bad = dir.resolve("bad.ck");
+        java.nio.file.Files.write(bad, b);
+        CliRun damaged = CliRun.of("check", "--design", "D2", "--tx-packets", "1", "--resume", bad.toString(), "--cluster", nobody);
+        assertThat(damaged.exit()).isEqualTo(2);
+        assertThat(damaged.err()).isEqualTo("tcesim check: " + bad + " is damaged or truncated (its checksum does not match)" + System.lineSeparator());
+        java.nio.file.Path junk = dir.resolve("junk");
+        java.nio.file.Files.writeString(junk, "not a checkpoint");
+        CliRun notOne = CliRun.of("check", "--resume", junk.toString(), "--cluster", nobody);
+        assertThat(notOne.exit()).isEqualTo(2);
+        assertThat(notOne.err()).isEqualTo("tcesim check: " + junk + " is not a tcesim checkpoint (of this version)" + System.lineSeparator());
     }
 
     /** The commands of the README's section on several machines are valid command lines (parsed, not run). */

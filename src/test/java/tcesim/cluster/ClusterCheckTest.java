@@ -82,19 +82,48 @@ class ClusterCheckTest {
      * long enough to be polled.
      */
     @Test
-    void aStopAskedForDuringALevelEndsTheCheckWithoutAVerdict() throws Exception {
+    void aStopAskedForDuringALevelEndsTheCheckWithoutAVerdict(@org.junit.jupiter.api.io.TempDir java.nio.file.Path dir) throws Exception {
         StackConfig c = small(Design.D2).toBuilder().rxPackets(3).txPackets(3).build();
         int[] levels = {0};
         java.util.function.BooleanSupplier duringALevel = () -> levels[0] >= 3
                 && StackWalker.getInstance().walk(f -> f.anyMatch(x -> x.getMethodName().equals("all") && x.getClassName().endsWith("DistributedCheck$Remote")));
+        java.nio.file.Path ck = dir.resolve("stopped.ck");
         DistributedCheck.Outcome o = DistributedCheck.run(client, c, ALL, true, 2_000_000, duringALevel,
-                (depth, distinct, frontier, fresh, bytesPerState) -> levels[0] = depth);
+                (depth, distinct, frontier, fresh, bytesPerState) -> levels[0] = depth, null,
+                new tcesim.explore.PartitionedSearch.Completed(ck, 7, Long.MAX_VALUE));
         assertThat(o.result().verdict()).isEqualTo(Checker.Verdict.INCOMPLETE);
         assertThat(o.result().stopped()).isEqualTo("interrupted");
         assertThat(o.result().depth()).isEqualTo(levels[0]).isGreaterThanOrEqualTo(3);
         assertThat(o.lost()).isNull();
+        // The checkpoint holds the levels done, not the one dropped.
+        assertThat(o.checkpoint()).isEqualTo(ck);
+        tcesim.explore.Checkpoint written = tcesim.explore.Checkpoint.read(ck, 7);
+        assertThat(written.depth()).isEqualTo(o.result().depth());
+        assertThat((long) written.distinct()).isEqualTo(o.result().distinct());
+        assertThat(written.generated()).isEqualTo(o.result().generated());
         // The workers dropped the stopped check: the next one runs as usual.
         assertThat(DistributedCheck.run(client, small(Design.D0), ALL, true, 1_000_000, () -> false, null).result().verdict()).isEqualTo(Checker.Verdict.UNSAFE);
+    }
+
+    /**
+     * A checkpoint written at the end of every level (a period of 0) by a check that then finds its counterexample: the
+     * last one is the level before it, from which the local checker finds the same counterexample.
+     */
+    @Test
+    void aCheckpointWrittenAsTheCheckGoesResumesHereToTheSameCounterexample(@org.junit.jupiter.api.io.TempDir java.nio.file.Path dir) throws Exception {
+        StackConfig c = small(Design.D0);
+        Checker.Result l = local(c, 1_000_000);
+        java.nio.file.Path ck = dir.resolve("d0.ck");
+        tcesim.explore.PartitionedSearch.Completed done = new tcesim.explore.PartitionedSearch.Completed(ck, 11, 0);
+        DistributedCheck.Outcome o = DistributedCheck.run(client, c, ALL, true, 1_000_000, () -> false, null, null, done);
+        assertThat(o.result().choices()).isEqualTo(l.choices());
+        assertThat(o.checkpoint()).as("written as it went").isEqualTo(ck);
+        assertThat(o.statesKept()).isEqualTo(done.keptStates()).isPositive();
+        assertThat(o.bytesKept()).isGreaterThan(8 * o.statesKept());
+        assertThat(tcesim.explore.Checkpoint.read(ck, 11).depth()).isEqualTo(l.choices().length - 1);
+        Checker.Result resumed = new Checker(() -> new tcesim.sim.Stack(c, Trace.off()),
+                new Checker.Options(1_000_000, 1, true, null, ALL, Long.MAX_VALUE, null, ck), 11).run();
+        assertThat(resumed).usingRecursiveComparison().isEqualTo(l);
     }
 
     @Test

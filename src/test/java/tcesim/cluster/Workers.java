@@ -45,9 +45,14 @@ public final class Workers implements AutoCloseable {
 
     /** One more worker of {@code threads} threads, joining the running ones; returns its address. */
     public String add(int threads) throws Exception {
+        return add(threads, processes.size() + 1);
+    }
+
+    /** One more worker, joining the running ones, which are {@code members} with it (fewer than started, once some were killed). */
+    public String add(int threads, int members) throws Exception {
         int i = processes.size();
         ports.add(freePort());
-        startOne(i, threads, i + 1);
+        startOne(i, threads, members);
         return "127.0.0.1:" + ports.get(i);
     }
 
@@ -113,7 +118,7 @@ public final class Workers implements AutoCloseable {
         }
     }
 
-    static int freePort() throws IOException {
+    public static int freePort() throws IOException {
         try (ServerSocket s = new ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress())) {
             return s.getLocalPort();
         }
