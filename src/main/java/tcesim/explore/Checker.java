@@ -166,34 +166,102 @@ public final class Checker {
     /** What the levels' states took packed, as a share of their words as saved (1 before the first level). */
     public double packedShare() { return savedWords == 0 ? 1 : (double) packedWords / savedWords; }
 
-    /** The states of one breadth-first level: their node numbers and saved words, packed ({@link PackedStates}). */
+    /**
+     * The states of one breadth-first level: their node numbers and saved words, packed ({@link PackedStates}). The words
+     * stay where the expansion packed them: the level takes over its successor records' stores (segments) and names
+     * each state by its segment and entry there, so that the merge moves no words (a successor the merge drops, one
+     * seen already, stays in its segment unnamed). States {@link #add}ed one by one (the root, a checkpoint's) go in a
+     * segment of the level's own.
+     */
     private static final class Level {
+        private final PackedStates.Blocks pool;
         int[] node = new int[16];
-        final PackedStates states;
+        private int[] seg = new int[16];
+        private int[] entry = new int[16];
+        private final List<PackedStates> segments = new ArrayList<>();
+        private PackedStates own;
         int count;
-        /** The words of the states added, as saved. */
+        /** The words of the states, as saved. */
         long savedWords;
 
+        Level(PackedStates.Blocks pool) {
+            this.pool = pool;
+        }
+
         void add(int nodeId, long[] w, int from, int n) {
-            if (count == node.length) node = Arrays.copyOf(node, count * 2);
-            states.add(w, from, n);
-            node[count++] = nodeId;
+            if (own == null) {
+                own = new PackedStates(pool);
+                segments.add(own);
+            }
+            own.add(w, from, n);
+            name(nodeId, segments.size() - 1, own.count() - 1, n);
+        }
+
+        /** Takes entry {@code e} of {@code s} as the next state; a store taken over is the level's until it is cleared. */
+        void adopt(int nodeId, PackedStates s, int e) {
+            int last = segments.size() - 1;
+            if (last < 0 || segments.get(last) != s) {
+                segments.add(s);
+                last++;
+            }
+            name(nodeId, last, e, s.length(e));
+        }
+
+        private void name(int nodeId, int s, int e, int n) {
+            if (count == node.length) {
+                node = Arrays.copyOf(node, count * 2);
+                seg = Arrays.copyOf(seg, count * 2);
+                entry = Arrays.copyOf(entry, count * 2);
+            }
+            node[count] = nodeId;
+            seg[count] = s;
+            entry[count++] = e;
             savedWords += n;
         }
 
-        Level(PackedStates.Blocks pool) {
-            states = new PackedStates(pool);
+        /** Words its segments hold packed. */
+        long packedWords() {
+            long w = 0;
+            for (PackedStates s : segments) w += s.words();
+            return w;
         }
 
         /** What the level takes besides the blocks of its states (which their pool counts). */
-        long bytes() { return states.bytes() + 4L * node.length; }
+        long bytes() {
+            long b = 12L * node.length;
+            for (PackedStates s : segments) b += s.bytes();
+            return b;
+        }
 
-        /** Empties the level for reuse (its arrays are kept: the next level is about as large). */
+        /** Empties the level, its segments' blocks back to the pool (its own arrays are kept: the next level is about as large). */
         Level clear() {
+            for (PackedStates s : segments) s.clear();
+            segments.clear();
+            own = null;
             count = 0;
             savedWords = 0;
-            states.clear();
             return this;
+        }
+
+        /** Reads the level's states, in order from any one of them (one reader a thread). */
+        Reader reader() { return new Reader(); }
+
+        final class Reader {
+            private PackedStates.Cursor cursor;
+            private int at = -1;
+
+            /** Reads state {@code k}: its words are {@code words()[0, length())} until the next read. */
+            void read(int k) {
+                if (cursor == null || seg[k] != at) {
+                    at = seg[k];
+                    cursor = segments.get(at).cursor();
+                }
+                cursor.read(entry[k]);
+            }
+
+            long[] words() { return cursor.words(); }
+
+            int length() { return cursor.length(); }
         }
     }
 
@@ -218,7 +286,14 @@ public final class Checker {
          */
         final tcesim.state.StateWriter words = new tcesim.state.StateWriter();
         /** The branching successors' words, in order, when the record packs them; else null. */
-        final PackedStates packed;
+        PackedStates packed;
+        private final PackedStates.Blocks pool;
+        /**
+         * With packed words, the fingerprints of the branching successors packed so far: one that comes again in the
+         * record (the same state reached another way, mostly in the same level) is recorded as seen, without words, as
+         * the merge, which keeps the first in order, would drop it. Null otherwise.
+         */
+        private final FingerprintSet packedFps;
         final List<Violation> violations = new ArrayList<>();
 
         /** A record keeping the successors' words as saved, at {@link #off}. */
@@ -228,7 +303,21 @@ public final class Checker {
 
         /** @param pool if not null, keep the successors' words packed in its blocks, to be read in order with a cursor of {@link #packed} */
         Successors(PackedStates.Blocks pool) {
+            this.pool = pool;
             packed = pool == null ? null : new PackedStates(pool);
+            packedFps = pool == null ? null : new FingerprintSet(1024);
+        }
+
+        /** Whether a branching successor of fingerprint {@code fp}, not seen before the level, is the record's first of it. */
+        boolean firstInRecord(long fp) {
+            return packedFps == null || packedFps.add(fp);
+        }
+
+        /** The packed words, for the next level to keep: the record goes on with an empty store of its own. */
+        PackedStates handOver() {
+            PackedStates s = packed;
+            packed = new PackedStates(pool);
+            return s;
         }
 
         /** What the record takes besides the blocks of its packed words (which their pool counts). */
@@ -247,6 +336,7 @@ public final class Checker {
             n = 0;
             words.reset();
             if (packed != null) packed.clear();
+            if (packedFps != null) packedFps.clear();
             violations.clear();
             return this;
         }
@@ -375,7 +465,9 @@ public final class Checker {
                 for (Successors part : expanded) {
                     int base = part.start;
                     int v = 0;
-                    PackedStates.Cursor words = part.packed.cursor();
+                    PackedStates words = part.packed;
+                    int entry = -1;
+                    boolean kept = false;
                     for (int k = 0; k < part.n; k++) {
                         generated++;
                         int state = base + part.from[k];
@@ -389,10 +481,11 @@ public final class Checker {
                             terminals++;
                             continue;
                         }
-                        words.next(); // every branching successor's words are packed, in order, whether it is new or not
+                        entry++; // every branching successor's words are packed, in order, whether it is new or not
                         if (!seen.add(part.fp[k])) continue;
                         addNode(frontier.node[state], part.choice[k]);
-                        next.add(nodes - 1, words.words(), 0, words.length());
+                        next.adopt(nodes - 1, words, entry);
+                        kept = true;
                         if (seen.size() >= opt.maxStates() && limit == null) {
                             limit = "state limit of " + opt.maxStates() + " reached";
                             // With a checkpoint, the level is merged to its end first, so that the checkpoint holds a whole level.
@@ -401,11 +494,12 @@ public final class Checker {
                             }
                         }
                     }
-                    part.packed.clear(); // its blocks go on holding the next level's states
+                    if (kept) part.handOver(); // the next level holds its states where they are
+                    else part.packed.clear();
                 }
                 spareSuccessors.addAll(expanded);
                 savedWords += next.savedWords;
-                packedWords += next.states.words();
+                packedWords += next.packedWords();
                 spare = frontier.clear(); // expanded: its blocks are free for the next level
                 frontier = next;
                 progress = new Progress(generated, seen.size(), depth, frontier.count);
@@ -469,7 +563,7 @@ public final class Checker {
         // The file holds each frontier state's words as saved: unpacked here, one level at a time.
         int[] off = new int[frontier.count + 1];
         long[] words = new long[Math.toIntExact(frontier.savedWords)];
-        PackedStates.Cursor states = frontier.states.cursor();
+        Level.Reader states = frontier.reader();
         for (int k = 0; k < frontier.count; k++) {
             states.read(k);
             System.arraycopy(states.words(), 0, words, off[k], states.length());
@@ -550,7 +644,7 @@ public final class Checker {
         out = out == null ? new Successors(blocks).reset(from) : out.reset(from);
         Set<Violation.Property> props = opt.properties();
         long reported = 0;
-        PackedStates.Cursor states = frontier.states.cursor();
+        Level.Reader states = frontier.reader();
         for (int k = from; k < to; k++) {
             if (((k - from) & 255) == 255) {
                 if (shouldAbort(out.n - reported, k - from, progress.distinct())) return out;
@@ -613,7 +707,7 @@ public final class Checker {
                 }
                 long fp = tcesim.state.StateWriter.hash(out.words.words(), mark, out.words.size() - mark);
                 if (laps != null) laps.lap(Laps.HASH);
-                if (seen.contains(fp)) {
+                if (seen.contains(fp) || !out.firstInRecord(fp)) {
                     out.words.truncate(mark);
                     out.add(index, i, Successors.SEEN, fp);
                 } else {

@@ -46,6 +46,12 @@ public final class FingerprintSet {
 
     public int size() { return size; }
 
+    /** Empties the set, keeping its table. */
+    public void clear() {
+        java.util.Arrays.fill(slots, 0L);
+        size = 0;
+    }
+
     /** Bytes held by the table. */
     public long bytes() { return 8L * slots.length; }
 

@@ -32,11 +32,11 @@ final class PackedStates {
         private final java.util.concurrent.atomic.AtomicLong allocated = new java.util.concurrent.atomic.AtomicLong();
 
         /**
-         * A block of at least {@code words} words: a whole one from the pool, or of {@code size} (a store's first blocks are
-         * small, so that a search of a few states does not take megabytes).
+         * A block of at least {@code words} words: a whole one from the pool if it has one, else a new one of {@code size}
+         * (a store's first blocks are small, so that a search of a few states does not take megabytes).
          */
         long[] take(int words, int size) {
-            long[] b = size == BLOCK && words <= BLOCK ? free.poll() : null;
+            long[] b = words <= BLOCK ? free.poll() : null;
             if (b != null) return b;
             b = new long[Math.max(size, words)];
             allocated.addAndGet(8L * b.length);
@@ -77,6 +77,11 @@ final class PackedStates {
     }
 
     int count() { return count; }
+
+    /** How many words state {@code i} had as saved. */
+    int length(int i) {
+        return (int) blocks[start[i] >>> BLOCK_BITS][start[i] & (BLOCK - 1)];
+    }
 
     /** Words held, counting the bitmaps and lengths. */
     long words() { return used; }
