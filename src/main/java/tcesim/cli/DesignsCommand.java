@@ -15,18 +15,24 @@ import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
+import java.util.EnumSet;
+import java.util.Set;
 import tcesim.explore.Checker;
 import tcesim.report.CostSummary;
+import tcesim.report.HtmlReport;
 import tcesim.sim.CostModel;
 import tcesim.sim.Design;
+import tcesim.sim.Hazard;
 import tcesim.sim.Mechanisms;
 import tcesim.sim.Stack;
 import tcesim.sim.StackConfig;
 import tcesim.sim.Trace;
+import tcesim.sim.Violation;
 
 /**
  * {@code tcesim designs}: every meaningful combination of mechanisms, checked exhaustively against the guest variants of
- * {@code check --all} and priced on {@code compare}'s workloads; the answer is the Pareto frontier, by safety class.
+ * {@code check --all}, a guest that takes posted buffers back and a hostile guest, and priced on {@code compare}'s
+ * workloads; the answer is the Pareto frontier, by safety class.
  */
 @Command(name = "designs", mixinStandardHelpOptions = true,
         description = {"Check and price every meaningful design (a combination of mechanisms: where the table lives, how a clear reaches vhost,",
@@ -34,7 +40,8 @@ import tcesim.sim.Trace;
                 "a design stays safe against, and the property it breaks against the others), the designs no other of the class beats on",
                 "throughput, CPU per packet and latency at once (at equal cost, the one with fewer changed mechanisms), with their cost",
                 "relative to D0 and what they change in Linux and QEMU.",
-                "Each check is check --all's (small configuration, every interleaving) for each of its guest variants; each price is compare's.",
+                "Each design is checked (small configuration, every interleaving) against check --all's five guest variants, a guest that takes",
+                "a posted RX buffer back and a hostile guest, each for the properties it is owed (see the guests' lines of the output); each price is compare's.",
                 "Exit code: 0 done, 2 bad usage, 3 a check without a verdict."})
 public final class DesignsCommand implements Callable<Integer> {
     @Mixin
@@ -47,14 +54,112 @@ public final class DesignsCommand implements Callable<Integer> {
     @Option(names = "--workers", paramLabel = "N", description = "Checks run side by side (default: ${DEFAULT-VALUE}).")
     int workers = 1;
 
+    @Option(names = "--max-states", paramLabel = "N", description = "A check that finds more distinct states stops without a verdict, and so does the command (default: ${DEFAULT-VALUE}, as check's).")
+    long maxStates = 2_000_000;
+
     @Option(names = "--json", description = "Print the results as JSON.")
     boolean json;
+
+    @Option(names = "--html", paramLabel = "FILE", description = "Also write FILE, a self-contained page: the Pareto frontier drawn by safety class and cost, the table, and what each design on the frontier changes.")
+    java.nio.file.Path html;
 
     @CommandLine.Spec
     CommandLine.Model.CommandSpec spec;
 
+    /** The TX and RX buffers each way of the hostile guest's check: its calls' bounds do not depend on the traffic. */
+    static final int HOSTILE_PACKETS = 1;
+
+    /**
+     * The guests a design is checked against, each on the configuration and for the properties it is about: check
+     * --all's five variants on its small configuration, for every property; a Linux guest that takes one posted RX buffer
+     * back, on the same configuration, for every property but progress (the queue it took the buffer from may wait for an
+     * UPDATE that never comes, as in the miss-on-cleared hazard: its own doing); and a hostile Linux guest, for what the
+     * host owes any guest (host memory and isolation), at {@value #HOSTILE_PACKETS} packet each way on a window that
+     * fills KVM's table page, the smallest on which an entry past the window lies past {@code stt->pages[]}, as on the
+     * default 1 GiB window (on the small configuration's 16 entries it lands in the page's slack, KVM's own memory).
+     */
+    enum Guest {
+        LINUX(CheckCommand.Variant.LINUX, "Linux", ""),
+        NO_STUFF(CheckCommand.Variant.NO_STUFF, "no STUFF_TCE", "--no-stuff-tce"),
+        NO_INDIRECT(CheckCommand.Variant.NO_INDIRECT, "no IND", "--no-indirect"),
+        NO_CLEAR(CheckCommand.Variant.NO_CLEAR, "no clear", "--no-clear"),
+        DDW(CheckCommand.Variant.DDW, "DDW", "--ddw"),
+        RX_BACK(null, "takes RX back", "--rx-revokes 1 --properties stale_access,corruption,isolation,host_memory"),
+        HOSTILE(null, "hostile", "--hostile-guest --packets " + HOSTILE_PACKETS);
+
+        /** check --all's variant, or null for a guest of designs' own. */
+        final CheckCommand.Variant variant;
+        /** The guest's name in the text table's header. */
+        final String column;
+        private final String flags;
+
+        Guest(CheckCommand.Variant variant, String column, String flags) {
+            this.variant = variant;
+            this.column = column;
+            this.flags = flags;
+        }
+
+        /** The flags of {@code check}, over its small configuration {@code small}, that check a design against this guest. */
+        String checkFlags(StackConfig small) {
+            return this == HOSTILE ? flags + " --window-kib " + (Hazard.wholeTablePages(small.windowBytes()) >> 10) : flags;
+        }
+
+        /** The guest's name in verdicts, safety classes and JSON. */
+        String label() {
+            return variant != null ? variant.label : column;
+        }
+
+        /** The configuration that checks design {@code d} against this guest, from check's small one (with the host and eras). */
+        StackConfig config(StackConfig small, Design d) {
+            StackConfig linux = CheckCommand.row(small, d, CheckCommand.Variant.LINUX);
+            return switch (this) {
+                case RX_BACK -> linux.toBuilder().rxRevokes(1).build();
+                case HOSTILE -> linux.toBuilder().hostileGuest(true).rxPackets(HOSTILE_PACKETS).txPackets(HOSTILE_PACKETS)
+                        .windowBytes(Hazard.wholeTablePages(small.windowBytes())).build();
+                default -> CheckCommand.row(small, d, variant);
+            };
+        }
+
+        /** The properties this guest is owed. */
+        Set<Violation.Property> properties() {
+            return switch (this) {
+                case RX_BACK -> EnumSet.complementOf(EnumSet.of(Violation.Property.PROGRESS));
+                case HOSTILE -> StackConfig.seed().toBuilder().hostileGuest(true).build().defaultProperties();
+                default -> StackConfig.seed().defaultProperties();
+            };
+        }
+
+        /** The width of this guest's column in the text table: its header and every verdict it can have. */
+        int width() {
+            int w = Math.max(column.length(), "safe".length());
+            for (Violation.Property p : properties()) w = Math.max(w, p.label().length());
+            return w;
+        }
+
+        /** Why the guest is checked so, in a sentence (for the text, JSON and HTML). */
+        String why(StackConfig small) {
+            return switch (this) {
+                case RX_BACK -> "a Linux guest that takes a posted RX buffer back (unmaps and frees it while the device owns it), on check's small"
+                        + " configuration, checked for every property but progress: the queue it took the buffer from may wait for an UPDATE that"
+                        + " never comes (the miss-on-cleared hazard), its own doing";
+                case HOSTILE -> "a Linux guest that may make one TCE hypercall of --hostile-guest's adversarial set at any point, checked for what the"
+                        + " host owes any guest (host_memory, isolation), at " + HOSTILE_PACKETS + " packet each way (its calls' bounds do not depend on"
+                        + " the traffic; at 2 each way its checks pass the state limit), on a window of " + (Hazard.wholeTablePages(small.windowBytes()) >> 12)
+                        + " TCEs that fills KVM's table page, so that an entry past the window lies past stt->pages[] as on the default 1 GiB window"
+                        + " (on the small configuration's " + (small.windowBytes() >> 12) + " entries it lands in the page's slack, KVM's own memory)";
+                default -> "check --all's guest (" + variant.label + ") on its small configuration, checked for every property";
+            };
+        }
+
+        /** The properties as --properties spells them, or "every property". */
+        String propertiesText() {
+            Set<Violation.Property> p = properties();
+            return p.size() == Violation.Property.values().length ? "every property" : String.join(", ", p.stream().map(Violation.Property::key).toList());
+        }
+    }
+
     /** One design's verdicts, guest by guest, and its prices. */
-    record Result(Design design, Map<String, String> verdicts, long states, CostSummary stream, CostSummary rr) {
+    record Result(Design design, Map<String, String> verdicts, Map<String, Long> statesByGuest, CostSummary stream, CostSummary rr) {
         /** The safety class: what the design keeps against each guest ("safe", or the property broken). */
         String safetyClass() {
             List<String> safe = new ArrayList<>(), broken = new ArrayList<>();
@@ -64,6 +169,9 @@ public final class DesignsCommand implements Callable<Integer> {
         }
 
         long safeGuests() { return verdicts.values().stream().filter("safe"::equals).count(); }
+
+        /** The distinct states of all its checks. */
+        long states() { return statesByGuest.values().stream().mapToLong(Long::longValue).sum(); }
 
         /** How many mechanisms differ from D0's: the table and clear path count as one, each vhost fix and the answer as one. */
         int changes() {
@@ -82,6 +190,13 @@ public final class DesignsCommand implements Callable<Integer> {
             boolean better = stream.gbps() > o.stream.gbps() || stream.cpuNsPerPacket() < o.stream.cpuNsPerPacket()
                     || rr.transactionNs() < o.rr.transactionNs() || changes() < o.changes();
             return noWorse && better;
+        }
+    }
+
+    /** A check that stopped without a verdict: which design, which guest, and why. */
+    static final class NoVerdict extends RuntimeException {
+        NoVerdict(String message) {
+            super(message, null, false, false);
         }
     }
 
@@ -116,14 +231,16 @@ public final class DesignsCommand implements Callable<Integer> {
     public Integer call() throws Exception {
         PrintWriter out = spec.commandLine().getOut();
         if (workers < 1 || workers > 64) throw new CommandLine.ParameterException(spec.commandLine(), "--workers must be 1..64");
-        for (String o : new String[] {"--design", "--no-stuff-tce", "--no-indirect", "--no-clear", "--ddw", "--hazard", "--config-id", "--packet-bytes",
-                "--ring-size"}) {
+        if (maxStates < 1) throw new CommandLine.ParameterException(spec.commandLine(), "--max-states must be at least 1");
+        for (String o : new String[] {"--design", "--no-stuff-tce", "--no-indirect", "--no-clear", "--ddw", "--rx-revokes", "--hostile-guest", "--hazard",
+                "--config-id", "--packet-bytes", "--ring-size"}) {
             if (stack.matched(o)) {
-                throw new CommandLine.ParameterException(spec.commandLine(), o + ": designs sets it itself (each design, check --all's guests,"
+                throw new CommandLine.ParameterException(spec.commandLine(), o + ": designs sets it itself (each design, its guests,"
                         + " compare's workloads); choose designs with --only D,D,...");
             }
         }
         if (stack.effectiveHazard() != null) throw new CommandLine.ParameterException(spec.commandLine(), "--hazard: designs checks the seed's traffic");
+        if (html != null) Files2.outputFile("--html", html);
         StackConfig base = stack.toConfig();
         String err = base.validate();
         if (err != null) throw new IllegalArgumentException(err);
@@ -134,30 +251,40 @@ public final class DesignsCommand implements Callable<Integer> {
         }
         if (designs.stream().noneMatch(Design.D0::equals)) designs.add(0, Design.D0); // the costs are relative to D0
         StackConfig small = StackOptions.small().toConfig().toBuilder().host(base.host()).qemu(base.qemu()).build();
-        List<Result> results = run(designs, base, small);
-        if (results == null) {
-            out.println("no verdict: a check stopped at its state limit");
+        List<Result> results;
+        try {
+            results = run(designs, base, small);
+        } catch (NoVerdict e) {
+            out.println("no verdict: " + e.getMessage());
             out.flush();
             return 3;
         }
-        if (json) out.println(Json.write(asJson(results, base)));
-        else print(out, results, base);
+        // The page first: a failure to write it leaves nothing on stdout, not a document that looks complete.
+        if (html != null) Files2.writeWhole(html, page(results, base, small));
+        if (json) Stdout.document(out, Json.write(asJson(results, base, small)), "JSON");
+        else {
+            print(out, results, base, small);
+            if (html != null) out.println("page written to " + html);
+        }
         out.flush();
         return 0;
     }
 
-    /** Checks and prices every design, {@code workers} checks at a time; null when a check has no verdict. */
+    /** Checks and prices every design, {@code workers} checks at a time; throws NoVerdict when a check has none. */
     private List<Result> run(List<Design> designs, StackConfig base, StackConfig small) throws InterruptedException, ExecutionException {
         CostModel model = CostModel.defaults();
         ExecutorService pool = Executors.newFixedThreadPool(workers);
         try {
             List<Future<Result>> fs = new ArrayList<>();
-            for (Design d : designs) fs.add(pool.submit(() -> one(d, base, small, model)));
+            for (Design d : designs) fs.add(pool.submit(() -> one(d, base, small, model, maxStates)));
             List<Result> rs = new ArrayList<>();
             for (Future<Result> f : fs) {
-                Result r = f.get();
-                if (r == null) return null;
-                rs.add(r);
+                try {
+                    rs.add(f.get());
+                } catch (ExecutionException e) {
+                    if (e.getCause() instanceof NoVerdict nv) throw nv;
+                    throw e;
+                }
             }
             return rs;
         } finally {
@@ -165,28 +292,37 @@ public final class DesignsCommand implements Callable<Integer> {
         }
     }
 
-    /** Design {@code d} checked against check --all's guests (its rows, its properties) and priced as compare prices it. */
-    private static Result one(Design d, StackConfig base, StackConfig small, CostModel model) {
+    /** Design {@code d} checked against each guest (its configuration, its properties) and priced as compare prices it. */
+    private static Result one(Design d, StackConfig base, StackConfig small, CostModel model, long maxStates) {
         Map<String, String> verdicts = new LinkedHashMap<>();
-        long states = 0;
-        for (CheckCommand.Variant v : CheckCommand.Variant.values()) {
-            StackConfig cfg = CheckCommand.row(small, d, v);
-            Checker.Result r = new Checker(() -> new Stack(cfg, Trace.off()), new Checker.Options(2_000_000, 1, true, null, small.defaultProperties())).run();
-            if (r.verdict() == Checker.Verdict.INCOMPLETE) return null;
-            verdicts.put(v.label, r.verdict() == Checker.Verdict.SAFE ? "safe" : r.violation().property().label().replaceFirst("^no ", ""));
-            states += r.distinct();
+        Map<String, Long> states = new LinkedHashMap<>();
+        for (Guest g : Guest.values()) {
+            StackConfig cfg = g.config(small, d);
+            Checker.Result r = new Checker(() -> new Stack(cfg, Trace.off()), new Checker.Options(maxStates, 1, true, null, g.properties())).run();
+            if (r.verdict() == Checker.Verdict.INCOMPLETE) {
+                throw new NoVerdict("the check of " + d + " against the guest " + g.label() + " stopped (" + r.stopped() + ")"
+                        + (r.stopped() != null && r.stopped().startsWith("state limit") ? "; raise --max-states" : ""));
+            }
+            verdicts.put(g.label(), r.verdict() == Checker.Verdict.SAFE ? "safe" : r.violation().property().label());
+            states.put(g.label(), r.distinct());
         }
         CostSummary[] price = CompareCommand.price(base, d, model);
         return new Result(d, verdicts, states, price[0], price[1]);
     }
 
-    /** The frontier: by safety class (most guests kept first), the designs no other design of the class beats on every cost. */
+    /**
+     * The frontier: by safety class (most guests kept first; of classes that keep as many, the one with the highest
+     * throughput first), the designs no other design of the class beats on every cost.
+     */
     static Map<String, List<Result>> frontier(List<Result> results) {
         Map<String, List<Result>> byClass = new LinkedHashMap<>();
-        results.stream().sorted(java.util.Comparator.comparingLong(Result::safeGuests).reversed())
-                .forEach(r -> byClass.computeIfAbsent(r.safetyClass(), k -> new ArrayList<>()).add(r));
+        results.forEach(r -> byClass.computeIfAbsent(r.safetyClass(), k -> new ArrayList<>()).add(r));
+        java.util.function.ToDoubleFunction<List<Result>> fastest = rs -> rs.stream().mapToDouble(r -> r.stream().gbps()).max().orElse(0);
+        List<List<Result>> classes = new ArrayList<>(byClass.values());
+        classes.sort(java.util.Comparator.<List<Result>>comparingLong(rs -> rs.get(0).safeGuests()).reversed()
+                .thenComparing(java.util.Comparator.comparingDouble(fastest).reversed()));
         Map<String, List<Result>> out = new LinkedHashMap<>();
-        byClass.forEach((c, rs) -> out.put(c, rs.stream().filter(r -> rs.stream().noneMatch(o -> o.beats(r))).toList()));
+        for (List<Result> rs : classes) out.put(rs.get(0).safetyClass(), rs.stream().filter(r -> rs.stream().noneMatch(o -> o.beats(r))).toList());
         return out;
     }
 
@@ -198,26 +334,44 @@ public final class DesignsCommand implements Callable<Integer> {
         return String.format(Locale.ROOT, "%.2fx", d0 == 0 ? 0 : v / d0);
     }
 
-    private void print(PrintWriter out, List<Result> results, StackConfig base) {
+    /** D0's figures, which the others are relative to: "1.14 Gbit/s, 19092 ns CPU per packet, 47.4 us per RR transaction". */
+    private static String d0Figures(Result d0) {
+        return Figures.cell(d0.stream().timed(), "%.2f", d0.stream().gbps()) + " Gbit/s, "
+                + Figures.cell(d0.stream().packets() > 0, "%.0f", d0.stream().cpuNsPerPacket()) + " ns CPU per packet, "
+                + Figures.cell(d0.rr().transactionNs() > 0, "%.1f", d0.rr().transactionNs() / 1e3) + " us per RR transaction";
+    }
+
+    private static String guestLabels() {
+        return String.join(", ", java.util.Arrays.stream(Guest.values()).map(Guest::label).toList());
+    }
+
+    private void print(PrintWriter out, List<Result> results, StackConfig base, StackConfig small) {
         out.println(StackOptions.erasLine(base));
         out.println(SKIPPED);
-        out.printf("%d designs, each checked against %d guests (%s) and priced on TCP_STREAM and TCP_RR (throughput, CPU per packet, RR transaction time relative to D0).%n", results.size(),
-                CheckCommand.Variant.values().length, String.join(", ", java.util.Arrays.stream(CheckCommand.Variant.values()).map(v -> v.label).toList()));
+        out.printf("%d designs, each checked against %d guests (%s) and priced on TCP_STREAM and TCP_RR (throughput, CPU per packet, RR transaction time relative to D0).%n",
+                results.size(), Guest.values().length, guestLabels());
+        out.println("Each design D is checked against each guest as ./tcesim check --design D (on the host and eras above) with:");
+        int labelWidth = java.util.Arrays.stream(Guest.values()).mapToInt(g -> g.label().length()).max().orElse(1);
+        for (Guest g : Guest.values()) {
+            String flags = g.checkFlags(small);
+            out.printf("  %-" + labelWidth + "s  %s%n", g.label(), flags.isEmpty() ? "(no flag)" : flags);
+        }
+        out.println("check --all's five guests are checked for every property.");
+        for (Guest g : new Guest[] {Guest.RX_BACK, Guest.HOSTILE}) out.println(wrap(g.label() + ": " + g.why(small) + ".", "", 118));
         Result d0 = d0(results);
         out.println();
-        out.printf("%-42s %-13s %-13s %-13s %-13s %-13s %9s %7s %7s %7s%n", "design", "Linux", "no STUFF_TCE", "no IND", "no clear", "DDW", "states",
-                "STREAM", "CPU/pk", "RR");
+        StringBuilder header = new StringBuilder(String.format("%-42s ", "design"));
+        for (Guest g : Guest.values()) header.append(String.format("%-" + g.width() + "s ", g.column));
+        out.printf("%s%9s %7s %7s %7s%n", header, "states", "STREAM", "CPU/pk", "RR");
         for (Result r : results) {
             StringBuilder cells = new StringBuilder();
-            for (String v : r.verdicts().values()) cells.append(String.format("%-13s ", v));
+            for (Guest g : Guest.values()) cells.append(String.format("%-" + g.width() + "s ", r.verdicts().get(g.label())));
             out.printf(Locale.ROOT, "%-42s %s%9d %7s %7s %7s%n", r.design(), cells, r.states(), rel(r.stream().gbps(), d0.stream().gbps()),
                     rel(r.stream().cpuNsPerPacket(), d0.stream().cpuNsPerPacket()), rel(r.rr().transactionNs(), d0.rr().transactionNs()));
         }
         out.println();
-        out.printf(Locale.ROOT, "Pareto frontier: by safety class, the designs no other of the class matches on every cost with fewer changed"
-                + " mechanisms (relative to D0: %s Gbit/s, %s ns CPU per packet, %s us per RR transaction)%n",
-                Figures.cell(d0.stream().timed(), "%.2f", d0.stream().gbps()), Figures.cell(d0.stream().packets() > 0, "%.0f", d0.stream().cpuNsPerPacket()),
-                Figures.cell(d0.rr().transactionNs() > 0, "%.1f", d0.rr().transactionNs() / 1e3));
+        out.printf(Locale.ROOT, "Pareto frontier: by safety class (most guests kept first; of as many, the fastest first), the designs no other of the"
+                + " class matches on every cost with fewer changed mechanisms (relative to D0: %s)%n", d0Figures(d0));
         List<Design> described = new ArrayList<>();
         frontier(results).forEach((c, rs) -> {
             out.printf("%n%s:%n", c);
@@ -249,9 +403,19 @@ public final class DesignsCommand implements Callable<Integer> {
         return sb.toString();
     }
 
-    private static Map<String, Object> asJson(List<Result> results, StackConfig base) {
+    private static List<Object> guestsJson(StackConfig small) {
+        List<Object> gs = new ArrayList<>();
+        for (Guest g : Guest.values()) {
+            gs.add(ordered("guest", g.label(), "checkFlags", g.checkFlags(small), "properties", g.properties().stream().map(Violation.Property::key).toList(),
+                    "why", g.why(small)));
+        }
+        return gs;
+    }
+
+    private static Map<String, Object> asJson(List<Result> results, StackConfig base, StackConfig small) {
         Map<String, Object> m = new LinkedHashMap<>(StackOptions.eras(base));
         m.put("skipped", SKIPPED);
+        m.put("guests", guestsJson(small));
         Result d0 = d0(results);
         List<Object> ds = new ArrayList<>();
         for (Result r : results) ds.add(designJson(r, d0));
@@ -284,11 +448,42 @@ public final class DesignsCommand implements Callable<Integer> {
         m.put("verdicts", r.verdicts());
         m.put("safetyClass", r.safetyClass());
         m.put("distinctStates", r.states());
+        m.put("distinctStatesByGuest", r.statesByGuest());
         m.put("streamGbps", r.stream().gbps());
         m.put("cpuNsPerPacket", r.stream().cpuNsPerPacket());
         m.put("rrTransactionNs", r.rr().transactionNs());
         m.put("relativeToD0", ordered("throughput", r.stream().gbps() / d0.stream().gbps(), "cpuPerPacket", r.stream().cpuNsPerPacket() / d0.stream().cpuNsPerPacket(),
                 "latency", r.rr().transactionNs() / d0.rr().transactionNs()));
         return m;
+    }
+
+    /** The HTML page: the frontier drawn, the guests, the table and what each design on the frontier changes. */
+    private String page(List<Result> results, StackConfig base, StackConfig small) {
+        Result d0 = d0(results);
+        List<HtmlReport.Guest> guests = new ArrayList<>();
+        for (Guest g : Guest.values()) guests.add(new HtmlReport.Guest(g.label(), g.column, g.checkFlags(small), g.propertiesText(), g.why(small)));
+        Map<Design, HtmlReport.DesignRow> rows = new LinkedHashMap<>();
+        Map<String, List<Result>> frontier = frontier(results);
+        java.util.Set<Design> onFrontier = new java.util.HashSet<>();
+        frontier.values().forEach(rs -> rs.forEach(r -> onFrontier.add(r.design())));
+        for (Result r : results) {
+            rows.put(r.design(), new HtmlReport.DesignRow(r.design().name(), r.design().mechanisms().tokens(), List.copyOf(r.verdicts().values()), r.states(),
+                    r.stream().gbps() / d0.stream().gbps(), r.stream().cpuNsPerPacket() / d0.stream().cpuNsPerPacket(),
+                    r.rr().transactionNs() / d0.rr().transactionNs(), r.safetyClass(), onFrontier.contains(r.design()), r.design().mechanisms().patches()));
+        }
+        List<HtmlReport.FrontierClass> classes = new ArrayList<>();
+        frontier.forEach((c, rs) -> classes.add(new HtmlReport.FrontierClass(c, List.copyOf(rs.get(0).verdicts().values()),
+                rs.stream().map(r -> rows.get(r.design())).toList())));
+        return HtmlReport.designs(guests, List.copyOf(rows.values()), classes, StackOptions.erasLine(base) + "; relative to D0: " + d0Figures(d0),
+                CostModel.defaults(), command());
+    }
+
+    /** The command line that makes the page again. */
+    private String command() {
+        StringBuilder sb = new StringBuilder("./tcesim designs");
+        if (only != null) sb.append(" --only ").append(String.join(",", only.stream().map(Design::name).toList()));
+        sb.append(stack.asArgsWithoutDesign());
+        if (maxStates != 2_000_000) sb.append(" --max-states ").append(maxStates);
+        return sb.toString();
     }
 }

@@ -69,7 +69,7 @@ public enum Hazard {
      * page): past its last entry there is no slack of KVM's own, and the next index reads {@code stt->pages[]} past the
      * array, as on the default 1 GiB window. On a smaller window the overrun stays in the last page's slack.
      */
-    static long wholeTablePages(long bytes) {
+    public static long wholeTablePages(long bytes) {
         long page = (long) tcesim.papr.TceTable.CHUNK_ENTRIES << 12;
         return (bytes + page - 1) / page * page;
     }

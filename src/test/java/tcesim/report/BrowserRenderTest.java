@@ -24,7 +24,7 @@ import org.junit.jupiter.api.Test;
 import org.w3c.dom.Element;
 
 /**
- * Opens both HTML pages, the compare report and the repro timeline, in headless Chromium. The rendered DOM
+ * Opens the HTML pages, the compare report, the repro timeline and the designs page, in headless Chromium. The rendered DOM
  * (--dump-dom, with a probe script that records the laid-out size of every SVG and of the violating mark)
  * must hold the timelines, the bar charts, their marks and the highlighted violation, all with a size on
  * screen; each page's full-size screenshot is left in target/screenshots/ for people to look at and must
@@ -43,7 +43,8 @@ class BrowserRenderTest {
     static final int ORANGE = 0xf39c12;
     /**
      * Run in the page after its own script: records the laid-out size of every SVG and of the violating mark; in every
-     * SVG, each pair of texts whose boxes overlap (data-overlaps), and each arrow (a path with an arrowhead and the ids
+     * SVG, each pair of texts whose boxes overlap (data-overlaps), each mark of a chart ({@code g.mark}) whose circle
+     * overlaps another's or a text (data-mark-faults), and each arrow (a path with an arrowhead and the ids
      * of the marks it joins) whose arrowhead's tip is not on the edge of its mark, whose arrowhead covers a text, or
      * that points back in time, leftwards (data-arrow-faults); and the page's height.
      */
@@ -90,6 +91,15 @@ class BrowserRenderTest {
                   for (const t of texts) if (pts.some(q => inside(t.b, q.x, q.y))) faults.push(name + ': its arrowhead lies on the text ' + clean(t.t.textContent));
                 }
                 svg.setAttribute('data-arrow-faults', faults.join(' ;; '));
+                const marks = [...svg.querySelectorAll('g.mark circle')].map(c => ({c, b: c.getBoundingClientRect()}));
+                const covered = [];
+                const hit = (a, b) => Math.min(a.right, b.right) - Math.max(a.left, b.left) > 0.5 && Math.min(a.bottom, b.bottom) - Math.max(a.top, b.top) > 0.5;
+                for (let i = 0; i < marks.length; i++) {
+                  const name = clean(marks[i].c.parentNode.id);
+                  for (let j = i + 1; j < marks.length; j++) if (hit(marks[i].b, marks[j].b)) covered.push(name + ' | ' + clean(marks[j].c.parentNode.id));
+                  for (const t of texts) if (hit(marks[i].b, t.b)) covered.push(name + ' | ' + clean(t.t.textContent));
+                }
+                svg.setAttribute('data-mark-faults', covered.join(' ;; '));
               }
               document.body.setAttribute('data-height', Math.ceil(document.body.getBoundingClientRect().bottom) + 24);
             })();
@@ -369,6 +379,24 @@ class BrowserRenderTest {
         BitSet colours = colours(r.picture());
         assertThat(colours.get(RED)).as("the violation's red in the screenshot").isTrue();
         assertThat(colours.get(0x4c78a8)).as("the bars' blue in the screenshot").isTrue();
+    }
+
+    @Test
+    void theDesignsPageDrawsItsFrontierWithNoLabelCoveringAnother() throws Exception {
+        Rendered r = render("designs", HtmlReportTest.designsPage());
+        assertThat(r.svgs()).extracting(s -> s.getAttribute("id")).containsExactly("throughput-frontier", "cpu-frontier", "latency-frontier");
+        for (Element chart : r.svgs()) {
+            assertThat(box(chart)[0]).isGreaterThan(800);
+            List<Element> marks = HtmlReportTest.withClass(chart, HtmlReportTest.SVG, "g", "mark");
+            assertThat(marks).hasSize(10);
+            for (Element m : marks) assertThat(HtmlReportTest.all(m, HtmlReportTest.SVG, "circle")).hasSize(1);
+            // every mark can be seen: its circle covers no other and no text, and no text covers it
+            assertThat(chart.getAttribute("data-mark-faults")).as("marks covering another or a text in %s", chart.getAttribute("id")).isEmpty();
+        }
+        assertReadable(r);
+        BitSet colours = colours(r.picture());
+        assertThat(colours.get(RED)).as("the stale access's stripes in the screenshot").isTrue();
+        assertThat(colours.get(0x4c78a8)).as("the safe blue in the screenshot").isTrue();
     }
 
     @Test

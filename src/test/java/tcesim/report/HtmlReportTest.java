@@ -80,7 +80,43 @@ class HtmlReportTest {
         return new Page(html, v);
     }
 
-    static Document parse(String xml) throws Exception {
+    private static String designsPage;
+
+    /**
+     * A designs page as {@code designs --html} draws it, from figures made up for the layout (the command's own page is
+     * tested with the command): seven guests; a class safe against every guest; three designs at one cost in a class
+     * (their marks and labels must stack); two classes that break one property each and a class that breaks two; and
+     * costs close enough that labels would cover each other on one line. Drawn once per test run.
+     */
+    static synchronized String designsPage() {
+        if (designsPage != null) return designsPage;
+        List<HtmlReport.Guest> guests = new ArrayList<>();
+        for (String g : new String[] {"Linux", "no STUFF_TCE", "no IND", "no clear", "DDW", "takes RX back", "hostile"}) {
+            guests.add(new HtmlReport.Guest(g, g, g.equals("hostile") ? "--hostile-guest --packets 1 --window-kib 32768" : "", "every property", "why " + g));
+        }
+        List<String> safe = List.of("safe", "safe", "safe", "safe", "safe", "safe", "safe");
+        List<String> hostile = List.of("safe", "safe", "safe", "safe", "safe", "safe", "host memory overrun");
+        List<String> noClear = List.of("safe", "safe", "safe", "stale access", "safe", "safe", "safe");
+        List<String> most = List.of("stale access", "stale access", "stale access", "stale access", "safe", "stale access", "host memory overrun");
+        List<HtmlReport.FrontierClass> classes = List.of(
+                new HtmlReport.FrontierClass("safe against every guest", safe, List.of(row("D4+drop-late-update+tce-perm<x>", safe, 0.80, 1.31, 1.15))),
+                new HtmlReport.FrontierClass("breaks hostile", hostile, List.of(row("D4+drop-late-update+tce-perm", hostile, 0.85, 1.28, 1.13),
+                        row("D4+drop-late-update+single-miss+tce-perm", hostile, 0.85, 1.28, 1.13), row("D4k+drop-late-update+tce-perm", hostile, 0.85, 1.28, 1.13))),
+                new HtmlReport.FrontierClass("breaks no clear", noClear, List.of(row("D2+tce-perm", noClear, 0.34, 2.32, 1.74), row("D3b+tce-perm", noClear, 0.55, 1.29, 1.19))),
+                new HtmlReport.FrontierClass("breaks most", most, List.of(row("D0", most, 1, 1, 1), row("D3a", most, 1.17, 0.96, 1.0),
+                        row("D0+single-miss", most, 1.26, 0.89, 1.0), row("D3a+single-miss", most, 1.24, 0.93, 1.0))));
+        List<HtmlReport.DesignRow> rows = new ArrayList<>();
+        classes.forEach(c -> rows.addAll(c.designs()));
+        rows.add(new HtmlReport.DesignRow("D1", "kvm-table+stuff-exit+today+rw", most, 5, 0.48, 1.87, 1.40, "breaks most", false, List.of("not drawn")));
+        designsPage = HtmlReport.designs(guests, rows, classes, "host powernv; relative to D0: 1.14 Gbit/s", CostModel.defaults(), "./tcesim designs");
+        return designsPage;
+    }
+
+    private static HtmlReport.DesignRow row(String design, List<String> verdicts, double throughput, double cpu, double latency) {
+        return new HtmlReport.DesignRow(design, "kvm-table+link", verdicts, 1000, throughput, cpu, latency, "class", true, List.of("patch of " + design, "and more"));
+    }
+
+        static Document parse(String xml) throws Exception {
         DocumentBuilderFactory f = DocumentBuilderFactory.newInstance();
         f.setNamespaceAware(true);
         return f.newDocumentBuilder().parse(new ByteArrayInputStream(xml.getBytes(StandardCharsets.UTF_8)));
@@ -118,10 +154,10 @@ class HtmlReportTest {
     }
 
     @Test
-    void bothPagesAreWellFormedAndSoIsEachSvgOnItsOwn() throws Exception {
-        for (Page p : List.of(comparePage(), reproPage())) {
-            parse(p.html());
-            Matcher m = Pattern.compile("(?s)<svg .*?</svg>").matcher(p.html());
+    void everyPageIsWellFormedAndSoIsEachSvgOnItsOwn() throws Exception {
+        for (String html : List.of(comparePage().html(), reproPage().html(), designsPage())) {
+            parse(html);
+            Matcher m = Pattern.compile("(?s)<svg .*?</svg>").matcher(html);
             int n = 0;
             while (m.find()) {
                 assertThat(parse(m.group()).getDocumentElement().getNamespaceURI()).isEqualTo(SVG);
@@ -181,6 +217,56 @@ class HtmlReportTest {
         Element none = parse(HtmlReport.bars("t", "title", new String[] {"A"}, new double[] {1}, "%.1f", new String[] {null})).getDocumentElement();
         assertThat(withClass(none, SVG, "rect", "unsafe")).isEmpty();
         assertThat(texts(all(withClass(none, SVG, "g", "chart-legend").get(0), SVG, "text"))).containsExactly("safe");
+    }
+
+    @Test
+    void theDesignsPageDrawsEachDesignOnTheFrontierOnceInEachChartInItsClassRow() throws Exception {
+        Document d = parse(designsPage());
+        List<Element> charts = all(byId(d, "frontier"), SVG, "svg");
+        assertThat(charts).extracting(e -> e.getAttribute("id")).containsExactly("throughput-frontier", "cpu-frontier", "latency-frontier");
+        for (Element chart : charts) {
+            String id = chart.getAttribute("id").replace("-frontier", "");
+            List<Element> rows = withClass(chart, SVG, "g", "class-row");
+            assertThat(rows).hasSize(4);
+            assertThat(texts(withClass(rows.get(1), SVG, "text", "mark-label")))
+                    .containsExactly("D4+drop-late-update+single-miss+tce-perm", "D4+drop-late-update+tce-perm", "D4k+drop-late-update+tce-perm");
+            assertThat(texts(withClass(rows.get(0), SVG, "text", "mark-label"))).containsExactly("D4+drop-late-update+tce-perm<x>");
+            assertThat(withClass(chart, SVG, "g", "mark")).hasSize(10);
+            // a class safe against every guest is plain blue; the others are striped in their properties' colours
+            assertThat(all(rows.get(0), SVG, "circle").get(0).getAttribute("fill")).isEqualTo("#4c78a8");
+            assertThat(all(rows.get(3), SVG, "circle").get(0).getAttribute("fill")).isEqualTo("url(#" + id + "-class-3)");
+            Element twoColours = all(chart, SVG, "pattern").stream().filter(p -> p.getAttribute("id").equals(id + "-class-3")).findFirst().orElseThrow();
+            assertThat(all(twoColours, SVG, "rect")).hasSize(3);
+            // the squares: one per guest and class, each saying the guest and the verdict
+            List<Element> squares = withClass(rows.get(3), SVG, "rect", "verdict");
+            assertThat(squares).hasSize(7);
+            assertThat(all(squares.get(6), SVG, "title").get(0).getTextContent()).isEqualTo("hostile: host memory overrun");
+            assertThat(squares.get(4).getAttribute("fill")).isEqualTo("#4c78a8");
+            assertThat(texts(withClass(chart, SVG, "text", "guest"))).containsExactly("Linux", "no STUFF_TCE", "no IND", "no clear", "DDW", "takes RX back", "hostile");
+            assertThat(texts(all(withClass(chart, SVG, "g", "chart-legend").get(0), SVG, "text")))
+                    .containsExactly("safe", "unsafe: host memory overrun", "unsafe: stale access");
+            assertThat(withClass(chart, SVG, "line", "d0")).hasSize(1);
+        }
+        // coincident marks stack: the three designs at one cost have one x and three y
+        Element throughput = charts.get(0);
+        List<Element> circles = all(withClass(throughput, SVG, "g", "class-row").get(1), SVG, "circle");
+        assertThat(circles).extracting(c -> c.getAttribute("cx")).containsOnly(circles.get(0).getAttribute("cx"));
+        assertThat(circles).extracting(c -> c.getAttribute("cy")).doesNotHaveDuplicates();
+    }
+
+    @Test
+    void theDesignsPageHasTheGuestsTheTableAndThePatchesOfTheFrontier() throws Exception {
+        Document d = parse(designsPage());
+        List<Element> rows = all(byId(d, "designs"), HTML, "tr");
+        assertThat(rows).hasSize(12);
+        assertThat(texts(all(rows.get(0), HTML, "th"))).contains("design", "hostile", "takes RX back", "throughput (x D0)", "on the frontier");
+        assertThat(withClass(byId(d, "designs"), HTML, "tr", "frontier")).hasSize(10);
+        assertThat(texts(all(rows.get(11), HTML, "td"))).startsWith("D1").endsWith("0.48", "1.87", "1.40", "-");
+        assertThat(all(byId(d, "guests"), HTML, "tr")).hasSize(8);
+        List<String> patched = all(byId(d, "patches"), HTML, "h3").stream().map(e -> e.getAttribute("id")).toList();
+        assertThat(patched).hasSize(10).contains("patch-D4+drop-late-update+tce-perm", "patch-D0").doesNotContain("patch-D1");
+        assertThat(designsPage()).contains("patch of D4+drop-late-update+tce-perm&lt;x&gt;");
+        for (String id : new String[] {"frontier", "guests", "designs", "patches", "costs"}) assertThat(byId(d, id).getTagName()).isEqualTo("section");
     }
 
     @Test
