@@ -79,8 +79,8 @@ public final class CompareCommand implements Callable<Integer> {
         if (err != null) throw new IllegalArgumentException(err); // one line: the configuration, not the flags' syntax
         // The verdict column checks the small configuration with what the command line says of the system and the guest:
         // the host and its kernel era, the QEMU release, the guest's firmware features and whether it is hostile.
-        StackConfig small = StackOptions.small().toConfig().toBuilder().host(base.host()).qemu(base.qemu()).fw(base.fw())
-                .hostileGuest(base.hostileGuest()).build();
+        StackConfig small = StackOptions.small().toConfig().toBuilder().host(base.host()).qemu(base.qemu()).fw(base.fw()).build();
+        if (base.hostileGuest()) small = DesignsCommand.Guest.hostile(small); // as designs checks its hostile guest
         List<HtmlReport.Row> rows = new ArrayList<>();
         // What each unsafe design's check found: the rows carry its words (for the page), JSON and CSV its key.
         Map<String, tcesim.sim.Violation.Property> found = new LinkedHashMap<>();

@@ -114,10 +114,19 @@ public final class DesignsCommand implements Callable<Integer> {
             StackConfig linux = CheckCommand.row(small, d, CheckCommand.Variant.LINUX);
             return switch (this) {
                 case RX_BACK -> linux.toBuilder().rxRevokes(1).build();
-                case HOSTILE -> linux.toBuilder().hostileGuest(true).rxPackets(HOSTILE_PACKETS).txPackets(HOSTILE_PACKETS)
-                        .windowBytes(Hazard.wholeTablePages(small.windowBytes())).build();
+                case HOSTILE -> hostile(linux);
                 default -> CheckCommand.row(small, d, variant);
             };
+        }
+
+        /**
+         * The check of a hostile guest from a small configuration {@code c} (designs' column, compare's verdicts): its
+         * calls' bounds do not depend on the traffic, so {@value #HOSTILE_PACKETS} packet each way; on a window that fills
+         * KVM's table pages, so that an entry past the window is past {@code stt->pages[]}, as on the default 1 GiB window.
+         */
+        static StackConfig hostile(StackConfig c) {
+            return c.toBuilder().hostileGuest(true).rxPackets(HOSTILE_PACKETS).txPackets(HOSTILE_PACKETS)
+                    .windowBytes(Hazard.wholeTablePages(c.windowBytes())).build();
         }
 
         /** The properties this guest is owed. */
@@ -445,7 +454,11 @@ public final class DesignsCommand implements Callable<Integer> {
         Mechanisms x = r.design().mechanisms();
         m.put("design", r.design().name());
         m.put("mechanisms", ordered("table", x.table().token, "clear", x.clear().token, "vhost", x.vhost().token, "answer", x.answer().token));
-        m.put("verdicts", r.verdicts());
+        // As every command's JSON names a property: by its key (stale_access), as --until and --properties take it.
+        Map<String, String> verdicts = new LinkedHashMap<>();
+        r.verdicts().forEach((g, v) -> verdicts.put(g, v.equals("safe") ? v : java.util.Arrays.stream(tcesim.sim.Violation.Property.values())
+                .filter(p -> p.label().equals(v)).findFirst().orElseThrow().key()));
+        m.put("verdicts", verdicts);
         m.put("safetyClass", r.safetyClass());
         m.put("distinctStates", r.states());
         m.put("distinctStatesByGuest", r.statesByGuest());

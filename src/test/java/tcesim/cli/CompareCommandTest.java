@@ -101,6 +101,18 @@ class CompareCommandTest {
     }
 
     /** JSON and CSV carry rounded figures: four significant digits, whole units never cut, numbers staying numbers. */
+    /**
+     * The verdict of a hostile guest is designs' hostile column: on a window that fills KVM's table page, so that a 2019
+     * KVM's write past the window reaches past stt->pages[] (on check's 16-entry window it stays in the page's slack).
+     */
+    @Test
+    void aHostileGuestsVerdictIsDesignsHostileColumn() throws Exception {
+        JsonNode n = new ObjectMapper().readTree(CliRun.of("compare", "--designs", "D0,D2", "--packets", "50", "--hostile-guest", "--json").stdout());
+        assertThat(n.get("designs").get(0).get("design").asText()).isEqualTo("D0");
+        assertThat(n.get("designs").get(0).get("property").asText()).isEqualTo("host_memory");
+        assertThat(n.get("designs").get(1).get("verdict").asText()).isEqualTo("safe");
+    }
+
     @Test
     void jsonAndCsvFiguresAreRounded() throws Exception {
         JsonNode n = new ObjectMapper().readTree(compare("--json").stdout());

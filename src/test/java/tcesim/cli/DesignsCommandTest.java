@@ -65,13 +65,13 @@ class DesignsCommandTest {
         assertThat(d.get("mechanisms").get("vhost").asText()).isEqualTo("single-miss");
         assertThat(d.get("verdicts").get("Linux (STUFF+IND)").asText()).isEqualTo("safe");
         // The revoked buffer's MISS is answered after the link's invalidation; the hostile guest's clear past the window reaches a 2019 KVM's pages.
-        assertThat(d.get("verdicts").get("takes RX back").asText()).isEqualTo("stale access");
-        assertThat(d.get("verdicts").get("hostile").asText()).isEqualTo("host memory overrun");
+        assertThat(d.get("verdicts").get("takes RX back").asText()).isEqualTo("stale_access");
+        assertThat(d.get("verdicts").get("hostile").asText()).isEqualTo("host_memory");
         long sum = 0;
         for (JsonNode n : d.get("distinctStatesByGuest")) sum += n.asLong();
         assertThat(d.get("distinctStatesByGuest")).hasSize(DesignsCommand.Guest.values().length);
         assertThat(sum).isEqualTo(d.get("distinctStates").asLong());
-        assertThat(j.get("designs").get(0).get("verdicts").get("Linux (STUFF+IND)").asText()).isEqualTo("stale access");
+        assertThat(j.get("designs").get(0).get("verdicts").get("Linux (STUFF+IND)").asText()).isEqualTo("stale_access");
         assertThat(j.get("designs").get(0).get("relativeToD0").get("throughput").asDouble()).isEqualTo(1.0);
         assertThat(j.get("frontier").get(0).get("designs").get(0).asText()).isEqualTo("D4+single-miss");
         assertThat(j.get("patches").get("D4+single-miss").get(0).asText()).contains("book3s_64_vio.c");
