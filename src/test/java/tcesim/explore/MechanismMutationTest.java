@@ -4,6 +4,8 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import java.util.EnumSet;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
 import tcesim.sim.Design;
 import tcesim.sim.Mechanisms;
 import tcesim.sim.Stack;
@@ -41,6 +43,31 @@ class MechanismMutationTest {
         assertThat(check(fixed).verdict()).isEqualTo(Checker.Verdict.SAFE);
         Checker.Result r = check(Design.of(fixed.mechanisms().withVhost(Mechanisms.VhostSide.TODAY)));
         assertThat(r.verdict()).isEqualTo(Checker.Verdict.UNSAFE);
+        assertThat(r.violation().property()).isEqualTo(Violation.Property.STALE_ACCESS);
+    }
+
+    /**
+     * Each way a clear reaches vhost, taken out of a design it makes safe for the Linux guest, and the checker finds the
+     * stale access it prevented. D4k's link with drop-late-update is checked on the era whose TCE kill covers the
+     * cleared entries (on 2019 kernels the link invalidates the entries after them).
+     */
+    @ParameterizedTest(name = "{0} without {2}")
+    @CsvSource({
+            "D1, 2019, its exit for H_STUFF_TCE, kvm-table+no-clear-path",
+            "D2, 2019, the table in QEMU, kvm-table+no-clear-path",
+            "D3b, 2019, the wait for QEMU's acknowledgement, kvm-table+eventfd",
+            "D3b, 2019, the eventfd, kvm-table+no-clear-path",
+            "D4+drop-late-update, 2019, the link, kvm-table+no-clear-path+drop-late-update",
+            "D4k+drop-late-update, current, the link invalidating the TCE kills' ranges, kvm-table+no-clear-path+drop-late-update"})
+    void withoutItsClearPathASafeDesignLosesTheClear(String fixed, String era, String mechanism, String mutant) {
+        tcesim.kvm.HostCaps host = StackConfig.seed().host().withKernel(tcesim.kvm.HostCaps.HostKernel.ofYear(era));
+        StackConfig c = StackCheckTest.small(Design.parse(fixed), StackCheckTest.LINUX).toBuilder().host(host).build();
+        assertThat(check(c, c.defaultProperties()).verdict()).as(fixed).isEqualTo(Checker.Verdict.SAFE);
+        Design m = Design.parse(mutant);
+        assertThat(m.mechanisms()).isEqualTo(Design.parse(fixed).mechanisms().withClear(m.mechanisms().clear()).withTable(m.mechanisms().table()));
+        StackConfig mc = c.withDesign(m);
+        Checker.Result r = check(mc, mc.defaultProperties());
+        assertThat(r.verdict()).as(fixed + " without " + mechanism).isEqualTo(Checker.Verdict.UNSAFE);
         assertThat(r.violation().property()).isEqualTo(Violation.Property.STALE_ACCESS);
     }
 
