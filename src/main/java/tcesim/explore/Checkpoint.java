@@ -219,6 +219,19 @@ public final class Checkpoint {
     }
 
     /**
+     * Whether {@code file} is a regular file that starts as a checkpoint written for the configuration of {@code
+     * signature} does (one of this format, damaged or not): a file that a check of that configuration may replace.
+     */
+    public static boolean isFor(Path file, long signature) {
+        if (!Files.isRegularFile(file, java.nio.file.LinkOption.NOFOLLOW_LINKS)) return false;
+        try (DataInputStream in = new DataInputStream(new BufferedInputStream(Files.newInputStream(file), 16))) {
+            return in.readInt() == MAGIC && in.readLong() == signature;
+        } catch (IOException e) {
+            return false; // too short, or unreadable: not one to replace
+        }
+    }
+
+    /**
      * Reads a checkpoint written for the configuration of {@code signature}. One of another configuration, not a
      * checkpoint, or damaged (its CRC32 does not match, a node's parent is not an earlier node, a frontier state is not
      * at the checkpoint's depth) is refused with a one-line message.
