@@ -219,15 +219,19 @@ public final class Checkpoint {
     }
 
     /**
-     * Whether {@code file} is a regular file that starts as a checkpoint written for the configuration of {@code
-     * signature} does (one of this format, damaged or not): a file that a check of that configuration may replace.
+     * The depth (levels done) of {@code file} when it is a regular file that starts as a checkpoint written for the
+     * configuration of {@code signature} does (one of this format, damaged or not), else -1: a file that a check of that
+     * configuration may replace once it has gone as far.
      */
-    public static boolean isFor(Path file, long signature) {
-        if (!Files.isRegularFile(file, java.nio.file.LinkOption.NOFOLLOW_LINKS)) return false;
-        try (DataInputStream in = new DataInputStream(new BufferedInputStream(Files.newInputStream(file), 16))) {
-            return in.readInt() == MAGIC && in.readLong() == signature;
+    public static int depthIfFor(Path file, long signature) {
+        if (!Files.isRegularFile(file, java.nio.file.LinkOption.NOFOLLOW_LINKS)) return -1;
+        try (DataInputStream in = new DataInputStream(new BufferedInputStream(Files.newInputStream(file), HEADER))) {
+            if (in.readInt() != MAGIC || in.readLong() != signature) return -1;
+            in.readLong();
+            in.readLong();
+            return Math.max(0, in.readInt());
         } catch (IOException e) {
-            return false; // too short, or unreadable: not one to replace
+            return -1; // too short, or unreadable: not one to replace
         }
     }
 
