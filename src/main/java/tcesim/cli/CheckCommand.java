@@ -26,8 +26,9 @@ import tcesim.sim.Violation;
         description = {"Explore every interleaving of a small configuration and decide whether a design is safe.",
                 "Breadth-first, so a counterexample has the fewest scheduling choices; states are 64-bit fingerprints.",
                 "With --cluster, the search runs on the workers (tcesim worker), each owning the states whose fingerprints map to it,",
-                "with the same verdict, distinct states and counterexample as here; a worker lost during the check ends it without a verdict,",
-                "and with --checkpoint the search goes on from the last level done everywhere, here or on the cluster.",
+                "with the same verdict, distinct states and counterexample as here; a worker lost during the check ends it without a verdict",
+                "and leaves a checkpoint of the last level done everywhere (in --checkpoint FILE, or by default in tcesim-check-DESIGN-ID.ck here),",
+                "to go on from here or on the cluster.",
                 "Exit code: 0 safe, 1 a property broken, 2 bad usage or configuration, 3 no verdict (state or memory limit, out of memory,",
                 "interrupted, or a worker lost), 70 an internal error."})
 public final class CheckCommand implements Callable<Integer> {
@@ -58,6 +59,11 @@ public final class CheckCommand implements Callable<Integer> {
     @Option(names = "--checkpoint", paramLabel = "FILE", description = "Write the search state to FILE every minute and when stopped (Ctrl-C, limits,"
             + " with --cluster a worker lost), to --resume it later, here or on a cluster.")
     java.nio.file.Path checkpoint;
+
+    @Option(names = "--no-checkpoint", description = "With --cluster: keep no copy of the last level done (each new state once more on the wire,"
+            + " 8 bytes a state here) and leave no checkpoint when stopped. By default a check on a cluster keeps one and, stopped without a verdict,"
+            + " writes it to tcesim-check-DESIGN-ID.ck here.")
+    boolean noCheckpoint;
 
     @Option(names = "--resume", paramLabel = "FILE", description = "Go on from a checkpoint written for the same configuration (here or on a cluster).")
     java.nio.file.Path resume;
@@ -108,6 +114,12 @@ public final class CheckCommand implements Callable<Integer> {
                     + (all ? "--all" : "--hazards") + " (a table of many checks)");
         }
         if (all || hazards) refuseWhatATableSetsItself();
+        if (noCheckpoint && (checkpoint != null || resume != null || !cluster.on())) {
+            throw new CommandLine.ParameterException(spec.commandLine(), checkpoint != null
+                    ? "--no-checkpoint and --checkpoint exclude each other: leave out one of them"
+                    : resume != null ? "--no-checkpoint and --resume exclude each other: a resumed check keeps its checkpoint to go on again; leave out --no-checkpoint"
+                    : "--no-checkpoint is for a check on a cluster (--cluster): a check here keeps no copy and writes a checkpoint only with --checkpoint FILE");
+        }
         if (cluster.on()) {
             String not = all ? "--all" : hazards ? "--hazards" : maxMemory != null ? "--max-memory" : workers != 1 ? "--workers" : null;
             if (not != null) {
@@ -234,15 +246,18 @@ public final class CheckCommand implements Callable<Integer> {
     private int checkOne(PrintWriter out, StackConfig cfg, Checker checker) {
         long t0 = System.nanoTime();
         Checker.Result r = checker.run();
-        return print(out, cfg, r, (System.nanoTime() - t0) / 1_000_000, null);
+        return print(out, cfg, r, (System.nanoTime() - t0) / 1_000_000, null, null);
     }
 
     /** The check on the workers of a cluster, this process coordinating. */
     private int checkOnCluster(PrintWriter out, StackConfig cfg) {
         // A checkpoint of another configuration, or damaged, is refused before any worker is reached.
         tcesim.explore.Checkpoint from = resume == null ? null : tcesim.explore.Checkpoint.read(resume, signature());
-        tcesim.explore.PartitionedSearch.Completed done = checkpoint == null ? new tcesim.explore.PartitionedSearch.Completed()
-                : new tcesim.explore.PartitionedSearch.Completed(checkpoint, signature(), tcesim.cluster.DistributedCheck.CHECKPOINT_PERIOD_NANOS);
+        // With --checkpoint, the copy is written there as the check goes; without, kept for the default file, written
+        // only if the check stops without a verdict; with --no-checkpoint, none.
+        tcesim.explore.PartitionedSearch.Completed done = checkpoint != null
+                ? new tcesim.explore.PartitionedSearch.Completed(checkpoint, signature(), tcesim.cluster.DistributedCheck.CHECKPOINT_PERIOD_NANOS)
+                : noCheckpoint ? new tcesim.explore.PartitionedSearch.Completed() : new tcesim.explore.PartitionedSearch.Completed(signature(), DefaultCheckpoint.maxBytes());
         com.hazelcast.core.HazelcastInstance client = cluster.connect();
         java.util.concurrent.atomic.AtomicBoolean stop = new java.util.concurrent.atomic.AtomicBoolean();
         PrintWriter progress = json ? null : spec.commandLine().getErr();
@@ -258,7 +273,14 @@ public final class CheckCommand implements Callable<Integer> {
                                 java.util.Arrays.stream(perWorker).mapToObj(Long::toString).collect(java.util.stream.Collectors.joining(", ")), bytesPerState);
                         progress.flush();
                     }, from, done);
-            return i.exit(print(out, cfg, o.result(), (System.nanoTime() - t0) / 1_000_000, o));
+            long ms = (System.nanoTime() - t0) / 1_000_000;
+            DefaultCheckpoint.Saved saved = null;
+            if (o.result().verdict() == Checker.Verdict.INCOMPLETE && !noCheckpoint) {
+                saved = checkpoint != null ? new DefaultCheckpoint.Saved(o.checkpoint(), done.depth(), null,
+                        o.checkpoint() == null ? "the check stopped before the workers held its first level" : null)
+                        : DefaultCheckpoint.write(done, cfg, signature());
+            }
+            return i.exit(print(out, cfg, o.result(), ms, o, saved));
         } catch (RuntimeException e) {
             throw e;
         } catch (Exception e) {
@@ -268,8 +290,11 @@ public final class CheckCommand implements Callable<Integer> {
         }
     }
 
-    /** @param o how the check went on a cluster, or null for a local one */
-    private int print(PrintWriter out, StackConfig cfg, Checker.Result r, long ms, tcesim.cluster.DistributedCheck.Outcome o) {
+    /**
+     * @param o how the check went on a cluster, or null for a local one
+     * @param saved what became of the checkpoint of a check on a cluster stopped without a verdict, or null (none kept)
+     */
+    private int print(PrintWriter out, StackConfig cfg, Checker.Result r, long ms, tcesim.cluster.DistributedCheck.Outcome o, DefaultCheckpoint.Saved saved) {
         if (json) {
             Map<String, Object> m = resultMap(cfg.design().name(), null, r, ms, stack.configWithoutHazard(), stack.effectiveHazard(), properties);
             if (o != null) {
@@ -278,7 +303,8 @@ public final class CheckCommand implements Callable<Integer> {
                 m.put("statesPerWorker", o.perWorker());
                 m.put("bytesSentPerState", o.statesSent() == 0 ? null : o.bytesSent() / o.statesSent()); // none sent: one worker owns them all
                 if (o.statesKept() > 0) m.put("bytesKeptPerState", o.bytesKept() / o.statesKept());
-                if (o.checkpoint() != null) m.put("checkpoint", o.checkpoint().toString());
+                if (saved != null && saved.file() != null) m.put("checkpoint", saved.file().toString());
+                if (saved != null && saved.notWritten() != null) m.put("checkpointNotWritten", saved.notWritten());
             }
             Stdout.document(out, Json.write(m), "JSON");
         } else {
@@ -291,15 +317,18 @@ public final class CheckCommand implements Callable<Integer> {
             else {
                 out.printf("Stopped: %s. No verdict yet.%n", r.stopped());
                 boolean limit = r.stopped().startsWith("state limit");
-                if (o != null && o.checkpoint() != null) {
-                    out.printf("The search state after depth %d is in %s: go on here with%n  %s%nor on the cluster with%n  %s%n", r.depth(), checkpoint,
-                            resumeCommand(limit, r.distinct(), false), resumeCommand(limit, r.distinct(), true));
-                } else if (o != null && checkpoint != null) {
-                    out.println("No checkpoint was written: the check stopped before the workers held its first level.");
-                } else if (checkpoint != null) {
-                    out.printf("The search state is in %s: go on with%n  %s%n", checkpoint, resumeCommand(limit, r.distinct(), false));
-                } else if (o != null && o.lost() != null) {
-                    out.println("Run it with --checkpoint FILE to keep the last level done, which a lost worker does not take away, and go on from it.");
+                if (saved != null && saved.passedOver() != null) out.println(saved.passedOver());
+                if (saved != null && saved.file() != null) {
+                    out.printf("The search state after depth %d is in %s: go on here with%n  %s%nor on the cluster with%n  %s%n", saved.depth(), saved.file(),
+                            resumeCommand(limit, r.distinct(), false, saved.file()), resumeCommand(limit, r.distinct(), true, saved.file()));
+                } else if (saved != null) {
+                    out.println("No checkpoint was written: " + saved.notWritten() + ".");
+                } else if (o == null && checkpoint != null) {
+                    out.printf("The search state is in %s: go on with%n  %s%n", checkpoint, resumeCommand(limit, r.distinct(), false, checkpoint));
+                } else if (o != null && noCheckpoint) {
+                    out.println("No checkpoint was kept (--no-checkpoint): " + (limit ? "raise --max-states for a verdict; " : "")
+                            + "the check starts again from the beginning" + (o.lost() == null ? "."
+                            : "; without --no-checkpoint, the last level done is kept, which a lost worker does not take away, and written to a file to go on from."));
                 } else if (limit) {
                     out.println("Raise --max-states for a verdict.");
                 }
@@ -327,7 +356,7 @@ public final class CheckCommand implements Callable<Integer> {
      * The whole command that goes on from the checkpoint, writing it again as it goes (a higher --max-states after the
      * state limit: ten times the states found, which the checkpoint may hold more of than the limit, as it ends a level).
      */
-    private String resumeCommand(boolean limit, long distinct, boolean onCluster) {
+    private String resumeCommand(boolean limit, long distinct, boolean onCluster, java.nio.file.Path checkpoint) {
         StringBuilder sb = new StringBuilder("./tcesim check").append(stack.asArgs());
         if (!properties.containsAll(java.util.EnumSet.allOf(Violation.Property.class))) {
             sb.append(" --properties ").append(String.join(",", properties.stream().map(Violation.Property::key).toList()));

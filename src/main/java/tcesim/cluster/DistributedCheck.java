@@ -25,11 +25,12 @@ import tcesim.sim.Violation;
  * partitions between members while a level is under way). The coordinator runs each level through the executor
  * service: every worker expands its part of the frontier and sends the successors it does not own, in batches,
  * straight to their owners' workers; the level ends when every worker has answered. A worker lost during the check
- * ends it without a verdict: the states it owned are gone, and nothing is reported safe that was not explored. With a
- * checkpoint file, every worker sends the coordinator its part of each new level (fingerprints, paths and words) once
- * the level is done everywhere, so that the coordinator holds the last whole level; it writes it as the local
- * checker's checkpoint every minute and when the check stops without a verdict, a worker lost included. A check goes
- * on from a checkpoint (the local checker's or a cluster's) by sending each fingerprint and frontier state to its owner.
+ * ends it without a verdict: the states it owned are gone, and nothing is reported safe that was not explored. When
+ * the coordinator keeps a copy ({@link PartitionedSearch.Completed}), every worker sends it its part of each new level
+ * (fingerprints, paths and words) once the level is done everywhere, so that the coordinator holds the last whole
+ * level; with a checkpoint file, it writes it as the local checker's checkpoint every minute and when the check stops
+ * without a verdict, a worker lost included; without one, the caller writes it where it likes. A check goes on from a
+ * checkpoint (the local checker's or a cluster's) by sending each fingerprint and frontier state to its owner.
  */
 public final class DistributedCheck {
     /**
@@ -40,7 +41,7 @@ public final class DistributedCheck {
      * @param bytesSent what they took: fingerprints, paths and saved words
      * @param perWorker distinct states each worker owned at the end (or when stopped)
      * @param checkpoint the checkpoint file written (that of the last level every worker completed), or null
-     * @param statesKept states the workers sent the coordinator for its copy of each level (0 without a checkpoint file)
+     * @param statesKept states the workers sent the coordinator for its copy of each level (0 without a copy)
      * @param bytesKept what they took: fingerprints, paths and saved words
      */
     public record Outcome(Checker.Result result, List<String> workers, String lost, long statesSent, long bytesSent, long[] perWorker,
@@ -82,8 +83,9 @@ public final class DistributedCheck {
 
     /**
      * @param from the checkpoint to go on from (read for this configuration), or null
-     * @param done the record of the levels completed; one that keeps a copy writes its checkpoint when the check ends
-     *     without a verdict (a worker lost, stopped, the state limit at the end of a level) and every so often
+     * @param done the record of the levels completed; one with a checkpoint file writes it when the check ends without a
+     *     verdict (a worker lost, stopped, the state limit at the end of a level) and every so often; one that keeps a
+     *     copy without a file holds the last level completed for the caller to write
      */
     public static Outcome run(HazelcastInstance client, StackConfig cfg, Set<Violation.Property> props, boolean reduce, long maxStates,
                               java.util.function.BooleanSupplier stop, PartitionedSearch.LevelListener listener, tcesim.explore.Checkpoint from,
@@ -125,9 +127,9 @@ public final class DistributedCheck {
         }
     }
 
-    /** The result of a check stopped in a level: the counts of the levels done, and their checkpoint written (when one is kept). */
+    /** The result of a check stopped in a level: the counts of the levels done, and their checkpoint written (when it has a file). */
     private static Checker.Result stoppedAt(PartitionedSearch.Completed done, String why) {
-        if (done.keeping()) done.write();
+        if (done.file() != null) done.write();
         return done.incomplete(why);
     }
 

@@ -219,6 +219,23 @@ public final class Checkpoint {
     }
 
     /**
+     * The depth (levels done) of {@code file} when it is a regular file that starts as a checkpoint written for the
+     * configuration of {@code signature} does (one of this format, damaged or not), else -1: a file that a check of that
+     * configuration may replace once it has gone as far.
+     */
+    public static int depthIfFor(Path file, long signature) {
+        if (!Files.isRegularFile(file, java.nio.file.LinkOption.NOFOLLOW_LINKS)) return -1;
+        try (DataInputStream in = new DataInputStream(new BufferedInputStream(Files.newInputStream(file), HEADER))) {
+            if (in.readInt() != MAGIC || in.readLong() != signature) return -1;
+            in.readLong();
+            in.readLong();
+            return Math.max(0, in.readInt());
+        } catch (IOException e) {
+            return -1; // too short, or unreadable: not one to replace
+        }
+    }
+
+    /**
      * Reads a checkpoint written for the configuration of {@code signature}. One of another configuration, not a
      * checkpoint, or damaged (its CRC32 does not match, a node's parent is not an earlier node, a frontier state is not
      * at the checkpoint's depth) is refused with a one-line message.

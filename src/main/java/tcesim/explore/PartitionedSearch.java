@@ -433,10 +433,11 @@ public final class PartitionedSearch {
      *
      * @param stop polled before each level: once true, the search ends without a verdict ("interrupted")
      * @param from the checkpoint to go on from (read for this configuration), or null: the initial state
-     * @param done where each level completed is recorded. When it {@linkplain Completed#keeping() keeps a copy}, the search
-     *     is the local checker with a checkpoint: it stops at the end of a level, never in the middle (the state limit
-     *     reached in a level stops it when the level is done), and it writes the checkpoint whenever it ends without a
-     *     verdict (a shard's failure, which ends it with an exception, is the caller's to write it for)
+     * @param done where each level completed is recorded, with a copy of it when it {@linkplain Completed#keeping() keeps
+     *     one}. With a checkpoint file, the search is the local checker with a checkpoint: it stops at the end of a
+     *     level, never in the middle (the state limit reached in a level stops it when the level is done), and it writes
+     *     the checkpoint whenever it ends without a verdict (a shard's failure, which ends it with an exception, is the
+     *     caller's to write it for). Without one, the search is that without a copy, and writing is the caller's
      */
     public static Outcome search(Supplier<? extends Model> initial, Set<Violation.Property> props, long maxStates, Shards shards,
                                  java.util.function.BooleanSupplier stop, LevelListener listener, Checkpoint from, Completed done) throws Exception {
@@ -476,7 +477,7 @@ public final class PartitionedSearch {
             load(from, shards, perShard);
             done.start(generated, terminals, depth, perShard, from.seen(), null, from);
         }
-        boolean whole = done.keeping();
+        boolean whole = done.wholeLevels();
         long sent = 0, bytes = 0;
         while (frontier > 0) {
             if (stop.getAsBoolean()) {
@@ -522,7 +523,7 @@ public final class PartitionedSearch {
             distinct += fresh;
             frontier = fresh;
             for (int i = 0; i < perShard.length; i++) perShard[i] += freshPer[i];
-            if (whole) done.copy(shards, depth, freshPer);
+            if (done.keeping()) done.copy(shards, depth, freshPer);
             done.level(generated, terminals, depth, perShard);
             if (listener != null) listener.level(depth, distinct, frontier, freshPer, sent == 0 ? 0 : (double) bytes / sent);
             if (limited) {
@@ -577,11 +578,24 @@ public final class PartitionedSearch {
      * level, whatever happens in the level under way. The copy costs, on the wire and in this process's memory, each
      * distinct state once (its fingerprint, path and words: {@link #keptBytes()}), and the seen fingerprints stay
      * here (8 bytes a distinct state) with the frontier of one level.
+     *
+     * <p>Three kinds: counts only ({@link #Completed()}); a copy for a file of the caller's choosing, which the search
+     * ends at the end of a level as the local checker with a checkpoint does, and writes every so often and when it
+     * ends without a verdict ({@link #Completed(java.nio.file.Path, long, long)}); and a copy that the search does not
+     * change and never writes itself, within a bound on the memory it holds, for the caller to write where it likes
+     * when the search ends without a verdict ({@link #Completed(long, long)}).
      */
     public static final class Completed {
         private final java.nio.file.Path file;
         private final long signature;
         private final long periodNanos;
+        /** Whether the state limit ends the search at the end of its level (a checkpoint file's search) rather than at the state that reaches it. */
+        private final boolean wholeLevels;
+        /** The most bytes the copy may hold (its arrays) before it is dropped. */
+        private final long maxBytes;
+        private boolean keep;
+        /** Why the copy was dropped, or null. */
+        private String dropped;
         private long generated;
         private long terminals;
         private int depth;
@@ -599,25 +613,51 @@ public final class PartitionedSearch {
 
         /** Counts only: no copy, no checkpoint. */
         public Completed() {
-            this(null, 0, 0);
+            this(null, 0, 0, false, false, Long.MAX_VALUE);
         }
 
         /**
          * Keeping a copy of each level, written as a checkpoint to {@code file} for the configuration of {@code signature}
-         * when the search ends without a verdict ({@link #write}), and every {@code periodNanos} at the end of a level.
+         * when the search ends without a verdict ({@link #write()}), and every {@code periodNanos} at the end of a level.
+         * The search ends at the end of a level, the state limit too, as the local checker with a checkpoint does.
          */
         public Completed(java.nio.file.Path file, long signature, long periodNanos) {
+            this(file, signature, periodNanos, true, true, Long.MAX_VALUE);
+        }
+
+        /**
+         * Keeping a copy of each level for the caller to write ({@link #write(java.nio.file.Path)}), while it holds at
+         * most {@code maxBytes}: a copy that would hold more is dropped, with the reason ({@link #dropped()}), and the
+         * search goes on without it. The search is the one without a copy: the state limit stops it at the state that
+         * reaches it, and the copy is then that of the level before.
+         */
+        public Completed(long signature, long maxBytes) {
+            this(null, signature, Long.MAX_VALUE, true, false, maxBytes);
+        }
+
+        private Completed(java.nio.file.Path file, long signature, long periodNanos, boolean keep, boolean wholeLevels, long maxBytes) {
             this.file = file;
             this.signature = signature;
             this.periodNanos = periodNanos;
+            this.keep = keep;
+            this.wholeLevels = wholeLevels;
+            this.maxBytes = maxBytes;
         }
 
-        public boolean keeping() { return file != null; }
+        /** Whether a copy of the last level completed is kept (until it is {@linkplain #dropped() dropped}). */
+        public boolean keeping() { return keep; }
+
+        /** Whether the search ends only at the end of a level, the state limit included (a copy for a checkpoint file). */
+        boolean wholeLevels() { return wholeLevels; }
+
+        /** Why the copy was dropped before the search ended, or null. */
+        public String dropped() { return dropped; }
 
         public long generated() { return generated; }
 
         public long terminals() { return terminals; }
 
+        /** The levels completed. */
         public int depth() { return depth; }
 
         public long distinct() { return java.util.Arrays.stream(perShard).sum(); }
@@ -630,9 +670,10 @@ public final class PartitionedSearch {
 
         public long keptBytes() { return keptBytes; }
 
-        /** Whether a checkpoint was written. */
+        /** Whether the checkpoint file was written. */
         public boolean written() { return written; }
 
+        /** The checkpoint file, or null (none, or the caller's to choose). */
         public java.nio.file.Path file() { return file; }
 
         /**
@@ -655,8 +696,16 @@ public final class PartitionedSearch {
             this.resumed = resumed;
         }
 
-        /** Fetches every shard's new frontier (of {@code count[i]} states on shard {@code i}) for the copy. */
+        /** Fetches every shard's new frontier (of {@code count[i]} states on shard {@code i}) for the copy, or drops the copy when it would hold too much. */
         void copy(Shards shards, int depth, long[] count) throws Exception {
+            long total = Arrays.stream(count).sum();
+            // The seen fingerprints once the level is in (their array grown), and the level before while this one arrives.
+            long base = 8L * Math.max(seen.length, seenCount + total) + held(frontier)
+                    + (resumed == null ? 0 : 8L * resumed.wordsOf().length + 8L * resumed.parents().length + 8L * resumed.states());
+            if (base > maxBytes) {
+                drop(depth, base);
+                return;
+            }
             Batch next = new Batch(depth);
             int[] at = new int[count.length];
             while (true) {
@@ -673,6 +722,10 @@ public final class PartitionedSearch {
                     keptStates += p.n;
                     keptBytes += p.bytes();
                 }
+                if (base + held(next) > maxBytes) {
+                    drop(depth, base + held(next));
+                    return;
+                }
             }
             // Only now, with the whole level here, does the copy move on to it.
             if (seenCount + next.n > seen.length) seen = Arrays.copyOf(seen, (int) Math.min(Integer.MAX_VALUE - 8, Math.max(2L * seen.length, seenCount + (long) next.n)));
@@ -682,13 +735,32 @@ public final class PartitionedSearch {
             resumed = null;
         }
 
+        /** The bytes of a batch's arrays (0 for none). */
+        private static long held(Batch b) {
+            return b == null ? 0 : 8L * b.fp.length + 4L * b.paths.length + 4L * b.off.length + 8L * b.words.length;
+        }
+
+        /** Drops the copy, which would hold {@code bytes} with level {@code depth}: no checkpoint from now on. */
+        private void drop(int depth, long bytes) {
+            keep = false;
+            seen = null;
+            frontier = null;
+            resumed = null;
+            dropped = "the copy for the checkpoint was dropped at depth " + depth + ": it would have held " + size(bytes) + ", more than its " + size(maxBytes);
+        }
+
+        /** {@code bytes} in MiB, or KiB below one MiB. */
+        private static String size(long bytes) {
+            return bytes >= 1 << 20 ? (bytes >> 20) + " MiB" : (bytes >> 10) + " KiB";
+        }
+
         /** A level was completed: its counts, and the checkpoint written if it is time. */
         void level(long generated, long terminals, int depth, long[] perShard) {
             this.generated = generated;
             this.terminals = terminals;
             this.depth = depth;
             this.perShard = perShard.clone();
-            if (keeping() && System.nanoTime() - lastWrite >= periodNanos) write();
+            if (file != null && System.nanoTime() - lastWrite >= periodNanos) write();
         }
 
         /** The result of a search stopped after the last level completed: no verdict, for the reason {@code why}. */
@@ -697,26 +769,38 @@ public final class PartitionedSearch {
             return new Checker.Result(Checker.Verdict.INCOMPLETE, null, null, generated, distinct, depth, terminals, Checker.collision(distinct, generated), why);
         }
 
-        /** The search ends without a verdict: the checkpoint is written (when one is kept). */
+        /** The search ends without a verdict: the checkpoint file is written (when there is one). */
         Outcome stopped(Outcome o) {
-            if (keeping()) write();
+            if (file != null) write();
             return o;
         }
 
         /** The checkpoint of the last level completed, or null before the search has started. */
         public Checkpoint checkpoint() {
-            if (!keeping()) throw new IllegalStateException("no copy kept for a checkpoint");
+            if (!keeping()) throw new IllegalStateException(dropped != null ? dropped : "no copy kept for a checkpoint");
             if (frontier == null) return resumed;
             return Checkpoint.ofPaths(generated, terminals, depth, frontier.n, frontier.paths, frontier.off, frontier.words, seen, seenCount);
         }
 
         /** Writes the checkpoint of the last level completed to the file; false (nothing written) before the search has started. */
         public boolean write() {
-            Checkpoint c = checkpoint();
-            if (c == null) return false;
-            c.write(file, signature);
+            if (file == null) throw new IllegalStateException("no checkpoint file");
+            if (!write(file)) return false;
             written = true;
             lastWrite = System.nanoTime();
+            return true;
+        }
+
+        /**
+         * Writes the checkpoint of the last level completed to {@code to}; false (nothing written) before the search has
+         * started.
+         *
+         * @throws java.io.UncheckedIOException "cannot write checkpoint FILE: why"
+         */
+        public boolean write(java.nio.file.Path to) {
+            Checkpoint c = checkpoint();
+            if (c == null) return false;
+            c.write(to, signature);
             return true;
         }
     }

@@ -109,6 +109,28 @@ class ClusterOptionsTest {
         assertThat(r.err()).contains("--cluster runs one check on the workers' threads and memory: not with --max-memory");
     }
 
+    /** --no-checkpoint is for a check on a cluster that writes no checkpoint: with --checkpoint, --resume or no --cluster, one line before any worker is reached. */
+    @Test
+    void noCheckpointIsRefusedWithACheckpointOrAResumeOrWithoutACluster() throws Exception {
+        String nobody = "127.0.0.1:" + tcesim.cluster.Workers.freePort();
+        String[][] cases = {
+            {"--no-checkpoint and --checkpoint exclude each other: leave out one of them", "--no-checkpoint", "--checkpoint", "c.ck", "--cluster", nobody},
+            {"--no-checkpoint and --resume exclude each other: a resumed check keeps its checkpoint to go on again; leave out --no-checkpoint",
+                "--resume", "c.ck", "--no-checkpoint", "--cluster", nobody},
+            {"--no-checkpoint is for a check on a cluster (--cluster): a check here keeps no copy and writes a checkpoint only with --checkpoint FILE",
+                "--no-checkpoint"},
+        };
+        for (String[] c : cases) {
+            String[] args = new String[c.length];
+            args[0] = "check";
+            System.arraycopy(c, 1, args, 1, c.length - 1);
+            CliRun r = CliRun.of(args);
+            assertThat(r.exit()).as(c[0]).isEqualTo(2);
+            assertThat(r.err()).isEqualTo("tcesim check: " + c[0] + System.lineSeparator() + "Try 'tcesim check --help' for more information." + System.lineSeparator());
+        }
+        assertThat(java.nio.file.Path.of("c.ck")).doesNotExist();
+    }
+
     /**
      * A checkpoint to resume on a cluster is read before any worker is reached: one of another configuration, damaged or
      * no checkpoint at all is refused with one line (no worker listens at the address given).

@@ -37,11 +37,16 @@ class CheckpointTest {
 
     /** The sharded search, stopped ("interrupted") once {@code levels} levels are done (0: never), keeping a copy for {@code file}. */
     static PartitionedSearch.Outcome sharded(Supplier<Model> m, int shards, long maxStates, int levels, Path file, Checkpoint from) throws Exception {
-        int[] done = {0};
+        return recorded(m, shards, maxStates, levels, file == null ? new PartitionedSearch.Completed() : new PartitionedSearch.Completed(file, SIGNATURE, Long.MAX_VALUE), from);
+    }
+
+    /** The sharded search, stopped ("interrupted") once {@code levels} levels are done (0: never), recording them in {@code done}. */
+    static PartitionedSearch.Outcome recorded(Supplier<Model> m, int shards, long maxStates, int levels, PartitionedSearch.Completed done, Checkpoint from)
+            throws Exception {
+        int[] levelsDone = {0};
         try (PartitionedSearch.InProcess s = new PartitionedSearch.InProcess(m, ALL, true, shards, 1)) {
-            return PartitionedSearch.search(m, ALL, maxStates, s, () -> levels > 0 && done[0] >= levels,
-                    (depth, distinct, frontier, fresh, bytes) -> done[0]++, from,
-                    file == null ? new PartitionedSearch.Completed() : new PartitionedSearch.Completed(file, SIGNATURE, Long.MAX_VALUE));
+            return PartitionedSearch.search(m, ALL, maxStates, s, () -> levels > 0 && levelsDone[0] >= levels,
+                    (depth, distinct, frontier, fresh, bytes) -> levelsDone[0]++, from, done);
         }
     }
 
@@ -144,5 +149,43 @@ class CheckpointTest {
         Files.write(bad, b);
         assertThatThrownBy(() -> Checkpoint.read(bad, SIGNATURE)).isInstanceOf(IllegalArgumentException.class)
                 .hasMessage(bad + " is damaged or truncated (its checksum does not match)");
+    }
+
+    /**
+     * A copy kept for the caller to write (the default checkpoint of a check on a cluster) changes nothing of the search:
+     * at the state limit it stops where the search without a copy stops, at the state that reaches it, and its
+     * checkpoint (the level before) resumes here to the answer of the search never stopped.
+     */
+    @Test
+    void aCopyForTheCallerStopsWhereTheSearchWithoutOneStopsAndItsCheckpointResumes(@TempDir Path dir) throws Exception {
+        Supplier<Model> m = model(Design.D0);
+        Checker.Result whole = local(m, 1_000_000, null, null);
+        Checker.Result limited = local(m, 300, null, null);
+        PartitionedSearch.Completed kept = new PartitionedSearch.Completed(SIGNATURE, Long.MAX_VALUE);
+        PartitionedSearch.Outcome o = recorded(m, 3, 300, 0, kept, null);
+        PartitionedSearchTest.assertSame(limited, o.result(), "with a copy for the caller");
+        assertThat(o.result().distinct()).isEqualTo(300);
+        assertThat(kept.depth()).isEqualTo(o.result().depth() - 1);
+        assertThat(kept.written()).isFalse();
+        Path ck = dir.resolve("kept.ck");
+        assertThat(kept.write(ck)).isTrue();
+        Checkpoint c = Checkpoint.read(ck, SIGNATURE);
+        assertThat(c.depth()).isEqualTo(kept.depth());
+        assertThat((long) c.distinct()).isEqualTo(kept.distinct()).isLessThan(300);
+        assertSameAnswer(whole, local(m, 1_000_000, null, ck), "resumed from the copy");
+    }
+
+    /** A copy that outgrows its bound is dropped, saying where and why, and the search goes on to the same answer without it. */
+    @Test
+    void aCopyThatOutgrowsItsBoundIsDroppedAndTheSearchGoesOn() throws Exception {
+        Supplier<Model> m = model(Design.D2);
+        Checker.Result whole = local(m, 1_000_000, null, null);
+        PartitionedSearch.Completed bounded = new PartitionedSearch.Completed(SIGNATURE, 256 << 10);
+        PartitionedSearch.Outcome o = recorded(m, 2, 1_000_000, 0, bounded, null);
+        PartitionedSearchTest.assertSame(whole, o.result(), "the copy dropped");
+        assertThat(bounded.keeping()).isFalse();
+        assertThat(bounded.dropped()).matches("the copy for the checkpoint was dropped at depth \\d+: it would have held \\d+ KiB, more than its 256 KiB");
+        assertThat(bounded.keptStates()).isPositive().isLessThan(whole.distinct());
+        assertThatThrownBy(bounded::checkpoint).isInstanceOf(IllegalStateException.class).hasMessage(bounded.dropped());
     }
 }
