@@ -76,7 +76,7 @@ public final class Main implements java.util.concurrent.Callable<Integer> {
         PrintWriter err = cl.getErr();
         err.println(cl.getCommandSpec().qualifiedName() + ": out of memory (the JVM's heap is at most " + (Runtime.getRuntime().maxMemory() >> 20)
                 + " MiB): no verdict. Give java a larger heap (JAVA_TOOL_OPTIONS=-Xmx8g) or run a smaller configuration"
-                + (cl.getCommandSpec().name().equals("check") ? " or a lower --max-memory" : ""));
+                + (cl.getCommandSpec().name().equals("check") && !cl.getParseResult().hasMatchedOption("--cluster") ? " or a lower --max-memory" : ""));
         err.flush();
         return NO_VERDICT;
     }
