@@ -551,9 +551,13 @@ public final class Checker {
         opt.progress().flush();
     }
 
-    /** What the search holds: the seen set, the nodes (parent and choice), the frontier (its blocks apart). */
+    /**
+     * What the search holds: the seen set, the nodes (parent and choice), the frontier (its blocks apart); the seen set
+     * and the node arrays twice over besides, for while they grow (a copy twice as large beside the old one), so that
+     * a search stops at its bound rather than running out of memory in a merge.
+     */
     private long memoryBytes(FingerprintSet seen, Level frontier) {
-        return seen.bytes() + 8L * parent.length + frontier.bytes();
+        return 3 * (seen.bytes() + 8L * parent.length) + frontier.bytes();
     }
 
     /** The blocks every level's and successor record's states are packed in. */
