@@ -465,7 +465,7 @@ public final class Checker {
                 for (Successors part : expanded) {
                     int base = part.start;
                     int v = 0;
-                    PackedStates words = part.packed;
+                    PackedStates packed = part.packed;
                     int entry = -1;
                     boolean kept = false;
                     for (int k = 0; k < part.n; k++) {
@@ -484,7 +484,7 @@ public final class Checker {
                         entry++; // every branching successor's words are packed, in order, whether it is new or not
                         if (!seen.add(part.fp[k])) continue;
                         addNode(frontier.node[state], part.choice[k]);
-                        next.adopt(nodes - 1, words, entry);
+                        next.adopt(nodes - 1, packed, entry);
                         kept = true;
                         if (seen.size() >= opt.maxStates() && limit == null) {
                             limit = "state limit of " + opt.maxStates() + " reached";
