@@ -2,6 +2,7 @@ package tcesim.cli;
 
 import java.io.PrintWriter;
 import java.util.Arrays;
+import java.util.List;
 import java.util.concurrent.Callable;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
@@ -33,6 +34,8 @@ public final class BenchCommand implements Callable<Integer> {
     /** 10 GbE line rate in 1500-byte frames: 10^10 / ((1500 + 38) * 8) = 812,744 frames/s (38 = Ethernet header, FCS, preamble, inter-frame gap). */
     static final double LINE_RATE_PPS = 1e10 / ((1500 + 38) * 8.0);
     static final double CHECK_TARGET = 1_000_000;
+    /** --bounds' targets: a design's five checks with two vCPUs, on one core; the three-packet table, on every core. */
+    static final int VCPU2_TARGET_S = 60, PACKETS3_TARGET_S = 120;
     /** The simulation's target: twice 10 GbE line rate on one core, so that a simulated second takes at most half a second. */
     static final double SIM_MULTIPLE = 2;
     static final double SIM_TARGET = SIM_MULTIPLE * LINE_RATE_PPS;
@@ -53,6 +56,14 @@ public final class BenchCommand implements Callable<Integer> {
     @Option(names = "--warmup", paramLabel = "SECONDS", description = "Warm-up time before each measurement, at least 3 runs (default: ${DEFAULT-VALUE}).")
     int warmup = 5;
 
+    @Option(names = "--bounds", description = {"Instead: the bounds a check should reach in minutes: every design of check --all against its five guests"
+            + " with two vCPUs (target: each design's five checks within " + VCPU2_TARGET_S + " s of one core), and check --all's table at three packets"
+            + " each way on every core (target: within " + PACKETS3_TARGET_S + " s); each check stops at --max-states without a verdict."})
+    boolean bounds;
+
+    @Option(names = "--max-states", paramLabel = "N", description = "With --bounds: the state limit of each check (default: ${DEFAULT-VALUE}).")
+    long maxStates = 2_000_000;
+
     @picocli.CommandLine.Mixin
     ClusterOptions cluster = new ClusterOptions();
 
@@ -64,6 +75,13 @@ public final class BenchCommand implements Callable<Integer> {
         if (repeat < 1 || repeat > 100) throw new CommandLine.ParameterException(spec.commandLine(), "--repeat must be 1..100");
         if (warmup < 0 || warmup > 600) throw new CommandLine.ParameterException(spec.commandLine(), "--warmup must be 0..600 seconds");
         PrintWriter out = spec.commandLine().getOut();
+        if (bounds) {
+            if (cluster.on()) throw new CommandLine.ParameterException(spec.commandLine(), "--bounds measures checks on this machine: not with --cluster");
+            if (maxStates < 1) throw new CommandLine.ParameterException(spec.commandLine(), "--max-states must be at least 1");
+            bounds(out, spec.commandLine().getErr(), StackOptions.small().toConfig(), CheckCommand.designsOn(StackOptions.small().toConfig().host(), true),
+                    maxStates, Runtime.getRuntime().availableProcessors());
+            return 0;
+        }
         if (cluster.on()) {
             com.hazelcast.core.HazelcastInstance client = cluster.connect();
             try {
@@ -198,6 +216,70 @@ public final class BenchCommand implements Callable<Integer> {
         out.printf("campaign, %d seeds (%d packets), wall clock: here with %d threads %.0f packets/s; on %d workers %.0f packets/s;"
                 + " overhead %.2f ms a seed%n", seeds, packets[0], threads, localPps, workers, remotePps, overheadMs);
         out.flush();
+    }
+
+    /**
+     * The bounds a check should reach: {@code designs} against check --all's guests (its cells) on {@code small} with two
+     * vCPUs, each check on one core, timed by the thread's CPU time and summed by design; then the table at three packets
+     * each way, each check on {@code cores} threads, by the wall clock. A check stops at {@code maxStates} without a verdict,
+     * and the lines say how many did.
+     */
+    static void bounds(PrintWriter out, PrintWriter err, StackConfig small, List<Design> designs, long maxStates, int cores) {
+        java.lang.management.ThreadMXBean cpu = java.lang.management.ManagementFactory.getThreadMXBean();
+        err.printf("bench: every design against check --all's guests with two vCPUs, one core ...%n");
+        err.flush();
+        String slowest = null;
+        double slowestS = 0;
+        long largest = 0;
+        int incomplete = 0, checks = 0;
+        for (Design d : designs) {
+            double s = 0;
+            for (CheckCommand.Variant v : CheckCommand.Variant.values()) {
+                if (!CheckCommand.inTable(d, v)) continue;
+                StackConfig c = CheckCommand.row(small.withVcpus(2), d, v);
+                long t0 = cpu.getCurrentThreadCpuTime();
+                Checker.Result r = new Checker(() -> new Stack(c, Trace.off()), new Checker.Options(maxStates, 1, true, null, c.defaultProperties())).run();
+                s += (cpu.getCurrentThreadCpuTime() - t0) / 1e9;
+                largest = Math.max(largest, r.distinct());
+                checks++;
+                if (r.verdict() == Checker.Verdict.INCOMPLETE) incomplete++;
+            }
+            if (s >= slowestS) {
+                slowestS = s;
+                slowest = d.name();
+            }
+        }
+        out.printf(java.util.Locale.ROOT, "two vCPUs, two packets each way: %d checks (%s), the largest %d distinct states; the slowest design, %s,"
+                + " %.1f s of one core over its guests; target %d s a design: %s%n", checks, incomplete == 0 ? "each with a verdict"
+                : incomplete + " without a verdict at " + maxStates + " states", largest, slowest, slowestS, VCPU2_TARGET_S, meets(slowestS, VCPU2_TARGET_S));
+        out.flush();
+        err.printf("bench: check --all at three packets each way, %d threads a check ...%n", cores);
+        err.flush();
+        StackConfig three = small.toBuilder().rxPackets(3).txPackets(3).build();
+        long w0 = System.nanoTime();
+        largest = 0;
+        incomplete = 0;
+        checks = 0;
+        for (Design d : designs) {
+            for (CheckCommand.Variant v : CheckCommand.Variant.values()) {
+                if (!CheckCommand.inTable(d, v)) continue;
+                StackConfig c = CheckCommand.row(three, d, v);
+                Checker.Result r = new Checker(() -> new Stack(c, Trace.off()), new Checker.Options(maxStates, cores, true, null, c.defaultProperties())).run();
+                largest = Math.max(largest, r.distinct());
+                checks++;
+                if (r.verdict() == Checker.Verdict.INCOMPLETE) incomplete++;
+            }
+        }
+        double wall = (System.nanoTime() - w0) / 1e9;
+        out.printf(java.util.Locale.ROOT, "three packets each way: %d checks (%s), the largest %d distinct states; the table %.1f s of wall clock, %d thread%s a check;"
+                + " target %d s: %s%n", checks, incomplete == 0 ? "each with a verdict" : incomplete + " without a verdict at " + maxStates + " states", largest,
+                wall, cores, cores == 1 ? "" : "s", PACKETS3_TARGET_S, incomplete == 0 ? meets(wall, PACKETS3_TARGET_S) : "not reached (checks without a verdict)");
+        out.flush();
+    }
+
+    /** A time against its target: met, or how many times over. */
+    private static String meets(double seconds, double target) {
+        return seconds <= target ? "met" : String.format(java.util.Locale.ROOT, "%.1fx over", seconds / target);
     }
 
     /** Units of work a second of the wall clock, the median of --repeat runs after one warm-up run. */

@@ -32,8 +32,30 @@ class BenchCommandTest {
         assertThat(r.stdout()).doesNotContain("bench: ");
     }
 
+    /**
+     * --bounds on D0 alone with a low state limit: its checks with two vCPUs end in a few thousand states but the DDW
+     * guest's (about 100,000), which the limit stops, and so at three packets; the lines count them and the target is
+     * not called met for a table with checks without a verdict.
+     */
+    @Test
+    void boundsCountTheChecksAndThoseWithoutAVerdict() {
+        java.io.StringWriter out = new java.io.StringWriter();
+        BenchCommand.bounds(new java.io.PrintWriter(out), new java.io.PrintWriter(new java.io.StringWriter()), StackOptions.small().toConfig(),
+                java.util.List.of(tcesim.sim.Design.D0), 20_000, 1);
+        assertThat(out.toString()).containsPattern("two vCPUs, two packets each way: 5 checks \\(1 without a verdict at 20000 states\\), the largest \\d+ distinct"
+                + " states; the slowest design, D0, [0-9.]+ s of one core over its guests; target 60 s a design: met\n");
+        assertThat(out.toString()).containsPattern("three packets each way: 5 checks \\((\\d) without a verdict at 20000 states\\), the largest \\d+ distinct states;"
+                + " the table [0-9.]+ s of wall clock, 1 thread a check; target 120 s: not reached \\(checks without a verdict\\)\n");
+        java.io.StringWriter all = new java.io.StringWriter();
+        BenchCommand.bounds(new java.io.PrintWriter(all), new java.io.PrintWriter(new java.io.StringWriter()), StackOptions.small().toConfig(),
+                java.util.List.of(tcesim.sim.Design.V), 2_000_000, 1);
+        assertThat(all.toString()).contains("4 checks (each with a verdict)").doesNotContain("not reached");
+    }
+
     @Test
     void badValuesAreUsageErrors() {
+        assertThat(CliRun.of("bench", "--bounds", "--max-states", "0").exit()).isEqualTo(2);
+        assertThat(CliRun.of("bench", "--bounds", "--cluster", "127.0.0.1:5701").exit()).isEqualTo(2);
         assertThat(CliRun.of("bench", "--repeat", "0").exit()).isEqualTo(2);
         assertThat(CliRun.of("bench", "--warmup", "-1").exit()).isEqualTo(2);
     }
