@@ -84,6 +84,9 @@ class ReadmeTest {
             }
         }
         assertThat(exact).as("cells checked to the end").isGreaterThan(3 * partial);
+        // What the README says of it: every verdict as with one vCPU.
+        assertThat(readme()).contains("Every design's verdict is the same as with one vCPU");
+        assertThat(block("check --all --vcpus 2 --markdown")).isEqualTo(block("check --all --markdown"));
     }
 
     @Test
