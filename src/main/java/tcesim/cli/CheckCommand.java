@@ -251,7 +251,10 @@ public final class CheckCommand implements Callable<Integer> {
     private int checkOne(PrintWriter out, StackConfig cfg, Checker checker) {
         long t0 = System.nanoTime();
         Checker.Result r = checker.run();
-        return print(out, cfg, r, (System.nanoTime() - t0) / 1_000_000, null, null);
+        // A checkpoint that could not be written: said with the result, which is printed all the same.
+        DefaultCheckpoint.Saved failed = checker.checkpointFailure() == null ? null : new DefaultCheckpoint.Saved(null, 0, null, checker.checkpointFailure()
+                + (java.nio.file.Files.isRegularFile(checkpoint) ? "; " + checkpoint + " holds the one written before" : ""));
+        return print(out, cfg, r, (System.nanoTime() - t0) / 1_000_000, null, failed);
     }
 
     /** The check on the workers of a cluster, this process coordinating. */
@@ -297,7 +300,8 @@ public final class CheckCommand implements Callable<Integer> {
 
     /**
      * @param o how the check went on a cluster, or null for a local one
-     * @param saved what became of the checkpoint of a check on a cluster stopped without a verdict, or null (none kept)
+     * @param saved what became of the checkpoint of a check on a cluster stopped without a verdict, or of a local check's
+     *     --checkpoint that could not be written; null otherwise
      */
     private int print(PrintWriter out, StackConfig cfg, Checker.Result r, long ms, tcesim.cluster.DistributedCheck.Outcome o, DefaultCheckpoint.Saved saved) {
         if (json) {
@@ -308,9 +312,9 @@ public final class CheckCommand implements Callable<Integer> {
                 m.put("statesPerWorker", o.perWorker());
                 m.put("bytesSentPerState", o.statesSent() == 0 ? null : o.bytesSent() / o.statesSent()); // none sent: one worker owns them all
                 if (o.statesKept() > 0) m.put("bytesKeptPerState", o.bytesKept() / o.statesKept());
-                if (saved != null && saved.file() != null) m.put("checkpoint", saved.file().toString());
-                if (saved != null && saved.notWritten() != null) m.put("checkpointNotWritten", saved.notWritten());
             }
+            if (saved != null && saved.file() != null) m.put("checkpoint", saved.file().toString());
+            if (saved != null && saved.notWritten() != null) m.put("checkpointNotWritten", saved.notWritten());
             Stdout.document(out, Json.write(m), "JSON");
         } else {
             out.printf("tcesim check: design %s (%s)%n", cfg.design(), cfg.design().summary());

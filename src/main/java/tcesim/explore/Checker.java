@@ -447,7 +447,7 @@ public final class Checker {
                 String stop = limit != null ? limit : stopRequested ? "interrupted"
                         : memoryBytes(seen, frontier) + blocks.bytes() > opt.maxBytes() ? memoryStop() : null;
                 if (stop != null) {
-                    if (opt.checkpoint() != null) writeCheckpoint(opt.checkpoint(), seen, frontier, generated, terminals, depth);
+                    if (opt.checkpoint() != null) tryCheckpoint(seen, frontier, generated, terminals, depth);
                     return new Result(Verdict.INCOMPLETE, null, null, generated, seen.size(), depth, terminals, collision(seen.size(), generated), stop);
                 }
                 levelBase = memoryBytes(seen, frontier) + spare.bytes();
@@ -457,7 +457,7 @@ public final class Checker {
                 if (abort != null) {
                     // The level was left half done: the frontier before it is still whole, so that is what a resume starts from.
                     spareSuccessors.addAll(expanded);
-                    if (opt.checkpoint() != null) writeCheckpoint(opt.checkpoint(), seen, frontier, generated, terminals, depth);
+                    if (opt.checkpoint() != null) tryCheckpoint(seen, frontier, generated, terminals, depth);
                     return new Result(Verdict.INCOMPLETE, null, null, generated, seen.size(), depth, terminals, collision(seen.size(), generated), abort);
                 }
                 depth++;
@@ -513,7 +513,12 @@ public final class Checker {
                 }
                 if (opt.checkpoint() != null && now - lastCheckpoint > 60_000_000_000L) {
                     lastCheckpoint = now;
-                    writeCheckpoint(opt.checkpoint(), seen, frontier, generated, terminals, depth);
+                    // A checkpoint asked for and not written: stop, rather than go on for hours with nothing to resume from
+                    // (the file keeps the one written before, if any).
+                    if (!tryCheckpoint(seen, frontier, generated, terminals, depth)) {
+                        return new Result(Verdict.INCOMPLETE, null, null, generated, seen.size(), depth, terminals, collision(seen.size(), generated),
+                                "the checkpoint could not be written");
+                    }
                 }
             }
         } finally {
@@ -562,6 +567,23 @@ public final class Checker {
 
     /** The blocks every level's and successor record's states are packed in. */
     private final PackedStates.Blocks blocks = new PackedStates.Blocks();
+
+    /** Why the last checkpoint asked for could not be written (the file then holds the one written before it, if any), or null. */
+    public String checkpointFailure() { return checkpointFailure; }
+
+    private String checkpointFailure;
+
+    /** Writes the checkpoint to --checkpoint's file; false, with {@link #checkpointFailure} saying why, when it cannot. */
+    private boolean tryCheckpoint(FingerprintSet seen, Level frontier, long generated, long terminals, int depth) {
+        try {
+            writeCheckpoint(opt.checkpoint(), seen, frontier, generated, terminals, depth);
+            checkpointFailure = null;
+            return true;
+        } catch (java.io.UncheckedIOException e) {
+            checkpointFailure = e.getMessage();
+            return false;
+        }
+    }
 
     private void writeCheckpoint(java.nio.file.Path file, FingerprintSet seen, Level frontier, long generated, long terminals, int depth) {
         // The file holds each frontier state's words as saved: unpacked here, one level at a time.

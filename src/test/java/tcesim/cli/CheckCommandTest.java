@@ -163,6 +163,19 @@ class CheckCommandTest {
         return r.stdout().lines().filter(l -> l.contains(part)).findFirst().orElseThrow();
     }
 
+    /** A checkpoint that cannot be written when the check stops (its directory gone) is said with the result, which is printed all the same. */
+    @Test
+    void aCheckpointThatCannotBeWrittenIsSaidAndTheResultStillPrinted(@TempDir Path dir) throws Exception {
+        Path sub = java.nio.file.Files.createDirectory(dir.resolve("gone"));
+        Path ck = sub.resolve("c.ck");
+        // The directory is there when the command checks its options, and gone when Ctrl-C stops the search.
+        CliRun r = CliRun.ctrlC((out, err) -> sub.toFile().delete() || true, "check", "--design", "D2", "--checkpoint", ck.toString());
+        assertThat(r.exit()).isEqualTo(3);
+        assertThat(r.stdout()).contains("Stopped: interrupted. No verdict yet.").contains("No checkpoint was written: cannot write checkpoint " + ck)
+                .contains("distinct states found").doesNotContain(" --resume ");
+        assertThat(ck).doesNotExist();
+    }
+
     @Test
     void ctrlCStopsACheckAndItsResultIsPrinted(@TempDir Path dir) throws Exception {
         Path ck = dir.resolve("c.ck");
