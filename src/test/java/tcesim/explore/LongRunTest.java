@@ -144,14 +144,20 @@ class LongRunTest {
         assertThat(r.stopped()).isEqualTo("memory bound of 4 MiB reached");
     }
 
-    /** A checkpoint that cannot be put in place (here the path is a non-empty directory) leaves no temporary file behind. */
+    /**
+     * A checkpoint that cannot be put in place (here the path is a non-empty directory) leaves no temporary file behind;
+     * the search still ends with its result, and says why there is no checkpoint.
+     */
     @Test
     void aFailedCheckpointWriteLeavesNoTemporaryFile(@TempDir Path dir) throws Exception {
         Path ck = Files.createDirectories(dir.resolve("ck"));
         Files.writeString(ck.resolve("keep"), "x");
         Checker c = new Checker(() -> new TinyModels.Grid(40), new Checker.Options(300, 1, true, null, EnumSet.allOf(Violation.Property.class),
                 Long.MAX_VALUE, ck, null), 1);
-        assertThatThrownBy(c::run).isInstanceOf(java.io.UncheckedIOException.class).hasMessageStartingWith("cannot write checkpoint " + ck);
+        Checker.Result r = c.run();
+        assertThat(r.verdict()).isEqualTo(Checker.Verdict.INCOMPLETE);
+        assertThat(r.stopped()).isEqualTo("state limit of 300 reached");
+        assertThat(c.checkpointFailure()).startsWith("cannot write checkpoint " + ck);
         try (var files = Files.list(dir)) {
             assertThat(files.map(p -> p.getFileName().toString())).containsExactly("ck");
         }
