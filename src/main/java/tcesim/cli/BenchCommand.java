@@ -228,53 +228,59 @@ public final class BenchCommand implements Callable<Integer> {
         java.lang.management.ThreadMXBean cpu = java.lang.management.ManagementFactory.getThreadMXBean();
         err.printf("bench: every design against check --all's guests with two vCPUs, one core ...%n");
         err.flush();
+        Tally two = new Tally(maxStates);
         String slowest = null;
         double slowestS = 0;
-        long largest = 0;
-        int incomplete = 0, checks = 0;
         for (Design d : designs) {
-            double s = 0;
-            for (CheckCommand.Variant v : CheckCommand.Variant.values()) {
-                if (!CheckCommand.inTable(d, v)) continue;
-                StackConfig c = CheckCommand.row(small.withVcpus(2), d, v);
-                long t0 = cpu.getCurrentThreadCpuTime();
-                Checker.Result r = new Checker(() -> new Stack(c, Trace.off()), new Checker.Options(maxStates, 1, true, null, c.defaultProperties())).run();
-                s += (cpu.getCurrentThreadCpuTime() - t0) / 1e9;
-                largest = Math.max(largest, r.distinct());
-                checks++;
-                if (r.verdict() == Checker.Verdict.INCOMPLETE) incomplete++;
-            }
+            long t0 = cpu.getCurrentThreadCpuTime();
+            two.checkAll(small.withVcpus(2), d, 1);
+            double s = (cpu.getCurrentThreadCpuTime() - t0) / 1e9;
             if (s >= slowestS) {
                 slowestS = s;
                 slowest = d.name();
             }
         }
-        out.printf(java.util.Locale.ROOT, "two vCPUs, two packets each way: %d checks (%s), the largest %d distinct states; the slowest design, %s,"
-                + " %.1f s of one core over its guests; target %d s a design: %s%n", checks, incomplete == 0 ? "each with a verdict"
-                : incomplete + " without a verdict at " + maxStates + " states", largest, slowest, slowestS, VCPU2_TARGET_S, meets(slowestS, VCPU2_TARGET_S));
+        out.printf(java.util.Locale.ROOT, "two vCPUs, two packets each way: %s; the slowest design, %s, %.1f s of one core over its guests; target %d s a design: %s%n",
+                two, slowest, slowestS, VCPU2_TARGET_S, meets(slowestS, VCPU2_TARGET_S));
         out.flush();
         err.printf("bench: check --all at three packets each way, %d threads a check ...%n", cores);
         err.flush();
-        StackConfig three = small.toBuilder().rxPackets(3).txPackets(3).build();
+        Tally three = new Tally(maxStates);
         long w0 = System.nanoTime();
-        largest = 0;
-        incomplete = 0;
-        checks = 0;
-        for (Design d : designs) {
+        for (Design d : designs) three.checkAll(small.toBuilder().rxPackets(3).txPackets(3).build(), d, cores);
+        double wall = (System.nanoTime() - w0) / 1e9;
+        out.printf(java.util.Locale.ROOT, "three packets each way: %s; the table %.1f s of wall clock, %d thread%s a check; target %d s: %s%n", three, wall, cores,
+                cores == 1 ? "" : "s", PACKETS3_TARGET_S, three.incomplete == 0 ? meets(wall, PACKETS3_TARGET_S) : "not reached (checks without a verdict)");
+        out.flush();
+    }
+
+    /** --bounds' checks of one kind: how many, how many a state limit stopped, the most distinct states of one. */
+    private static final class Tally {
+        final long maxStates;
+        int checks, incomplete;
+        long largest;
+
+        Tally(long maxStates) {
+            this.maxStates = maxStates;
+        }
+
+        /** Design {@code d} against check --all's guests (its cells) on {@code base}, each check on {@code threads} threads. */
+        void checkAll(StackConfig base, Design d, int threads) {
             for (CheckCommand.Variant v : CheckCommand.Variant.values()) {
                 if (!CheckCommand.inTable(d, v)) continue;
-                StackConfig c = CheckCommand.row(three, d, v);
-                Checker.Result r = new Checker(() -> new Stack(c, Trace.off()), new Checker.Options(maxStates, cores, true, null, c.defaultProperties())).run();
+                StackConfig c = CheckCommand.row(base, d, v);
+                Checker.Result r = new Checker(() -> new Stack(c, Trace.off()), new Checker.Options(maxStates, threads, true, null, c.defaultProperties())).run();
                 largest = Math.max(largest, r.distinct());
                 checks++;
                 if (r.verdict() == Checker.Verdict.INCOMPLETE) incomplete++;
             }
         }
-        double wall = (System.nanoTime() - w0) / 1e9;
-        out.printf(java.util.Locale.ROOT, "three packets each way: %d checks (%s), the largest %d distinct states; the table %.1f s of wall clock, %d thread%s a check;"
-                + " target %d s: %s%n", checks, incomplete == 0 ? "each with a verdict" : incomplete + " without a verdict at " + maxStates + " states", largest,
-                wall, cores, cores == 1 ? "" : "s", PACKETS3_TARGET_S, incomplete == 0 ? meets(wall, PACKETS3_TARGET_S) : "not reached (checks without a verdict)");
-        out.flush();
+
+        @Override
+        public String toString() {
+            return checks + " checks (" + (incomplete == 0 ? "each with a verdict" : incomplete + " without a verdict at " + maxStates + " states")
+                    + "), the largest " + largest + " distinct states";
+        }
     }
 
     /** A time against its target: met, or how many times over. */

@@ -456,8 +456,7 @@ public final class DesignsCommand implements Callable<Integer> {
         m.put("mechanisms", ordered("table", x.table().token, "clear", x.clear().token, "vhost", x.vhost().token, "answer", x.answer().token));
         // As every command's JSON names a property: by its key (stale_access), as --until and --properties take it.
         Map<String, String> verdicts = new LinkedHashMap<>();
-        r.verdicts().forEach((g, v) -> verdicts.put(g, v.equals("safe") ? v : java.util.Arrays.stream(tcesim.sim.Violation.Property.values())
-                .filter(p -> p.label().equals(v)).findFirst().orElseThrow().key()));
+        r.verdicts().forEach((g, v) -> verdicts.put(g, v.equals("safe") ? v : Violation.Property.byLabel(v).key()));
         m.put("verdicts", verdicts);
         m.put("safetyClass", r.safetyClass());
         m.put("distinctStates", r.states());

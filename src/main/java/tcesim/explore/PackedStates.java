@@ -156,9 +156,6 @@ final class PackedStates {
             for (; i <= k; i++) decode(i);
         }
 
-        /** Reads the state after the one read last (the first one at the start). */
-        void next() { read(at + 1); }
-
         long[] words() { return buf; }
 
         int length() { return len; }

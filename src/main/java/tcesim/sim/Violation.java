@@ -30,5 +30,11 @@ public record Violation(Property property, long step, String actor, String acces
 
         /** The name the command line and JSON use: {@code stale_access}, {@code progress}. */
         public String key() { return name().toLowerCase(java.util.Locale.ROOT); }
+
+        /** The property whose {@link #label} is {@code label}, or null. */
+        public static Property byLabel(String label) {
+            for (Property p : values()) if (p.label.equals(label)) return p;
+            return null;
+        }
     }
 }

@@ -62,10 +62,7 @@ class PackedStatesTest {
             PackedStates p = pack(states);
             assertThat(p.count()).isEqualTo(500);
             PackedStates.Cursor inOrder = p.cursor();
-            for (long[] s : states) {
-                inOrder.next();
-                assertThat(Arrays.copyOf(inOrder.words(), inOrder.length())).isEqualTo(s);
-            }
+            for (int k = 0; k < states.size(); k++) assertThat(read(inOrder, k)).isEqualTo(states.get(k));
             SplittableRandom r = new SplittableRandom(seed);
             PackedStates.Cursor any = p.cursor();
             for (int i = 0; i < 2000; i++) {
