@@ -24,7 +24,9 @@ import tcesim.sim.Violation;
 /** {@code tcesim check}: every interleaving of a small configuration, for one design or all of them. */
 @Command(name = "check", mixinStandardHelpOptions = true,
         description = {"Explore every interleaving of a small configuration and decide whether a design is safe.",
-                "Breadth-first, so a counterexample has the fewest scheduling choices; states are 64-bit fingerprints.",
+                "Breadth-first, so a counterexample has the fewest scheduling choices; states are 64-bit fingerprints. Past a level of more",
+                "than --frontier-limit states, depth-first from each of its states: memory then grows with the distinct states alone,",
+                "and a counterexample found there may not be the shortest.",
                 "With --cluster, the search runs on the workers (tcesim worker), each owning the states whose fingerprints map to it,",
                 "with the same verdict, distinct states and counterexample as here; a worker lost during the check ends it without a verdict",
                 "and leaves a checkpoint of the last level done everywhere (in --checkpoint FILE, or by default in tcesim-check-DESIGN-ID.ck here),",
@@ -46,6 +48,11 @@ public final class CheckCommand implements Callable<Integer> {
 
     @Option(names = "--max-states", paramLabel = "N", description = "Stop with verdict 'incomplete' after N distinct states (default: ${DEFAULT-VALUE}).")
     long maxStates = 2_000_000;
+
+    @Option(names = "--frontier-limit", paramLabel = "N", description = "Go on depth-first from each state of the first breadth-first level of more than"
+            + " N states, instead of keeping the next level (default: ${DEFAULT-VALUE}; about 500 bytes a state of a level). Not with --cluster, which is"
+            + " breadth-first throughout.")
+    long frontierLimit = Checker.Options.FRONTIER_LIMIT;
 
     @Option(names = "--no-reduction", description = "Explore without the partial-order reduction (slower; for comparison).")
     boolean noReduction;
@@ -102,6 +109,7 @@ public final class CheckCommand implements Callable<Integer> {
         PrintWriter out = spec.commandLine().getOut();
         if (workers < 1 || workers > 64) throw new CommandLine.ParameterException(spec.commandLine(), "--workers must be 1..64");
         if (maxStates < 1) throw new CommandLine.ParameterException(spec.commandLine(), "--max-states must be at least 1");
+        if (frontierLimit < 1) throw new CommandLine.ParameterException(spec.commandLine(), "--frontier-limit must be at least 1");
         if (markdown && (json || !(all || hazards))) {
             throw new CommandLine.ParameterException(spec.commandLine(), json ? "--markdown and --json exclude each other" : "--markdown prints the table of --all or --hazards: give one of them");
         }
@@ -121,7 +129,8 @@ public final class CheckCommand implements Callable<Integer> {
                     : "--no-checkpoint is for a check on a cluster (--cluster): a check here keeps no copy and writes a checkpoint only with --checkpoint FILE");
         }
         if (cluster.on()) {
-            String not = all ? "--all" : hazards ? "--hazards" : maxMemory != null ? "--max-memory" : workers != 1 ? "--workers" : null;
+            String not = all ? "--all" : hazards ? "--hazards" : maxMemory != null ? "--max-memory" : workers != 1 ? "--workers"
+                    : spec.commandLine().getParseResult().hasMatchedOption("--frontier-limit") ? "--frontier-limit" : null;
             if (not != null) {
                 throw new CommandLine.ParameterException(spec.commandLine(), "--cluster runs one check on the workers' threads and memory: not with " + not);
             }
@@ -201,7 +210,8 @@ public final class CheckCommand implements Callable<Integer> {
     }
 
     private Checker.Options options(boolean progress, java.util.Set<Violation.Property> props, long maxBytes) {
-        return new Checker.Options(maxStates, workers, !noReduction, progress && !json ? spec.commandLine().getErr() : null, props, maxBytes, null, null);
+        return new Checker.Options(maxStates, workers, !noReduction, progress && !json ? spec.commandLine().getErr() : null, props, maxBytes, null, null,
+                frontierLimit);
     }
 
     /** --max-memory, or 3/4 of the heap: the search stops with a clear message instead of running out of memory. */
@@ -241,7 +251,7 @@ public final class CheckCommand implements Callable<Integer> {
     private int checkOne(PrintWriter out, StackConfig cfg, long maxBytes) {
         Checker.Options base = options(true, properties, maxBytes);
         Checker checker = new Checker(() -> new Stack(cfg, Trace.off()), new Checker.Options(base.maxStates(), base.workers(), base.reduce(),
-                base.progress(), base.properties(), base.maxBytes(), checkpoint, resume), signature());
+                base.progress(), base.properties(), base.maxBytes(), checkpoint, resume, base.frontierLimit()), signature());
         try (Interrupt i = new Interrupt(checker::stop)) {
             return i.exit(checkOne(out, cfg, checker));
         }
@@ -342,8 +352,13 @@ public final class CheckCommand implements Callable<Integer> {
                     out.println("Raise --max-states for a verdict.");
                 }
             }
-            out.printf("%d states generated, %d distinct states found, %d end states. The depth of the search is %d choices.%n",
-                    r.generated(), r.distinct(), r.terminals(), r.depth());
+            if (r.depthFirst()) {
+                out.printf("%d states generated, %d distinct states found, %d end states. Depth-first past a level of more than %d states;"
+                        + " the longest path followed has %d choices.%n", r.generated(), r.distinct(), r.terminals(), frontierLimit, r.depth());
+            } else {
+                out.printf("%d states generated, %d distinct states found, %d end states. The depth of the search is %d choices.%n",
+                        r.generated(), r.distinct(), r.terminals(), r.depth());
+            }
             out.printf("The probability of a fingerprint collision is about %.2g.%n", r.collisionProbability());
             if (ms == 0) out.printf("Finished in 0 ms.%n"); // too fast for a rate
             else out.printf(java.util.Locale.ROOT, "Finished in %d ms (%.0f distinct states/s).%n", ms, r.distinct() * 1000.0 / ms);
@@ -373,6 +388,7 @@ public final class CheckCommand implements Callable<Integer> {
         if (noReduction) sb.append(" --no-reduction");
         if (workers != 1) sb.append(" --workers ").append(workers);
         if (maxMemory != null) sb.append(" --max-memory ").append(maxMemory);
+        if (!onCluster && frontierLimit != Checker.Options.FRONTIER_LIMIT) sb.append(" --frontier-limit ").append(frontierLimit);
         long most = Math.max(maxStates, distinct);
         long states = limit ? (most > Long.MAX_VALUE / 10 ? Long.MAX_VALUE : 10 * most) : maxStates;
         if (limit || spec.commandLine().getParseResult().hasMatchedOption("--max-states")) sb.append(" --max-states ").append(states);
@@ -386,8 +402,8 @@ public final class CheckCommand implements Callable<Integer> {
         st.oracles().stopAt(until(properties, r));
         Simulation.Result sim = Simulation.run(st, Chooser.scripted(r.choices()), 10_000_000);
         Violation v = sim.violation();
-        out.printf("Error: %s found. The shortest counterexample has %d scheduling choices and %d steps:%n", r.violation().property().label(),
-                r.choices().length, sim.steps());
+        out.printf("Error: %s found. %s has %d scheduling choices and %d steps:%n", r.violation().property().label(),
+                r.shortest() ? "The shortest counterexample" : "A counterexample found depth-first (a shorter one may exist)", r.choices().length, sim.steps());
         TextReport.numberedTrace(out, st.trace().recent());
         out.println();
         if (v == null || v.property() != r.violation().property()) {
@@ -498,7 +514,7 @@ public final class CheckCommand implements Callable<Integer> {
                 rows.add(resultMap(d.name(), v.label, r, ms, cfg, null, properties));
                 if (!json && !markdown) {
                     String what = r.verdict() == Checker.Verdict.UNSAFE
-                            ? r.violation().property().label() + " (" + r.choices().length + ")" : Figures.NONE;
+                            ? r.violation().property().label() + " (" + r.choices().length + (r.shortest() ? ")" : ", depth-first)") : Figures.NONE;
                     out.printf(ALL_ROW, d, v.label, r.verdict().name().toLowerCase(), what, r.distinct(), ms);
                     if (r.verdict() == Checker.Verdict.UNSAFE) out.printf("       replay: %s%n", replay(cfg, null, properties, r));
                     out.flush();
@@ -610,6 +626,7 @@ public final class CheckCommand implements Callable<Integer> {
         m.put("statesGenerated", r.generated());
         m.put("distinctStates", r.distinct());
         m.put("depth", r.depth());
+        if (r.depthFirst()) m.put("depth_first", true);
         m.put("endStates", r.terminals());
         m.put("collisionProbability", Figures.round(r.collisionProbability()));
         m.put("millis", ms);

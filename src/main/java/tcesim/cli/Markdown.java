@@ -12,7 +12,10 @@ import java.util.Map;
 final class Markdown {
     private Markdown() {}
 
-    /** Design by guest variant: "safe", or what the check found and the choices of the shortest counterexample. */
+    /**
+     * Design by guest variant: "safe", or what the check found and the choices of the shortest counterexample (of the one
+     * found depth-first, said so, when the search went on depth-first past a level larger than the frontier limit).
+     */
     static String verdicts(List<Map<String, Object>> rows) {
         List<String> guests = new ArrayList<>();
         Map<String, Map<String, String>> byDesign = new LinkedHashMap<>();
@@ -52,7 +55,7 @@ final class Markdown {
     private static String cell(Map<String, Object> r) {
         return switch ((String) r.get("verdict")) {
             case "safe" -> "safe";
-            case "unsafe" -> property(r) + " (" + ((int[]) r.get("choices")).length + ")";
+            case "unsafe" -> property(r) + " (" + ((int[]) r.get("choices")).length + (Boolean.TRUE.equals(r.get("depth_first")) ? ", depth-first)" : ")");
             default -> "no verdict";
         };
     }

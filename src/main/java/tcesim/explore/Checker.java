@@ -46,9 +46,22 @@ public final class Checker {
      * @param progress where a progress line goes every few seconds, or null
      * @param properties the properties checked; a violation of another one does not stop the search, and a
      *     state where nothing can run counts as an end state unless progress is checked
+     * @param frontierLimit the most states a breadth-first level may hold: the search goes on {@linkplain DepthFirst
+     *     depth-first} from each state of a larger one
      */
     public record Options(long maxStates, int workers, boolean reduce, PrintWriter progress, Set<Violation.Property> properties,
-                          long maxBytes, java.nio.file.Path checkpoint, java.nio.file.Path resume) {
+                          long maxBytes, java.nio.file.Path checkpoint, java.nio.file.Path resume, long frontierLimit) {
+        /**
+         * The default frontier limit: a level of a million states takes about half a gigabyte packed, with the next
+         * level's records beside it; searches of two packets each way never reach it.
+         */
+        public static final long FRONTIER_LIMIT = 1_000_000;
+
+        public Options(long maxStates, int workers, boolean reduce, PrintWriter progress, Set<Violation.Property> properties,
+                       long maxBytes, java.nio.file.Path checkpoint, java.nio.file.Path resume) {
+            this(maxStates, workers, reduce, progress, properties, maxBytes, checkpoint, resume, FRONTIER_LIMIT);
+        }
+
         public Options(long maxStates, int workers, boolean reduce, PrintWriter progress) {
             this(maxStates, workers, reduce, progress, EnumSet.allOf(Violation.Property.class));
         }
@@ -64,15 +77,26 @@ public final class Checker {
 
     /**
      * @param choices the counterexample's choices (null when safe); {@code Chooser.scripted(choices)} replays it
-     * @param depth BFS levels explored (choices along the longest shortest path)
+     * @param depth BFS levels explored (choices along the longest shortest path); with a depth-first rest, the longest
+     *     path it followed
      * @param terminals end states where the workload finished
      * @param stopped why an INCOMPLETE search stopped (state limit, memory bound, interrupted), else null
+     * @param depthFirst whether the search went on {@linkplain DepthFirst depth-first} past a level larger than the
+     *     frontier limit: then a counterexample is not always the shortest
      */
     public record Result(Verdict verdict, Violation violation, int[] choices, long generated, long distinct, int depth,
-                         long terminals, double collisionProbability, String stopped) {
+                         long terminals, double collisionProbability, String stopped, boolean depthFirst) {
         Result(Verdict verdict, Violation violation, int[] choices, long generated, long distinct, int depth, long terminals, double collisionProbability) {
             this(verdict, violation, choices, generated, distinct, depth, terminals, collisionProbability, null);
         }
+
+        public Result(Verdict verdict, Violation violation, int[] choices, long generated, long distinct, int depth, long terminals,
+                      double collisionProbability, String stopped) {
+            this(verdict, violation, choices, generated, distinct, depth, terminals, collisionProbability, stopped, false);
+        }
+
+        /** Whether the counterexample is known to be one of the shortest (breadth-first found it). */
+        public boolean shortest() { return choices != null && !depthFirst; }
     }
 
     /** What the search has done so far, readable from another thread (e.g. on Ctrl-C). */
@@ -173,7 +197,7 @@ public final class Checker {
      * seen already, stays in its segment unnamed). States {@link #add}ed one by one (the root, a checkpoint's) go in a
      * segment of the level's own.
      */
-    private static final class Level {
+    static final class Level {
         private final PackedStates.Blocks pool;
         int[] node = new int[16];
         private int[] seg = new int[16];
@@ -450,6 +474,16 @@ public final class Checker {
                     if (opt.checkpoint() != null) tryCheckpoint(seen, frontier, generated, terminals, depth);
                     return new Result(Verdict.INCOMPLETE, null, null, generated, seen.size(), depth, terminals, collision(seen.size(), generated), stop);
                 }
+                if (frontier.count > opt.frontierLimit()) {
+                    // The checkpoint is that of this level, the last whole one: the depth-first rest writes none (its seen
+                    // set is not that of a level), so a resumed search starts here again and goes the same way.
+                    if (opt.checkpoint() != null && !tryCheckpoint(seen, frontier, generated, terminals, depth)) {
+                        return new Result(Verdict.INCOMPLETE, null, null, generated, seen.size(), depth, terminals, collision(seen.size(), generated),
+                                "the checkpoint could not be written");
+                    }
+                    spare.clear();
+                    return depthFirst(main, seen, frontier, generated, terminals, depth);
+                }
                 levelBase = memoryBytes(seen, frontier) + spare.bytes();
                 for (Successors s : spareSuccessors) levelBase += s.bytes();
                 levelRecords.set(0);
@@ -525,6 +559,28 @@ public final class Checker {
             if (pool != null) pool.shutdownNow();
         }
         return new Result(Verdict.SAFE, null, null, generated, seen.size(), depth, terminals, collision(seen.size(), generated));
+    }
+
+    /** The rest of the search, depth-first from each state of {@code frontier}, a level larger than the frontier limit. */
+    private Result depthFirst(Worker main, FingerprintSet seen, Level frontier, long generated, long terminals, int depth) {
+        long[] lastReport = {System.nanoTime()};
+        DepthFirst.Watch watch = (gen, distinct, levelState, stackBytes) -> {
+            progress = new Progress(gen, distinct, depth, frontier.count - levelState);
+            long now = System.nanoTime();
+            if (opt.progress() != null && now - lastReport[0] > 3_000_000_000L) {
+                lastReport[0] = now;
+                opt.progress().printf("Progress: %d states generated, %d distinct, depth-first from state %d of the %d of depth %d, %.0f distinct states/s%n",
+                        gen, distinct, levelState + 1, frontier.count, depth, (distinct - distinctAtStart) / ((now - t0) / 1e9));
+                opt.progress().flush();
+            }
+            if (stopRequested) return "interrupted";
+            return memoryBytes(seen, frontier) + blocks.bytes() + stackBytes > opt.maxBytes() ? memoryStop() : null;
+        };
+        try {
+            return new DepthFirst(main, opt.properties(), opt.reduce(), seen, opt.maxStates(), watch).run(frontier, this::pathOf, generated, terminals, depth);
+        } finally {
+            flushSteps(main);
+        }
     }
 
     private String memoryStop() {
@@ -756,7 +812,7 @@ public final class Checker {
     }
 
     /** The index of the model's independent actor's step when it is enabled (the ample set of the reduction), else -1. */
-    private static int independentStep(Model m, StepList steps) {
+    static int independentStep(Model m, StepList steps) {
         String name = m.independentActor();
         if (name == null) return -1;
         for (int i = 0; i < steps.size(); i++) if (name.equals(steps.actor(i).name())) return i;

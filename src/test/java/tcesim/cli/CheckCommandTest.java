@@ -159,6 +159,41 @@ class CheckCommandTest {
         assertThat(line(resumed, "states generated")).isEqualTo(line(whole, "states generated"));
     }
 
+    /**
+     * Past a level of more than --frontier-limit states the check goes on depth-first: the same states counted, and a
+     * counterexample said not to be the shortest, which replays; the resume line keeps the limit.
+     */
+    @Test
+    void pastTheFrontierLimitTheCheckGoesOnDepthFirst(@TempDir Path dir) throws Exception {
+        CliRun whole = check("--design", "D2", "--packets", "1");
+        CliRun deep = check("--design", "D2", "--packets", "1", "--frontier-limit", "10");
+        assertThat(deep.exit()).isZero();
+        assertThat(deep.stdout()).contains("Depth-first past a level of more than 10 states; the longest path followed has ");
+        assertThat(line(deep, "states generated").replaceAll("(end states\\.).*", "$1"))
+                .isEqualTo(line(whole, "states generated").replaceAll("(end states\\.).*", "$1"));
+
+        CliRun unsafe = check("--design", "D0", "--frontier-limit", "1");
+        assertThat(unsafe.exit()).isEqualTo(1);
+        assertThat(unsafe.stdout()).contains("A counterexample found depth-first (a shorter one may exist) has ");
+        String replay = line(unsafe, "replay: ./tcesim repro ");
+        assertThat(CliRun.of(replay.substring("replay: ./tcesim ".length()).split(" ")).stdout()).contains("VIOLATION: stale access");
+        JsonNode n = new ObjectMapper().readTree(check("--design", "D0", "--frontier-limit", "1", "--json").stdout());
+        assertThat(n.get("depth_first").asBoolean()).isTrue();
+        assertThat(new ObjectMapper().readTree(check("--design", "D0", "--json").stdout()).has("depth_first")).isFalse();
+
+        Path ck = dir.resolve("deep.ck");
+        CliRun stopped = check("--design", "D2", "--packets", "1", "--frontier-limit", "10", "--checkpoint", ck.toString(), "--max-states", "200");
+        assertThat(stopped.exit()).isEqualTo(3);
+        assertThat(line(stopped, "  ./tcesim check ")).contains(" --frontier-limit 10 ");
+
+        for (String[] bad : new String[][] {{"--frontier-limit", "0"}, {"--frontier-limit", "x"}, {"--frontier-limit", "5", "--cluster", "127.0.0.1:1"}}) {
+            CliRun r = check(bad);
+            assertThat(r.exit()).as(String.join(" ", bad)).isEqualTo(2);
+            assertThat(r.err()).as(String.join(" ", bad)).doesNotContain("Exception");
+        }
+        assertThat(check("--frontier-limit", "5", "--cluster", "127.0.0.1:1").err()).contains("not with --frontier-limit");
+    }
+
     static String line(CliRun r, String part) {
         return r.stdout().lines().filter(l -> l.contains(part)).findFirst().orElseThrow();
     }
