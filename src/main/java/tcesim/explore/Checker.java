@@ -613,12 +613,12 @@ public final class Checker {
     }
 
     /**
-     * What the search holds: the seen set, the nodes (parent and choice), the frontier (its blocks apart); the seen set
-     * and the node arrays twice over besides, for while they grow (a copy twice as large beside the old one), so that
-     * a search stops at its bound rather than running out of memory in a merge.
+     * What the search holds: the seen set, the nodes (parent and choice), the frontier (its blocks apart); besides, what
+     * growing takes (the seen set's largest table twice over, the node arrays twice over: a copy twice as large beside
+     * the old one), so that a search stops at its bound rather than running out of memory in a merge.
      */
     private long memoryBytes(FingerprintSet seen, Level frontier) {
-        return 3 * (seen.bytes() + 8L * parent.length) + frontier.bytes();
+        return seen.bytes() + seen.growthBytes() + 3 * 8L * parent.length + frontier.bytes();
     }
 
     /** The blocks every level's and successor record's states are packed in. */

@@ -99,4 +99,23 @@ class CheckerTest {
         assertThat(s.contains(0)).isTrue();
         assertThat(s.add(0)).isFalse();
     }
+
+    /** Its tables grow one at a time: growing never needs the set's size again beside it, and nothing is lost on the way. */
+    @Test
+    void fingerprintSetGrowsOneTableAtATime() {
+        FingerprintSet s = new FingerprintSet(16);
+        java.util.SplittableRandom r = new java.util.SplittableRandom(7);
+        long[] added = new long[300_000];
+        for (int i = 0; i < added.length; i++) {
+            added[i] = r.nextLong();
+            assertThat(s.add(added[i])).isTrue();
+        }
+        assertThat(s.bytes()).isLessThanOrEqualTo(8L * 4 * added.length); // no table more than 3/4 full, none under 3/8 but by chance
+        assertThat(s.growthBytes()).isLessThan(s.bytes() / 16);
+        long[] all = s.toArray();
+        java.util.Arrays.sort(all);
+        java.util.Arrays.sort(added);
+        assertThat(all).isEqualTo(added);
+        for (long fp : added) assertThat(s.contains(fp)).isTrue();
+    }
 }

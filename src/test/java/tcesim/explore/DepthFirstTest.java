@@ -166,7 +166,7 @@ class DepthFirstTest {
     @Test
     void aMemoryBoundStopsTheDepthFirstRest() {
         // A bound the first levels fit in, which the seen set outgrows once the search goes depth-first.
-        Checker.Result r = new Checker(() -> new TinyModels.Grid(1000), new Checker.Options(10_000_000, 1, true, null, ALL, 20_000_000, null, null, 2)).run();
+        Checker.Result r = new Checker(() -> new TinyModels.Grid(1000), new Checker.Options(10_000_000, 1, true, null, ALL, 8_000_000, null, null, 2)).run();
         assertThat(r.verdict()).isEqualTo(Checker.Verdict.INCOMPLETE);
         assertThat(r.stopped()).startsWith("memory bound of");
         assertThat(r.depthFirst()).isTrue();
