@@ -111,6 +111,12 @@ public final class BenchCommand implements Callable<Integer> {
         out.printf("checker, small configuration (D2, %d distinct states): %.0f distinct states/s (wall clock %.0f); target %.0f: %.3f of target%n",
                 distinct[0], states.cpu(), states.wall(), CHECK_TARGET, states.cpu() / CHECK_TARGET);
         out.printf("  the levels' states kept packed in %.2f of their saved words%n", packed[0]);
+        err.printf("bench: the same check depth-first from the root (%d s warm-up, %d timed runs) ...%n", warmup, repeat);
+        err.flush();
+        Rate deep = measure(() -> new Checker(() -> new Stack(small, Trace.off()), new Checker.Options(10_000_000, 1, true, null, java.util.EnumSet.allOf(tcesim.sim.Violation.Property.class),
+                Long.MAX_VALUE, null, null, 1)).run().distinct());
+        out.printf("  depth-first, as a check goes on past a level larger than --frontier-limit: %.0f distinct states/s (wall clock %.0f): %.3f of target%n",
+                deep.cpu(), deep.wall(), deep.cpu() / CHECK_TARGET);
         double perStep = stepNanos(small);
         double perState = (double) steps[0] / distinct[0];
         double ceiling = 1e9 / (perStep * perState);

@@ -11,6 +11,8 @@ class BenchCommandTest {
         assertThat(r.exit()).isZero();
         assertThat(r.stdout()).containsPattern("checker, small configuration \\(D2, \\d+ distinct states\\): \\d+ distinct states/s \\(wall clock \\d+\\); target 1000000: [0-9.]+ of target");
         assertThat(r.stdout()).containsPattern("\n  the levels' states kept packed in 0\\.[0-9]{2} of their saved words\n");
+        assertThat(r.stdout()).containsPattern("\n  depth-first, as a check goes on past a level larger than --frontier-limit: \\d+ distinct states/s \\(wall clock \\d+\\):"
+                + " [0-9.]+ of target\n");
         assertThat(r.stdout()).containsPattern("\n  of which the model's steps: [1-9]\\d* ns a step \\(seeded runs of the same configuration\\), [1-9][0-9.]* steps per"
                 + " distinct state, so at most \\d+ distinct states/s if saving, restoring, hashing and the search cost nothing: [0-9.]+ of target\n");
         assertThat(r.stdout()).containsPattern("\n  by phase \\(runs reading the clock around each\\): [1-9]\\d* ns a distinct state: step \\d+ ns \\(\\d+%\\),"
@@ -28,7 +30,7 @@ class BenchCommandTest {
         assertThat(r.stdout()).containsPattern("campaign, large configuration on all \\d+ cores \\(\\d+ seeds a run, wall clock\\): \\d+ packets/s; [0-9.]+ of target");
         assertThat(r.stdout()).containsPattern("\n  \\d+ packets a second of the process's CPU time \\(one core alone: \\d+\\); the process had [0-9.]+ of the \\d+ cores\n");
         // What it is doing goes to stderr, one line before each measurement, so stdout stays the figures alone.
-        assertThat(r.err().lines()).hasSize(4).allMatch(l -> l.startsWith("bench: ") && l.endsWith(" ..."));
+        assertThat(r.err().lines()).hasSize(5).allMatch(l -> l.startsWith("bench: ") && l.endsWith(" ..."));
         assertThat(r.stdout()).doesNotContain("bench: ");
     }
 
