@@ -5,7 +5,6 @@ import static org.assertj.core.api.Assertions.assertThat;
 import java.nio.file.Path;
 import java.util.EnumSet;
 import java.util.Set;
-import java.util.concurrent.atomic.AtomicInteger;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import tcesim.guest.FirmwareFeatures;
@@ -137,16 +136,7 @@ class DepthFirstTest {
     void stoppedDepthFirstItResumesFromTheLevelItWentDepthFirstFrom(@TempDir Path dir) {
         Checker.Result whole = check(() -> new TinyModels.Grid(40), ALL, 5, 10_000_000, 1);
         Path ck = dir.resolve("grid.ck");
-        AtomicInteger steps = new AtomicInteger();
-        Checker[] holder = new Checker[1];
-        holder[0] = new Checker(() -> {
-            TinyModels.Grid g = new TinyModels.Grid(40);
-            g.onStep = () -> {
-                if (steps.incrementAndGet() == 600) holder[0].stop();
-            };
-            return g;
-        }, new Checker.Options(10_000_000, 1, true, null, ALL, Long.MAX_VALUE, ck, null, 5), 42);
-        Checker.Result stopped = holder[0].run();
+        Checker.Result stopped = LongRunTest.gridStoppedAt(600, new Checker.Options(10_000_000, 1, true, null, ALL, Long.MAX_VALUE, ck, null, 5), 42);
         assertThat(stopped.verdict()).isEqualTo(Checker.Verdict.INCOMPLETE);
         assertThat(stopped.stopped()).isEqualTo("interrupted");
         assertThat(stopped.depthFirst()).isTrue();

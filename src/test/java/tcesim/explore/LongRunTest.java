@@ -17,21 +17,26 @@ class LongRunTest {
         return new Checker.Options(10_000_000, 1, true, null, EnumSet.allOf(Violation.Property.class), maxBytes, checkpoint, resume);
     }
 
-    @Test
-    void aStoppedCheckResumesToTheSameAnswer(@TempDir Path dir) {
-        Checker.Result whole = new Checker(() -> new TinyModels.Grid(40), Checker.Options.defaults()).run();
-
-        Path ck = dir.resolve("grid.ck");
+    /** A check of a 40 by 40 grid, stopped as Ctrl-C would stop it, part-way through: at its {@code step}-th model step. */
+    static Checker.Result gridStoppedAt(int step, Checker.Options options, long signature) {
         AtomicInteger steps = new AtomicInteger();
         Checker[] holder = new Checker[1];
         holder[0] = new Checker(() -> {
             TinyModels.Grid g = new TinyModels.Grid(40);
             g.onStep = () -> {
-                if (steps.incrementAndGet() == 300) holder[0].stop();   // as Ctrl-C would, part-way through
+                if (steps.incrementAndGet() == step) holder[0].stop();
             };
             return g;
-        }, withFiles(ck, null, Long.MAX_VALUE), 42);
-        Checker.Result stopped = holder[0].run();
+        }, options, signature);
+        return holder[0].run();
+    }
+
+    @Test
+    void aStoppedCheckResumesToTheSameAnswer(@TempDir Path dir) {
+        Checker.Result whole = new Checker(() -> new TinyModels.Grid(40), Checker.Options.defaults()).run();
+
+        Path ck = dir.resolve("grid.ck");
+        Checker.Result stopped = gridStoppedAt(300, withFiles(ck, null, Long.MAX_VALUE), 42);
         assertThat(stopped.verdict()).isEqualTo(Checker.Verdict.INCOMPLETE);
         assertThat(stopped.stopped()).isEqualTo("interrupted");
         assertThat(stopped.distinct()).isLessThan(whole.distinct());
@@ -82,16 +87,7 @@ class LongRunTest {
     /** A checkpoint of a stopped Grid search (several nodes deep). */
     static byte[] gridCheckpoint(Path dir) throws Exception {
         Path ck = dir.resolve("g.ck");
-        AtomicInteger steps = new AtomicInteger();
-        Checker[] holder = new Checker[1];
-        holder[0] = new Checker(() -> {
-            TinyModels.Grid g = new TinyModels.Grid(40);
-            g.onStep = () -> {
-                if (steps.incrementAndGet() == 300) holder[0].stop();
-            };
-            return g;
-        }, withFiles(ck, null, Long.MAX_VALUE), 7);
-        holder[0].run();
+        gridStoppedAt(300, withFiles(ck, null, Long.MAX_VALUE), 7);
         return Files.readAllBytes(ck);
     }
 
