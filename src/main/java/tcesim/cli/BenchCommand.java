@@ -1,6 +1,7 @@
 package tcesim.cli;
 
 import java.io.PrintWriter;
+import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.concurrent.Callable;
@@ -239,7 +240,7 @@ public final class BenchCommand implements Callable<Integer> {
         double slowestS = 0;
         for (Design d : designs) {
             long t0 = cpu.getCurrentThreadCpuTime();
-            two.checkAll(small.withVcpus(2), d, 1);
+            two.checkAll(small.withVcpus(2), d);
             double s = (cpu.getCurrentThreadCpuTime() - t0) / 1e9;
             if (s >= slowestS) {
                 slowestS = s;
@@ -249,14 +250,20 @@ public final class BenchCommand implements Callable<Integer> {
         out.printf(java.util.Locale.ROOT, "two vCPUs, two packets each way: %s; the slowest design, %s, %.1f s of one core over its guests; target %d s a design: %s%n",
                 two, slowest, slowestS, VCPU2_TARGET_S, meets(slowestS, VCPU2_TARGET_S));
         out.flush();
-        err.printf("bench: check --all at three packets each way, %d threads a check ...%n", cores);
+        err.printf("bench: check --all at three packets each way, %d checks side by side ...%n", cores);
         err.flush();
         Tally three = new Tally(maxStates);
         long w0 = System.nanoTime();
-        for (Design d : designs) three.checkAll(small.toBuilder().rxPackets(3).txPackets(3).build(), d, cores);
+        List<java.util.function.Supplier<Checker>> checks = new ArrayList<>();
+        StackConfig packets3 = small.toBuilder().rxPackets(3).txPackets(3).build();
+        for (Design d : designs) for (StackConfig c : Tally.cells(packets3, d)) checks.add(() -> three.checker(c));
+        try (TableChecks table = new TableChecks(checks, cores)) {
+            for (int k = 0; k < checks.size(); k++) three.add(table.result(k));
+        }
         double wall = (System.nanoTime() - w0) / 1e9;
-        out.printf(java.util.Locale.ROOT, "three packets each way: %s; the table %.1f s of wall clock, %d thread%s a check; target %d s: %s%n", three, wall, cores,
-                cores == 1 ? "" : "s", PACKETS3_TARGET_S, three.incomplete == 0 ? meets(wall, PACKETS3_TARGET_S) : "not reached (checks without a verdict)");
+        out.printf(java.util.Locale.ROOT, "three packets each way: %s; the table %.1f s of wall clock, %d check%s side by side (check --all --workers %d); target %d s: %s%n",
+                three, wall, cores, cores == 1 ? "" : "s", cores, PACKETS3_TARGET_S,
+                three.incomplete == 0 ? meets(wall, PACKETS3_TARGET_S) : "not reached (checks without a verdict)");
         out.flush();
     }
 
@@ -270,16 +277,27 @@ public final class BenchCommand implements Callable<Integer> {
             this.maxStates = maxStates;
         }
 
-        /** Design {@code d} against check --all's guests (its cells) on {@code base}, each check on {@code threads} threads. */
-        void checkAll(StackConfig base, Design d, int threads) {
-            for (CheckCommand.Variant v : CheckCommand.Variant.values()) {
-                if (!CheckCommand.inTable(d, v)) continue;
-                StackConfig c = CheckCommand.row(base, d, v);
-                Checker.Result r = new Checker(() -> new Stack(c, Trace.off()), new Checker.Options(maxStates, threads, true, null, c.defaultProperties())).run();
-                largest = Math.max(largest, r.distinct());
-                checks++;
-                if (r.verdict() == Checker.Verdict.INCOMPLETE) incomplete++;
-            }
+        /** The configurations of design {@code d} against check --all's guests (its cells) on {@code base}. */
+        static List<StackConfig> cells(StackConfig base, Design d) {
+            List<StackConfig> cs = new ArrayList<>();
+            for (CheckCommand.Variant v : CheckCommand.Variant.values()) if (CheckCommand.inTable(d, v)) cs.add(CheckCommand.row(base, d, v));
+            return cs;
+        }
+
+        /** The check of {@code c}, on one thread, as check --all runs it. */
+        Checker checker(StackConfig c) {
+            return new Checker(() -> new Stack(c, Trace.off()), new Checker.Options(maxStates, 1, true, null, c.defaultProperties()));
+        }
+
+        /** Design {@code d} against check --all's guests on {@code base}, one check after the other on this thread. */
+        void checkAll(StackConfig base, Design d) {
+            for (StackConfig c : cells(base, d)) add(checker(c).run());
+        }
+
+        void add(Checker.Result r) {
+            largest = Math.max(largest, r.distinct());
+            checks++;
+            if (r.verdict() == Checker.Verdict.INCOMPLETE) incomplete++;
         }
 
         @Override

@@ -43,7 +43,8 @@ public final class CheckCommand implements Callable<Integer> {
     @Option(names = "--hazards", description = "Check every design against every hazard (see --hazard) and print one table.")
     boolean hazards;
 
-    @Option(names = "--workers", paramLabel = "N", description = "Threads expanding states in parallel (default: ${DEFAULT-VALUE}).")
+    @Option(names = "--workers", paramLabel = "N", description = "Threads expanding states in parallel; with --all or --hazards, checks of the table run side by"
+            + " side, each on one thread with its share of --max-memory (default: ${DEFAULT-VALUE}).")
     int workers = 1;
 
     @Option(names = "--max-states", paramLabel = "N", description = "Stop with verdict 'incomplete' after N distinct states (default: ${DEFAULT-VALUE}).")
@@ -207,6 +208,15 @@ public final class CheckCommand implements Callable<Integer> {
     /** The row of --all for design {@code d} and guest {@code v}: DDW removal only where the guest has DDW. */
     static StackConfig row(StackConfig base, Design d, Variant v) {
         return d.applyTo(base.toBuilder().fw(v.fw).ddwRemoval(v.fw.ddw() ? base.ddwRemoval() : StackConfig.DdwRemoval.NONE).build());
+    }
+
+    /**
+     * A check of a table: --workers checks run side by side, each on one thread with its share of the memory bound (a
+     * table is many checks: running them side by side keeps every core busy, depth-first ones too, and each check's
+     * result is that of the check alone).
+     */
+    private Checker.Options tableOptions(java.util.Set<Violation.Property> props, long maxBytes) {
+        return new Checker.Options(maxStates, 1, !noReduction, null, props, maxBytes / workers, null, null, frontierLimit);
     }
 
     private Checker.Options options(boolean progress, java.util.Set<Violation.Property> props, long maxBytes) {
@@ -438,48 +448,24 @@ public final class CheckCommand implements Callable<Integer> {
         return Simulation.run(st, Chooser.scripted(r.choices()), 10_000_000).steps();
     }
 
-    /** The checks of a table, one after the other; Ctrl-C stops the one running and the table, which keeps the rows done. */
-    private static final class Table implements Runnable {
-        private volatile boolean stopped;
-        private volatile Checker current;
-        int rows;
-        int total;
-
-        /** Runs one check of the table; null when the table was stopped before or during it. */
-        Checker.Result run(Checker c) {
-            current = c;
-            if (stopped) return null;
-            Checker.Result r = c.run();
-            if (stopped && r.verdict() == Checker.Verdict.INCOMPLETE) return null;
-            rows++;
-            return r;
-        }
-
-        boolean stopped() { return stopped; }
-
-        @Override
-        public void run() {
-            stopped = true;
-            Checker c = current;
-            if (c != null) c.stop();
-        }
-
-        /** The line that ends an interrupted table. */
-        String summary() { return "Interrupted: " + rows + " of " + total + " checks done. No verdict for the others."; }
-    }
+    /** A cell of the --all table: a design under a guest variant. */
+    private record Cell(Design design, Variant variant, StackConfig cfg) {}
 
     private int checkAll(PrintWriter out, StackConfig base, long maxBytes) {
-        Table table = new Table();
+        List<Cell> cells = new ArrayList<>();
         for (Design d : designsOn(base.host(), true)) {
             for (Variant v : Variant.values()) {
                 if (!inTable(d, v)) continue;
-                table.total++;
-                String err = row(base, d, v).validate();
+                StackConfig cfg = row(base, d, v);
+                String err = cfg.validate();
                 if (err != null) throw new IllegalArgumentException("--all: the row " + d + " / " + v.label + ": " + err);
+                cells.add(new Cell(d, v, cfg));
             }
         }
-        try (Interrupt i = new Interrupt(table)) {
-            return i.exit(checkAll(out, base, maxBytes, table));
+        List<java.util.function.Supplier<Checker>> checks = new ArrayList<>();
+        for (Cell c : cells) checks.add(() -> new Checker(() -> new Stack(c.cfg(), Trace.off()), tableOptions(properties, maxBytes)));
+        try (TableChecks table = new TableChecks(checks, workers); Interrupt i = new Interrupt(table)) {
+            return i.exit(checkAll(out, base, cells, table));
         }
     }
 
@@ -492,7 +478,7 @@ public final class CheckCommand implements Callable<Integer> {
     /** A row of the --hazards table: what was found, and why, comes last and whole, as long as it is. */
     static final String HAZARD_ROW = "%-23s  %-6s  %-10s  %10s  %9s  %s%n";
 
-    private int checkAll(PrintWriter out, StackConfig base, long maxBytes, Table table) {
+    private int checkAll(PrintWriter out, StackConfig base, List<Cell> cells, TableChecks table) {
         List<Map<String, Object>> rows = new ArrayList<>();
         int worst = 0;
         String leftOut = leftOut(base.host());
@@ -501,24 +487,19 @@ public final class CheckCommand implements Callable<Integer> {
             if (leftOut != null) out.println(leftOut);
             out.printf(ALL_ROW, "design", "guest", "verdict", "found (choices)", "states", "time (ms)");
         }
-        rows:
-        for (Design d : designsOn(base.host(), true)) {
-            for (Variant v : Variant.values()) {
-                if (!inTable(d, v)) continue;
-                StackConfig cfg = row(base, d, v);
-                long t0 = System.nanoTime();
-                Checker.Result r = table.run(new Checker(() -> new Stack(cfg, Trace.off()), options(false, properties, maxBytes)));
-                if (r == null) break rows;
-                long ms = (System.nanoTime() - t0) / 1_000_000;
-                worst = tableExit(worst, exitCode(r.verdict()));
-                rows.add(resultMap(d.name(), v.label, r, ms, cfg, null, properties));
-                if (!json && !markdown) {
-                    String what = r.verdict() == Checker.Verdict.UNSAFE
-                            ? r.violation().property().label() + " (" + r.choices().length + (r.shortest() ? ")" : ", depth-first)") : Figures.NONE;
-                    out.printf(ALL_ROW, d, v.label, r.verdict().name().toLowerCase(), what, r.distinct(), ms);
-                    if (r.verdict() == Checker.Verdict.UNSAFE) out.printf("       replay: %s%n", replay(cfg, null, properties, r));
-                    out.flush();
-                }
+        for (int k = 0; k < cells.size(); k++) {
+            Cell c = cells.get(k);
+            Checker.Result r = table.result(k);
+            if (r == null) break;
+            long ms = table.millis(k);
+            worst = tableExit(worst, exitCode(r.verdict()));
+            rows.add(resultMap(c.design().name(), c.variant().label, r, ms, c.cfg(), null, properties));
+            if (!json && !markdown) {
+                String what = r.verdict() == Checker.Verdict.UNSAFE
+                        ? r.violation().property().label() + " (" + r.choices().length + (r.shortest() ? ")" : ", depth-first)") : Figures.NONE;
+                out.printf(ALL_ROW, c.design(), c.variant().label, r.verdict().name().toLowerCase(), what, r.distinct(), ms);
+                if (r.verdict() == Checker.Verdict.UNSAFE) out.printf("       replay: %s%n", replay(c.cfg(), null, properties, r));
+                out.flush();
             }
         }
         if (markdown && !table.stopped()) Stdout.document(out, Markdown.verdicts(rows) + (leftOut == null ? "" : "\n" + leftOut + "\n"), "table");
@@ -526,7 +507,7 @@ public final class CheckCommand implements Callable<Integer> {
     }
 
     /** Prints the JSON of a table, or the line of an interrupted one; interrupted, the table has no verdict (3) unless a row broke a property. */
-    private int endTable(PrintWriter out, String key, List<Map<String, Object>> rows, int worst, Table table, String leftOut, StackConfig base) {
+    private int endTable(PrintWriter out, String key, List<Map<String, Object>> rows, int worst, TableChecks table, String leftOut, StackConfig base) {
         if (json) {
             Map<String, Object> m = new LinkedHashMap<>(StackOptions.eras(base));
             if (leftOut != null) m.put("leftOut", leftOut);
@@ -540,21 +521,28 @@ public final class CheckCommand implements Callable<Integer> {
         return table.stopped() && worst != 1 ? 3 : worst;
     }
 
+    /** A row of the --hazards table: a hazard under a design, the configuration before the hazard and with it. */
+    private record HazardRow(tcesim.sim.Hazard hazard, Design design, StackConfig before, StackConfig cfg) {}
+
     private int checkHazards(PrintWriter out, StackConfig base, long maxBytes) {
-        Table table = new Table();
+        List<HazardRow> cells = new ArrayList<>();
         for (tcesim.sim.Hazard h : tcesim.sim.Hazard.values()) {
             for (Design d : designsOn(base.host(), false)) {
-                table.total++;
-                String err = h.apply(d.applyTo(base)).validate();
+                StackConfig before = d.applyTo(base);
+                StackConfig cfg = h.apply(before);
+                String err = cfg.validate();
                 if (err != null) throw new IllegalArgumentException("--hazards: the row " + h.label() + " / " + d + ": " + err);
+                cells.add(new HazardRow(h, d, before, cfg));
             }
         }
-        try (Interrupt i = new Interrupt(table)) {
-            return i.exit(checkHazards(out, base, maxBytes, table));
+        List<java.util.function.Supplier<Checker>> checks = new ArrayList<>();
+        for (HazardRow c : cells) checks.add(() -> new Checker(() -> new Stack(c.cfg(), Trace.off()), tableOptions(c.hazard().properties(), maxBytes)));
+        try (TableChecks table = new TableChecks(checks, workers); Interrupt i = new Interrupt(table)) {
+            return i.exit(checkHazards(out, base, cells, table));
         }
     }
 
-    private int checkHazards(PrintWriter out, StackConfig base, long maxBytes, Table table) {
+    private int checkHazards(PrintWriter out, StackConfig base, List<HazardRow> cells, TableChecks table) {
         List<Map<String, Object>> rows = new ArrayList<>();
         int worst = 0;
         String leftOut = leftOut(base.host());
@@ -563,25 +551,20 @@ public final class CheckCommand implements Callable<Integer> {
             if (leftOut != null) out.println(leftOut);
             out.printf(HAZARD_ROW, "hazard", "design", "verdict", "states", "time (ms)", "found: why");
         }
-        rows:
-        for (tcesim.sim.Hazard h : tcesim.sim.Hazard.values()) {
-            for (Design d : designsOn(base.host(), false)) {
-                StackConfig before = d.applyTo(base);
-                StackConfig cfg = h.apply(before);
-                long t0 = System.nanoTime();
-                Checker.Result r = table.run(new Checker(() -> new Stack(cfg, Trace.off()), options(false, h.properties(), maxBytes)));
-                if (r == null) break rows;
-                long ms = (System.nanoTime() - t0) / 1_000_000;
-                worst = tableExit(worst, exitCode(r.verdict()));
-                Map<String, Object> m = resultMap(d.name(), null, r, ms, before, h, h.properties());
-                m.put("hazard", h.label());
-                rows.add(m);
-                if (!json && !markdown) {
-                    String what = r.violation() == null ? Figures.NONE : r.violation().property().label() + ": " + r.violation().why();
-                    out.printf(HAZARD_ROW, h.label(), d, r.verdict().name().toLowerCase(), r.distinct(), ms, what);
-                    if (r.verdict() == Checker.Verdict.UNSAFE) out.printf("       replay: %s%n", replay(before, h, h.properties(), r));
-                    out.flush();
-                }
+        for (int k = 0; k < cells.size(); k++) {
+            HazardRow c = cells.get(k);
+            Checker.Result r = table.result(k);
+            if (r == null) break;
+            long ms = table.millis(k);
+            worst = tableExit(worst, exitCode(r.verdict()));
+            Map<String, Object> m = resultMap(c.design().name(), null, r, ms, c.before(), c.hazard(), c.hazard().properties());
+            m.put("hazard", c.hazard().label());
+            rows.add(m);
+            if (!json && !markdown) {
+                String what = r.violation() == null ? Figures.NONE : r.violation().property().label() + ": " + r.violation().why();
+                out.printf(HAZARD_ROW, c.hazard().label(), c.design(), r.verdict().name().toLowerCase(), r.distinct(), ms, what);
+                if (r.verdict() == Checker.Verdict.UNSAFE) out.printf("       replay: %s%n", replay(c.before(), c.hazard(), c.hazard().properties(), r));
+                out.flush();
             }
         }
         if (markdown && !table.stopped()) Stdout.document(out, Markdown.hazards(rows) + (leftOut == null ? "" : "\n" + leftOut + "\n"), "table");
@@ -626,7 +609,7 @@ public final class CheckCommand implements Callable<Integer> {
         m.put("statesGenerated", r.generated());
         m.put("distinctStates", r.distinct());
         m.put("depth", r.depth());
-        if (r.depthFirst()) m.put("depth_first", true);
+        if (r.depthFirst()) m.put("depthFirst", true);
         m.put("endStates", r.terminals());
         m.put("collisionProbability", Figures.round(r.collisionProbability()));
         m.put("millis", ms);

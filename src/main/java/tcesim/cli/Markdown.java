@@ -55,7 +55,7 @@ final class Markdown {
     private static String cell(Map<String, Object> r) {
         return switch ((String) r.get("verdict")) {
             case "safe" -> "safe";
-            case "unsafe" -> property(r) + " (" + ((int[]) r.get("choices")).length + (Boolean.TRUE.equals(r.get("depth_first")) ? ", depth-first)" : ")");
+            case "unsafe" -> property(r) + " (" + ((int[]) r.get("choices")).length + (Boolean.TRUE.equals(r.get("depthFirst")) ? ", depth-first)" : ")");
             default -> "no verdict";
         };
     }

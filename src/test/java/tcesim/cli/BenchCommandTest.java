@@ -47,7 +47,7 @@ class BenchCommandTest {
         assertThat(out.toString()).containsPattern("two vCPUs, two packets each way: 5 checks \\(1 without a verdict at 20000 states\\), the largest \\d+ distinct"
                 + " states; the slowest design, D0, [0-9.]+ s of one core over its guests; target 60 s a design: met\n");
         assertThat(out.toString()).containsPattern("three packets each way: 5 checks \\((\\d) without a verdict at 20000 states\\), the largest \\d+ distinct states;"
-                + " the table [0-9.]+ s of wall clock, 1 thread a check; target 120 s: not reached \\(checks without a verdict\\)\n");
+                + " the table [0-9.]+ s of wall clock, 1 check side by side \\(check --all --workers 1\\); target 120 s: not reached \\(checks without a verdict\\)\n");
         java.io.StringWriter all = new java.io.StringWriter();
         BenchCommand.bounds(new java.io.PrintWriter(all), new java.io.PrintWriter(new java.io.StringWriter()), StackOptions.small().toConfig(),
                 java.util.List.of(tcesim.sim.Design.V), 2_000_000, 1);

@@ -178,8 +178,8 @@ class CheckCommandTest {
         String replay = line(unsafe, "replay: ./tcesim repro ");
         assertThat(CliRun.of(replay.substring("replay: ./tcesim ".length()).split(" ")).stdout()).contains("VIOLATION: stale access");
         JsonNode n = new ObjectMapper().readTree(check("--design", "D0", "--frontier-limit", "1", "--json").stdout());
-        assertThat(n.get("depth_first").asBoolean()).isTrue();
-        assertThat(new ObjectMapper().readTree(check("--design", "D0", "--json").stdout()).has("depth_first")).isFalse();
+        assertThat(n.get("depthFirst").asBoolean()).isTrue();
+        assertThat(new ObjectMapper().readTree(check("--design", "D0", "--json").stdout()).has("depthFirst")).isFalse();
 
         Path ck = dir.resolve("deep.ck");
         CliRun stopped = check("--design", "D2", "--packets", "1", "--frontier-limit", "10", "--checkpoint", ck.toString(), "--max-states", "200");
@@ -236,6 +236,20 @@ class CheckCommandTest {
         JsonNode n = new ObjectMapper().readTree(h.stdout());
         assertThat(n.get("interrupted").asBoolean()).isTrue();
         assertThat(n.get("hazards")).isEmpty();
+    }
+
+    /** With --workers, a table's checks run side by side: the table is the one they give one after the other. */
+    @Test
+    void aTableIsTheSameWithItsChecksSideBySide() throws Exception {
+        assertThat(check("--all", "--packets", "1", "--markdown", "--workers", "3").stdout())
+                .isEqualTo(check("--all", "--packets", "1", "--markdown").stdout());
+        JsonNode one = new ObjectMapper().readTree(check("--hazards", "--packets", "1", "--json").stdout());
+        JsonNode two = new ObjectMapper().readTree(check("--hazards", "--packets", "1", "--json", "--workers", "2").stdout());
+        for (JsonNode n : new JsonNode[] {one, two}) for (JsonNode row : n.get("hazards")) ((com.fasterxml.jackson.databind.node.ObjectNode) row).remove("millis");
+        assertThat(two).isEqualTo(one);
+        CliRun r = CliRun.ctrlC((out, err) -> out.contains("D0      Linux"), "check", "--all", "--workers", "2");
+        assertThat(r.exit()).isEqualTo(1);
+        assertThat(r.stdout()).containsPattern("Interrupted: [1-9][0-9]* of 39 checks done");
     }
 
     @Test
