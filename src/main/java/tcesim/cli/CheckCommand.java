@@ -281,6 +281,7 @@ public final class CheckCommand implements Callable<Integer> {
     private int checkOnCluster(PrintWriter out, StackConfig cfg) {
         // A checkpoint of another configuration, or damaged, is refused before any worker is reached.
         tcesim.explore.Checkpoint from = resume == null ? null : tcesim.explore.Checkpoint.read(resume, signature());
+        if (from != null && from.depthFirst()) throw new IllegalArgumentException("--resume " + resume + ": " + tcesim.explore.PartitionedSearch.DEPTH_FIRST_CHECKPOINT);
         // With --checkpoint, the copy is written there as the check goes; without, kept for the default file, written
         // only if the check stops without a verdict; with --no-checkpoint, none.
         tcesim.explore.PartitionedSearch.Completed done = checkpoint != null

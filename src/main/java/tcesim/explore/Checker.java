@@ -133,11 +133,22 @@ public final class Checker {
      *     reads of the clock per successor
      */
     public Checker(Supplier<? extends Model> initial, Options opt, long signature, boolean timed) {
+        this(initial, opt, signature, timed, CHECKPOINT_PERIOD_NANOS);
+    }
+
+    /** @param checkpointPeriodNanos how often a checkpoint asked for is written (a test's value; else {@link #CHECKPOINT_PERIOD_NANOS}) */
+    Checker(Supplier<? extends Model> initial, Options opt, long signature, boolean timed, long checkpointPeriodNanos) {
         this.initial = initial;
         this.opt = opt;
         this.signature = signature;
         this.timed = timed;
+        this.checkpointPeriodNanos = checkpointPeriodNanos;
     }
+
+    /** How often --checkpoint's file is written: every minute, at the end of a level (depth-first: between two states of the level it goes on from). */
+    public static final long CHECKPOINT_PERIOD_NANOS = 60_000_000_000L;
+
+    private final long checkpointPeriodNanos;
 
     private final boolean timed;
 
@@ -430,6 +441,9 @@ public final class Checker {
         java.util.concurrent.BlockingQueue<Worker> workers = new java.util.concurrent.LinkedBlockingQueue<>();
         Worker main = new Worker(initial.get(), timed);
         workers.add(main);
+        // A checkpoint written depth-first: the search goes on depth-first from its first state, as it went.
+        boolean deep = false;
+        int deepest = 0;
         if (opt.resume() != null) {
             Resumed r = readCheckpoint(opt.resume());
             seen = r.seen();
@@ -437,6 +451,8 @@ public final class Checker {
             terminals = r.terminals();
             depth = r.depth();
             frontier = r.frontier();
+            deep = r.depthFirst();
+            deepest = r.deepest();
         } else {
             seen = new FingerprintSet(1 << 16);
             generated = 1;
@@ -471,18 +487,17 @@ public final class Checker {
                 String stop = limit != null ? limit : stopRequested ? "interrupted"
                         : memoryBytes(seen, frontier) + blocks.bytes() > opt.maxBytes() ? memoryStop() : null;
                 if (stop != null) {
-                    if (opt.checkpoint() != null) tryCheckpoint(seen, frontier, generated, terminals, depth);
-                    return new Result(Verdict.INCOMPLETE, null, null, generated, seen.size(), depth, terminals, collision(seen.size(), generated), stop);
+                    if (opt.checkpoint() != null) tryCheckpoint(seen, frontier, deep ? 0 : -1, generated, terminals, depth, Math.max(depth, deepest));
+                    return new Result(Verdict.INCOMPLETE, null, null, generated, seen.size(), depth, terminals, collision(seen.size(), generated), stop, deep);
                 }
-                if (frontier.count > opt.frontierLimit()) {
-                    // The checkpoint is that of this level, the last whole one: the depth-first rest writes none (its seen
-                    // set is not that of a level), so a resumed search starts here again and goes the same way.
-                    if (opt.checkpoint() != null && !tryCheckpoint(seen, frontier, generated, terminals, depth)) {
+                if (frontier.count > opt.frontierLimit() || deep) {
+                    // The first checkpoint of the depth-first search: the whole level it goes on from.
+                    if (opt.checkpoint() != null && !tryCheckpoint(seen, frontier, 0, generated, terminals, depth, Math.max(depth, deepest))) {
                         return new Result(Verdict.INCOMPLETE, null, null, generated, seen.size(), depth, terminals, collision(seen.size(), generated),
-                                "the checkpoint could not be written");
+                                "the checkpoint could not be written", deep);
                     }
                     spare.clear();
-                    return depthFirst(main, seen, frontier, generated, terminals, depth);
+                    return depthFirst(main, seen, frontier, generated, terminals, depth, deepest);
                 }
                 levelBase = memoryBytes(seen, frontier) + spare.bytes();
                 for (Successors s : spareSuccessors) levelBase += s.bytes();
@@ -545,7 +560,7 @@ public final class Checker {
                             generated, seen.size(), frontier.count, depth, (seen.size() - distinctAtStart) / secs);
                     opt.progress().flush();
                 }
-                if (opt.checkpoint() != null && now - lastCheckpoint > 60_000_000_000L) {
+                if (opt.checkpoint() != null && now - lastCheckpoint > checkpointPeriodNanos) {
                     lastCheckpoint = now;
                     // A checkpoint asked for and not written: stop, rather than go on for hours with nothing to resume from
                     // (the file keeps the one written before, if any).
@@ -562,22 +577,36 @@ public final class Checker {
     }
 
     /** The rest of the search, depth-first from each state of {@code frontier}, a level larger than the frontier limit. */
-    private Result depthFirst(Worker main, FingerprintSet seen, Level frontier, long generated, long terminals, int depth) {
+    private Result depthFirst(Worker main, FingerprintSet seen, Level frontier, long generated, long terminals, int depth, int deepest) {
         long[] lastReport = {System.nanoTime()};
-        DepthFirst.Watch watch = (gen, distinct, levelState, stackBytes) -> {
-            progress = new Progress(gen, distinct, depth, frontier.count - levelState);
-            long now = System.nanoTime();
-            if (opt.progress() != null && now - lastReport[0] > 3_000_000_000L) {
-                lastReport[0] = now;
-                opt.progress().printf("Progress: %d states generated, %d distinct, depth-first from state %d of the %d of depth %d, %.0f distinct states/s%n",
-                        gen, distinct, levelState + 1, frontier.count, depth, (distinct - distinctAtStart) / ((now - t0) / 1e9));
-                opt.progress().flush();
+        long[] lastCheckpoint = {System.nanoTime()};
+        DepthFirst.Watch watch = new DepthFirst.Watch() {
+            @Override
+            public String stop(long gen, long distinct, int levelState, long stackBytes) {
+                progress = new Progress(gen, distinct, depth, frontier.count - levelState);
+                long now = System.nanoTime();
+                if (opt.progress() != null && now - lastReport[0] > 3_000_000_000L) {
+                    lastReport[0] = now;
+                    opt.progress().printf("Progress: %d states generated, %d distinct, depth-first from state %d of the %d of depth %d, %.0f distinct states/s%n",
+                            gen, distinct, levelState + 1, frontier.count, depth, (distinct - distinctAtStart) / ((now - t0) / 1e9));
+                    opt.progress().flush();
+                }
+                if (stopRequested) return "interrupted";
+                return memoryBytes(seen, frontier) + blocks.bytes() + stackBytes > opt.maxBytes() ? memoryStop() : null;
             }
-            if (stopRequested) return "interrupted";
-            return memoryBytes(seen, frontier) + blocks.bytes() + stackBytes > opt.maxBytes() ? memoryStop() : null;
+
+            @Override
+            public String between(int next, long gen, long term, int deepestSoFar) {
+                long now = System.nanoTime();
+                if (opt.checkpoint() == null || now - lastCheckpoint[0] <= checkpointPeriodNanos) return null;
+                lastCheckpoint[0] = now;
+                // As the breadth-first search: a checkpoint asked for and not written stops the search.
+                return tryCheckpoint(seen, frontier, next, gen, term, depth, deepestSoFar) ? null : "the checkpoint could not be written";
+            }
         };
         try {
-            return new DepthFirst(main, opt.properties(), opt.reduce(), seen, opt.maxStates(), watch).run(frontier, this::pathOf, generated, terminals, depth);
+            return new DepthFirst(main, opt.properties(), opt.reduce(), seen, opt.maxStates(), watch)
+                    .run(frontier, this::pathOf, generated, terminals, depth, deepest);
         } finally {
             flushSteps(main);
         }
@@ -631,8 +660,21 @@ public final class Checker {
 
     /** Writes the checkpoint to --checkpoint's file; false, with {@link #checkpointFailure} saying why, when it cannot. */
     private boolean tryCheckpoint(FingerprintSet seen, Level frontier, long generated, long terminals, int depth) {
+        return tryCheckpoint(seen, frontier, -1, generated, terminals, depth, 0);
+    }
+
+    /**
+     * As {@link #tryCheckpoint(FingerprintSet, Level, long, long, int)}; with {@code from >= 0}, that of a depth-first
+     * search between two states of {@code frontier}, the level it goes on from: its states from {@code from} on are
+     * those left, and {@code deepest} the longest path followed.
+     */
+    private boolean tryCheckpoint(FingerprintSet seen, Level frontier, int from, long generated, long terminals, int depth, int deepest) {
         try {
-            writeCheckpoint(opt.checkpoint(), seen, frontier, generated, terminals, depth);
+            if (from >= 0) {
+                Checkpoint.depthFirst(generated, terminals, depth, nodes, parent, choice, frontier, from, seen, deepest).write(opt.checkpoint(), signature);
+            } else {
+                writeCheckpoint(opt.checkpoint(), seen, frontier, generated, terminals, depth);
+            }
             checkpointFailure = null;
             return true;
         } catch (java.io.UncheckedIOException e) {
@@ -656,7 +698,7 @@ public final class Checker {
                 .write(file, signature);
     }
 
-    private record Resumed(FingerprintSet seen, Level frontier, long generated, long terminals, int depth) {}
+    private record Resumed(FingerprintSet seen, Level frontier, long generated, long terminals, int depth, boolean depthFirst, int deepest) {}
 
     /** Reads a checkpoint (the local checker's or a cluster's) into this checker's nodes; see {@link Checkpoint#read}. */
     private Resumed readCheckpoint(java.nio.file.Path file) {
@@ -671,7 +713,7 @@ public final class Checker {
         long[] fps = c.seen();
         FingerprintSet seen = new FingerprintSet(Math.max(16, c.distinct()));
         for (int i = 0; i < c.distinct(); i++) seen.add(fps[i]);
-        return new Resumed(seen, frontier, c.generated(), c.terminals(), c.depth());
+        return new Resumed(seen, frontier, c.generated(), c.terminals(), c.depth(), c.depthFirst(), c.deepest());
     }
 
     /** TLC's estimate of the probability that two distinct states shared a fingerprint: n(g - n) / 2^64. */

@@ -17,7 +17,8 @@ import java.util.zip.CRC32;
 import java.util.zip.CheckedOutputStream;
 
 /**
- * A breadth-first search between two levels, as a file: what {@code check --checkpoint} writes and {@code --resume}
+ * A breadth-first search between two levels, or a depth-first one between two states of the level it goes on from, as
+ * a file: what {@code check --checkpoint} writes and {@code --resume}
  * reads, for the local {@link Checker} and for a search cut into shards ({@link PartitionedSearch}) alike, so that
  * either goes on from what the other wrote.
  *
@@ -27,6 +28,12 @@ import java.util.zip.CheckedOutputStream;
  * choices from the root to it), the frontier's states (each its node, its word count and its saved words), every
  * fingerprint seen (those of the frontier included), and a CRC32 of all that comes before it.
  *
+ * <p>A search that went {@linkplain DepthFirst depth-first} writes the same, under a magic number of its own
+ * ({@link #MAGIC_DEPTH_FIRST}), between two states of the level it goes on from: the frontier is what is left of
+ * that level (every state seen is then either expanded or on it), and the longest path followed so far comes after
+ * the fingerprints. Resumed, the search goes on depth-first from the first state left. A search cut into shards
+ * refuses it: it would go on breadth-first, and find another counterexample.
+ *
  * <p>The frontier is in the order the local checker takes it: its states' paths in lexicographic order, each of
  * {@code depth} choices. The local checker's nodes are those it made (every state's); a partitioned search has
  * only its frontier's paths, and its nodes are their trie ({@link #ofPaths}): the frontier and its ancestors.
@@ -34,6 +41,8 @@ import java.util.zip.CheckedOutputStream;
 public final class Checkpoint {
     /** The first word of a checkpoint (of this format: the body is followed by its CRC32). */
     static final int MAGIC = 0x7ce5c4b9;
+    /** The first word of a depth-first search's checkpoint. */
+    static final int MAGIC_DEPTH_FIRST = 0x7ce5c4da;
     /** The header: magic, signature, generated, terminals, depth, node count. */
     static final int HEADER = 4 + 8 + 8 + 8 + 4 + 4;
 
@@ -51,6 +60,11 @@ public final class Checkpoint {
     private final int[] order;
     private final long[] seen;
     private final int seenCount;
+    /** The seen set itself, written as it is (a depth-first search's, too large to copy), or null: {@link #seen}. */
+    private final FingerprintSet seenSet;
+    /** Whether the search went depth-first, and the longest path it followed (0 when it did not). */
+    private final boolean depthFirst;
+    private final int deepest;
 
     /**
      * A search's state; the arrays are used as they are (not copied), each possibly longer than its count.
@@ -63,6 +77,31 @@ public final class Checkpoint {
      */
     Checkpoint(long generated, long terminals, int depth, int nodes, int[] parent, int[] choice, int states, int[] node, int[] off, long[] words,
                int[] order, long[] seen, int seenCount) {
+        this(generated, terminals, depth, nodes, parent, choice, states, node, off, words, order, seen, seenCount, null, false, 0);
+    }
+
+    /**
+     * A depth-first search's state between two states of the level it goes on from: the states of that level left
+     * ({@code node}, {@code off}, {@code words}), every fingerprint {@code seen}, and the longest path it followed.
+     */
+    static Checkpoint depthFirst(long generated, long terminals, int depth, int nodes, int[] parent, int[] choice, Checker.Level level, int from,
+                                 FingerprintSet seen, int deepest) {
+        Checkpoint c = new Checkpoint(generated, terminals, depth, nodes, parent, choice, level.count - from, null, null, null, null, null, seen.size(), seen,
+                true, deepest);
+        c.level = level;
+        c.levelFrom = from;
+        return c;
+    }
+
+    /** A depth-first search's level, whose states from {@link #levelFrom} on are the frontier, written as they are read; or null. */
+    private Checker.Level level;
+    private int levelFrom;
+
+    private Checkpoint(long generated, long terminals, int depth, int nodes, int[] parent, int[] choice, int states, int[] node, int[] off, long[] words,
+                       int[] order, long[] seen, int seenCount, FingerprintSet seenSet, boolean depthFirst, int deepest) {
+        this.seenSet = seenSet;
+        this.depthFirst = depthFirst;
+        this.deepest = deepest;
         this.generated = generated;
         this.terminals = terminals;
         this.depth = depth;
@@ -124,6 +163,12 @@ public final class Checkpoint {
     /** States on the frontier. */
     public int states() { return states; }
 
+    /** Whether the search went depth-first: it goes on depth-first from the first frontier state. */
+    public boolean depthFirst() { return depthFirst; }
+
+    /** The longest path a depth-first search followed (0 for a breadth-first one). */
+    int deepest() { return deepest; }
+
     /** Fingerprints seen (distinct states found). */
     public int distinct() { return seenCount; }
 
@@ -177,7 +222,7 @@ public final class Checkpoint {
         CheckedOutputStream checked;
         try (DataOutputStream out = new DataOutputStream(new BufferedOutputStream(
                 checked = new CheckedOutputStream(Files.newOutputStream(tmp), new CRC32()), 1 << 16))) {
-            out.writeInt(MAGIC);
+            out.writeInt(depthFirst ? MAGIC_DEPTH_FIRST : MAGIC);
             out.writeLong(signature);
             out.writeLong(generated);
             out.writeLong(terminals);
@@ -188,14 +233,26 @@ public final class Checkpoint {
                 out.writeInt(choice[i]);
             }
             out.writeInt(states);
-            for (int k = 0; k < states; k++) {
+            if (level != null) {
+                Checker.Level.Reader r = level.reader();
+                for (int k = levelFrom; k < level.count; k++) {
+                    r.read(k);
+                    out.writeInt(level.node[k]);
+                    out.writeInt(r.length());
+                    long[] w = r.words();
+                    for (int i = 0; i < r.length(); i++) out.writeLong(w[i]);
+                }
+            }
+            for (int k = 0; level == null && k < states; k++) {
                 int s = order == null ? k : order[k];
                 out.writeInt(node[s]);
                 out.writeInt(off[s + 1] - off[s]);
                 for (int i = off[s]; i < off[s + 1]; i++) out.writeLong(words[i]);
             }
             out.writeInt(seenCount);
-            for (int i = 0; i < seenCount; i++) out.writeLong(seen[i]);
+            if (seenSet != null) seenSet.writeTo(out);
+            else for (int i = 0; i < seenCount; i++) out.writeLong(seen[i]);
+            if (depthFirst) out.writeInt(deepest);
             out.flush();
             out.writeLong(checked.getChecksum().getValue());
         } catch (IOException | RuntimeException e) {
@@ -226,7 +283,8 @@ public final class Checkpoint {
     public static int depthIfFor(Path file, long signature) {
         if (!Files.isRegularFile(file, java.nio.file.LinkOption.NOFOLLOW_LINKS)) return -1;
         try (DataInputStream in = new DataInputStream(new BufferedInputStream(Files.newInputStream(file), HEADER))) {
-            if (in.readInt() != MAGIC || in.readLong() != signature) return -1;
+            int magic = in.readInt();
+            if (magic != MAGIC && magic != MAGIC_DEPTH_FIRST || in.readLong() != signature) return -1;
             in.readLong();
             in.readLong();
             return Math.max(0, in.readInt());
@@ -247,8 +305,11 @@ public final class Checkpoint {
         try {
             long size = Files.size(file);
             long body = size - 8;
+            boolean depthFirst;
             try (DataInputStream in = new DataInputStream(new BufferedInputStream(Files.newInputStream(file)))) {
-                if (size < 4 || in.readInt() != MAGIC) throw new IllegalArgumentException(file + " is not a tcesim checkpoint (of this version)");
+                int magic = size < 4 ? 0 : in.readInt();
+                if (magic != MAGIC && magic != MAGIC_DEPTH_FIRST) throw new IllegalArgumentException(file + " is not a tcesim checkpoint (of this version)");
+                depthFirst = magic == MAGIC_DEPTH_FIRST;
             }
             if (body < HEADER) throw new IllegalArgumentException(file + " is truncated");
             CRC32 crc = new CRC32();
@@ -312,11 +373,13 @@ public final class Checkpoint {
                     off[k + 1] = off[k] + len;
                 }
                 int m = in.readInt();
-                left -= 4;
+                left -= 4 + (depthFirst ? 4 : 0);
                 if (m < 1 || 8L * m != left) throw new IllegalArgumentException(corrupt + " (" + m + " fingerprints)");
                 long[] seen = new long[m];
                 for (int i = 0; i < m; i++) seen[i] = in.readLong();
-                return new Checkpoint(generated, terminals, depth, n, parent, choice, fl, node, off, words, null, seen, m);
+                int deepest = depthFirst ? in.readInt() : 0;
+                if (depthFirst && deepest < depth) throw new IllegalArgumentException(corrupt + " (longest path " + deepest + ")");
+                return new Checkpoint(generated, terminals, depth, n, parent, choice, fl, node, off, words, null, seen, m, null, depthFirst, deepest);
             }
         } catch (EOFException e) {
             throw new IllegalArgumentException(file + " is truncated");

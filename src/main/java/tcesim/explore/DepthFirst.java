@@ -28,6 +28,12 @@ final class DepthFirst {
     interface Watch {
         /** Why the search must stop now (interrupted, memory bound), or null; also the place to report progress. */
         String stop(long generated, long distinct, int levelState, long stackBytes);
+
+        /**
+         * Called between two states of the level, when every state seen is expanded or a state of the level from
+         * {@code next} on (the place for a checkpoint); returns why the search must stop now, or null.
+         */
+        String between(int next, long generated, long terminals, int deepest);
     }
 
     private final Checker.Worker w;
@@ -59,16 +65,21 @@ final class DepthFirst {
 
     /**
      * Searches on from every state of {@code level} (the states of breadth-first depth {@code depth}, whose node
-     * paths {@code pathOf} gives), after {@code generated} states generated and {@code terminals} end states.
+     * paths {@code pathOf} gives), after {@code generated} states generated and {@code terminals} end states, and
+     * paths of up to {@code deepestBefore} choices followed (by the search this one goes on from).
      */
-    Checker.Result run(Checker.Level level, IntFunction<int[]> pathOf, long generated, long terminals, int depth) {
+    Checker.Result run(Checker.Level level, IntFunction<int[]> pathOf, long generated, long terminals, int depth, int deepestBefore) {
         this.generated = generated;
         this.terminals = terminals;
-        this.deepest = depth;
+        this.deepest = Math.max(depth, deepestBefore);
         Model m = w.model;
         Checker.Level.Reader states = level.reader();
         long polled = generated;
         for (int k = 0; k < level.count; k++) {
+            if (k > 0) {
+                String stop = watch.between(k, this.generated, this.terminals, this.deepest);
+                if (stop != null) return stopped(stop);
+            }
             states.read(k);
             sp = 0;
             push(states.words(), 0, states.length(), -1);

@@ -101,6 +101,11 @@ public final class FingerprintSet {
         return slots;
     }
 
+    /** Writes the fingerprints, in {@link #toArray}'s order, without a copy of them. */
+    void writeTo(java.io.DataOutput out) throws java.io.IOException {
+        for (long[] t : tables) for (long s : t) if (s != 0) out.writeLong(s);
+    }
+
     /** The fingerprints, table by table in slot order (for checkpoints). */
     public long[] toArray() {
         long[] out = new long[size];

@@ -40,6 +40,10 @@ import tcesim.sim.Violation;
 public final class PartitionedSearch {
     private PartitionedSearch() {}
 
+    /** Why a depth-first search's checkpoint does not go on here: its order is the local checker's alone. */
+    public static final String DEPTH_FIRST_CHECKPOINT = "the checkpoint was written by a check gone depth-first past its frontier limit:"
+            + " go on with it here, without --cluster (a cluster's search is breadth-first throughout)";
+
     /** The shard of {@code n} that owns the state of fingerprint {@code fp}. */
     public static int owner(long fp, int n) {
         long h = norm(fp) * 0x9E3779B97F4A7C15L;
@@ -441,6 +445,7 @@ public final class PartitionedSearch {
      */
     public static Outcome search(Supplier<? extends Model> initial, Set<Violation.Property> props, long maxStates, Shards shards,
                                  java.util.function.BooleanSupplier stop, LevelListener listener, Checkpoint from, Completed done) throws Exception {
+        if (from != null && from.depthFirst()) throw new IllegalArgumentException(DEPTH_FIRST_CHECKPOINT);
         int n = shards.size();
         long[] perShard = new long[n];
         long generated, terminals, distinct, frontier;

@@ -185,6 +185,12 @@ class CheckCommandTest {
         CliRun stopped = check("--design", "D2", "--packets", "1", "--frontier-limit", "10", "--checkpoint", ck.toString(), "--max-states", "200");
         assertThat(stopped.exit()).isEqualTo(3);
         assertThat(line(stopped, "  ./tcesim check ")).contains(" --frontier-limit 10 ");
+        CliRun resumed = CliRun.of(line(stopped, "  ./tcesim check ").strip().substring("./tcesim ".length()).replaceAll(" --max-states \\d+", "").split(" "));
+        assertThat(resumed.exit()).isZero();
+        assertThat(line(resumed, "states generated")).isEqualTo(line(deep, "states generated"));
+        CliRun onCluster = check("--design", "D2", "--packets", "1", "--resume", ck.toString(), "--cluster", "127.0.0.1:1");
+        assertThat(onCluster.exit()).isEqualTo(2);
+        assertThat(onCluster.err()).contains("gone depth-first").doesNotContain("Exception");
 
         for (String[] bad : new String[][] {{"--frontier-limit", "0"}, {"--frontier-limit", "x"}, {"--frontier-limit", "5", "--cluster", "127.0.0.1:1"}}) {
             CliRun r = check(bad);

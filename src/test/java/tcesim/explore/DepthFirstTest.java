@@ -129,28 +129,50 @@ class DepthFirstTest {
     }
 
     /**
-     * The checkpoint of a search that goes depth-first is that of the level it went depth-first from, written when it
-     * does: stopped in the depth-first rest (Ctrl-C), the search resumes from that level to the uninterrupted answer.
+     * A search that goes depth-first writes its checkpoint between two states of the level it goes on from: the states
+     * of the level left, every fingerprint seen, the longest path so far. Stopped later (Ctrl-C), it resumes from
+     * there, depth-first again, to the uninterrupted answer, the longest path included; a cluster refuses the file.
      */
     @Test
-    void stoppedDepthFirstItResumesFromTheLevelItWentDepthFirstFrom(@TempDir Path dir) {
-        Checker.Result whole = check(() -> new TinyModels.Grid(40), ALL, 5, 10_000_000, 1);
+    void stoppedDepthFirstItResumesFromBetweenTwoStatesOfTheLevel(@TempDir Path dir) throws Exception {
+        Checker wholeCheck = new Checker(() -> new TinyModels.Grid(40), new Checker.Options(10_000_000, 1, true, null, ALL, Long.MAX_VALUE, null, null, 20));
+        Checker.Result whole = wholeCheck.run();
+        long last = wholeCheck.steps() * 3 / 4; // past the search from the level's first state (half the grid), before the end
         Path ck = dir.resolve("grid.ck");
-        Checker.Result stopped = LongRunTest.gridStoppedAt(600, new Checker.Options(10_000_000, 1, true, null, ALL, Long.MAX_VALUE, ck, null, 5), 42);
+        // Written at every chance (period 0); stopped part-way through the depth-first search.
+        java.util.concurrent.atomic.AtomicInteger steps = new java.util.concurrent.atomic.AtomicInteger();
+        Checker[] holder = new Checker[1];
+        holder[0] = new Checker(() -> {
+            TinyModels.Grid g = new TinyModels.Grid(40);
+            g.onStep = () -> {
+                if (steps.incrementAndGet() == last) holder[0].stop();
+            };
+            return g;
+        }, new Checker.Options(10_000_000, 1, true, null, ALL, Long.MAX_VALUE, ck, null, 20), 42, false, 0);
+        Checker.Result stopped = holder[0].run();
         assertThat(stopped.verdict()).isEqualTo(Checker.Verdict.INCOMPLETE);
         assertThat(stopped.stopped()).isEqualTo("interrupted");
         assertThat(stopped.depthFirst()).isTrue();
         Checkpoint saved = Checkpoint.read(ck, 42);
-        assertThat(saved.depth()).isEqualTo(5); // the first level of more than 5 states: 6 of them
-        assertThat(saved.states()).isEqualTo(6);
-        assertThat(saved.distinct()).isEqualTo(1 + 2 + 3 + 4 + 5 + 6);
+        assertThat(saved.depthFirst()).isTrue();
+        assertThat(saved.depth()).isEqualTo(20); // the first level of more than 20 states: 21 of them
+        assertThat(saved.states()).as("the states of the level left").isBetween(1, 20);
+        assertThat(saved.distinct()).isGreaterThan(21 * 22 / 2).isLessThan((int) whole.distinct());
 
-        Checker.Result resumed = new Checker(() -> new TinyModels.Grid(40), new Checker.Options(10_000_000, 1, true, null, ALL, Long.MAX_VALUE, null, ck, 5), 42).run();
+        Checker.Result resumed = new Checker(() -> new TinyModels.Grid(40), new Checker.Options(10_000_000, 1, true, null, ALL, Long.MAX_VALUE, null, ck, 20), 42).run();
         assertThat(resumed.verdict()).isEqualTo(Checker.Verdict.SAFE);
+        assertThat(resumed.depthFirst()).isTrue();
         assertThat(resumed.distinct()).isEqualTo(whole.distinct());
         assertThat(resumed.generated()).isEqualTo(whole.generated());
         assertThat(resumed.terminals()).isEqualTo(whole.terminals());
         assertThat(resumed.depth()).isEqualTo(whole.depth());
+        // Whatever the frontier limit given when resumed: the search goes on as it went.
+        Checker.Result again = new Checker(() -> new TinyModels.Grid(40), new Checker.Options(10_000_000, 1, true, null, ALL, Long.MAX_VALUE, null, ck), 42).run();
+        assertThat(again.depthFirst()).isTrue();
+        assertThat(again.distinct()).isEqualTo(whole.distinct());
+
+        org.assertj.core.api.Assertions.assertThatThrownBy(() -> CheckpointTest.sharded(() -> new TinyModels.Grid(40), 2, 10_000_000, 0, null, saved))
+                .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("gone depth-first");
     }
 
     @Test
