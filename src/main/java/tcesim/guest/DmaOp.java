@@ -111,16 +111,16 @@ public final class DmaOp {
     /** Whether the mapping failed (DMA_MAPPING_ERROR): the buffer must not be posted. */
     public boolean mappingFailed() { return failed; }
 
-    /**
-     * Prepares the next hypercall and returns its registers: for H_PUT_TCE_INDIRECT, the chunk's TCEs are
-     * written big-endian into the CPU's list page first, as {@code tce_buildmulti_pSeriesLP} fills its
-     * {@code tce_page}. Calling it again before {@link #end} rebuilds the same call (and rewrites the list).
-     */
     /** The clearing of window {@code liobn} (TCE page shift {@code shift}, entries {@code [firstEntry, firstEntry + entries)}) before it goes. */
     static DmaOp clearWindow(PseriesIommu iommu, long liobn, int shift, long firstEntry, int entries) {
         return new DmaOp(iommu, Kind.CLEAR_WINDOW, -1, 0, DmaDirection.BIDIRECTIONAL, firstEntry << shift, firstEntry, entries, true, 0, liobn, shift);
     }
 
+    /**
+     * Prepares the next hypercall and returns its registers: for H_PUT_TCE_INDIRECT, the chunk's TCEs are
+     * written big-endian into the CPU's list page first, as {@code tce_buildmulti_pSeriesLP} fills its
+     * {@code tce_page}. Calling it again before {@link #end} rebuilds the same call (and rewrites the list).
+     */
     public HcallRegs begin() {
         HcallRegs r = new HcallRegs();
         if (kind == Kind.HOSTILE) return hostileCall(r);
@@ -133,10 +133,29 @@ public final class DmaOp {
         int n = Math.min(MAX_INDIRECT_TCES, npages - done);
         long chunk = ioba + ((long) done << shift);
         if (kind != Kind.MAP) return r.set(H_STUFF_TCE, liobn, chunk, 0, n);
+        writeMapList(done, n);
+        return r.set(H_PUT_TCE_INDIRECT, liobn, chunk, listPage, n);
+    }
+
+    /**
+     * Writes into the CPU's list page what {@link #begin()} writes there for the next hypercall, and nothing else (no
+     * registers are built): a call parked with its list still to be read puts it back as it was. Nothing when the call
+     * has no list in that page.
+     */
+    public void rewriteList() {
+        if (kind == Kind.HOSTILE) {
+            if (len == H_PUT_TCE_INDIRECT && gpa == -1) writeHostileList();
+        } else if (multi && kind == Kind.MAP) {
+            int done = next * MAX_INDIRECT_TCES;
+            writeMapList(done, Math.min(MAX_INDIRECT_TCES, npages - done));
+        }
+    }
+
+    /** The TCEs of pages {@code [done, done + n)} of the mapping, big-endian, into the CPU's list page. */
+    private void writeMapList(int done, int n) {
         GuestMemory mem = iommu.memory();
         long rpn = (gpa >>> shift) + done;
         for (int i = 0; i < n; i++) mem.writeLongBE(listPage + 8L * i, ((rpn + i) << shift) | dir.tcePerm());
-        return r.set(H_PUT_TCE_INDIRECT, liobn, chunk, listPage, n);
     }
 
     /** The one call of a hostile operation; an H_PUT_TCE_INDIRECT's list is written first when it is the CPU's list page. */
@@ -144,9 +163,13 @@ public final class DmaOp {
         long list = gpa;
         if (len == H_PUT_TCE_INDIRECT && gpa == -1) {
             list = listPage;
-            for (int i = 0; i < Math.min(npages, MAX_INDIRECT_TCES); i++) iommu.memory().writeLongBE(list + 8L * i, entry);
+            writeHostileList();
         }
         return r.set(len, liobn, dmaAddr, list, npages);
+    }
+
+    private void writeHostileList() {
+        for (int i = 0; i < Math.min(npages, MAX_INDIRECT_TCES); i++) iommu.memory().writeLongBE(listPage + 8L * i, entry);
     }
 
     /** The hostile call {@code h} on the DMA layer's window, its list (if any) in {@code listPage}. */

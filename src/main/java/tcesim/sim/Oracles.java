@@ -59,6 +59,7 @@ public final class Oracles implements VhostNet.AccessListener, tcesim.mem.HostMe
 
     /** Forgets the violations seen (the state was restored to one the checker had judged clean). */
     void reset() {
+        if (first == null) return; // nothing reported: firstOf is empty too
         first = null;
         firstOf.clear();
     }

@@ -572,6 +572,7 @@ public final class Stack implements Model {
 
     @Override
     public Violation violation(java.util.Set<Violation.Property> of) {
+        if (oracles.first() == null) return null; // nothing reported yet, of any property
         Violation best = null;
         for (Violation.Property p : of) {
             Violation v = oracles.firstOf(p);

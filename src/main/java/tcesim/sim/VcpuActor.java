@@ -419,7 +419,7 @@ final class VcpuActor implements Actor, tcesim.state.Snapshot {
             vhostWrites.add(f);
         }
         // A call parked at the BQL still has QEMU to read its TCE list: write it again, as it was.
-        if (blocked != null) pending.op().begin();
+        if (blocked != null) pending.op().rewriteList();
     }
 
     /** The cost clocks start afresh (a restored state): what the guest consumed so far is not timed. */

@@ -71,21 +71,38 @@ public final class Parts implements Snapshot {
             restore(in);
             return;
         }
+        long[] w = in.array();
+        int limit = in.limit();
         int base = in.position();
+        int lastLen = end[parts.length - 1];
         int from = 0; // where the part's remembered words start
-        for (int i = 0; i < parts.length; i++) {
-            int to = end[i];
-            if (in.startsWith(last, from, to - from)) {
+        int firstRead = -1; // where the first part read starts in the state's words (before it, they are the remembered ones)
+        int i = 0;
+        while (i < parts.length) {
+            // The words from here on that are the remembered ones from this part on: every part within them is skipped.
+            int p = in.position();
+            int m = Arrays.mismatch(w, p, limit, last, from, lastLen);
+            int equal = m < 0 ? limit - p : m;
+            int runStart = from;
+            while (i < parts.length && end[i] - runStart <= equal) {
+                int to = end[i];
                 in.skip(to - from);
                 partsSkipped++;
-            } else {
-                parts[i].restore(in);
-                partsRead++;
+                end[i] = in.position() - base;
+                from = to;
+                i++;
             }
+            if (i == parts.length) break;
+            if (firstRead < 0) firstRead = in.position() - base;
+            int to = end[i];
+            parts[i].restore(in);
+            partsRead++;
             end[i] = in.position() - base;
             from = to;
+            i++;
         }
-        remember(in.array(), base, in.position() - base);
+        // Skipped parts kept their words where they were, so only the words from the first part read on are new.
+        if (firstRead >= 0) remember(w, base, firstRead, in.position() - base);
     }
 
     /** Parts restored by reading their words, and parts skipped because they held the state already (what skipping saves). */
@@ -97,6 +114,12 @@ public final class Parts implements Snapshot {
         if (last.length < n) last = new long[Math.max(n, 2 * last.length)];
         System.arraycopy(words, from, last, 0, n);
         remembered = true;
+    }
+
+    /** Remembers the {@code n} words at {@code from}, of which the first {@code same} are those remembered already. */
+    private void remember(long[] words, int from, int same, int n) {
+        if (last.length < n) last = Arrays.copyOf(last, Math.max(n, 2 * last.length));
+        System.arraycopy(words, from + same, last, same, n - same);
     }
 
     @Override

@@ -1,7 +1,5 @@
 package tcesim.state;
 
-import java.util.Arrays;
-
 /** Reads back, in order, the words a {@link StateWriter} took. */
 public final class StateReader {
     private long[] words;
@@ -36,13 +34,11 @@ public final class StateReader {
     /** Where the next word is read from, in {@link #array()}. */
     int position() { return pos; }
 
+    /** Where the words to read end, in {@link #array()}. */
+    int limit() { return end; }
+
     /** The array read from (not a copy). */
     long[] array() { return words; }
-
-    /** Whether the next {@code n} words are {@code w[from .. from + n)}. */
-    boolean startsWith(long[] w, int from, int n) {
-        return pos + n <= end && Arrays.equals(words, pos, pos + n, w, from, from + n);
-    }
 
     /** Passes over {@code n} words. */
     void skip(int n) {

@@ -111,6 +111,38 @@ class PartsTest {
         }
     }
 
+    /** One restore after another, with nothing saved between: each compares with the words the one before it left. */
+    @Test
+    void consecutiveRestoresCompareWithTheStateTheLastOneLeft() {
+        SplittableRandom r = new SplittableRandom(11);
+        ListPart[] mine = {new ListPart(), new ListPart(), new ListPart()};
+        Parts parts = new Parts(mine);
+        List<long[]> states = new ArrayList<>();
+        for (int i = 0; i < 50; i++) {
+            for (ListPart p : mine) {
+                p.values.clear();
+                for (int n = r.nextInt(4); n > 0; n--) p.values.add((long) r.nextInt(2));
+            }
+            states.add(words(parts));
+        }
+        for (int i = 0; i < 2000; i++) {
+            long[] x = states.get(r.nextInt(states.size()));
+            int before = 0;
+            for (ListPart p : mine) before += p.restores;
+            long read = parts.partsRead();
+            StateReader in = new StateReader(x);
+            parts.restoreChanged(in);
+            assertThat(in.atEnd()).isTrue();
+            int after = 0;
+            for (ListPart p : mine) after += p.restores;
+            assertThat(after - before).isEqualTo(parts.partsRead() - read);
+            assertThat(words(mine[0]).length + words(mine[1]).length + words(mine[2]).length).isEqualTo(x.length);
+            StateWriter w = new StateWriter();
+            for (ListPart p : mine) p.save(w);
+            assertThat(w.toArray()).containsExactly(x);
+        }
+    }
+
     @Test
     void withNothingRememberedEveryPartIsRead() {
         ListPart a = new ListPart(), b = new ListPart();
