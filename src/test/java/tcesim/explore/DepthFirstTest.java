@@ -140,16 +140,7 @@ class DepthFirstTest {
         long last = wholeCheck.steps() * 3 / 4; // past the search from the level's first state (half the grid), before the end
         Path ck = dir.resolve("grid.ck");
         // Written at every chance (period 0); stopped part-way through the depth-first search.
-        java.util.concurrent.atomic.AtomicInteger steps = new java.util.concurrent.atomic.AtomicInteger();
-        Checker[] holder = new Checker[1];
-        holder[0] = new Checker(() -> {
-            TinyModels.Grid g = new TinyModels.Grid(40);
-            g.onStep = () -> {
-                if (steps.incrementAndGet() == last) holder[0].stop();
-            };
-            return g;
-        }, new Checker.Options(10_000_000, 1, true, null, ALL, Long.MAX_VALUE, ck, null, 20), 42, false, 0);
-        Checker.Result stopped = holder[0].run();
+        Checker.Result stopped = LongRunTest.gridStoppedAt(last, new Checker.Options(10_000_000, 1, true, null, ALL, Long.MAX_VALUE, ck, null, 20), 42, 0);
         assertThat(stopped.verdict()).isEqualTo(Checker.Verdict.INCOMPLETE);
         assertThat(stopped.stopped()).isEqualTo("interrupted");
         assertThat(stopped.depthFirst()).isTrue();

@@ -6,7 +6,6 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.EnumSet;
-import java.util.concurrent.atomic.AtomicInteger;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import tcesim.sim.Violation;
@@ -18,8 +17,13 @@ class LongRunTest {
     }
 
     /** A check of a 40 by 40 grid, stopped as Ctrl-C would stop it, part-way through: at its {@code step}-th model step. */
-    static Checker.Result gridStoppedAt(int step, Checker.Options options, long signature) {
-        AtomicInteger steps = new AtomicInteger();
+    static Checker.Result gridStoppedAt(long step, Checker.Options options, long signature) {
+        return gridStoppedAt(step, options, signature, Checker.CHECKPOINT_PERIOD_NANOS);
+    }
+
+    /** As {@link #gridStoppedAt(long, Checker.Options, long)}, writing its checkpoint every {@code checkpointPeriodNanos}. */
+    static Checker.Result gridStoppedAt(long step, Checker.Options options, long signature, long checkpointPeriodNanos) {
+        java.util.concurrent.atomic.AtomicLong steps = new java.util.concurrent.atomic.AtomicLong();
         Checker[] holder = new Checker[1];
         holder[0] = new Checker(() -> {
             TinyModels.Grid g = new TinyModels.Grid(40);
@@ -27,7 +31,7 @@ class LongRunTest {
                 if (steps.incrementAndGet() == step) holder[0].stop();
             };
             return g;
-        }, options, signature);
+        }, options, signature, false, checkpointPeriodNanos);
         return holder[0].run();
     }
 
