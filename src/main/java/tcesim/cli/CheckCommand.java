@@ -305,7 +305,10 @@ public final class CheckCommand implements Callable<Integer> {
             long ms = (System.nanoTime() - t0) / 1_000_000;
             DefaultCheckpoint.Saved saved = null;
             if (o.result().verdict() == Checker.Verdict.INCOMPLETE && !noCheckpoint) {
-                saved = checkpoint != null ? new DefaultCheckpoint.Saved(o.checkpoint(), done.depth(), null,
+                // A checkpoint file that could not be written: said with the result, as for a check here.
+                saved = checkpoint != null && done.writeFailure() != null ? new DefaultCheckpoint.Saved(null, 0, null, done.writeFailure()
+                        + (java.nio.file.Files.isRegularFile(checkpoint) ? "; " + checkpoint + " holds the one written before" : ""))
+                        : checkpoint != null ? new DefaultCheckpoint.Saved(o.checkpoint(), done.depth(), null,
                         o.checkpoint() == null ? "the check stopped before the workers held its first level" : null)
                         : DefaultCheckpoint.write(done, cfg, signature());
             }

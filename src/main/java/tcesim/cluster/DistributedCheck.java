@@ -129,7 +129,7 @@ public final class DistributedCheck {
 
     /** The result of a check stopped in a level: the counts of the levels done, and their checkpoint written (when it has a file). */
     private static Checker.Result stoppedAt(PartitionedSearch.Completed done, String why) {
-        if (done.file() != null) done.write();
+        if (done.file() != null) done.tryWrite();
         return done.incomplete(why);
     }
 

@@ -530,6 +530,12 @@ public final class PartitionedSearch {
             for (int i = 0; i < perShard.length; i++) perShard[i] += freshPer[i];
             if (done.keeping()) done.copy(shards, depth, freshPer);
             done.level(generated, terminals, depth, perShard);
+            if (done.writeFailure() != null) {
+                // As the local checker: a checkpoint asked for and not written stops the search, rather than let it run on
+                // with nothing to resume from.
+                return new Outcome(new Checker.Result(Checker.Verdict.INCOMPLETE, null, null, generated, distinct, depth, terminals,
+                        Checker.collision(distinct, generated), "the checkpoint could not be written"), sent, bytes, perShard);
+            }
             if (listener != null) listener.level(depth, distinct, frontier, freshPer, sent == 0 ? 0 : (double) bytes / sent);
             if (limited) {
                 return done.stopped(new Outcome(new Checker.Result(Checker.Verdict.INCOMPLETE, null, null, generated, distinct, depth, terminals,
@@ -765,8 +771,28 @@ public final class PartitionedSearch {
             this.terminals = terminals;
             this.depth = depth;
             this.perShard = perShard.clone();
-            if (file != null && System.nanoTime() - lastWrite >= periodNanos) write();
+            if (file != null && System.nanoTime() - lastWrite >= periodNanos) tryWrite();
         }
+
+        /**
+         * Writes the checkpoint file as {@link #write()} does; a failure (a full disk, a directory gone) is kept as
+         * {@link #writeFailure()} instead of thrown, so that the search's result is not lost with it.
+         */
+        public boolean tryWrite() {
+            try {
+                boolean w = write();
+                if (w) writeFailure = null;
+                return w;
+            } catch (java.io.UncheckedIOException e) {
+                writeFailure = e.getMessage();
+                return false;
+            }
+        }
+
+        /** Why the checkpoint file could not be written the last time it was tried (it holds the one before, if any), or null. */
+        public String writeFailure() { return writeFailure; }
+
+        private String writeFailure;
 
         /** The result of a search stopped after the last level completed: no verdict, for the reason {@code why}. */
         public Checker.Result incomplete(String why) {
@@ -776,7 +802,7 @@ public final class PartitionedSearch {
 
         /** The search ends without a verdict: the checkpoint file is written (when there is one). */
         Outcome stopped(Outcome o) {
-            if (file != null) write();
+            if (file != null) tryWrite();
             return o;
         }
 

@@ -188,4 +188,27 @@ class CheckpointTest {
         assertThat(bounded.keptStates()).isPositive().isLessThan(whole.distinct());
         assertThatThrownBy(bounded::checkpoint).isInstanceOf(IllegalStateException.class).hasMessage(bounded.dropped());
     }
+
+    /**
+     * A sharded search whose checkpoint file cannot be written keeps its result and says why: written as it goes (every
+     * level here), the failure stops it as it stops the local checker; written when it stops (the state limit), the
+     * result is that of the stop.
+     */
+    @Test
+    void aCheckpointFileThatCannotBeWrittenLeavesTheResultAndSaysWhy(@TempDir Path dir) throws Exception {
+        Path ck = dir.resolve("gone").resolve("c.ck");
+        PartitionedSearch.Completed asItGoes = new PartitionedSearch.Completed(ck, SIGNATURE, 0);
+        PartitionedSearch.Outcome o = recorded(model(Design.D2), 2, 1_000_000, 0, asItGoes, null);
+        assertThat(o.result().verdict()).isEqualTo(Checker.Verdict.INCOMPLETE);
+        assertThat(o.result().stopped()).isEqualTo("the checkpoint could not be written");
+        assertThat(o.result().depth()).isEqualTo(1);
+        assertThat(asItGoes.writeFailure()).startsWith("cannot write checkpoint " + ck);
+        assertThat(asItGoes.written()).isFalse();
+
+        PartitionedSearch.Completed atTheEnd = new PartitionedSearch.Completed(ck, SIGNATURE, Long.MAX_VALUE);
+        PartitionedSearch.Outcome limited = recorded(model(Design.D2), 2, 500, 0, atTheEnd, null);
+        assertThat(limited.result().stopped()).isEqualTo("state limit of 500 reached");
+        assertThat(atTheEnd.writeFailure()).startsWith("cannot write checkpoint " + ck);
+        assertThat(ck.getParent()).doesNotExist();
+    }
 }
