@@ -340,7 +340,7 @@ public final class Checker {
         Successors(PackedStates.Blocks pool) {
             this.pool = pool;
             packed = pool == null ? null : new PackedStates(pool);
-            packedFps = pool == null ? null : new FingerprintSet(1024);
+            packedFps = pool == null ? null : FingerprintSet.small(1024);
         }
 
         /** Whether a branching successor of fingerprint {@code fp}, not seen before the level, is the record's first of it. */

@@ -5,28 +5,51 @@ package tcesim.explore;
  * state), as explicit-state model checkers keep their seen sets. 0 is reserved as the empty slot; a fingerprint of 0
  * is stored as 1 (one more way to collide, counted in the estimate like any other).
  *
- * <p>The fingerprints are spread over {@value #SEGMENTS} tables by the top bits of their hash, each grown on its own
- * when three quarters full: growing copies one table, not the whole set, so that a set of hundreds of millions of
- * fingerprints (a depth-first search of a large space keeps nothing else) never needs its own size again beside it.
+ * <p>A search's seen set ({@link #FingerprintSet(int)}) spreads its fingerprints over {@value #SEEN_TABLES} tables by
+ * the top bits of their hash, each grown on its own when three quarters full: growing copies one table, not the whole
+ * set, so that a set of hundreds of millions of fingerprints (a depth-first search of a large space keeps nothing
+ * else) never needs its own size again beside it, and no table is one of the large arrays that the JVM's collector
+ * must find contiguous room for (at 100 million fingerprints a table takes about 400 KiB). A small set
+ * ({@link #small}) is one table.
  */
 public final class FingerprintSet {
-    private static final int SEGMENT_BITS = 6;
-    static final int SEGMENTS = 1 << SEGMENT_BITS;
+    /** The tables of a seen set. */
+    static final int SEEN_TABLES = 1 << 12;
 
-    private final long[][] tables = new long[SEGMENTS][];
-    private final int[] counts = new int[SEGMENTS];
+    private final int tableBits;
+    private final long[][] tables;
+    private final int[] counts;
     private int size;
 
+    /** A seen set, for about {@code expected} fingerprints to begin with. */
     public FingerprintSet(int expected) {
-        int perTable = Math.max(16, Integer.highestOneBit(Math.max(1, expected * 2 / SEGMENTS - 1)) << 1);
-        for (int t = 0; t < SEGMENTS; t++) tables[t] = new long[perTable];
+        this(expected, Integer.numberOfTrailingZeros(SEEN_TABLES));
+    }
+
+    /** A set of one table, for a few thousand fingerprints (cleared and used again). */
+    static FingerprintSet small(int expected) {
+        return new FingerprintSet(expected, 0);
+    }
+
+    private FingerprintSet(int expected, int tableBits) {
+        this.tableBits = tableBits;
+        int n = 1 << tableBits;
+        tables = new long[n][];
+        counts = new int[n];
+        int perTable = Math.max(16, Integer.highestOneBit(Math.max(1, (int) Math.min(1 << 29, 2L * expected / n) - 1)) << 1);
+        for (int t = 0; t < n; t++) tables[t] = new long[perTable];
+    }
+
+    /** The table of hash {@code h}: its top {@link #tableBits} bits (none, 0, for one table). */
+    private int table(long h) {
+        return (int) ((h >>> 1) >>> (63 - tableBits));
     }
 
     /** Adds {@code fp}; true when it was not there. */
     public boolean add(long fp) {
         if (fp == 0) fp = 1;
         long h = fp * 0x9E3779B97F4A7C15L;
-        int t = (int) (h >>> (64 - SEGMENT_BITS));
+        int t = table(h);
         long[] slots = tables[t];
         if (counts[t] * 4L >= slots.length * 3L) slots = grow(t);
         int mask = slots.length - 1;
@@ -47,7 +70,7 @@ public final class FingerprintSet {
     public boolean contains(long fp) {
         if (fp == 0) fp = 1;
         long h = fp * 0x9E3779B97F4A7C15L;
-        long[] slots = tables[(int) (h >>> (64 - SEGMENT_BITS))];
+        long[] slots = tables[table(h)];
         int mask = slots.length - 1;
         int i = slot(h) & mask;
         while (true) {
