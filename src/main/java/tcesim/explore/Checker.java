@@ -496,7 +496,11 @@ public final class Checker {
                         return new Result(Verdict.INCOMPLETE, null, null, generated, seen.size(), depth, terminals, collision(seen.size(), generated),
                                 "the checkpoint could not be written", deep);
                     }
+                    // No level comes after this one: what the levels kept for the next (the spare level's blocks, the
+                    // successor records) goes.
                     spare.clear();
+                    spareSuccessors.clear();
+                    blocks.dropFree();
                     return depthFirst(main, seen, frontier, generated, terminals, depth, deepest);
                 }
                 levelBase = memoryBytes(seen, frontier) + spare.bytes();

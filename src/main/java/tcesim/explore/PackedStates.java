@@ -50,6 +50,11 @@ final class PackedStates {
 
         /** What the blocks take, in use or free. */
         long bytes() { return allocated.get(); }
+
+        /** Lets the free blocks go (no level will take them again: a search gone depth-first). */
+        void dropFree() {
+            for (long[] b; (b = free.poll()) != null; ) allocated.addAndGet(-8L * b.length);
+        }
     }
 
     private final Blocks pool;
