@@ -125,7 +125,7 @@ final class DepthFirst {
                     this.terminals++;
                     continue;
                 }
-                int mark = ensureWords();
+                int mark = nextFrameAt();
                 w.out.reset();
                 m.save(w.out);
                 int n = w.out.size();
@@ -146,7 +146,7 @@ final class DepthFirst {
     }
 
     /** Where the next frame's words go. */
-    private int ensureWords() {
+    private int nextFrameAt() {
         return sp == 0 ? 0 : at[sp - 1] + len[sp - 1];
     }
 
