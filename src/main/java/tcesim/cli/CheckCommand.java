@@ -475,9 +475,9 @@ public final class CheckCommand implements Callable<Integer> {
 
     /**
      * A row of the --all table as it is printed while the checks run: each column at least as wide as its longest value
-     * (a guest variant, "incomplete", "host memory overrun (14)"), figures to the right, the unit in the header.
+     * (a guest variant, "incomplete", "host memory overrun (14, depth-first)"), figures to the right, the unit in the header.
      */
-    static final String ALL_ROW = "%-6s  %-21s  %-10s  %-24s  %10s  %9s%n";
+    static final String ALL_ROW = "%-6s  %-21s  %-10s  %-37s  %10s  %9s%n";
 
     /** A row of the --hazards table: what was found, and why, comes last and whole, as long as it is. */
     static final String HAZARD_ROW = "%-23s  %-6s  %-10s  %10s  %9s  %s%n";

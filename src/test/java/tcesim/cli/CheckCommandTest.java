@@ -200,6 +200,24 @@ class CheckCommandTest {
         assertThat(check("--frontier-limit", "5", "--cluster", "127.0.0.1:1").err()).contains("not with --frontier-limit");
     }
 
+    /** A table whose checks went depth-first marks their counterexamples so, and keeps the breadth-first table's verdicts. */
+    @Test
+    void aTableMarksTheCounterexamplesFoundDepthFirst() {
+        String bfs = check("--all", "--packets", "1", "--markdown").stdout();
+        String dfs = check("--all", "--packets", "1", "--markdown", "--frontier-limit", "1").stdout();
+        assertThat(dfs).contains(", depth-first)");
+        assertThat(bfs).doesNotContain("depth-first");
+        java.util.function.UnaryOperator<String> verdicts = t -> t.replaceAll(" \\(\\d+(, depth-first)?\\)", "");
+        assertThat(verdicts.apply(dfs)).isEqualTo(verdicts.apply(bfs));
+        CliRun text = check("--all", "--packets", "1", "--frontier-limit", "1");
+        assertThat(text.stdout()).containsPattern("D0      Linux \\(STUFF\\+IND\\)      unsafe      stale access \\(\\d+, depth-first\\) +\\d+  ");
+        // The columns stay aligned: the states column ends where the header's does.
+        String header = line(text, "found (choices)");
+        String row = line(text, "depth-first)");
+        int end = header.indexOf("states") + "states".length();
+        assertThat(Character.isDigit(row.charAt(end - 1)) && row.charAt(end) == ' ').as(header + "\n" + row).isTrue();
+    }
+
     static String line(CliRun r, String part) {
         return r.stdout().lines().filter(l -> l.contains(part)).findFirst().orElseThrow();
     }
