@@ -257,7 +257,7 @@ public final class BenchCommand implements Callable<Integer> {
         List<java.util.function.Supplier<Checker>> checks = new ArrayList<>();
         StackConfig packets3 = small.toBuilder().rxPackets(3).txPackets(3).build();
         for (Design d : designs) for (StackConfig c : Tally.cells(packets3, d)) checks.add(() -> three.checker(c));
-        try (TableChecks table = new TableChecks(checks, cores)) {
+        try (TableChecks table = new TableChecks(checks, cores).start()) {
             for (int k = 0; k < checks.size(); k++) three.add(table.result(k));
         }
         double wall = (System.nanoTime() - w0) / 1e9;

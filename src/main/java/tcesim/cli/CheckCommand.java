@@ -468,8 +468,9 @@ public final class CheckCommand implements Callable<Integer> {
         }
         List<java.util.function.Supplier<Checker>> checks = new ArrayList<>();
         for (Cell c : cells) checks.add(() -> new Checker(() -> new Stack(c.cfg(), Trace.off()), tableOptions(properties, maxBytes)));
-        try (TableChecks table = new TableChecks(checks, workers); Interrupt i = new Interrupt(table)) {
-            return i.exit(checkAll(out, base, cells, table));
+        TableChecks table = new TableChecks(checks, workers);
+        try (table; Interrupt i = new Interrupt(table)) {
+            return i.exit(checkAll(out, base, cells, table.start()));
         }
     }
 
@@ -541,8 +542,9 @@ public final class CheckCommand implements Callable<Integer> {
         }
         List<java.util.function.Supplier<Checker>> checks = new ArrayList<>();
         for (HazardRow c : cells) checks.add(() -> new Checker(() -> new Stack(c.cfg(), Trace.off()), tableOptions(c.hazard().properties(), maxBytes)));
-        try (TableChecks table = new TableChecks(checks, workers); Interrupt i = new Interrupt(table)) {
-            return i.exit(checkHazards(out, base, cells, table));
+        TableChecks table = new TableChecks(checks, workers);
+        try (table; Interrupt i = new Interrupt(table)) {
+            return i.exit(checkHazards(out, base, cells, table.start()));
         }
     }
 

@@ -26,14 +26,21 @@ final class TableChecks implements Runnable, AutoCloseable {
     private volatile boolean stopped;
     private int rows;
 
-    /** Starts {@code checks}, {@code atOnce} at a time, in order. */
+    private final List<Supplier<Checker>> checks;
+
+    /** The table of {@code checks}, to run {@code atOnce} at a time ({@link #start}). */
     TableChecks(List<Supplier<Checker>> checks, int atOnce) {
+        this.checks = checks;
         millis = new long[checks.size()];
         pool = Executors.newFixedThreadPool(atOnce, r -> {
             Thread t = new Thread(r, "tcesim-table");
             t.setDaemon(true);
             return t;
         });
+    }
+
+    /** Starts the checks, in order (once Ctrl-C reaches {@link #run}: a stop asked for before is then seen by each). */
+    TableChecks start() {
         for (int i = 0; i < checks.size(); i++) {
             int k = i;
             Supplier<Checker> check = checks.get(i);
@@ -51,6 +58,7 @@ final class TableChecks implements Runnable, AutoCloseable {
                 }
             }));
         }
+        return this;
     }
 
     /**
