@@ -487,12 +487,12 @@ public final class Checker {
                 String stop = limit != null ? limit : stopRequested ? "interrupted"
                         : memoryBytes(seen, frontier) + blocks.bytes() > opt.maxBytes() ? memoryStop() : null;
                 if (stop != null) {
-                    if (opt.checkpoint() != null) tryCheckpoint(seen, frontier, deep ? 0 : -1, generated, terminals, depth, Math.max(depth, deepest));
+                    if (opt.checkpoint() != null) tryCheckpoint(seen, frontier, 0, deep, generated, terminals, depth, Math.max(depth, deepest));
                     return new Result(Verdict.INCOMPLETE, null, null, generated, seen.size(), depth, terminals, collision(seen.size(), generated), stop, deep);
                 }
                 if (frontier.count > opt.frontierLimit() || deep) {
                     // The first checkpoint of the depth-first search: the whole level it goes on from.
-                    if (opt.checkpoint() != null && !tryCheckpoint(seen, frontier, 0, generated, terminals, depth, Math.max(depth, deepest))) {
+                    if (opt.checkpoint() != null && !tryCheckpoint(seen, frontier, 0, true, generated, terminals, depth, Math.max(depth, deepest))) {
                         return new Result(Verdict.INCOMPLETE, null, null, generated, seen.size(), depth, terminals, collision(seen.size(), generated),
                                 "the checkpoint could not be written", deep);
                     }
@@ -605,7 +605,7 @@ public final class Checker {
                 if (opt.checkpoint() == null || now - lastCheckpoint[0] <= checkpointPeriodNanos) return null;
                 lastCheckpoint[0] = now;
                 // As the breadth-first search: a checkpoint asked for and not written stops the search.
-                return tryCheckpoint(seen, frontier, next, gen, term, depth, deepestSoFar) ? null : "the checkpoint could not be written";
+                return tryCheckpoint(seen, frontier, next, true, gen, term, depth, deepestSoFar) ? null : "the checkpoint could not be written";
             }
         };
         try {
@@ -662,44 +662,25 @@ public final class Checker {
 
     private String checkpointFailure;
 
-    /** Writes the checkpoint to --checkpoint's file; false, with {@link #checkpointFailure} saying why, when it cannot. */
+    /** Writes the checkpoint of the breadth-first level {@code frontier}; see {@link #tryCheckpoint(FingerprintSet, Level, int, boolean, long, long, int, int)}. */
     private boolean tryCheckpoint(FingerprintSet seen, Level frontier, long generated, long terminals, int depth) {
-        return tryCheckpoint(seen, frontier, -1, generated, terminals, depth, 0);
+        return tryCheckpoint(seen, frontier, 0, false, generated, terminals, depth, 0);
     }
 
     /**
-     * As {@link #tryCheckpoint(FingerprintSet, Level, long, long, int)}; with {@code from >= 0}, that of a depth-first
-     * search between two states of {@code frontier}, the level it goes on from: its states from {@code from} on are
-     * those left, and {@code deepest} the longest path followed.
+     * Writes the checkpoint to --checkpoint's file: the states of {@code frontier} from {@code from} on (breadth-first,
+     * the whole level; {@code depthFirst}, those left of the level it goes on from, with {@code deepest} the longest path
+     * followed); false, with {@link #checkpointFailure} saying why, when it cannot.
      */
-    private boolean tryCheckpoint(FingerprintSet seen, Level frontier, int from, long generated, long terminals, int depth, int deepest) {
+    private boolean tryCheckpoint(FingerprintSet seen, Level frontier, int from, boolean depthFirst, long generated, long terminals, int depth, int deepest) {
         try {
-            if (from >= 0) {
-                Checkpoint.depthFirst(generated, terminals, depth, nodes, parent, choice, frontier, from, seen, deepest).write(opt.checkpoint(), signature);
-            } else {
-                writeCheckpoint(opt.checkpoint(), seen, frontier, generated, terminals, depth);
-            }
+            Checkpoint.ofLevel(generated, terminals, depth, nodes, parent, choice, frontier, from, seen, depthFirst, deepest).write(opt.checkpoint(), signature);
             checkpointFailure = null;
             return true;
         } catch (java.io.UncheckedIOException e) {
             checkpointFailure = e.getMessage();
             return false;
         }
-    }
-
-    private void writeCheckpoint(java.nio.file.Path file, FingerprintSet seen, Level frontier, long generated, long terminals, int depth) {
-        // The file holds each frontier state's words as saved: unpacked here, one level at a time.
-        int[] off = new int[frontier.count + 1];
-        long[] words = new long[Math.toIntExact(frontier.savedWords)];
-        Level.Reader states = frontier.reader();
-        for (int k = 0; k < frontier.count; k++) {
-            states.read(k);
-            System.arraycopy(states.words(), 0, words, off[k], states.length());
-            off[k + 1] = off[k] + states.length();
-        }
-        long[] fps = seen.toArray();
-        new Checkpoint(generated, terminals, depth, nodes, parent, choice, frontier.count, frontier.node, off, words, null, fps, fps.length)
-                .write(file, signature);
     }
 
     private record Resumed(FingerprintSet seen, Level frontier, long generated, long terminals, int depth, boolean depthFirst, int deepest) {}

@@ -60,7 +60,7 @@ public final class Checkpoint {
     private final int[] order;
     private final long[] seen;
     private final int seenCount;
-    /** The seen set itself, written as it is (a depth-first search's, too large to copy), or null: {@link #seen}. */
+    /** The seen set itself, written as it is (the local checker's, not copied), or null: {@link #seen}. */
     private final FingerprintSet seenSet;
     /** Whether the search went depth-first, and the longest path it followed (0 when it did not). */
     private final boolean depthFirst;
@@ -77,28 +77,29 @@ public final class Checkpoint {
      */
     Checkpoint(long generated, long terminals, int depth, int nodes, int[] parent, int[] choice, int states, int[] node, int[] off, long[] words,
                int[] order, long[] seen, int seenCount) {
-        this(generated, terminals, depth, nodes, parent, choice, states, node, off, words, order, seen, seenCount, null, false, 0);
+        this(generated, terminals, depth, nodes, parent, choice, states, node, off, words, order, seen, seenCount, null, false, 0, null, 0);
     }
 
     /**
-     * A depth-first search's state between two states of the level it goes on from: the states of that level left
-     * ({@code node}, {@code off}, {@code words}), every fingerprint {@code seen}, and the longest path it followed.
+     * The local checker's state: its level's states from {@code from} on as the frontier (a breadth-first search: the
+     * whole level; a {@code depthFirst} one: the states of the level it goes on from that are left), every fingerprint
+     * {@code seen}, and for a depth-first search the longest path it followed. The level's states and the fingerprints
+     * are written as they are read from the level and the set, without a copy of them.
      */
-    static Checkpoint depthFirst(long generated, long terminals, int depth, int nodes, int[] parent, int[] choice, Checker.Level level, int from,
-                                 FingerprintSet seen, int deepest) {
-        Checkpoint c = new Checkpoint(generated, terminals, depth, nodes, parent, choice, level.count - from, null, null, null, null, null, seen.size(), seen,
-                true, deepest);
-        c.level = level;
-        c.levelFrom = from;
-        return c;
+    static Checkpoint ofLevel(long generated, long terminals, int depth, int nodes, int[] parent, int[] choice, Checker.Level level, int from,
+                              FingerprintSet seen, boolean depthFirst, int deepest) {
+        return new Checkpoint(generated, terminals, depth, nodes, parent, choice, level.count - from, null, null, null, null, null, seen.size(), seen,
+                depthFirst, deepest, level, from);
     }
 
-    /** A depth-first search's level, whose states from {@link #levelFrom} on are the frontier, written as they are read; or null. */
-    private Checker.Level level;
-    private int levelFrom;
+    /** The local checker's level, whose states from {@link #levelFrom} on are the frontier, written as they are read; or null. */
+    private final Checker.Level level;
+    private final int levelFrom;
 
     private Checkpoint(long generated, long terminals, int depth, int nodes, int[] parent, int[] choice, int states, int[] node, int[] off, long[] words,
-                       int[] order, long[] seen, int seenCount, FingerprintSet seenSet, boolean depthFirst, int deepest) {
+                       int[] order, long[] seen, int seenCount, FingerprintSet seenSet, boolean depthFirst, int deepest, Checker.Level level, int levelFrom) {
+        this.level = level;
+        this.levelFrom = levelFrom;
         this.seenSet = seenSet;
         this.depthFirst = depthFirst;
         this.deepest = deepest;
@@ -379,7 +380,7 @@ public final class Checkpoint {
                 for (int i = 0; i < m; i++) seen[i] = in.readLong();
                 int deepest = depthFirst ? in.readInt() : 0;
                 if (depthFirst && deepest < depth) throw new IllegalArgumentException(corrupt + " (longest path " + deepest + ")");
-                return new Checkpoint(generated, terminals, depth, n, parent, choice, fl, node, off, words, null, seen, m, null, depthFirst, deepest);
+                return new Checkpoint(generated, terminals, depth, n, parent, choice, fl, node, off, words, null, seen, m, null, depthFirst, deepest, null, 0);
             }
         } catch (EOFException e) {
             throw new IllegalArgumentException(file + " is truncated");
