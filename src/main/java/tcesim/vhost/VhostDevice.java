@@ -836,13 +836,13 @@ public final class VhostDevice implements VhostFd, tcesim.state.Composite {
 
     /**
      * The behavioural state: features, IOTLB contents, both message lists, the worker's queued works and whether it
-     * holds a virtqueue mutex. Counters are not saved. Two parts, each restored on its own: the features and the
-     * IOTLB, then the messages and works.
+     * holds a virtqueue mutex. Counters are not saved. Four parts, each restored on its own: the features and the
+     * IOTLB, the MISSes to read, the MISSes pending, the works.
      */
     @Override
     public tcesim.state.Snapshot[] parts() { return snapshotParts; }
 
-    private final tcesim.state.Snapshot[] snapshotParts = {new IotlbState(), new QueueState()};
+    private final tcesim.state.Snapshot[] snapshotParts = {new IotlbState(), new ReadListState(), new PendingState(), new WorkState()};
 
     /** The features and the IOTLB's contents. */
     private final class IotlbState implements tcesim.state.Snapshot {
@@ -866,28 +866,54 @@ public final class VhostDevice implements VhostFd, tcesim.state.Composite {
         }
     }
 
-    /** Both message lists (a read MISS with its drop-late-update mark), the worker's queued works and whether it holds a virtqueue mutex. */
-    private final class QueueState implements tcesim.state.Snapshot {
+    /**
+     * The messages vhost has queued for QEMU to read (its MISSes), each with the drop-late-update mark. Each list and
+     * the works are parts of their own: a kick or a tap wake-up changes the works alone, and putting the state back
+     * then leaves the message lists as they are.
+     */
+    private final class ReadListState implements tcesim.state.Snapshot {
         @Override
         public void save(tcesim.state.StateWriter out) {
             out.put(readList.size());
             for (QueuedMsg n : readList) saveMsg(out, n, false);
-            out.put(pendingCount);
-            for (Pending n = pendingHead; n != null; n = n.next) saveMsg(out, n.msg, n.invalidated);
-            out.put(works | (vqLocked ? 1L << 32 : 0));
-            for (int i = 0; i < works; i++) out.put(workList[i]);
         }
 
         @Override
         public void restore(tcesim.state.StateReader in) {
             readList.clear();
             for (int n = in.nextInt(); n > 0; n--) readList.addLast(restoreMsg(in.next(), in));
+        }
+    }
+
+    /** The MISSes sent and not yet answered, each with its drop-late-update mark. */
+    private final class PendingState implements tcesim.state.Snapshot {
+        @Override
+        public void save(tcesim.state.StateWriter out) {
+            out.put(pendingCount);
+            for (Pending n = pendingHead; n != null; n = n.next) saveMsg(out, n.msg, n.invalidated);
+        }
+
+        @Override
+        public void restore(tcesim.state.StateReader in) {
             clearPending();
             for (int n = in.nextInt(); n > 0; n--) {
                 long h = in.next();
                 addPending(restoreMsg(h, in));
                 pendingTail.invalidated = h < 0;
             }
+        }
+    }
+
+    /** The worker's queued works, in order, and whether it holds a virtqueue mutex. */
+    private final class WorkState implements tcesim.state.Snapshot {
+        @Override
+        public void save(tcesim.state.StateWriter out) {
+            out.put(works | (vqLocked ? 1L << 32 : 0));
+            for (int i = 0; i < works; i++) out.put(workList[i]);
+        }
+
+        @Override
+        public void restore(tcesim.state.StateReader in) {
             long w = in.next();
             works = (int) (w & 0xffffffffL);
             vqLocked = (w >>> 32) != 0;
