@@ -46,6 +46,13 @@ public final class BenchCommand implements Callable<Integer> {
         return Design.D2.applyTo(StackOptions.small().toConfig());
     }
 
+    /** The JVM the figures come from: its version, its collector (./tcesim picks the parallel one) and the cores it sees. */
+    static String jvm() {
+        String collectors = java.lang.management.ManagementFactory.getGarbageCollectorMXBeans().stream()
+                .map(java.lang.management.GarbageCollectorMXBean::getName).collect(java.util.stream.Collectors.joining(", "));
+        return String.format("Java %s, collectors %s, %d cores", Runtime.version(), collectors, Runtime.getRuntime().availableProcessors());
+    }
+
     /** The standard large configuration the simulation's rate is measured on: the seed's stack, 20,000 packets each way. */
     public static StackConfig largeConfig() {
         return StackConfig.seed().toBuilder().host(HostCaps.NO_VFIO_TCE).rxPackets(20_000).txPackets(20_000).build();
@@ -95,6 +102,7 @@ public final class BenchCommand implements Callable<Integer> {
         }
         // What it is doing, on stderr, so that the figures on stdout stay a table: each measurement takes a while.
         PrintWriter err = spec.commandLine().getErr();
+        err.printf("bench: %s%n", jvm());
         err.printf("bench: the checker on the small configuration (%d s warm-up, %d timed runs) ...%n", warmup, repeat);
         err.flush();
         StackConfig small = smallConfig();

@@ -29,8 +29,11 @@ class BenchCommandTest {
         assertThat(r.stdout()).containsPattern("simulation, large configuration .*: \\d+ packets/s \\(wall clock \\d+\\); 10 GbE line rate 812744 packets/s; target 2x line rate: [0-9.]+ of target");
         assertThat(r.stdout()).containsPattern("campaign, large configuration on all \\d+ cores \\(\\d+ seeds a run, wall clock\\): \\d+ packets/s; [0-9.]+ of target");
         assertThat(r.stdout()).containsPattern("\n  \\d+ packets a second of the process's CPU time \\(one core alone: \\d+\\); the process had [0-9.]+ of the \\d+ cores\n");
-        // What it is doing goes to stderr, one line before each measurement, so stdout stays the figures alone.
-        assertThat(r.err().lines()).hasSize(5).allMatch(l -> l.startsWith("bench: ") && l.endsWith(" ..."));
+        // What it is doing goes to stderr, the JVM the figures come from and then one line before each measurement, so
+        // stdout stays the figures alone.
+        java.util.List<String> err = r.err().lines().toList();
+        assertThat(err.get(0)).matches("bench: Java \\S+, collectors .+, \\d+ cores");
+        assertThat(err.subList(1, err.size())).hasSize(5).allMatch(l -> l.startsWith("bench: ") && l.endsWith(" ..."));
         assertThat(r.stdout()).doesNotContain("bench: ");
     }
 
