@@ -10,7 +10,10 @@ import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
-/** The {@code ./tcesim} script: a build that fails is said to have failed, with an exit code no verdict has. */
+/**
+ * The {@code ./tcesim} script: a build that fails is said to have failed, with an exit code no verdict has; the JVM
+ * runs with the parallel collector unless the user named one.
+ */
 class ScriptTest {
     @Test
     void aFailedFirstBuildSaysSoAndIsNotAVerdict(@TempDir Path dir) throws Exception {
@@ -33,5 +36,40 @@ class ScriptTest {
         assertThat(err).startsWith("tcesim: building " + dir.resolve("target/tcesim.jar") + " (first use, or the sources changed; about half a minute)...\n")
                 .contains("[ERROR] COMPILATION ERROR")
                 .endsWith("tcesim: building " + dir.resolve("target/tcesim.jar") + " failed (Maven's output is above); nothing was run, this is no verdict\n");
+    }
+
+    @Test
+    void runsTheParallelCollectorUnlessTheUserNamedOne(@TempDir Path dir) throws Exception {
+        Assumptions.assumeTrue(Files.isExecutable(Path.of("/bin/sh")) && Files.isExecutable(Path.of("/bin/bash")));
+        // A copy of the script, its jar newer than its sources (so nothing is built) and a java that prints what it was given.
+        Path script = Files.copy(Path.of("tcesim"), dir.resolve("tcesim"));
+        Files.setPosixFilePermissions(script, PosixFilePermissions.fromString("rwxr-xr-x"));
+        Files.createDirectories(dir.resolve("src/main"));
+        Files.writeString(dir.resolve("pom.xml"), "<project/>");
+        Path jar = Files.writeString(Files.createDirectories(dir.resolve("target")).resolve("tcesim.jar"), "");
+        java.nio.file.attribute.FileTime later = java.nio.file.attribute.FileTime.fromMillis(System.currentTimeMillis() + 60_000);
+        Files.setLastModifiedTime(jar, later);
+        Path bin = Files.createDirectories(dir.resolve("bin"));
+        Path java = Files.writeString(bin.resolve("java"), "#!/bin/sh\necho \"$@\"\n");
+        Files.setPosixFilePermissions(java, PosixFilePermissions.fromString("rwxr-xr-x"));
+
+        assertThat(run(script, bin, null, null)).isEqualTo("-XX:+UseParallelGC -jar " + jar + " check --design D0\n");
+        assertThat(run(script, bin, "JAVA_TOOL_OPTIONS", "-Xmx8g")).isEqualTo("-XX:+UseParallelGC -jar " + jar + " check --design D0\n");
+        assertThat(run(script, bin, "JAVA_TOOL_OPTIONS", "-Xmx8g -XX:+UseG1GC")).isEqualTo("-jar " + jar + " check --design D0\n");
+        assertThat(run(script, bin, "JDK_JAVA_OPTIONS", "-XX:+UseZGC")).isEqualTo("-jar " + jar + " check --design D0\n");
+    }
+
+    /** What the script gave java, with {@code var} set to {@code value} (none when null). */
+    private static String run(Path script, Path bin, String var, String value) throws Exception {
+        ProcessBuilder pb = new ProcessBuilder(script.toString(), "check", "--design", "D0");
+        pb.environment().put("PATH", bin + ":" + System.getenv("PATH"));
+        pb.environment().remove("JAVA_TOOL_OPTIONS");
+        pb.environment().remove("JDK_JAVA_OPTIONS");
+        if (var != null) pb.environment().put(var, value);
+        Process p = pb.start();
+        String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+        p.getErrorStream().readAllBytes();
+        assertThat(p.waitFor()).isZero();
+        return out;
     }
 }
