@@ -452,25 +452,49 @@ public final class CheckCommand implements Callable<Integer> {
         return Simulation.run(st, Chooser.scripted(r.choices()), 10_000_000).steps();
     }
 
-    /** A cell of the --all table: a design under a guest variant. */
-    private record Cell(Design design, Variant variant, StackConfig cfg) {}
+    /**
+     * A row of a table of checks: a design under a guest variant (--all: {@code guest} its label, no hazard) or with a
+     * hazard (--hazards); {@code before} is the configuration before the hazard, for the replay line, {@code cfg} the one
+     * checked, {@code properties} those judged.
+     */
+    private record Row(Design design, String guest, tcesim.sim.Hazard hazard, StackConfig before, StackConfig cfg,
+            java.util.Set<Violation.Property> properties) {}
 
     private int checkAll(PrintWriter out, StackConfig base, long maxBytes) {
-        List<Cell> cells = new ArrayList<>();
+        List<Row> rows = new ArrayList<>();
         for (Design d : designsOn(base.host(), true)) {
             for (Variant v : Variant.values()) {
                 if (!inTable(d, v)) continue;
                 StackConfig cfg = row(base, d, v);
                 String err = cfg.validate();
                 if (err != null) throw new IllegalArgumentException("--all: the row " + d + " / " + v.label + ": " + err);
-                cells.add(new Cell(d, v, cfg));
+                rows.add(new Row(d, v.label, null, cfg, cfg, properties));
             }
         }
+        return checkTable(out, base, rows, maxBytes, false);
+    }
+
+    private int checkHazards(PrintWriter out, StackConfig base, long maxBytes) {
+        List<Row> rows = new ArrayList<>();
+        for (tcesim.sim.Hazard h : tcesim.sim.Hazard.values()) {
+            for (Design d : designsOn(base.host(), false)) {
+                StackConfig before = d.applyTo(base);
+                StackConfig cfg = h.apply(before);
+                String err = cfg.validate();
+                if (err != null) throw new IllegalArgumentException("--hazards: the row " + h.label() + " / " + d + ": " + err);
+                rows.add(new Row(d, null, h, before, cfg, h.properties()));
+            }
+        }
+        return checkTable(out, base, rows, maxBytes, true);
+    }
+
+    /** Runs a table's checks side by side ({@link TableChecks}) and prints its rows in order as they are done; Ctrl-C keeps the rows done. */
+    private int checkTable(PrintWriter out, StackConfig base, List<Row> rows, long maxBytes, boolean hazardTable) {
         List<java.util.function.Supplier<Checker>> checks = new ArrayList<>();
-        for (Cell c : cells) checks.add(() -> new Checker(() -> new Stack(c.cfg(), Trace.off()), tableOptions(properties, maxBytes)));
+        for (Row c : rows) checks.add(() -> new Checker(() -> new Stack(c.cfg(), Trace.off()), tableOptions(c.properties(), maxBytes)));
         TableChecks table = new TableChecks(checks, workers);
         try (table; Interrupt i = new Interrupt(table)) {
-            return i.exit(checkAll(out, base, cells, table.start()));
+            return i.exit(printTable(out, base, rows, table.start(), hazardTable));
         }
     }
 
@@ -483,32 +507,43 @@ public final class CheckCommand implements Callable<Integer> {
     /** A row of the --hazards table: what was found, and why, comes last and whole, as long as it is. */
     static final String HAZARD_ROW = "%-23s  %-6s  %-10s  %10s  %9s  %s%n";
 
-    private int checkAll(PrintWriter out, StackConfig base, List<Cell> cells, TableChecks table) {
+    private int printTable(PrintWriter out, StackConfig base, List<Row> cells, TableChecks table, boolean hazardTable) {
         List<Map<String, Object>> rows = new ArrayList<>();
         int worst = 0;
         String leftOut = leftOut(base.host());
-        if (!json && !markdown) {
+        boolean text = !json && !markdown;
+        if (text) {
             out.println(StackOptions.erasLine(base));
             if (leftOut != null) out.println(leftOut);
-            out.printf(ALL_ROW, "design", "guest", "verdict", "found (choices)", "states", "time (ms)");
+            if (hazardTable) out.printf(HAZARD_ROW, "hazard", "design", "verdict", "states", "time (ms)", "found: why");
+            else out.printf(ALL_ROW, "design", "guest", "verdict", "found (choices)", "states", "time (ms)");
         }
         for (int k = 0; k < cells.size(); k++) {
-            Cell c = cells.get(k);
+            Row c = cells.get(k);
             Checker.Result r = table.result(k);
             if (r == null) break;
             long ms = table.millis(k);
             worst = tableExit(worst, exitCode(r.verdict()));
-            rows.add(resultMap(c.design().name(), c.variant().label, r, ms, c.cfg(), null, properties));
-            if (!json && !markdown) {
+            Map<String, Object> m = resultMap(c.design().name(), c.guest(), r, ms, c.before(), c.hazard(), c.properties());
+            if (c.hazard() != null) m.put("hazard", c.hazard().label());
+            rows.add(m);
+            if (!text) continue;
+            String verdict = r.verdict().name().toLowerCase();
+            Violation v = r.violation();
+            if (hazardTable) {
+                out.printf(HAZARD_ROW, c.hazard().label(), c.design(), verdict, r.distinct(), ms, v == null ? Figures.NONE : v.property().label() + ": " + v.why());
+            } else {
                 String what = r.verdict() == Checker.Verdict.UNSAFE
-                        ? r.violation().property().label() + " (" + r.choices().length + (r.shortest() ? ")" : ", depth-first)") : Figures.NONE;
-                out.printf(ALL_ROW, c.design(), c.variant().label, r.verdict().name().toLowerCase(), what, r.distinct(), ms);
-                if (r.verdict() == Checker.Verdict.UNSAFE) out.printf("       replay: %s%n", replay(c.cfg(), null, properties, r));
-                out.flush();
+                        ? v.property().label() + " (" + r.choices().length + (r.shortest() ? ")" : ", depth-first)") : Figures.NONE;
+                out.printf(ALL_ROW, c.design(), c.guest(), verdict, what, r.distinct(), ms);
             }
+            if (r.verdict() == Checker.Verdict.UNSAFE) out.printf("       replay: %s%n", replay(c.before(), c.hazard(), c.properties(), r));
+            out.flush();
         }
-        if (markdown && !table.stopped()) Stdout.document(out, Markdown.verdicts(rows) + (leftOut == null ? "" : "\n" + leftOut + "\n"), "table");
-        return endTable(out, "results", rows, worst, table, leftOut, base);
+        if (markdown && !table.stopped()) {
+            Stdout.document(out, (hazardTable ? Markdown.hazards(rows) : Markdown.verdicts(rows)) + (leftOut == null ? "" : "\n" + leftOut + "\n"), "table");
+        }
+        return endTable(out, hazardTable ? "hazards" : "results", rows, worst, table, leftOut, base);
     }
 
     /** Prints the JSON of a table, or the line of an interrupted one; interrupted, the table has no verdict (3) unless a row broke a property. */
@@ -524,57 +559,6 @@ public final class CheckCommand implements Callable<Integer> {
         }
         out.flush();
         return table.stopped() && worst != 1 ? 3 : worst;
-    }
-
-    /** A row of the --hazards table: a hazard under a design, the configuration before the hazard and with it. */
-    private record HazardRow(tcesim.sim.Hazard hazard, Design design, StackConfig before, StackConfig cfg) {}
-
-    private int checkHazards(PrintWriter out, StackConfig base, long maxBytes) {
-        List<HazardRow> cells = new ArrayList<>();
-        for (tcesim.sim.Hazard h : tcesim.sim.Hazard.values()) {
-            for (Design d : designsOn(base.host(), false)) {
-                StackConfig before = d.applyTo(base);
-                StackConfig cfg = h.apply(before);
-                String err = cfg.validate();
-                if (err != null) throw new IllegalArgumentException("--hazards: the row " + h.label() + " / " + d + ": " + err);
-                cells.add(new HazardRow(h, d, before, cfg));
-            }
-        }
-        List<java.util.function.Supplier<Checker>> checks = new ArrayList<>();
-        for (HazardRow c : cells) checks.add(() -> new Checker(() -> new Stack(c.cfg(), Trace.off()), tableOptions(c.hazard().properties(), maxBytes)));
-        TableChecks table = new TableChecks(checks, workers);
-        try (table; Interrupt i = new Interrupt(table)) {
-            return i.exit(checkHazards(out, base, cells, table.start()));
-        }
-    }
-
-    private int checkHazards(PrintWriter out, StackConfig base, List<HazardRow> cells, TableChecks table) {
-        List<Map<String, Object>> rows = new ArrayList<>();
-        int worst = 0;
-        String leftOut = leftOut(base.host());
-        if (!json && !markdown) {
-            out.println(StackOptions.erasLine(base));
-            if (leftOut != null) out.println(leftOut);
-            out.printf(HAZARD_ROW, "hazard", "design", "verdict", "states", "time (ms)", "found: why");
-        }
-        for (int k = 0; k < cells.size(); k++) {
-            HazardRow c = cells.get(k);
-            Checker.Result r = table.result(k);
-            if (r == null) break;
-            long ms = table.millis(k);
-            worst = tableExit(worst, exitCode(r.verdict()));
-            Map<String, Object> m = resultMap(c.design().name(), null, r, ms, c.before(), c.hazard(), c.hazard().properties());
-            m.put("hazard", c.hazard().label());
-            rows.add(m);
-            if (!json && !markdown) {
-                String what = r.violation() == null ? Figures.NONE : r.violation().property().label() + ": " + r.violation().why();
-                out.printf(HAZARD_ROW, c.hazard().label(), c.design(), r.verdict().name().toLowerCase(), r.distinct(), ms, what);
-                if (r.verdict() == Checker.Verdict.UNSAFE) out.printf("       replay: %s%n", replay(c.before(), c.hazard(), c.hazard().properties(), r));
-                out.flush();
-            }
-        }
-        if (markdown && !table.stopped()) Stdout.document(out, Markdown.hazards(rows) + (leftOut == null ? "" : "\n" + leftOut + "\n"), "table");
-        return endTable(out, "hazards", rows, worst, table, leftOut, base);
     }
 
     /**
