@@ -86,6 +86,7 @@ public final class BenchCommand implements Callable<Integer> {
         if (bounds) {
             if (cluster.on()) throw new CommandLine.ParameterException(spec.commandLine(), "--bounds measures checks on this machine: not with --cluster");
             if (maxStates < 1) throw new CommandLine.ParameterException(spec.commandLine(), "--max-states must be at least 1");
+            spec.commandLine().getErr().printf("bench: %s%n", jvm());
             bounds(out, spec.commandLine().getErr(), StackOptions.small().toConfig(), CheckCommand.designsOn(StackOptions.small().toConfig().host(), true),
                     maxStates, Runtime.getRuntime().availableProcessors());
             return 0;
