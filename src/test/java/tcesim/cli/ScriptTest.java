@@ -12,7 +12,7 @@ import org.junit.jupiter.api.io.TempDir;
 
 /**
  * The {@code ./tcesim} script: a build that fails is said to have failed, with an exit code no verdict has; the JVM
- * runs with the parallel collector unless the user named one.
+ * runs with the parallel collector unless the user named one, and with transparent huge pages where Linux offers them.
  */
 class ScriptTest {
     @Test
@@ -53,10 +53,21 @@ class ScriptTest {
         Path java = Files.writeString(bin.resolve("java"), "#!/bin/sh\necho \"$@\"\n");
         Files.setPosixFilePermissions(java, PosixFilePermissions.fromString("rwxr-xr-x"));
 
-        assertThat(run(script, bin, null, null)).isEqualTo("-XX:+UseParallelGC -jar " + jar + " check --design D0\n");
-        assertThat(run(script, bin, "JAVA_TOOL_OPTIONS", "-Xmx8g")).isEqualTo("-XX:+UseParallelGC -jar " + jar + " check --design D0\n");
-        assertThat(run(script, bin, "JAVA_TOOL_OPTIONS", "-Xmx8g -XX:+UseG1GC")).isEqualTo("-jar " + jar + " check --design D0\n");
-        assertThat(run(script, bin, "JDK_JAVA_OPTIONS", "-XX:+UseZGC")).isEqualTo("-jar " + jar + " check --design D0\n");
+        // Huge pages are asked for where this machine's Linux offers them to a program that asks.
+        String thp = hugePagesOffered() ? "-XX:+UseTransparentHugePages " : "";
+        String rest = "-jar " + jar + " check --design D0\n";
+        assertThat(run(script, bin, null, null)).isEqualTo("-XX:+UseParallelGC " + thp + rest);
+        assertThat(run(script, bin, "JAVA_TOOL_OPTIONS", "-Xmx8g")).isEqualTo("-XX:+UseParallelGC " + thp + rest);
+        assertThat(run(script, bin, "JAVA_TOOL_OPTIONS", "-Xmx8g -XX:+UseG1GC")).isEqualTo(thp + rest);
+        assertThat(run(script, bin, "JDK_JAVA_OPTIONS", "-XX:+UseZGC")).isEqualTo(thp + rest);
+    }
+
+    /** Whether transparent huge pages are "always" or "madvise" here (the mode in brackets). */
+    private static boolean hugePagesOffered() throws java.io.IOException {
+        Path f = Path.of("/sys/kernel/mm/transparent_hugepage/enabled");
+        if (!Files.isReadable(f)) return false;
+        String modes = Files.readString(f);
+        return modes.contains("[always]") || modes.contains("[madvise]");
     }
 
     /** What the script gave java, with {@code var} set to {@code value} (none when null). */
