@@ -27,7 +27,8 @@ import tcesim.state.StateWriter;
 @Command(name = "bench", mixinStandardHelpOptions = true,
         description = {"Measure checker states/s on the standard small configuration and simulated packets/s on the large one,",
                 "and print each against its target: medians of --repeat runs on one core, after a warm-up, timed by the",
-                "thread's CPU time (so that other load on a shared machine does not count) and by the wall clock; then a campaign",
+                "thread's CPU time (so that other load on a shared machine does not count) and by the wall clock, with the share",
+                "of it in the collector's pauses; then a campaign",
                 "of the large configuration on every core, timed by the wall clock.",
                 "With --cluster: the distributed path instead, the same check and a campaign run here and on the workers, by the wall",
                 "clock: states/s, packets/s, bytes sent per state, and the overhead per state and per seed against the local run."})
@@ -118,15 +119,15 @@ public final class BenchCommand implements Callable<Integer> {
             packed[0] = c.packedShare();
             return r.distinct();
         });
-        out.printf("checker, small configuration (D2, %d distinct states): %.0f distinct states/s (wall clock %.0f); target %.0f: %.3f of target%n",
-                distinct[0], states.cpu(), states.wall(), CHECK_TARGET, states.cpu() / CHECK_TARGET);
+        out.printf("checker, small configuration (D2, %d distinct states): %.0f distinct states/s (%s); target %.0f: %.3f of target%n",
+                distinct[0], states.cpu(), states.wallClock(), CHECK_TARGET, states.cpu() / CHECK_TARGET);
         out.printf("  the levels' states kept packed in %.2f of their saved words%n", packed[0]);
         err.printf("bench: the same check depth-first from the root (%d s warm-up, %d timed runs) ...%n", warmup, repeat);
         err.flush();
         Rate deep = measure(() -> new Checker(() -> new Stack(small, Trace.off()), new Checker.Options(10_000_000, 1, true, null, java.util.EnumSet.allOf(tcesim.sim.Violation.Property.class),
                 Long.MAX_VALUE, null, null, 1)).run().distinct());
-        out.printf("  depth-first, as a check goes on past a level larger than --frontier-limit: %.0f distinct states/s (wall clock %.0f): %.3f of target%n",
-                deep.cpu(), deep.wall(), deep.cpu() / CHECK_TARGET);
+        out.printf("  depth-first, as a check goes on past a level larger than --frontier-limit: %.0f distinct states/s (%s): %.3f of target%n",
+                deep.cpu(), deep.wallClock(), deep.cpu() / CHECK_TARGET);
         double perStep = stepNanos(small);
         double perState = (double) steps[0] / distinct[0];
         double ceiling = 1e9 / (perStep * perState);
@@ -149,8 +150,8 @@ public final class BenchCommand implements Callable<Integer> {
             return run.packets();
         });
         out.printf("simulation, large configuration (seed stack, 1 GiB window, 40000 packets, as campaigns run it: oracles on every access, no"
-                + " packet bytes): %.0f packets/s (wall clock %.0f); 10 GbE line rate %.0f packets/s; target %.0fx line rate: %.3f of target (%.2fx line rate)%n",
-                pps.cpu(), pps.wall(), LINE_RATE_PPS, SIM_MULTIPLE, pps.cpu() / SIM_TARGET, pps.cpu() / LINE_RATE_PPS);
+                + " packet bytes): %.0f packets/s (%s); 10 GbE line rate %.0f packets/s; target %.0fx line rate: %.3f of target (%.2fx line rate)%n",
+                pps.cpu(), pps.wallClock(), LINE_RATE_PPS, SIM_MULTIPLE, pps.cpu() / SIM_TARGET, pps.cpu() / LINE_RATE_PPS);
         double stepsPerPacket = (double) simSteps[0] / simSteps[1];
         out.printf("  %.1f steps a packet at %.0f ns a step; the target needs %.1f ns a step%n", stepsPerPacket, 1e9 / (pps.cpu() * stepsPerPacket),
                 1e9 / (SIM_TARGET * stepsPerPacket));
@@ -396,7 +397,17 @@ public final class BenchCommand implements Callable<Integer> {
     }
 
     /** Work done per second of the thread's CPU time and of the wall clock, medians over the repeats. */
-    record Rate(double cpu, double wall) {}
+    /**
+     * Units a second of the thread's CPU time and of the wall clock, and the share of the wall clock the collector's
+     * pauses took (its work on threads of its own is in neither rate; its pauses stop the thread, so they are in the
+     * wall clock's alone).
+     */
+    record Rate(double cpu, double wall, double gcShare) {
+        /** "(wall clock N, P% of it in the collector's pauses)". */
+        String wallClock() {
+            return String.format(java.util.Locale.ROOT, "wall clock %.0f, %.0f%% of it in the collector's pauses", wall, 100 * gcShare);
+        }
+    }
 
     /** Warms the JIT up (three runs and at least {@code --warmup} seconds), then times {@code repeat} runs of {@code work}, which returns its unit count. */
     private Rate measure(java.util.function.LongSupplier work) {
@@ -405,14 +416,25 @@ public final class BenchCommand implements Callable<Integer> {
         for (int i = 0; i < 3 || System.nanoTime() - warm < warmup * 1_000_000_000L; i++) work.getAsLong();
         double[] cpu = new double[repeat];
         double[] wall = new double[repeat];
+        double[] gc = new double[repeat];
         for (int i = 0; i < repeat; i++) {
+            long g0 = collectorMillis();
             long c0 = mx.getCurrentThreadCpuTime();
             long w0 = System.nanoTime();
             long units = work.getAsLong();
             cpu[i] = units / ((mx.getCurrentThreadCpuTime() - c0) / 1e9);
-            wall[i] = units / ((System.nanoTime() - w0) / 1e9);
+            long nanos = System.nanoTime() - w0;
+            wall[i] = units / (nanos / 1e9);
+            gc[i] = Math.min(1, (collectorMillis() - g0) * 1e6 / nanos);
         }
-        return new Rate(median(cpu), median(wall));
+        return new Rate(median(cpu), median(wall), median(gc));
+    }
+
+    /** The milliseconds every collector of this JVM has spent collecting (its pauses, for the parallel collector and G1). */
+    private static long collectorMillis() {
+        long ms = 0;
+        for (var b : java.lang.management.ManagementFactory.getGarbageCollectorMXBeans()) ms += Math.max(0, b.getCollectionTime());
+        return ms;
     }
 
     static double median(double[] v) {

@@ -9,9 +9,9 @@ class BenchCommandTest {
     void printsEachRateAgainstItsTarget() {
         CliRun r = CliRun.of("bench", "--repeat", "1", "--warmup", "0");
         assertThat(r.exit()).isZero();
-        assertThat(r.stdout()).containsPattern("checker, small configuration \\(D2, \\d+ distinct states\\): \\d+ distinct states/s \\(wall clock \\d+\\); target 1000000: [0-9.]+ of target");
+        assertThat(r.stdout()).containsPattern("checker, small configuration \\(D2, \\d+ distinct states\\): \\d+ distinct states/s \\(wall clock \\d+, \\d+% of it in the collector's pauses\\); target 1000000: [0-9.]+ of target");
         assertThat(r.stdout()).containsPattern("\n  the levels' states kept packed in 0\\.[0-9]{2} of their saved words\n");
-        assertThat(r.stdout()).containsPattern("\n  depth-first, as a check goes on past a level larger than --frontier-limit: \\d+ distinct states/s \\(wall clock \\d+\\):"
+        assertThat(r.stdout()).containsPattern("\n  depth-first, as a check goes on past a level larger than --frontier-limit: \\d+ distinct states/s \\(wall clock \\d+, \\d+% of it in the collector's pauses\\):"
                 + " [0-9.]+ of target\n");
         assertThat(r.stdout()).containsPattern("\n  of which the model's steps: [1-9]\\d* ns a step \\(seeded runs of the same configuration\\), [1-9][0-9.]* steps per"
                 + " distinct state, so at most \\d+ distinct states/s if saving, restoring, hashing and the search cost nothing: [0-9.]+ of target\n");
@@ -26,7 +26,7 @@ class BenchCommandTest {
         assertThat(sum).isBetween(Long.parseLong(phases.group(1)) - 3, Long.parseLong(phases.group(1)) + 3);
         assertThat(Long.parseLong(phases.group(2))).isPositive();
         assertThat(r.stdout()).containsPattern("\n  [1-9][0-9.]* steps a packet at [1-9]\\d* ns a step; the target needs [0-9.]+ ns a step\n");
-        assertThat(r.stdout()).containsPattern("simulation, large configuration .*: \\d+ packets/s \\(wall clock \\d+\\); 10 GbE line rate 812744 packets/s; target 2x line rate: [0-9.]+ of target");
+        assertThat(r.stdout()).containsPattern("simulation, large configuration .*: \\d+ packets/s \\(wall clock \\d+, \\d+% of it in the collector's pauses\\); 10 GbE line rate 812744 packets/s; target 2x line rate: [0-9.]+ of target");
         assertThat(r.stdout()).containsPattern("campaign, large configuration on all \\d+ cores \\(\\d+ seeds a run, wall clock\\): \\d+ packets/s; [0-9.]+ of target");
         assertThat(r.stdout()).containsPattern("\n  \\d+ packets a second of the process's CPU time \\(one core alone: \\d+\\); the process had [0-9.]+ of the \\d+ cores\n");
         // What it is doing goes to stderr, the JVM the figures come from and then one line before each measurement, so
