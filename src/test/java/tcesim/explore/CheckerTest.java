@@ -107,13 +107,26 @@ class CheckerTest {
 
     /** Its tables grow one at a time: growing never needs the set's size again beside it, and nothing is lost on the way. */
     @Test
-    void fingerprintSetGrowsOneTableAtATime() {
+    void fingerprintSetGrowsOneTableAtATime() throws Exception {
         FingerprintSet s = new FingerprintSet(16);
         java.util.SplittableRandom r = new java.util.SplittableRandom(7);
         long[] added = new long[300_000];
+        java.lang.reflect.Field tables = FingerprintSet.class.getDeclaredField("tables");
+        tables.setAccessible(true);
         for (int i = 0; i < added.length; i++) {
             added[i] = r.nextLong();
             assertThat(s.add(added[i])).isTrue();
+            if (i % 10_000 == 0 || i == added.length - 1) {
+                // What the set says it holds, kept as it grows, is what its tables hold.
+                long bytes = 0;
+                long largest = 0;
+                for (long[] t : (long[][]) tables.get(s)) {
+                    bytes += 8L * t.length;
+                    largest = Math.max(largest, t.length);
+                }
+                assertThat(s.bytes()).isEqualTo(bytes);
+                assertThat(s.growthBytes()).isEqualTo(16 * largest);
+            }
         }
         assertThat(s.bytes()).isLessThanOrEqualTo(8L * 4 * added.length); // no table more than 3/4 full, none under 3/8 but by chance
         assertThat(s.growthBytes()).isLessThan(s.bytes() / 256);
