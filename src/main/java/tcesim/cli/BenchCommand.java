@@ -10,6 +10,7 @@ import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 import tcesim.explore.Campaign;
 import tcesim.explore.Checker;
+import tcesim.explore.Independence;
 import tcesim.kvm.HostCaps;
 import tcesim.sim.Chooser;
 import tcesim.sim.Design;
@@ -70,6 +71,17 @@ public final class BenchCommand implements Callable<Integer> {
             + " each way on every core (target: within " + PACKETS3_TARGET_S + " s); each check stops at --max-states without a verdict."})
     boolean bounds;
 
+    @Option(names = "--independence", description = {"Instead: how often two steps of different actors enabled in the same state commute (both"
+            + " orders reach the same state), on the states of seeded random walks of the small configuration: the room a sleep-set reduction"
+            + " would have. It measures, it proves nothing."})
+    boolean independence;
+
+    @Option(names = "--walks", paramLabel = "N", description = "With --independence: random walks sampled (default: ${DEFAULT-VALUE}).")
+    int walks = 3000;
+
+    @Option(names = "--seed", paramLabel = "N", description = "With --independence: the walks' seed (default: ${DEFAULT-VALUE}).")
+    long seed = 1;
+
     @Option(names = "--max-states", paramLabel = "N", description = "With --bounds: the state limit of each check (default: ${DEFAULT-VALUE}).")
     long maxStates = 2_000_000;
 
@@ -84,6 +96,12 @@ public final class BenchCommand implements Callable<Integer> {
         if (repeat < 1 || repeat > 100) throw new CommandLine.ParameterException(spec.commandLine(), "--repeat must be 1..100");
         if (warmup < 0 || warmup > 600) throw new CommandLine.ParameterException(spec.commandLine(), "--warmup must be 0..600 seconds");
         PrintWriter out = spec.commandLine().getOut();
+        if (independence) {
+            if (bounds || cluster.on()) throw new CommandLine.ParameterException(spec.commandLine(), "--independence goes alone: not with --bounds or --cluster");
+            if (walks < 1 || walks > 10_000_000) throw new CommandLine.ParameterException(spec.commandLine(), "--walks must be 1..10000000");
+            independence(out, smallConfig(), walks, seed);
+            return 0;
+        }
         if (bounds) {
             if (cluster.on()) throw new CommandLine.ParameterException(spec.commandLine(), "--bounds measures checks on this machine: not with --cluster");
             if (maxStates < 1) throw new CommandLine.ParameterException(spec.commandLine(), "--max-states must be at least 1");
@@ -184,6 +202,21 @@ public final class BenchCommand implements Callable<Integer> {
                 median(share), cores);
         out.flush();
         return 0;
+    }
+
+    /** Walks longer than any run of the small configuration (about a hundred steps), so that each walk runs to its end. */
+    static final int WALK_STEPS = 1000;
+
+    /** The census of commuting pairs of steps on {@code cfg} ({@link Independence}), by pair, with the line that repeats it. */
+    static void independence(PrintWriter out, StackConfig cfg, int walks, long seed) {
+        Independence.Census c = Independence.sample(() -> new Stack(cfg, Trace.off()), seed, walks, WALK_STEPS);
+        out.printf(java.util.Locale.ROOT, "independence, small configuration (D2, %d random walks, seed %d): %d of %d pairs of steps of different actors"
+                + " enabled together commute (%.0f%%)%n", walks, seed, c.commuting(), c.tried(), 100 * c.share());
+        for (Independence.Pair p : c.pairs()) {
+            out.printf(java.util.Locale.ROOT, "  %-28s %-28s %7d of %7d%n", p.first(), p.second(), p.commuting(), p.tried());
+        }
+        out.printf("replay: ./tcesim bench --independence --walks %d --seed %d%n", walks, seed);
+        out.flush();
     }
 
     /**

@@ -64,4 +64,30 @@ class BenchCommandTest {
         assertThat(CliRun.of("bench", "--repeat", "0").exit()).isEqualTo(2);
         assertThat(CliRun.of("bench", "--warmup", "-1").exit()).isEqualTo(2);
     }
+
+    /** --independence: the census of commuting steps on the small configuration, by pair, with its replay line; same seed, same lines. */
+    @Test
+    void independenceCountsCommutingPairsByActorsAndSaysHowToRepeatIt() {
+        CliRun r = CliRun.of("bench", "--independence", "--walks", "30", "--seed", "7");
+        assertThat(r.exit()).isZero();
+        assertThat(r.stdout()).containsPattern("^independence, small configuration \\(D2, 30 random walks, seed 7\\): (\\d+) of (\\d+) pairs of steps of"
+                + " different actors enabled together commute \\(\\d+%\\)\n");
+        assertThat(r.stdout()).containsPattern("\n  qemu:iotlb-miss +vhost:handle +\\d+ of +\\d+\n");
+        assertThat(r.stdout()).endsWith("replay: ./tcesim bench --independence --walks 30 --seed 7\n");
+        // The pairs' counts add up to the totals.
+        java.util.regex.Matcher total = java.util.regex.Pattern.compile("\\): (\\d+) of (\\d+) pairs").matcher(r.stdout());
+        assertThat(total.find()).isTrue();
+        long commuting = 0;
+        long tried = 0;
+        java.util.regex.Matcher row = java.util.regex.Pattern.compile("\n  \\S+ +\\S+ +(\\d+) of +(\\d+)").matcher(r.stdout());
+        while (row.find()) {
+            commuting += Long.parseLong(row.group(1));
+            tried += Long.parseLong(row.group(2));
+        }
+        assertThat(commuting).isEqualTo(Long.parseLong(total.group(1)));
+        assertThat(tried).isEqualTo(Long.parseLong(total.group(2))).isPositive();
+        assertThat(CliRun.of("bench", "--independence", "--walks", "30", "--seed", "7").stdout()).isEqualTo(r.stdout());
+        assertThat(CliRun.of("bench", "--independence", "--walks", "0").exit()).isEqualTo(2);
+        assertThat(CliRun.of("bench", "--independence", "--bounds").exit()).isEqualTo(2);
+    }
 }
