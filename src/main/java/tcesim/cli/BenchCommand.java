@@ -96,6 +96,10 @@ public final class BenchCommand implements Callable<Integer> {
         if (repeat < 1 || repeat > 100) throw new CommandLine.ParameterException(spec.commandLine(), "--repeat must be 1..100");
         if (warmup < 0 || warmup > 600) throw new CommandLine.ParameterException(spec.commandLine(), "--warmup must be 0..600 seconds");
         PrintWriter out = spec.commandLine().getOut();
+        // An option of a mode that does not run would be ignored: refused instead.
+        onlyWith(independence, "--independence", "--walks", "--seed");
+        onlyWith(bounds, "--bounds", "--max-states");
+        if (independence) notWith("--independence", "--repeat", "--warmup");
         if (independence) {
             if (bounds || cluster.on()) throw new CommandLine.ParameterException(spec.commandLine(), "--independence goes alone: not with --bounds or --cluster");
             if (walks < 1 || walks > 10_000_000) throw new CommandLine.ParameterException(spec.commandLine(), "--walks must be 1..10000000");
@@ -202,6 +206,21 @@ public final class BenchCommand implements Callable<Integer> {
                 median(share), cores);
         out.flush();
         return 0;
+    }
+
+    /** Refuses {@code options} when {@code mode} is not asked for: they would be ignored. */
+    private void onlyWith(boolean mode, String modeName, String... options) {
+        if (mode) return;
+        for (String o : options) {
+            if (spec.commandLine().getParseResult().hasMatchedOption(o)) throw new IllegalArgumentException(o + " goes with " + modeName + ": leave it out (it would be ignored)");
+        }
+    }
+
+    /** Refuses {@code options}, which {@code mode} does not use. */
+    private void notWith(String mode, String... options) {
+        for (String o : options) {
+            if (spec.commandLine().getParseResult().hasMatchedOption(o)) throw new IllegalArgumentException(mode + " times nothing: leave out " + o + " (it would be ignored)");
+        }
     }
 
     /** Walks longer than any run of the small configuration (about a hundred steps), so that each walk runs to its end. */
@@ -429,10 +448,9 @@ public final class BenchCommand implements Callable<Integer> {
         return 1e9 * (steps[0] / stepped.cpu() - runs / restored.cpu()) / steps[0];
     }
 
-    /** Work done per second of the thread's CPU time and of the wall clock, medians over the repeats. */
     /**
      * Units a second of the thread's CPU time and of the wall clock, and the share of the wall clock the collector's
-     * pauses took (its work on threads of its own is in neither rate; its pauses stop the thread, so they are in the
+     * pauses took, medians over the repeats (its work on threads of its own is in neither rate; its pauses stop the thread, so they are in the
      * wall clock's alone).
      */
     record Rate(double cpu, double wall, double gcShare) {

@@ -22,7 +22,7 @@ public final class FingerprintSet {
     private int size;
     /**
      * The slots of every table, and the most of any one table: kept as the tables grow, since a search asks for its memory
-     * every few hundred states and summing thousands of tables each time cost it a tenth of its time.
+     * every few hundred states and should not read thousands of tables to answer.
      */
     private long slotCount;
     private int largestTable;

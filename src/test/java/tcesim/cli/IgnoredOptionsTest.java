@@ -50,6 +50,15 @@ class IgnoredOptionsTest {
     }
 
     @Test
+    void benchRefusesTheOptionsOfAModeItDoesNotRun() {
+        refused("tcesim bench: --walks goes with --independence: leave it out (it would be ignored)", "bench", "--walks", "10");
+        refused("tcesim bench: --seed goes with --independence: leave it out (it would be ignored)", "bench", "--bounds", "--seed", "3");
+        refused("tcesim bench: --max-states goes with --bounds: leave it out (it would be ignored)", "bench", "--independence", "--max-states", "5");
+        refused("tcesim bench: --independence times nothing: leave out --repeat (it would be ignored)", "bench", "--independence", "--repeat", "3");
+        refused("tcesim bench: --independence times nothing: leave out --warmup (it would be ignored)", "bench", "--independence", "--warmup", "0");
+    }
+
+    @Test
     void ddwRemovalNeedsADdwGuest() {
         for (String cmd : new String[] {"repro", "check", "campaign"}) {
             refused("tcesim " + cmd + ": ddw-removal linux needs a DDW guest (--ddw): a guest without one has no 64-bit window to give back", cmd, "--ddw-removal", "linux");
