@@ -1,6 +1,7 @@
 package tcesim.cli;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static tcesim.cluster.Workers.freePort;
 
 import com.hazelcast.client.HazelcastClient;
 import com.hazelcast.core.Hazelcast;
@@ -15,12 +16,6 @@ import tcesim.cluster.ClusterSettings;
 /** The cluster options: bad values, no worker, a worker of another version; and nothing of it without them. */
 @Timeout(120)
 class ClusterOptionsTest {
-    static int freePort() throws Exception {
-        try (ServerSocket s = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
-            return s.getLocalPort();
-        }
-    }
-
     @Test
     void badClusterListsAreOneLineAndExitTwo() {
         for (String bad : new String[] {"", "host:", ":5701", "host:0", "host:70000", "host:x", "a:1,,b:2", "::1"}) {
@@ -112,7 +107,7 @@ class ClusterOptionsTest {
     /** --no-checkpoint is for a check on a cluster that writes no checkpoint: with --checkpoint, --resume or no --cluster, one line before any worker is reached. */
     @Test
     void noCheckpointIsRefusedWithACheckpointOrAResumeOrWithoutACluster() throws Exception {
-        String nobody = "127.0.0.1:" + tcesim.cluster.Workers.freePort();
+        String nobody = "127.0.0.1:" + freePort();
         String[][] cases = {
             {"--no-checkpoint and --checkpoint exclude each other: leave out one of them", "--no-checkpoint", "--checkpoint", "c.ck", "--cluster", nobody},
             {"--no-checkpoint and --resume exclude each other: a resumed check keeps its checkpoint to go on again; leave out --no-checkpoint",
@@ -140,7 +135,7 @@ class ClusterOptionsTest {
         java.nio.file.Path ck = dir.resolve("d2.ck");
         CliRun written = CliRun.of("check", "--design", "D2", "--tx-packets", "1", "--max-states", "300", "--checkpoint", ck.toString());
         assertThat(written.exit()).isEqualTo(3);
-        String nobody = "127.0.0.1:" + tcesim.cluster.Workers.freePort();
+        String nobody = "127.0.0.1:" + freePort();
         CliRun other = CliRun.of("check", "--design", "D2", "--resume", ck.toString(), "--cluster", nobody);
         assertThat(other.exit()).isEqualTo(2);
         assertThat(other.err()).isEqualTo("tcesim check: " + ck + " was written for another configuration" + System.lineSeparator());

@@ -119,8 +119,23 @@ public final class Workers implements AutoCloseable {
     }
 
     public static int freePort() throws IOException {
-        try (ServerSocket s = new ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress())) {
-            return s.getLocalPort();
+        for (int tried = 0; tried < PORTS_PER_JVM; tried++) {
+            int port = FIRST_PORT + Math.floorMod(nextPort.getAndIncrement(), PORTS_PER_JVM);
+            try (ServerSocket s = new ServerSocket(port, 1, java.net.InetAddress.getLoopbackAddress())) {
+                return s.getLocalPort();
+            } catch (java.net.BindException taken) {
+                // in use (or still closing): the next one
+            }
         }
+        throw new IOException("no free port in " + FIRST_PORT + ".." + (FIRST_PORT + PORTS_PER_JVM - 1));
     }
+
+    /**
+     * Ports are taken below Linux's ephemeral range (32768 and up), in a range of this test JVM's own (by surefire's fork
+     * number), and in turn: a port the OS hands out at random (port 0) may be handed to another process, a client's
+     * connection in the other test JVM say, between this probe and the worker binding it.
+     */
+    private static final int PORTS_PER_JVM = 2000;
+    private static final int FIRST_PORT = 20_000 + PORTS_PER_JVM * Math.floorMod(Integer.getInteger("tcesim.test.fork", 1) - 1, 6);
+    private static final java.util.concurrent.atomic.AtomicInteger nextPort = new java.util.concurrent.atomic.AtomicInteger();
 }
